@@ -1,0 +1,52 @@
+# funrun: two set-up commands (`make run`, `make test`) plus helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint format migration services-start services-stop clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/funrun migrate
+	$(BIN)/funrun demo --if-empty
+	$(BIN)/funrun serve
+
+test: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-test.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	APP_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migration: $(STAMP)
+	scripts/regen_initial_migration.sh
+
+bench: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-bench.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	APP_ENV=test $(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,197 @@
+"""The `funrun` command line: serve, worker, migrate, demo, create-admin, chat, telegram."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from core.config import ConfigError, get_settings
+
+cli = typer.Typer(
+    help="funrun: race registration by chat", no_args_is_help=True, pretty_exceptions_enable=False
+)
+telegram_cli = typer.Typer(help="Telegram bot set-up", no_args_is_help=True)
+cli.add_typer(telegram_cli, name="telegram")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    if url:
+        config.attributes["url"] = url
+    return config
+
+
+@cli.command()
+def migrate(revision: str = typer.Argument("head")) -> None:
+    """Apply database migrations (alembic upgrade)."""
+    from alembic import command
+
+    settings = _settings()
+    command.upgrade(_alembic_config(settings.database_url), revision)
+    typer.echo("database is up to date")
+
+
+@cli.command()
+def demo(if_empty: bool = typer.Option(False, help="Only seed when there is no event yet")) -> None:
+    """Seed the demo event "Jakarta Fun Run" and an admin user (idempotent)."""
+    from sqlalchemy import select
+
+    from core.db import unit_of_work
+    from core.models import Event
+    from core.services import demo as demo_service
+
+    _settings()
+    with unit_of_work() as uow:
+        if if_empty and uow.session.scalar(select(Event.id).limit(1)) is not None:
+            typer.echo("events exist; demo seed skipped")
+            return
+        result = demo_service.seed(uow.session)
+    typer.echo("demo event created" if result.created else "demo event already present")
+    if result.admin_password:
+        typer.echo(f"admin login: {result.admin_email}  password: {result.admin_password}")
+        typer.echo("(shown once: change it under Settings > Password)")
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: str,
+    role: str = typer.Option("admin", help="admin, verifier or checkin"),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input"),
+) -> None:
+    """Create a staff account (password prompted, or read from stdin)."""
+    from core.db import unit_of_work
+    from core.enums import Role
+    from core.errors import Conflict
+    from core.services import staff
+
+    _settings()
+    try:
+        role_value = Role(role)
+    except ValueError as exc:
+        typer.echo(f"unknown role {role!r}: use admin, verifier or checkin", err=True)
+        raise typer.Exit(2) from exc
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        typer.echo("password must be at least 8 characters", err=True)
+        raise typer.Exit(2)
+    try:
+        with unit_of_work() as uow:
+            staff.create(uow.session, email=email, password=password, role=role_value)
+    except Conflict as exc:
+        typer.echo(f"{email} already exists", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {role_value.value} {email}")
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default PORT or 8000)"),
+) -> None:
+    """Serve webhooks, admin and simulator (with an in-process worker when REDIS_URL is unset)."""
+    import uvicorn
+
+    from app.main import create_app
+    from app.runtime import start_embedded_worker
+
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    typer.echo(f"funrun on {base}")
+    typer.echo(f"  admin:     {base}/admin/")
+    if settings.simulator_enabled:
+        typer.echo(f"  simulator: {base}/simulator")
+    stop = start_embedded_worker(settings)
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        stop()
+
+
+@cli.command()
+def worker(
+    processes: int = typer.Option(2, help="Worker processes"),
+    threads: int = typer.Option(4, help="Threads per process"),
+) -> None:
+    """Run Dramatiq workers (needs REDIS_URL) plus the periodic scheduler."""
+    import subprocess
+
+    settings = _settings()
+    if not settings.redis_url:
+        typer.echo("REDIS_URL is not set: `funrun serve` runs the worker in-process", err=True)
+        raise typer.Exit(2)
+    args = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        "high",
+        "default",
+        "notifications",
+        "low",
+    ]
+    scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"])
+    try:
+        raise typer.Exit(subprocess.call(args))
+    finally:
+        scheduler.terminate()
+
+
+@cli.command()
+def chat(
+    channel: str = typer.Option("whatsapp", help="whatsapp or telegram"),
+    phone: str = typer.Option("081234567890", help="The fake runner's phone number"),
+) -> None:
+    """Chat with the registration bot in the terminal (the same engine as the webhooks)."""
+    from app.terminal_chat import run_chat
+
+    _settings()
+    run_chat(channel=channel, phone=phone)
+
+
+@telegram_cli.command("set-webhook")
+def telegram_set_webhook(url: str) -> None:
+    """Register URL with Telegram (secret token and allowed updates included)."""
+    from bot.telegram.setup import set_webhook
+
+    typer.echo(set_webhook(_settings(), url))
+
+
+@telegram_cli.command("info")
+def telegram_info() -> None:
+    """Show the bot and its current webhook."""
+    from bot.telegram.setup import webhook_info
+
+    typer.echo(webhook_info(_settings()))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""create_app(): the FastAPI application with webhooks, admin, simulator and health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from core.config import Settings, get_settings
+from core.db import get_sessionmaker
+from core.logging import configure_logging
+from core.services.health import check_database
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; routes read settings through get_settings() at request time."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="funrun", lifespan=lifespan, docs_url=None, redoc_url=None)
+    _mount_routers(app, settings)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        reasons = _readiness_problems()
+        if reasons:
+            return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def _readiness_problems() -> list[str]:
+    problems: list[str] = []
+    try:
+        with get_sessionmaker()() as session:
+            reason = check_database(session)
+    except Exception as exc:  # noqa: BLE001
+        reason = f"database unreachable: {type(exc).__name__}"
+    if reason:
+        problems.append(reason)
+    broker_reason = _broker_problem()
+    if broker_reason:
+        problems.append(broker_reason)
+    return problems
+
+
+def _broker_problem() -> str | None:
+    from workers.broker import broker
+
+    client: Any = getattr(broker, "client", None)
+    if client is None:
+        return None  # in-process broker
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return f"broker unreachable: {type(exc).__name__}"
+    return None
+
+
+def _mount_routers(app: FastAPI, settings: Settings) -> None:
+    """Mount every door. Each package exposes ``router`` (and optionally ``mount(app)``)."""
+    import importlib
+
+    for module_name in ("bot.routes", "admin.routes", "admin.checkin", "admin.simulator"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        mount = getattr(module, "mount", None)
+        if mount is not None:
+            mount(app, settings)
+        else:
+            app.include_router(module.router)

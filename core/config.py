@@ -1,0 +1,124 @@
+"""Runtime configuration, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """All runtime configuration. Names are UPPER_SNAKE in the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/funrun.db"
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    public_base_url: str = "http://127.0.0.1:8000"
+    media_dir: Path = Path("./var/media")
+    timezone: str = "Asia/Jakarta"
+    default_language: Literal["id", "en"] = "id"
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    fonnte_token: SecretStr | None = None
+    fonnte_webhook_secret: SecretStr | None = None
+    fonnte_api_base: str = "https://api.fonnte.com"
+    fonnte_max_per_second: float = 1.0
+    telegram_max_per_second: float = 30.0
+    smtp_url: str | None = None
+    smtp_from: str = "funrun <noreply@funrun.local>"
+
+    simulator: bool | None = None
+    payment_max_bytes: int = 5 * 1024 * 1024
+    payment_max_pixels: int = 40_000_000
+    download_max_bytes: int = 20 * 1024 * 1024
+    flood_max_messages: int = 20
+    flood_window_seconds: int = 10
+    inline_worker: bool | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str) -> str:
+        # Hosting providers hand out postgres:// URLs; SQLAlchemy needs the driver spelled out.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("telegram_api_base", "fonnte_api_base", "public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _enforce_production_secrets(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        missing = self.missing_production_settings()
+        if missing:
+            raise ValueError("missing required setting(s) for production: " + ", ".join(missing))
+        return self
+
+    def missing_production_settings(self) -> list[str]:
+        """Name every variable production needs but does not have."""
+        missing = []
+        if self.secret_key.get_secret_value() in ("", DEV_SECRET):
+            missing.append("SECRET_KEY")
+        if self.public_base_url.startswith("http://127.0.0.1"):
+            missing.append("PUBLIC_BASE_URL")
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            missing.append("TELEGRAM_WEBHOOK_SECRET")
+        if self.fonnte_token and not self.fonnte_webhook_secret:
+            missing.append("FONNTE_WEBHOOK_SECRET")
+        return missing
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def simulator_enabled(self) -> bool:
+        if self.simulator is not None:
+            return self.simulator
+        return self.app_env == "development" and self.is_sqlite
+
+    @property
+    def use_inline_worker(self) -> bool:
+        """Run Dramatiq in-process when there is no Redis (the embedded default)."""
+        if self.inline_worker is not None:
+            return self.inline_worker
+        return self.redis_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return load_settings()

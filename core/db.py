@@ -1,0 +1,159 @@
+"""Engine, sessions and the unit of work, portable between PostgreSQL and SQLite.
+
+PostgreSQL is production and runs every concurrency test. SQLite is the embedded default: there every
+write transaction starts with BEGIN IMMEDIATE, so writers are serialised and `with_for_update()` (a no-op
+on SQLite) is still safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from core.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both databases (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use core.clock.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself so it can be BEGIN IMMEDIATE (writers serialised).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the per-dialect setup funrun relies on."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """Return the process-wide engine, built lazily from settings."""
+    return make_engine(get_settings().database_url)
+
+
+@lru_cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def reset_engine() -> None:
+    """Dispose the cached engine (tests switch databases; forks need fresh pools)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+class UnitOfWork:
+    """A session inside one transaction, plus callbacks to run after it commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], object]] = []
+
+    def on_commit(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` after a successful commit; dropped if the transaction rolls back."""
+        self._after_commit.append(fn)
+
+
+@contextmanager
+def unit_of_work(*, lock_timeout: str = "3s") -> Iterator[UnitOfWork]:
+    """Open one transaction: commit on exit, roll back on exception, then run on-commit callbacks."""
+    with get_sessionmaker()() as session, session.begin():
+        if is_postgres(session):
+            session.execute(text(f"SET LOCAL lock_timeout = '{lock_timeout}'"))
+        uow = UnitOfWork(session)
+        yield uow
+    for fn in uow._after_commit:
+        fn()
+
+
+def insert_ignore(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], *, keys: list[str]
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING on either dialect; return the number of inserted rows."""
+    if not rows:
+        return 0
+    dialect = postgresql if is_postgres(session) else sqlite
+    stmt = dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(stmt).rowcount or 0
+
+
+def advisory_xact_lock(session: Session, key: int) -> None:
+    """Take a transaction-scoped advisory lock on PostgreSQL (SQLite already serialises writers)."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def skip_locked(session: Session) -> dict[str, bool]:
+    """Keyword arguments for with_for_update(): SKIP LOCKED where the database has it."""
+    return {"skip_locked": True} if is_postgres(session) else {}

@@ -1,0 +1,44 @@
+"""Indonesian-style formatting of money, dates and phone numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+DAYS = {
+    "id": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+MONTHS = {
+    "id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+ZONE_ABBR = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def rupiah(amount: int | None) -> str:
+    """Format 150123 as ``Rp150.123``."""
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{abs(int(amount)):,}".replace(",", ".")
+
+
+def format_date(value: date, language: str = "id") -> str:
+    """Format a date as ``Sabtu, 29 Nov 2026``."""
+    lang = language if language in DAYS else "id"
+    return (
+        f"{DAYS[lang][value.weekday()]}, {value.day} {MONTHS[lang][value.month - 1]} {value.year}"
+    )
+
+
+def format_datetime(value: datetime, language: str = "id", tz: str = "Asia/Jakarta") -> str:
+    """Format an aware datetime in the event's zone: ``Sabtu, 29 Nov 2026 14:00 WIB``."""
+    local = value.astimezone(ZoneInfo(tz))
+    abbr = ZONE_ABBR.get(tz) or local.strftime("%Z")
+    return f"{format_date(local.date(), language)} {local:%H:%M} {abbr}"

@@ -1,0 +1,86 @@
+"""Channel-neutral message types: adapters build InboundMessage, flows produce Reply."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from core.enums import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image the runner sent. ``stored_path`` is set once it is downloaded to private storage."""
+
+    kind: Literal["photo", "document"]
+    ref: str  # Telegram file_id, or Fonnte download URL
+    unique_ref: str | None = None  # Telegram file_unique_id (duplicate-screenshot detection)
+    filename: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    stored_path: str | None = None  # relative to MEDIA_DIR, after download
+    error: str | None = None  # why the download was refused (e.g. "too_large")
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    channel: Channel
+    external_id: str  # dedupe key: Telegram update_id; Fonnte inboxid if > 0, else a hash
+    chat_id: str  # where replies go: Telegram chat id; WhatsApp number "628..."
+    sender_name: str | None = None
+    phone: str | None = None  # known phone: the WhatsApp sender, or a shared Telegram contact
+    text: str | None = None  # stripped message text or caption
+    command: str | None = None  # Telegram "/start 10K" -> "start"
+    command_arg: str | None = None  # Telegram "/start 10K" -> "10K" (deep-link payload)
+    choice: str | None = None  # Telegram callback_data
+    callback_id: str | None = None  # Telegram callback_query id (to answer it)
+    unsupported: str | None = None  # "sticker", "voice", "video", "location", ...
+    attachments: tuple[Attachment, ...] = ()
+    provider_message_id: str | None = None
+    sent_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise for storage on the inbound row (raw payload is stored separately)."""
+        data = asdict(self)
+        data.pop("raw")
+        data["channel"] = self.channel.value
+        data["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InboundMessage:
+        values = dict(data)
+        values["channel"] = Channel(values["channel"])
+        values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
+        sent_at = values.get("sent_at")
+        values["sent_at"] = datetime.fromisoformat(sent_at) if sent_at else None
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option offered to the runner: shown as a button on Telegram, a numbered line on WhatsApp."""
+
+    label: str
+    value: str
+    request_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the runner. ``text`` uses *bold* (WhatsApp style); senders convert per channel."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    inline: bool = False  # Telegram: inline buttons instead of a reply keyboard
+    image_path: str | None = None  # relative to MEDIA_DIR
+    kind: str = "reply"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "choices": [asdict(c) for c in self.choices],
+            "inline": self.inline,
+        }

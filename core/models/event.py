@@ -1,0 +1,121 @@
+"""Events, race categories, jersey stock, per-category sequences and payment accounts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, JSONType, UTCDateTime
+from core.enums import EventStatus, UniqueCodeMode
+from core.models._types import BigId, created, pk, str20, str40, str100, str200
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[pk]
+    slug: Mapped[str100] = mapped_column(unique=True)
+    name: Mapped[str200]
+    race_date: Mapped[date] = mapped_column(Date)
+    race_start_time: Mapped[str | None] = mapped_column(String(10), default=None)
+    venue: Mapped[str200] = mapped_column(default="")
+    timezone: Mapped[str40] = mapped_column(default="Asia/Jakarta")
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    status: Mapped[str20] = mapped_column(default=EventStatus.DRAFT.value)
+    languages: Mapped[list[str]] = mapped_column(JSONType, default=lambda: ["id", "en"])
+    requires_nik: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_authorisation_letter: Mapped[bool] = mapped_column(Boolean, default=False)
+    pickup_info: Mapped[str] = mapped_column(Text, default="")
+    unique_code_mode: Mapped[str20] = mapped_column(default=UniqueCodeMode.ADD.value)
+    payment_deadline_hours: Mapped[int] = mapped_column(Integer, default=24)
+    payment_grace_hours: Mapped[int] = mapped_column(Integer, default=6)
+    reminder_hours_before: Mapped[int] = mapped_column(Integer, default=3)
+    reject_grace_hours: Mapped[int] = mapped_column(Integer, default=24)
+    verification_hours: Mapped[int] = mapped_column(Integer, default=24)
+    checkin_pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[created]
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="event", order_by="Category.sort_order, Category.id"
+    )
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[pk]
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
+    code: Mapped[str20]
+    name: Mapped[str100]
+    distance_km: Mapped[float] = mapped_column(Numeric(6, 2, asdecimal=False), default=0)
+    price: Mapped[int] = mapped_column(Integer)
+    quota: Mapped[int] = mapped_column(Integer)
+    # Slots held by active registrations; changed only under a row lock on this category.
+    slots_taken: Mapped[int] = mapped_column(Integer, default=0)
+    min_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    bib_start: Mapped[int] = mapped_column(Integer)
+    bib_end: Mapped[int] = mapped_column(Integer)
+    bib_prefix: Mapped[str20] = mapped_column(default="")
+    reg_prefix: Mapped[str40]
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[created]
+
+    event: Mapped[Event] = relationship(back_populates="categories")
+
+    @property
+    def slots_left(self) -> int:
+        return max(self.quota - self.slots_taken, 0)
+
+
+class JerseyStock(Base):
+    __tablename__ = "jersey_stock"
+    __table_args__ = (UniqueConstraint("event_id", "size"),)
+
+    id: Mapped[pk]
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
+    size: Mapped[str] = mapped_column(String(10))
+    stock: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def left(self) -> int:
+        return max(self.stock - self.taken, 0)
+
+
+class Sequence(Base):
+    """Next number per category and kind ('registration' or 'bib'), advanced under a row lock."""
+
+    __tablename__ = "sequences"
+    __table_args__ = (UniqueConstraint("category_id", "kind"),)
+
+    id: Mapped[pk]
+    category_id: Mapped[int] = mapped_column(BigId, ForeignKey("categories.id", ondelete="CASCADE"))
+    kind: Mapped[str20]
+    next_value: Mapped[int] = mapped_column(Integer)
+
+
+class PaymentAccount(Base):
+    """A bank account, e-wallet or QRIS that runners may pay into (the payment settings)."""
+
+    __tablename__ = "payment_accounts"
+
+    id: Mapped[pk]
+    event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("events.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str20] = mapped_column(default="bank")
+    bank_name: Mapped[str100]
+    account_number: Mapped[str40] = mapped_column(default="")
+    holder_name: Mapped[str200] = mapped_column(default="")
+    qris_image_path: Mapped[str | None] = mapped_column(String(300), default=None)
+    statement_mapping: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[created]

@@ -1,0 +1,50 @@
+"""Staff accounts, login throttling and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, JSONType, UTCDateTime
+from core.models._types import created, pk, str20, str100, str200
+
+
+class AdminUser(Base):
+    __tablename__ = "admin_users"
+
+    id: Mapped[pk]
+    email: Mapped[str200] = mapped_column(unique=True)
+    name: Mapped[str200] = mapped_column(default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str20]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[created]
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_time", "key", "created_at"),)
+
+    id: Mapped[pk]
+    key: Mapped[str200]
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[created]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[pk]
+    actor: Mapped[str200]
+    action: Mapped[str100] = mapped_column(index=True)
+    subject_type: Mapped[str] = mapped_column(String(50), default="")
+    subject_id: Mapped[str] = mapped_column(String(50), default="")
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[created]

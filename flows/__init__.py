@@ -1,0 +1,1 @@
+"""Conversation engine and flow definitions. Imports core and transitions only."""

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Start or stop throwaway PostgreSQL and Redis on free loopback ports for the test suite.
+#   scripts/services.sh start DIR   -> writes DIR/env (DATABASE_URL, REDIS_URL, ...) and starts both
+#   scripts/services.sh stop DIR    -> stops both and removes DIR
+set -euo pipefail
+
+ensure_packages() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+pg_bin() {
+  local found
+  found=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$found" ] || found=$(readlink -f "$(command -v initdb)")
+  dirname "$found"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start() {
+  local dir=$1
+  ensure_packages
+  mkdir -p "$dir"
+  chmod 777 "$dir"
+  local bin pg_port redis_port runas
+  bin=$(pg_bin)
+  pg_port=$(free_port)
+  redis_port=$(free_port)
+  # PostgreSQL refuses to run as root.
+  runas=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 && runas=(runuser -u postgres --) || runas=(runuser -u nobody --)
+  fi
+  "${runas[@]}" "$bin/initdb" -D "$dir/pg" -U funrun --auth=trust -E UTF8 >/dev/null
+  cat >> "$dir/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$dir'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 300
+CONF
+  "${runas[@]}" "$bin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w start >/dev/null
+  "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U funrun funrun_test
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  cat > "$dir/env" <<ENV
+export TEST_PG_BIN=$bin
+export TEST_PG_DATA=$dir/pg
+export TEST_PG_PORT=$pg_port
+export TEST_REDIS_PORT=$redis_port
+export TEST_SERVICES_DIR=$dir
+export DATABASE_URL=postgresql+psycopg://funrun@127.0.0.1:$pg_port/funrun_test
+export REDIS_URL=redis://127.0.0.1:$redis_port/15
+ENV
+  echo "postgres on 127.0.0.1:$pg_port, redis on 127.0.0.1:$redis_port"
+}
+
+stop() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  local runas=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 && runas=(runuser -u postgres --) || runas=(runuser -u nobody --)
+  fi
+  if [ -f "$dir/env" ]; then
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    "${runas[@]}" "$TEST_PG_BIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true
+    redis-cli -p "$TEST_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+
+"$@"

@@ -1,0 +1,1 @@
+"""Fixtures for the fake channel servers (Telegram Bot API, Fonnte) on loopback."""

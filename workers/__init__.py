@@ -1,0 +1,10 @@
+"""Dramatiq actors and periodic jobs: the queue between the doors and the engine.
+
+Imports core, flows and bot.outbound (senders). The broker is set before any actor module is
+imported, so `dramatiq workers` (and the in-process worker) sees every actor.
+"""
+
+from workers import conversations, delivery, payments, sweeper, tickets  # noqa: E402
+from workers.broker import broker  # must come first: actors bind to the broker when declared
+
+__all__ = ["broker", "conversations", "delivery", "payments", "sweeper", "tickets"]

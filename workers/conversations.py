@@ -1,0 +1,1 @@
+"""conversations actors (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""delivery actors (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""payments actors (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""sweeper actors (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""tickets actors (filled in by its issue)."""
