@@ -73,7 +73,7 @@ def _mount_routers(app: FastAPI, settings: Settings) -> None:
     """Mount every door. Each package exposes ``router`` (and optionally ``mount(app)``)."""
     import importlib
 
-    for module_name in ("bot.routes", "admin.routes", "admin.checkin", "admin.simulator"):
+    for module_name in ("bot.routes", "admin.routes", "admin.checkin"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
+from bot.routes import simulator
+
 router = APIRouter()
+router.include_router(simulator.router)
