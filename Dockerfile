@@ -1,0 +1,24 @@
+# One image for the api, worker and migrate services of docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    MEDIA_DIR=/data/media HOST=0.0.0.0 PORT=8000
+WORKDIR /srv/funrun
+
+RUN useradd --create-home --uid 1000 funrun && mkdir -p /data/media && chown -R funrun /data
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY alembic ./alembic
+COPY app ./app
+COPY core ./core
+COPY bot ./bot
+COPY flows ./flows
+COPY admin ./admin
+COPY workers ./workers
+RUN pip install --upgrade pip && pip install .
+
+USER funrun
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+  CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+CMD ["funrun", "serve"]
