@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     fonnte_api_base: str = "https://api.fonnte.com"
     fonnte_max_per_second: float = 1.0
     telegram_max_per_second: float = 30.0
+    telegram_chat_max_per_second: float = 1.0
     smtp_url: str | None = None
     smtp_from: str = "funrun <noreply@funrun.local>"
 

@@ -145,7 +145,11 @@ def insert_ignore(
         return 0
     dialect = postgresql if is_postgres(session) else sqlite
     stmt = dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(stmt).rowcount or 0
+    # Count RETURNING rows: psycopg reports rowcount -1 for this multi-VALUES statement.
+    primary_key = list(table.primary_key.columns)
+    if primary_key:
+        return len(session.execute(stmt.returning(*primary_key)).all())
+    return max(session.execute(stmt).rowcount or 0, 0)
 
 
 def advisory_xact_lock(session: Session, key: int) -> None:

@@ -1,19 +1,255 @@
-"""Entry point the worker calls for each inbound message (placeholder until the flow lands)."""
+"""Entry point the worker calls for each inbound message: commands, photos, then the flow engine.
+
+The caller has locked the conversation row and owns the transaction; every change made here (state,
+answers, registrations) commits together with the replies it returns.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.messages import InboundMessage, Reply
+from core.i18n import t
+from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
+from core.services import audit
+from flows import commands, completion, context, engine, proofs, starting, status
+from flows.registration import REGISTRATION
+from flows.spec import Ctx
+
+IDLE = "idle"
+DRAFT_TTL = timedelta(days=7)
+DROPPED = "_dropped"
+AWAIT = proofs.AWAIT
+
+
+def in_flow(conversation: Conversation) -> bool:
+    """Whether a registration draft is in progress."""
+    return conversation.state in REGISTRATION.keys
 
 
 def handle_message(
     session: Session, conversation: Conversation, message: InboundMessage, *, now: datetime
 ) -> list[Reply]:
     """Apply one message to a locked conversation; return the replies to queue."""
-    del session  # placeholder does not touch the database
+    replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
-    return [Reply(text=f"Halo! Anda menulis: {message.text or '(gambar)'}")]
+    conversation.idle_reminded_at = None
+    if message.sender_name and not conversation.sender_name:
+        conversation.sender_name = message.sender_name[:200]
+    if any(a.error for a in message.attachments) and not message.text:
+        return replies  # the channel layer already explained the refused download
+    command = commands.detect(message)
+    if command is not None:
+        return replies + _command(session, conversation, message, command, now)
+    awaiting = (conversation.answers or {}).get(AWAIT)
+    if awaiting and not proofs.first_photo(message):
+        handled = _awaited(session, conversation, message, str(awaiting), now)
+        if handled is not None:
+            return replies + handled
+    return replies + _ordinary(session, conversation, message, now)
+
+
+def _ordinary(
+    session: Session, conversation: Conversation, message: InboundMessage, now: datetime
+) -> list[Reply]:
+    photo = proofs.first_photo(message)
+    if photo is not None:
+        answered = proofs.receive(session, conversation, photo, now=now)
+        if answered is None:
+            answered = [proofs.guidance(conversation, in_flow=in_flow(conversation))]
+        return answered + _reprompt(session, conversation, message, now)
+    text = (message.choice or message.text or "").strip()
+    if in_flow(conversation):
+        if not text and not message.phone:
+            return [Reply(t("flow.unsupported", conversation.language))] + _reprompt(
+                session, conversation, message, now
+            )
+        return _answer(session, conversation, message, text, now)
+    return _idle_text(session, conversation, message)
+
+
+def _idle_text(
+    session: Session, conversation: Conversation, message: InboundMessage
+) -> list[Reply]:
+    language = conversation.language
+    if message.unsupported and not message.text:
+        return [Reply(t("flow.unsupported", language))]
+    unpaid = [r for r in proofs.payable(session, conversation) if r.status in status.UNPAID]
+    if unpaid:
+        return [Reply(t("flow.text_when_photo_expected", language))]
+    return [Reply(t("flow.menu", language))]
+
+
+def _answer(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    text: str,
+    now: datetime,
+) -> list[Reply]:
+    ctx = context.build(session, conversation, now=now, message=message)
+    if ctx.event is None and conversation.state != "event":
+        _reset(conversation)
+        return [Reply(t("flow.event_gone", conversation.language))]
+    result = engine.advance(
+        REGISTRATION, conversation.state, text, ctx, failed_tries=conversation.failed_tries
+    )
+    conversation.failed_tries = conversation.failed_tries + 1 if result.invalid else 0
+    if result.cancelled:
+        return _cancelled(session, conversation)
+    if result.completed:
+        state, answers, replies = completion.confirm(session, conversation, ctx, now=now)
+        _save(conversation, state, answers)
+        return replies
+    _save(conversation, result.state, result.answers)
+    return list(result.replies)
+
+
+def _save(conversation: Conversation, state: str, answers: dict[str, Any]) -> None:
+    # A new dict every time: the JSON column only notices reassignment, not in-place mutation.
+    conversation.state = state
+    conversation.answers = dict(answers)
+
+
+def _reset(conversation: Conversation) -> None:
+    _save(conversation, IDLE, {})
+    conversation.failed_tries = 0
+
+
+def _cancelled(session: Session, conversation: Conversation) -> list[Reply]:
+    _reset(conversation)
+    audit.record(
+        session,
+        actor=f"{conversation.channel}:{conversation.id}",
+        action="conversation.draft_cancelled",
+        subject_type="conversation",
+        subject_id=conversation.id,
+    )
+    return [Reply(t("flow.cancelled", conversation.language))]
+
+
+def _reprompt(
+    session: Session, conversation: Conversation, message: InboundMessage | None, now: datetime
+) -> list[Reply]:
+    """Ask the current question again (after a command or an off-topic message)."""
+    if not in_flow(conversation):
+        return []
+    ctx = context.build(session, conversation, now=now, message=message)
+    return [engine.prompt(REGISTRATION, conversation.state, ctx)]
+
+
+def _expire_draft(session: Session, conversation: Conversation, now: datetime) -> list[Reply]:
+    """Drop a draft idle for 7 days (or already dropped by the job) and say so once."""
+    answers = conversation.answers or {}
+    stale = (
+        in_flow(conversation)
+        and conversation.last_activity_at is not None
+        and now - conversation.last_activity_at >= DRAFT_TTL
+    )
+    if not stale and not answers.get(DROPPED):
+        return []
+    if stale:
+        drop_draft(session, conversation)
+    answers = dict(conversation.answers or {})
+    answers.pop(DROPPED, None)
+    conversation.answers = answers
+    return [Reply(t("flow.draft_dropped", conversation.language))]
+
+
+def drop_draft(session: Session, conversation: Conversation) -> None:
+    """Forget a stale draft; the runner is told on their next message."""
+    _reset(conversation)
+    conversation.answers = {DROPPED: True}
+    audit.record(
+        session,
+        actor="system",
+        action="conversation.draft_dropped",
+        subject_type="conversation",
+        subject_id=conversation.id,
+    )
+
+
+def _command(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    command: commands.Command,
+    now: datetime,
+) -> list[Reply]:
+    language = conversation.language
+    drafting = in_flow(conversation)
+    _clear_await(conversation)
+    if command.name == "start":
+        return starting.start(session, conversation, message, command.arg, now=now)
+    if command.name == "cancel":
+        return _ask_cancel(session, conversation)
+    if command.name == "language":
+        conversation.language = commands.language_from(command.arg, language)
+        replies = [Reply(t("flow.language_set", conversation.language))]
+    elif command.name == "status":
+        replies = status.status_replies(session, conversation, in_draft=drafting)
+    elif command.name == "ticket":
+        replies = status.ticket_replies(session, conversation)
+    elif command.name == "help":
+        replies = [Reply(t("flow.help", language, current=drafting))]
+    else:
+        replies = [Reply(t("flow.menu", language))]
+    return replies + _reprompt(session, conversation, message, now)
+
+
+def _clear_await(conversation: Conversation) -> None:
+    answers = dict(conversation.answers or {})
+    if answers.pop(AWAIT, None) is not None:
+        answers.pop(proofs.PENDING_PHOTO, None)
+        conversation.answers = answers
+
+
+def _ask_cancel(session: Session, conversation: Conversation) -> list[Reply]:
+    language = conversation.language
+    if not in_flow(conversation):
+        replies = [Reply(t("flow.nothing_to_cancel", language))]
+        if status.registrations.for_chat(
+            session, channel=conversation.channel, chat_id=conversation.chat_id
+        ):
+            replies.append(Reply(t("flow.cancel_registered_hint", language)))
+        return replies
+    conversation.answers = {**(conversation.answers or {}), AWAIT: "cancel"}
+    choices = (
+        Choice(t("flow.yes_label", language), "1"),
+        Choice(t("flow.no_label", language), "2"),
+    )
+    return [Reply(t("flow.cancel_confirm", language), choices=choices)]
+
+
+def _awaited(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    awaiting: str,
+    now: datetime,
+) -> list[Reply] | None:
+    """Answer a pending yes/no or pick; None lets the message be treated as an ordinary answer."""
+    text = (message.choice or message.text or "").strip()
+    if awaiting == "photo":
+        return proofs.answer_choice(session, conversation, text, now=now)
+    _clear_await(conversation)
+    value = starting.yes_no(text)
+    if awaiting == "cancel":
+        if value is True:
+            return _cancelled(session, conversation)
+        if value is False:
+            return [Reply(t("flow.cancel_kept", conversation.language))] + _reprompt(
+                session, conversation, message, now
+            )
+        return None
+    if awaiting == "restart":
+        return starting.answer_restart(session, conversation, message, value, now=now)
+    return None
+
+
+def ctx_for(session: Session, conversation: Conversation, *, now: datetime) -> Ctx:
+    """A Ctx for the conversation as stored (used by jobs and tests)."""
+    return context.build(session, conversation, now=now)

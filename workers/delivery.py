@@ -1,1 +1,205 @@
-"""delivery actors (filled in by its issue)."""
+"""The outbox dispatcher (queue `notifications`): sends each recipient's messages in id order.
+
+One actor message drains one recipient's queue. A row is claimed in a short transaction, sent with
+no transaction open, and its provider id is committed before the next row (or the ack). A crash
+between the send and that commit leaves the row claimed; after outbox.CLAIM_LEASE it counts as
+"unknown whether accepted" and is sent again: at-least-once, never for a row already `sent`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import dramatiq
+import httpx
+
+from bot.outbound import CALLBACK_ANSWER, deliver, new_client
+from bot.ratelimit import Bucket, Limiter
+from core.config import Settings, get_settings
+from core.db import UnitOfWork, unit_of_work, utcnow
+from core.enums import Channel, OutboundStatus
+from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.models import OutboundMessage
+from core.services import outbox
+from workers.broker import broker
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 600
+DRAIN_BUDGET = 20  # messages per actor run; then a fresh actor message continues
+DRAIN_SECONDS = 45.0
+
+_state_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def http_client() -> httpx.Client:
+    with _state_lock:
+        if "client" not in _state:
+            _state["client"] = new_client()
+        return _state["client"]
+
+
+def _limiter() -> Limiter:
+    """A Redis-shared limiter when REDIS_URL is set (several worker processes), else in-process."""
+    with _state_lock:
+        if "limiter" not in _state:
+            url = get_settings().redis_url
+            if url:
+                import redis
+
+                _state["limiter"] = Limiter(redis.Redis.from_url(url))
+            else:
+                _state["limiter"] = Limiter()
+            _state["local_limiter"] = Limiter()
+        return _state["limiter"]
+
+
+def _acquire(buckets: list[Bucket]) -> float:
+    try:
+        return _limiter().acquire(buckets)
+    except Exception:  # noqa: BLE001  (Redis down: keep sending, limited per process)
+        log.warning("shared rate limiter unavailable; using the in-process one")
+        return _state["local_limiter"].acquire(buckets)
+
+
+def buckets_for(settings: Settings, row: OutboundMessage) -> list[Bucket]:
+    """The limits one message counts against (Telegram overall + per chat; Fonnte per device)."""
+    bulk = row.priority >= outbox.PRIORITY_REMINDER
+    if row.channel == Channel.TELEGRAM and row.kind != CALLBACK_ANSWER:
+        rate = settings.telegram_max_per_second
+        reserve = max(1.0, rate * 0.2) if bulk else 0.0
+        per_chat = settings.telegram_chat_max_per_second
+        return [
+            Bucket("tg:all", rate, max(rate, 1 + reserve), reserve),
+            Bucket(f"tg:chat:{row.recipient}", per_chat, max(3.0, per_chat)),
+        ]
+    if row.channel == Channel.WHATSAPP:
+        rate = settings.fonnte_max_per_second
+        reserve = 1.0 if bulk else 0.0
+        return [Bucket("wa:device", rate, max(2.0, rate * 2, 1 + reserve), reserve)]
+    return []
+
+
+@dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
+def deliver_chat(channel: str, recipient: str) -> None:
+    """Send one recipient's pending messages (replies and notifications)."""
+    drain(channel, recipient)
+
+
+@dramatiq.actor(queue_name="notifications", broker=broker, priority=50, max_retries=20)
+def deliver_chat_bulk(channel: str, recipient: str) -> None:
+    """Same as deliver_chat for reminders and broadcasts (workers pick it after replies)."""
+    drain(channel, recipient)
+
+
+def enqueue(channel: str, recipient: str, *, priority: int = 0, delay: float = 0.0) -> None:
+    """Schedule a drain of one recipient; a broker failure is logged (the sweeper catches up)."""
+    actor = deliver_chat_bulk if priority >= outbox.PRIORITY_REMINDER else deliver_chat
+    options = {"delay": int(delay * 1000)} if delay > 0 else {}
+    try:
+        actor.send_with_options(args=(channel, recipient), **options)
+    except Exception:  # noqa: BLE001
+        log.warning("could not enqueue delivery for a %s recipient; sweeper will retry", channel)
+
+
+def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> None:
+    """Enqueue delivery of ``rows`` once ``uow`` commits (simulator rows are marked sent now)."""
+    targets: dict[tuple[str, str], int] = {}
+    now = utcnow()
+    for row in rows:
+        if row.channel == Channel.SIMULATOR:
+            if row.status == OutboundStatus.PENDING:
+                outbox.mark_sent(
+                    uow.session, outbound_id=row.id, provider_message_id=f"sim:{row.id}", now=now
+                )
+            continue
+        key = (row.channel, row.recipient)
+        targets[key] = min(row.priority, targets.get(key, row.priority))
+    if targets:
+        uow.on_commit(partial(_enqueue_all, targets))
+
+
+def _enqueue_all(targets: dict[tuple[str, str], int]) -> None:
+    for (channel, recipient), priority in targets.items():
+        enqueue(channel, recipient, priority=priority)
+
+
+def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
+    """Send the recipient's due messages one by one, in id order, within the rate limits."""
+    settings = get_settings()
+    started = time.monotonic()
+    for _ in range(budget):
+        with unit_of_work() as uow:
+            head = outbox.peek(uow.session, channel=channel, recipient=recipient, now=utcnow()).row
+        if head is None:
+            return  # empty, another worker is sending, or a scheduled retry will wake it
+        wait = _acquire(buckets_for(settings, head))
+        if wait > 0:
+            enqueue(channel, recipient, priority=head.priority, delay=wait)
+            return
+        with unit_of_work() as uow:
+            row = outbox.claim_next(
+                uow.session, channel=channel, recipient=recipient, now=utcnow()
+            ).row
+        if row is None or not _send_one(settings, row):
+            return
+        if time.monotonic() - started > DRAIN_SECONDS:
+            break
+    enqueue(channel, recipient)
+
+
+def _send_one(settings: Settings, row: OutboundMessage) -> bool:
+    """Send a claimed row and record the outcome; return whether to continue with the next."""
+    try:
+        provider_id = deliver(http_client(), settings, row)
+    except ChannelRateLimited as exc:
+        log.info("outbound %s rate limited for %ss", row.id, exc.retry_after)
+        _retry(row, exc.retry_after, str(exc))
+        return False
+    except ChannelPermanent as exc:
+        log.warning("outbound %s failed permanently: %s", row.id, exc)
+        with unit_of_work() as uow:
+            outbox.mark_failed(uow.session, outbound_id=row.id, error=str(exc), now=utcnow())
+        return True
+    except (ChannelError, OSError) as exc:
+        return _transient(row, str(exc))
+    except Exception as exc:  # a sender bug must not wedge the recipient's queue forever
+        log.exception("outbound %s: unexpected error", row.id)
+        return _transient(row, f"{type(exc).__name__}: {exc}")
+    # The provider accepted: commit its id before anything else, so a retry never re-sends.
+    with unit_of_work() as uow:
+        outbox.mark_sent(
+            uow.session, outbound_id=row.id, provider_message_id=provider_id, now=utcnow()
+        )
+    return True
+
+
+def _transient(row: OutboundMessage, error: str) -> bool:
+    if row.attempts >= MAX_ATTEMPTS:
+        log.warning("outbound %s gave up after %s attempts", row.id, row.attempts)
+        with unit_of_work() as uow:
+            outbox.mark_failed(uow.session, outbound_id=row.id, error=error, now=utcnow())
+        return True
+    delay = min(2.0**row.attempts, MAX_BACKOFF_SECONDS)  # 2, 4, 8, ... seconds
+    log.info("outbound %s attempt %s failed; retry in %ss", row.id, row.attempts, delay)
+    _retry(row, delay, error)
+    return False
+
+
+def _retry(row: OutboundMessage, delay: float, error: str) -> None:
+    with unit_of_work() as uow:
+        outbox.retry_later(
+            uow.session,
+            outbound_id=row.id,
+            at=utcnow() + timedelta(seconds=delay),
+            error=error,
+        )
+    enqueue(row.channel, row.recipient, priority=row.priority, delay=delay)

@@ -1,1 +1,76 @@
-"""payments actors (filled in by its issue)."""
+"""Payment jobs (queue `low`, every minute): expire unpaid registrations, send payment reminders.
+
+Both are safe on several workers at once (the services lock rows with SKIP LOCKED and re-check
+them) and catch up after downtime (they work from stored deadlines, in batches, until none is due).
+``after_verification`` is the follow-up for admin approve/reject calls: deliver the runner's
+message and, when a registration became paid, send its e-ticket, both after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import partial
+
+import dramatiq
+
+from core.db import UnitOfWork, unit_of_work, utcnow
+from core.services import payments
+from core.services.payment_deadlines import BATCH
+from workers import tickets
+from workers.broker import broker
+from workers.delivery import deliver_after_commit
+from workers.jobs import periodic
+
+log = logging.getLogger(__name__)
+
+MAX_BATCHES = 50  # per run; the next run (a minute later) continues
+
+
+def expire_once(*, now: datetime | None = None) -> int:
+    """Expire every registration past its expiry time, batch by batch; return how many."""
+    total = 0
+    for _ in range(MAX_BATCHES):
+        with unit_of_work() as uow:
+            expired = payments.expire_unpaid(uow.session, now=now or utcnow())
+            deliver_after_commit(uow, [e.outbound for e in expired])
+        total += len(expired)
+        if len(expired) < BATCH:
+            break
+    if total:
+        log.info("expired %s unpaid registrations", total)
+    return total
+
+
+def remind_once(*, now: datetime | None = None) -> int:
+    """Queue every payment reminder that is due; return how many."""
+    total = 0
+    for _ in range(MAX_BATCHES):
+        with unit_of_work() as uow:
+            rows = payments.send_reminders(uow.session, now=now or utcnow())
+            deliver_after_commit(uow, rows)
+        total += len(rows)
+        if len(rows) < BATCH:
+            break
+    return total
+
+
+@periodic("expire_unpaid", 60)
+@dramatiq.actor(queue_name="low", broker=broker, max_retries=3)
+def expire_unpaid() -> None:
+    """Periodic: expire unpaid registrations and release their slots."""
+    expire_once()
+
+
+@periodic("payment_reminders", 60)
+@dramatiq.actor(queue_name="low", broker=broker, max_retries=3)
+def send_payment_reminders() -> None:
+    """Periodic: send the one reminder before each payment deadline."""
+    remind_once()
+
+
+def after_verification(uow: UnitOfWork, result: payments.Approval | payments.Rejection) -> None:
+    """Deliver the runner's notice after commit; send the e-ticket when the approval made it paid."""
+    deliver_after_commit(uow, result.outbound)
+    if isinstance(result, payments.Approval) and result.paid:
+        uow.on_commit(partial(tickets.send_ticket.send, result.registration_id))

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from bot.routes import simulator
+from bot.routes import fonnte, simulator, telegram
 
 router = APIRouter()
+router.include_router(telegram.router)
+router.include_router(fonnte.router)
 router.include_router(simulator.router)

@@ -17,9 +17,18 @@ from core.services import staff
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def funrun(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def funrun(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -66,8 +75,15 @@ def test_demo_is_idempotent_on_postgres(committed_db: None) -> None:
 
 def test_create_admin_reads_password_from_stdin(committed_db: None) -> None:
     env = dict(os.environ)
-    result = funrun("create-admin", "desk@example.org", "--role", "checkin", "--password-stdin",
-                    env=env, stdin="a-strong-password\n")
+    result = funrun(
+        "create-admin",
+        "desk@example.org",
+        "--role",
+        "checkin",
+        "--password-stdin",
+        env=env,
+        stdin="a-strong-password\n",
+    )
     assert result.returncode == 0, result.stderr
     engine = make_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
@@ -76,15 +92,23 @@ def test_create_admin_reads_password_from_stdin(committed_db: None) -> None:
     assert row.role == "checkin"
     assert row.password_hash.startswith("$argon2")
     assert staff.verify_password(row.password_hash, "a-strong-password")
-    again = funrun("create-admin", "desk@example.org", "--password-stdin", env=env,
-                   stdin="a-strong-password\n")
+    again = funrun(
+        "create-admin", "desk@example.org", "--password-stdin", env=env, stdin="a-strong-password\n"
+    )
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
 def test_create_admin_rejects_unknown_role_and_short_password(committed_db: None) -> None:
     env = dict(os.environ)
-    bad_role = funrun("create-admin", "x@example.org", "--role", "boss", "--password-stdin",
-                      env=env, stdin="a-strong-password\n")
+    bad_role = funrun(
+        "create-admin",
+        "x@example.org",
+        "--role",
+        "boss",
+        "--password-stdin",
+        env=env,
+        stdin="a-strong-password\n",
+    )
     assert bad_role.returncode == 2 and "unknown role" in bad_role.stderr
     short = funrun("create-admin", "x@example.org", "--password-stdin", env=env, stdin="abc\n")
     assert short.returncode == 2 and "at least 8" in short.stderr

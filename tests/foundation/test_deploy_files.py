@@ -21,8 +21,9 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("compose")
     shutil.copy(ROOT / "docker-compose.yml", work / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", work / ".env")
-    result = subprocess.run(["docker-compose", "config"], cwd=work, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["docker-compose", "config"], cwd=work, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -41,8 +42,13 @@ def test_service_command_exists_in_cli(compose: dict, service: str) -> None:
     command = compose["services"][service]["command"]
     assert command[0] == "funrun"
     # `--help` after the real arguments proves the subcommand and its options exist.
-    result = subprocess.run([sys.executable, "-m", "app.cli", *command[1:], "--help"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *command[1:], "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 

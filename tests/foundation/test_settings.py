@@ -9,9 +9,18 @@ from core.config import ConfigError, load_settings
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "APP_ENV",
-                 "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "FONNTE_TOKEN",
-                 "FONNTE_WEBHOOK_SECRET", "MEDIA_DIR"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "PUBLIC_BASE_URL",
+        "APP_ENV",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "FONNTE_TOKEN",
+        "FONNTE_WEBHOOK_SECRET",
+        "MEDIA_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
     return monkeypatch

@@ -1,0 +1,39 @@
+"""Label flow answers generically (flows.registry is the one flows module the admin may import)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flows.registry import answer_rows, question_keys, question_labels
+
+
+def fmt(value: Any) -> str:
+    """Render one stored answer as text (for answers the flow no longer declares)."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def displayed(answers: dict[str, Any], language: str = "en") -> dict[str, tuple[str, str]]:
+    """Map each answer key to (label, display value): declared questions first, in flow order."""
+    keys = [k for k in question_keys() if k in answers]
+    out = dict(zip(keys, answer_rows(answers, language), strict=True))
+    for key, value in answers.items():
+        if key not in out:
+            out[key] = (key.replace("_", " "), fmt(value))
+    return out
+
+
+def rows(answers: dict[str, Any], language: str = "en") -> list[tuple[str, str]]:
+    """Return (label, value) pairs for every answer, in flow order."""
+    return list(displayed(answers, language).values())
+
+
+def export_columns(language: str = "en") -> list[tuple[str, str]]:
+    """(key, label) of every declared question, in flow order (the export's answer columns)."""
+    return list(question_labels(language))

@@ -1,0 +1,162 @@
+"""The race-pack check-in page (/checkin), built for a phone: camera QR scan or a typed code.
+
+Open to staff with the `checkin` role (admins too) and to desks opened with the event PIN
+(admin.checkin_desks). Every POST carries the CSRF token and a client nonce, so a retried request
+is answered the same way and never counted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy import select
+
+from admin import checkin_desks as desk_routes
+from admin.auth import CSRF_HEADER, current_staff, has_role, verify_csrf
+from admin.templating import templates
+from core.config import get_settings
+from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.enums import EventStatus, Role
+from core.errors import InvalidImage
+from core.i18n import t
+from core.models import Event
+from core.services import checkin, checkin_desks, checkin_files
+
+DESK_COOKIE = desk_routes.DESK_COOKIE
+router = APIRouter()
+router.include_router(desk_routes.router)
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """Who is scanning: a signed-in staff member or an opened desk (bound to one event)."""
+
+    desk: str
+    event_id: int | None = None
+    staff_id: int | None = None
+
+
+def operator(request: Request) -> Operator | None:
+    """Return the staff member or desk behind this request, or None."""
+    user = current_staff(request)
+    if user is not None and has_role(user, Role.CHECKIN):
+        return Operator(desk=user.name or user.email, staff_id=user.id)
+    token = request.cookies.get(DESK_COOKIE)
+    if not token:
+        return None
+    with get_sessionmaker()() as session:
+        desk = checkin_desks.find_desk(session, token)
+        return Operator(desk=desk.name, event_id=desk.event_id) if desk else None
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang") or get_settings().default_language
+    return lang if lang in ("id", "en") else "id"
+
+
+def _events(session: Any, who: Operator) -> list[Event]:
+    if who.event_id is not None:
+        event = session.get(Event, who.event_id)
+        return [event] if event else []
+    return list(session.scalars(select(Event).order_by(Event.race_date.desc(), Event.id)))
+
+
+def _pick(events: list[Event], wanted: int | None) -> Event | None:
+    for event in events:
+        if event.id == wanted:
+            return event
+    open_events = [e for e in events if e.status == EventStatus.OPEN.value]
+    return (open_events or events or [None])[0]
+
+
+@router.get("/checkin", response_class=HTMLResponse)
+def checkin_page(request: Request, event: int | None = None) -> Any:
+    """The scanning page."""
+    who = operator(request)
+    if who is None:
+        return RedirectResponse("/checkin/desk", status_code=303)
+    lang = language(request)
+    with get_sessionmaker()() as session:
+        events = _events(session, who)
+        current = _pick(events, event)
+        counts = checkin.counts_per_category(session, current.id) if current else []
+        context = {
+            "events": events,
+            "event": current,
+            "who": who,
+            "counts": counts,
+            "lang": lang,
+            "tx": {k: t(f"checkin.{k}", lang) for k in _PAGE_KEYS},
+        }
+        return templates.TemplateResponse(request, "checkin.html", context)
+
+
+_PAGE_KEYS = (
+    "title scan stop code check rep_name letter camera_error jersey representative desk_label"
+).split()
+
+
+@router.post("/checkin/scan")
+async def scan(
+    request: Request,
+    code: str = Form(...),
+    nonce: str = Form(..., min_length=8, max_length=64),
+    event_id: int | None = Form(None),
+    representative_name: str = Form(""),
+    letter: UploadFile | None = File(None),
+) -> JSONResponse:
+    """Check one code in; answer with what the desk shows (JSON)."""
+    verify_csrf(request, request.headers.get(CSRF_HEADER))
+    who = operator(request)
+    if who is None:
+        raise HTTPException(status_code=401, detail="open a desk or sign in")
+    target = who.event_id or event_id
+    if target is None:
+        raise HTTPException(status_code=400, detail="event missing")
+    lang = language(request)
+    letter_path = None
+    if representative_name.strip() and letter is not None and letter.filename:
+        try:
+            letter_path = checkin_files.store_letter(await letter.read())
+        except InvalidImage as exc:
+            return JSONResponse({"outcome": "invalid_letter", "message": t(exc.key, lang)})
+    request_ = checkin.Scan(
+        event_id=target,
+        code=code[:200],
+        desk=who.desk,
+        nonce=nonce,
+        staff_id=who.staff_id,
+        representative_name=representative_name.strip()[:200] or None,
+        letter_path=letter_path,
+    )
+    with unit_of_work() as uow:
+        result = checkin.scan(uow.session, request=request_, now=utcnow())
+        event = uow.session.get(Event, target)
+        zone = event.timezone if event else get_settings().timezone
+    return JSONResponse(_payload(result, lang, zone))
+
+
+def _payload(result: checkin.ScanResult, lang: str, zone: str) -> dict[str, Any]:
+    time = (
+        result.collected_at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        if result.collected_at
+        else ""
+    )
+    params = {"time": time, "desk": result.collected_by_desk or "-"}
+    return {
+        "outcome": result.outcome.value,
+        "ok": result.ok,
+        "message": t(f"checkin.{result.outcome.value}", lang, **params),
+        "runner_name": result.runner_name,
+        "category": result.category,
+        "bib": result.bib,
+        "number": result.number,
+        "jersey_size": result.jersey_size,
+        "collected_at": time,
+        "collected_by_desk": result.collected_by_desk,
+        "representative_name": result.representative_name,
+    }

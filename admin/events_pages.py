@@ -1,0 +1,162 @@
+"""Events and categories: create, edit, open and close registration, jersey stock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from admin import forms
+from admin.auth import actor_name, csrf_protect, require_roles
+from admin.session import flash
+from admin.templating import templates
+from core.db import get_sessionmaker, unit_of_work
+from core.enums import EventStatus, Role
+from core.errors import ServiceError
+from core.models import AdminUser, Category, Event, JerseyStock
+from core.services import events
+
+router = APIRouter(prefix="/admin/events")
+admin_only = require_roles(Role.ADMIN)
+
+
+@router.get("", response_class=HTMLResponse)
+def list_events(request: Request, _user: AdminUser = Depends(admin_only)) -> Response:
+    with get_sessionmaker()() as session:
+        rows = session.scalars(select(Event).order_by(Event.race_date.desc())).all()
+        return templates.TemplateResponse(request, "events.html", {"events": rows})
+
+
+@router.get("/{event_id}", response_class=HTMLResponse)
+def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin_only)) -> Response:
+    """The event form (event_id 0: a new event), its categories and jersey stock."""
+    with get_sessionmaker()() as session:
+        event = session.get(Event, event_id) if event_id else None
+        stock = session.scalars(
+            select(JerseyStock)
+            .where(JerseyStock.event_id == event_id)
+            .order_by(JerseyStock.sort_order)
+        ).all()
+        tz = event.timezone if event else "Asia/Jakarta"
+        ctx = {
+            "event": event,
+            "categories": list(event.categories) if event else [],
+            "stock": stock,
+            "opens": forms.local_input(event.registration_opens_at if event else None, tz),
+            "closes": forms.local_input(event.registration_closes_at if event else None, tz),
+        }
+        return templates.TemplateResponse(request, "event_edit.html", ctx)
+
+
+def _event_data(form: Any) -> dict[str, Any]:
+    tz = forms.text(form, "timezone") or "Asia/Jakarta"
+    return {
+        "slug": forms.text(form, "slug").lower(),
+        "name": forms.text(form, "name"),
+        "race_date": forms.day(form, "race_date"),
+        "race_start_time": forms.text(form, "race_start_time") or None,
+        "venue": forms.text(form, "venue"),
+        "timezone": tz,
+        "registration_opens_at": forms.moment(form, "registration_opens_at", tz),
+        "registration_closes_at": forms.moment(form, "registration_closes_at", tz),
+        "requires_nik": forms.checkbox(form, "requires_nik"),
+        "requires_authorisation_letter": forms.checkbox(form, "requires_authorisation_letter"),
+        "pickup_info": forms.text(form, "pickup_info"),
+    }
+
+
+def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
+    flash(request, message, kind)
+    return RedirectResponse(f"/admin/events/{event_id}", status_code=303)
+
+
+@router.post("/{event_id}", dependencies=[Depends(csrf_protect)])
+async def save_event(
+    request: Request, event_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    form = await request.form()
+    try:
+        with unit_of_work() as uow:
+            event = events.save_event(
+                uow.session,
+                event_id=event_id or None,
+                data=_event_data(form),
+                actor=actor_name(user),
+            )
+            saved_id = event.id
+    except ServiceError as exc:
+        return _back(request, event_id, f"Not saved: {exc}", "error")
+    return _back(request, saved_id, "Event saved.")
+
+
+@router.post("/{event_id}/status", dependencies=[Depends(csrf_protect)])
+def set_status(
+    request: Request, event_id: int, status: str = Form(...), user: AdminUser = Depends(admin_only)
+) -> Response:
+    try:
+        with unit_of_work() as uow:
+            events.set_status(
+                uow.session, event_id=event_id, status=EventStatus(status), actor=actor_name(user)
+            )
+    except (ServiceError, ValueError) as exc:
+        return _back(request, event_id, f"Not changed: {exc}", "error")
+    return _back(request, event_id, f"Registration is now {status}.")
+
+
+def _category_data(form: Any) -> dict[str, Any]:
+    return {
+        "code": forms.text(form, "code").upper(),
+        "name": forms.text(form, "name"),
+        "distance_km": forms.number(form, "distance_km"),
+        "price": forms.integer(form, "price"),
+        "quota": forms.integer(form, "quota"),
+        "min_age": forms.integer(form, "min_age", required=False),
+        "max_age": forms.integer(form, "max_age", required=False),
+        "bib_start": forms.integer(form, "bib_start"),
+        "bib_end": forms.integer(form, "bib_end"),
+        "bib_prefix": forms.text(form, "bib_prefix"),
+        "reg_prefix": forms.text(form, "reg_prefix"),
+        "sort_order": forms.integer(form, "sort_order", required=False) or 0,
+    }
+
+
+@router.post("/{event_id}/categories/{category_id}", dependencies=[Depends(csrf_protect)])
+async def save_category(
+    request: Request, event_id: int, category_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    """Create (category_id 0) or update a category."""
+    form = await request.form()
+    try:
+        with unit_of_work() as uow:
+            if category_id and uow.session.get(Category, category_id) is None:
+                raise events.InvalidSetting("no such category")
+            events.save_category(
+                uow.session, event_id=event_id, category_id=category_id or None,
+                data=_category_data(form), actor=actor_name(user),
+            )  # fmt: skip
+    except ServiceError as exc:
+        return _back(request, event_id, f"Category not saved: {exc}", "error")
+    return _back(request, event_id, "Category saved.")
+
+
+@router.post("/{event_id}/jersey", dependencies=[Depends(csrf_protect)])
+async def save_jersey(
+    request: Request, event_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    """Sizes as 'size=stock' lines, e.g. 'M=1200'."""
+    form = await request.form()
+    stock: dict[str, int] = {}
+    try:
+        for line in forms.text(form, "sizes").splitlines():
+            if "=" in line:
+                size, amount = (part.strip() for part in line.split("=", 1))
+                stock[size.upper()[:10]] = int(amount)
+        with unit_of_work() as uow:
+            events.set_jersey_stock(
+                uow.session, event_id=event_id, stock=stock, actor=actor_name(user)
+            )
+    except (ServiceError, ValueError) as exc:
+        return _back(request, event_id, f"Jersey stock not saved: {exc}", "error")
+    return _back(request, event_id, "Jersey stock saved.")

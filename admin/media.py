@@ -1,0 +1,46 @@
+"""Private media: payment screenshots and QRIS images, only for signed-in staff with the right role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse
+
+from admin.auth import require_roles
+from core.config import get_settings
+from core.db import get_sessionmaker
+from core.enums import Role
+from core.models import AdminUser, PaymentAccount, PaymentImage
+
+router = APIRouter(prefix="/admin/media")
+PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def private_file(relative: str | None) -> FileResponse:
+    """Serve a file under MEDIA_DIR, refusing anything that escapes it."""
+    if not relative:
+        raise HTTPException(status_code=404)
+    root = Path(get_settings().media_dir).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(status_code=404)
+    return FileResponse(path, headers=PRIVATE)
+
+
+@router.get("/payment-images/{image_id}")
+def payment_image(image_id: int, _user: AdminUser = Depends(require_roles(Role.VERIFIER))):
+    """One payment screenshot (verifiers and admins only; never cached)."""
+    with get_sessionmaker()() as session:
+        image = session.get(PaymentImage, image_id)
+        relative = image.path if image else None
+    return private_file(relative)
+
+
+@router.get("/qris/{account_id}")
+def qris_image(account_id: int, _user: AdminUser = Depends(require_roles(Role.ADMIN))):
+    """The QRIS image configured for a payment account."""
+    with get_sessionmaker()() as session:
+        account = session.get(PaymentAccount, account_id)
+        relative = account.qris_image_path if account else None
+    return private_file(relative)

@@ -1,0 +1,114 @@
+"""GET /metrics in Prometheus format: webhook counts and latency, queues, registrations, verification."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from admin import broker_ops
+from core.db import get_sessionmaker
+from core.models import Payment, Registration
+from core.services import reports
+
+# Our own registry: create_app() runs many times in tests, and the default one refuses duplicates.
+REGISTRY = CollectorRegistry()
+WEBHOOKS = Counter(
+    "funrun_webhook_requests",
+    "Webhook requests by channel and status",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
+WEBHOOK_LATENCY = Histogram(
+    "funrun_webhook_latency_seconds", "Webhook handling time", ["channel"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)  # fmt: skip
+
+
+class StateCollector(Collector):
+    """Read queue depth and database numbers at scrape time (no background thread)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily(
+            "funrun_queue_depth", "Messages waiting per queue", labels=["queue"]
+        )
+        age = GaugeMetricFamily(
+            "funrun_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
+        )
+        dead = GaugeMetricFamily(
+            "funrun_queue_dead_letters", "Dead-lettered messages", labels=["queue"]
+        )
+        try:
+            for stat in broker_ops.queue_stats():
+                depth.add_metric([stat.name], stat.depth)
+                age.add_metric([stat.name], stat.oldest_age_seconds or 0)
+                dead.add_metric([stat.name], stat.dead)
+        except Exception:  # noqa: BLE001,S110  (broker down: export what the database knows)
+            pass
+        yield from (depth, age, dead)
+        yield from _database_metrics()
+
+
+def _database_metrics() -> Iterator[GaugeMetricFamily]:
+    regs = GaugeMetricFamily("funrun_registrations", "Registrations by status", labels=["status"])
+    waiting = GaugeMetricFamily("funrun_payments_waiting", "Payments waiting for a verifier")
+    verify = GaugeMetricFamily("funrun_verification_seconds_avg", "Mean photo-to-decision time")
+    failed = GaugeMetricFamily(
+        "funrun_outbound_failed", "Failed outbound messages", labels=["channel"]
+    )
+    with get_sessionmaker()() as session:
+        for status, n in session.execute(
+            select(Registration.status, func.count()).group_by(Registration.status)
+        ):
+            regs.add_metric([status], n)
+        waiting.add_metric(
+            [], session.scalar(select(func.count()).where(Payment.status == "submitted")) or 0
+        )
+        verify.add_metric([], reports.average_verification_seconds(session, event_id=None) or 0)
+        for channel, n in reports.outbound_failures(session).items():
+            failed.add_metric([channel], n)
+    yield from (regs, waiting, verify, failed)
+
+
+REGISTRY.register(StateCollector())
+
+
+def _channel(path: str) -> str:
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[2] in ("telegram", "fonnte") else "other"
+
+
+def install(app: FastAPI) -> None:
+    """Time every /webhooks/ request and serve /metrics."""
+
+    @app.middleware("http")
+    async def _time_webhooks(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if not request.url.path.startswith("/webhooks/"):
+            return await call_next(request)
+        started = time.perf_counter()
+        channel = _channel(request.url.path)
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            WEBHOOK_LATENCY.labels(channel).observe(time.perf_counter() - started)
+            WEBHOOKS.labels(channel, str(status)).inc()
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

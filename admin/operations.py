@@ -1,0 +1,99 @@
+"""Operations ("Horizon"): queues, dead letters with retry, failing outbound messages, waiting inbound."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from admin import broker_ops
+from admin.auth import actor_name, csrf_protect, require_roles
+from admin.session import flash
+from admin.templating import templates
+from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.enums import OutboundStatus, Role
+from core.models import AdminUser, InboundUpdate, OutboundMessage
+from core.services import audit
+
+router = APIRouter(prefix="/admin/operations")
+admin_only = require_roles(Role.ADMIN)
+
+
+def _outbound_problems(session):  # noqa: ANN001, ANN202
+    failing = session.scalars(
+        select(OutboundMessage)
+        .where(
+            (OutboundMessage.status == OutboundStatus.FAILED.value)
+            | (
+                (OutboundMessage.attempts > 0)
+                & (OutboundMessage.status != OutboundStatus.SENT.value)
+            )
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(100)
+    ).all()
+    per_channel = dict(
+        session.execute(
+            select(OutboundMessage.channel, func.count())
+            .where(OutboundMessage.status == OutboundStatus.FAILED.value)
+            .group_by(OutboundMessage.channel)
+        ).all()
+    )
+    pending = session.scalar(
+        select(func.count()).where(
+            OutboundMessage.status.in_([OutboundStatus.PENDING.value, OutboundStatus.SENDING.value])
+        )
+    )
+    return failing, per_channel, int(pending or 0)
+
+
+@router.get("", response_class=HTMLResponse)
+def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Response:
+    now = utcnow()
+    with get_sessionmaker()() as session:
+        failing, per_channel, outbound_pending = _outbound_problems(session)
+        waiting = select(InboundUpdate).where(InboundUpdate.processed_at.is_(None))
+        inbound_waiting = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+        oldest = session.scalar(
+            select(func.min(InboundUpdate.received_at)).where(InboundUpdate.processed_at.is_(None))
+        )
+        stuck = session.scalar(
+            select(func.count()).where(
+                InboundUpdate.processed_at.is_(None),
+                InboundUpdate.received_at < now - timedelta(minutes=1),
+            )
+        )
+        ctx = {
+            "queues": broker_ops.queue_stats(),
+            "dead": broker_ops.dead_letters(),
+            "failing": failing,
+            "per_channel": per_channel,
+            "outbound_pending": outbound_pending,
+            "inbound_waiting": int(inbound_waiting),
+            "inbound_oldest": oldest,
+            "inbound_stuck": int(stuck or 0),
+        }
+        return templates.TemplateResponse(request, "operations.html", ctx)
+
+
+@router.post("/dead-letters/retry", dependencies=[Depends(csrf_protect)])
+def retry(
+    request: Request,
+    queue: str = Form(...),
+    message_id: str = Form(...),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    ok = broker_ops.retry_dead_letter(queue, message_id)
+    with unit_of_work() as uow:
+        audit.record(
+            uow.session, actor=actor_name(user), action="operations.dead_letter_retried",
+            subject_type="job", subject_id=message_id, queue=queue, ok=ok,
+        )  # fmt: skip
+    flash(
+        request,
+        "Job re-enqueued." if ok else "That job is gone (already retried?).",
+        "ok" if ok else "error",
+    )
+    return RedirectResponse("/admin/operations", status_code=303)

@@ -1,0 +1,144 @@
+"""The verification queue: one payment at a time, approve/reject by fetch, keyboard shortcuts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from admin import effects
+from admin.auth import csrf_protect, require_roles, wants_json
+from admin.session import flash
+from admin.templating import local_dt, templates
+from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.enums import Role
+from core.errors import Conflict, NotFound, RangeExhausted
+from core.models import AdminUser, Payment
+from core.services import admin_queue, payments
+
+router = APIRouter(prefix="/admin")
+verifier = require_roles(Role.VERIFIER)
+
+
+def _item_context(session: Any, payment: Payment | None) -> dict[str, Any]:
+    if payment is None:
+        return {"payment": None, "pending": 0}
+    registration = payment.registration
+    return {
+        "payment": payment,
+        "reg": registration,
+        "participant": registration.participant,
+        "category": registration.category,
+        "event": registration.event,
+        "images": list(payment.images),
+        "flags": payment.flags or {},
+        "pending": admin_queue.queue_size(session),
+        "reasons": payments.PRESET_REJECT_REASONS,
+    }
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(
+    request: Request, payment: int | None = None, _user: AdminUser = Depends(verifier)
+) -> Response:
+    """The queue page, opened on the oldest waiting payment (or ``payment``)."""
+    with get_sessionmaker()() as session:
+        item = session.get(Payment, payment) if payment else admin_queue.queue_item(session)
+        ctx = _item_context(session, item)
+        ctx["pending"] = admin_queue.queue_size(session)
+        return templates.TemplateResponse(request, "queue.html", ctx)
+
+
+@router.get("/queue/item", response_class=HTMLResponse)
+def queue_item(
+    request: Request, current: int | None = None, step: str = "next", _user=Depends(verifier)
+) -> Response:
+    """The HTML fragment of the next (or previous) waiting payment, for the queue's fetch calls."""
+    with get_sessionmaker()() as session:
+        item = admin_queue.queue_item(session, current=current, step=step)
+        ctx = _item_context(session, item)
+        ctx["pending"] = admin_queue.queue_size(session)
+        return templates.TemplateResponse(request, "_queue_item.html", ctx)
+
+
+def _result(request: Request, ok: bool, message: str, status: int = 200, **extra: Any) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": ok, "message": message, **extra}, status_code=status)
+    flash(request, message, "ok" if ok else "error")
+    return RedirectResponse("/admin/queue", status_code=303)
+
+
+def _parse_amount(raw: str) -> int | None:
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    return int(digits) if digits else None
+
+
+@router.post("/payments/{payment_id}/approve", dependencies=[Depends(csrf_protect)])
+def approve(
+    request: Request,
+    payment_id: int,
+    amount_received: str = Form(""),
+    user: AdminUser = Depends(verifier),
+) -> Response:
+    """Approve one payment; a second verifier is told who was first."""
+    try:
+        with unit_of_work() as uow:
+            result = payments.approve(
+                uow.session,
+                payment_id=payment_id,
+                actor=user,
+                amount_received=_parse_amount(amount_received),
+                now=utcnow(),
+            )
+            effects.deliver(uow, result.outbound)
+            if result.paid:
+                effects.send_ticket(uow, result.registration_id)
+    except RangeExhausted as exc:
+        return _result(request, False, str(exc), 409)
+    except Conflict as exc:
+        return _result(request, False, _conflict_text(exc), 409)
+    except NotFound:
+        return _result(request, False, "This payment no longer exists.", 404)
+    if not result.changed:
+        when = local_dt(result.at, "%H:%M") if result.at else "?"
+        text = f"Already approved by {result.by or 'another verifier'} at {when}."
+        return _result(request, True, text, changed=False, by=result.by, at=when)
+    text = "Approved: paid." if result.paid else f"Approved: {result.status.replace('_', ' ')}."
+    if result.shortfall:
+        text += f" Short by Rp{result.shortfall:,}".replace(",", ".") + "."
+    return _result(request, True, text, changed=True, status_after=result.status)
+
+
+def _conflict_text(exc: Conflict) -> str:
+    by = exc.params.get("by")
+    if exc.key == "payment.already_approved":
+        return f"Already approved by {by or 'another verifier'}; it cannot be rejected."
+    return str(exc) if str(exc) != exc.key else "The registration changed; reload the queue."
+
+
+@router.post("/payments/{payment_id}/reject", dependencies=[Depends(csrf_protect)])
+def reject(
+    request: Request,
+    payment_id: int,
+    reason: str = Form(""),
+    note: str = Form(""),
+    user: AdminUser = Depends(verifier),
+) -> Response:
+    """Reject with a preset reason key or free text; the runner is told and may send a new photo."""
+    reason = (note.strip() if reason in ("", "other") and note.strip() else reason).strip()
+    if not reason:
+        return _result(request, False, "Choose a reason or type one.", 400)
+    try:
+        with unit_of_work() as uow:
+            result = payments.reject(
+                uow.session, payment_id=payment_id, actor=user, reason=reason[:500], now=utcnow()
+            )
+            effects.deliver(uow, result.outbound)
+    except Conflict as exc:
+        return _result(request, False, _conflict_text(exc), 409)
+    except NotFound:
+        return _result(request, False, "This payment no longer exists.", 404)
+    if not result.changed:
+        return _result(request, True, "Already rejected.", changed=False)
+    return _result(request, True, "Rejected; the runner was told why.", changed=True)

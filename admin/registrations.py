@@ -1,0 +1,254 @@
+"""Registrations list (search, filters, pages) and detail with its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from admin import answers, effects
+from admin.auth import actor_name, csrf_protect, require_roles
+from admin.session import flash
+from admin.templating import templates
+from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.enums import RegistrationStatus, Role
+from core.errors import ServiceError
+from core.models import (
+    AdminUser,
+    AuditLog,
+    Category,
+    Event,
+    InboundUpdate,
+    JerseyStock,
+    OutboundMessage,
+    Registration,
+)
+from core.services import admin_registrations as regs
+from core.services import audit
+
+router = APIRouter(prefix="/admin/registrations")
+verifier = require_roles(Role.VERIFIER)
+STATUSES = [s.value for s in RegistrationStatus]
+
+
+def filters_from(params: Any) -> regs.Filters:
+    """Read list/export filters from query parameters."""
+
+    def as_int(name: str) -> int | None:
+        value = str(params.get(name) or "").strip()
+        return int(value) if value.isdigit() else None
+
+    return regs.Filters(
+        q=str(params.get("q") or "")[:100],
+        event_id=as_int("event_id"),
+        category_id=as_int("category_id"),
+        status=str(params.get("status") or "") if params.get("status") in STATUSES else "",
+        jersey=str(params.get("jersey") or "")[:10],
+    )
+
+
+def filter_query(filters: regs.Filters) -> str:
+    values = {
+        "q": filters.q,
+        "event_id": filters.event_id or "",
+        "category_id": filters.category_id or "",
+        "status": filters.status,
+        "jersey": filters.jersey,
+    }
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+def choices(session: Session) -> dict[str, Any]:
+    """Events, categories and jersey sizes for the filter dropdowns."""
+    return {
+        "events": session.scalars(select(Event).order_by(Event.race_date)).all(),
+        "categories": session.scalars(
+            select(Category).order_by(Category.event_id, Category.sort_order)
+        ).all(),
+        "sizes": sorted(set(session.scalars(select(JerseyStock.size)))),
+        "statuses": STATUSES,
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def list_page(request: Request, page: int = 1, _user: AdminUser = Depends(verifier)) -> Response:
+    filters = filters_from(request.query_params)
+    with get_sessionmaker()() as session:
+        result = regs.search(session, filters=filters, page=page)
+        ctx = {"page": result, "f": filters, "query": filter_query(filters), **choices(session)}
+        return templates.TemplateResponse(request, "registrations.html", ctx)
+
+
+def _messages(session: Session, reg: Registration) -> list[dict[str, Any]]:
+    """Inbound and outbound chat messages of this registration's chat, oldest first."""
+    inbound = session.scalars(
+        select(InboundUpdate)
+        .where(InboundUpdate.channel == reg.channel, InboundUpdate.chat_id == reg.chat_id)
+        .order_by(InboundUpdate.id.desc())
+        .limit(100)
+    )
+    outbound = session.scalars(
+        select(OutboundMessage)
+        .where(
+            or_(
+                OutboundMessage.registration_id == reg.id,
+                (OutboundMessage.channel == reg.channel)
+                & (OutboundMessage.recipient == reg.chat_id),
+            )
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(100)
+    )
+    items = [
+        {"at": m.received_at, "dir": "in", "text": _inbound_text(m.message), "status": ""}
+        for m in inbound
+    ] + [
+        {
+            "at": m.created_at,
+            "dir": "out",
+            "text": m.text or m.kind,
+            "status": m.status,
+            "error": m.error,
+        }
+        for m in outbound
+    ]
+    return sorted(items, key=lambda item: item["at"])
+
+
+def _inbound_text(message: dict[str, Any]) -> str:
+    text = message.get("text") or message.get("caption") or ""
+    if message.get("attachments") or message.get("attachment"):
+        text = (text + " [photo]").strip()
+    return text or "[" + str(message.get("kind") or "message") + "]"
+
+
+def _trail(session: Session, reg: Registration) -> list[AuditLog]:
+    payment_ids = [str(p.id) for p in reg.payments]
+    return list(
+        session.scalars(
+            select(AuditLog)
+            .where(
+                or_(
+                    (AuditLog.subject_type == "registration")
+                    & (AuditLog.subject_id == str(reg.id)),
+                    (AuditLog.subject_type == "payment") & AuditLog.subject_id.in_(payment_ids),
+                )
+            )
+            .order_by(AuditLog.id)
+        )
+    )
+
+
+@router.get("/{registration_id}", response_class=HTMLResponse)
+def detail(
+    request: Request, registration_id: int, _user: AdminUser = Depends(verifier)
+) -> Response:
+    with get_sessionmaker()() as session:
+        reg = regs.get(session, registration_id)
+        ctx = {
+            "reg": reg,
+            "p": reg.participant,
+            "answers": answers.rows(reg.participant.answers or {}, "en"),
+            "payments": reg.payments,
+            "messages": _messages(session, reg),
+            "trail": _trail(session, reg),
+            "categories": session.scalars(
+                select(Category)
+                .where(Category.event_id == reg.event_id)
+                .order_by(Category.sort_order)
+            ).all(),
+            "sizes": session.scalars(
+                select(JerseyStock.size)
+                .where(JerseyStock.event_id == reg.event_id)
+                .order_by(JerseyStock.sort_order)
+            ).all(),
+            "editable": regs.EDITABLE,
+        }
+        return templates.TemplateResponse(request, "registration_detail.html", ctx)
+
+
+def _done(request: Request, registration_id: int, message: str, kind: str = "ok") -> Response:
+    flash(request, message, kind)
+    return RedirectResponse(f"/admin/registrations/{registration_id}", status_code=303)
+
+
+@router.post("/{registration_id}/cancel", dependencies=[Depends(csrf_protect)])
+def cancel(
+    request: Request,
+    registration_id: int,
+    reason: str = Form(""),
+    user: AdminUser = Depends(verifier),
+) -> Response:
+    with unit_of_work() as uow:
+        regs.cancel(
+            uow.session,
+            registration_id=registration_id,
+            actor=actor_name(user),
+            reason=reason[:300],
+            now=utcnow(),
+        )
+    return _done(request, registration_id, "Registration cancelled; slot and jersey released.")
+
+
+@router.post("/{registration_id}/move", dependencies=[Depends(csrf_protect)])
+def move(
+    request: Request,
+    registration_id: int,
+    category_id: int = Form(...),
+    user: AdminUser = Depends(verifier),
+) -> Response:
+    try:
+        with unit_of_work() as uow:
+            reg = regs.move_category(
+                uow.session,
+                registration_id=registration_id,
+                category_id=category_id,
+                actor=actor_name(user),
+            )
+            if reg.status == RegistrationStatus.PAID.value:
+                effects.send_ticket(uow, reg.id)
+    except ServiceError as exc:
+        return _done(request, registration_id, f"Not moved: {exc}", "error")
+    return _done(request, registration_id, "Moved to the new category.")
+
+
+@router.post("/{registration_id}/edit", dependencies=[Depends(csrf_protect)])
+async def edit(
+    request: Request, registration_id: int, user: AdminUser = Depends(verifier)
+) -> Response:
+    form = await request.form()
+    changes = {k: str(form[k]) for k in regs.EDITABLE if k in form}
+    try:
+        with unit_of_work() as uow:
+            diff = regs.edit_participant(
+                uow.session,
+                registration_id=registration_id,
+                changes=changes,
+                actor=actor_name(user),
+            )
+    except (ServiceError, ValueError) as exc:
+        return _done(request, registration_id, f"Not saved: {exc}", "error")
+    return _done(request, registration_id, f"Saved ({len(diff)} field(s) changed).")
+
+
+@router.post("/{registration_id}/resend-ticket", dependencies=[Depends(csrf_protect)])
+def resend_ticket(
+    request: Request, registration_id: int, user: AdminUser = Depends(verifier)
+) -> Response:
+    with unit_of_work() as uow:
+        reg = regs.get(uow.session, registration_id)
+        if reg.status != RegistrationStatus.PAID.value or not reg.ticket_token:
+            return _done(
+                request, registration_id, "Only paid registrations have an e-ticket.", "error"
+            )
+        row = audit.record(
+            uow.session, actor=actor_name(user), action="ticket.resend_requested",
+            subject_type="registration", subject_id=reg.id,
+        )  # fmt: skip
+        uow.session.flush()
+        effects.send_ticket(uow, reg.id, resend=f"audit{row.id}")
+    return _done(request, registration_id, "The e-ticket will be sent again in a moment.")

@@ -1,0 +1,216 @@
+"""Settings: payment accounts and QRIS, payment rules per event, message templates, check-in PIN, staff."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from admin import forms
+from admin.auth import actor_name, csrf_protect, require_roles
+from admin.session import flash
+from admin.templating import templates
+from core.config import get_settings
+from core.db import get_sessionmaker, unit_of_work
+from core.enums import Role, UniqueCodeMode
+from core.errors import ServiceError
+from core.i18n import LANGUAGES, catalogue
+from core.models import AdminUser, Event, NotificationTemplate, PaymentAccount
+from core.services import events, images, staff
+
+router = APIRouter(prefix="/admin/settings", dependencies=[Depends(require_roles(Role.ADMIN))])
+admin_only = require_roles(Role.ADMIN)
+MAX_QRIS_BYTES = 5 * 1024 * 1024
+
+
+@router.get("", response_class=HTMLResponse)
+def settings_page(request: Request) -> Response:
+    with get_sessionmaker()() as session:
+        ctx = {
+            "events": session.scalars(select(Event).order_by(Event.race_date.desc())).all(),
+            "accounts": session.scalars(
+                select(PaymentAccount).order_by(PaymentAccount.sort_order, PaymentAccount.id)
+            ).all(),
+            "overrides": session.scalars(
+                select(NotificationTemplate).order_by(NotificationTemplate.key)
+            ).all(),
+            "staff": session.scalars(select(AdminUser).order_by(AdminUser.email)).all(),
+            "modes": [m.value for m in UniqueCodeMode],
+            "roles": [r.value for r in Role],
+            "keys": sorted(catalogue("id")),
+            "languages": LANGUAGES,
+        }
+        return templates.TemplateResponse(request, "settings.html", ctx)
+
+
+def _back(request: Request, message: str, kind: str = "ok", anchor: str = "") -> Response:
+    flash(request, message, kind)
+    return RedirectResponse(f"/admin/settings{anchor}", status_code=303)
+
+
+@router.post("/payment/{event_id}", dependencies=[Depends(csrf_protect)])
+async def payment_rules(
+    request: Request, event_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    form = await request.form()
+    try:
+        data: dict[str, Any] = {"unique_code_mode": forms.text(form, "unique_code_mode")}
+        for name in events.PAYMENT_FIELDS[1:]:
+            if forms.text(form, name):
+                data[name] = forms.integer(form, name)
+        with unit_of_work() as uow:
+            events.update_payment_settings(
+                uow.session, event_id=event_id, data=data, actor=actor_name(user)
+            )
+    except (ServiceError, ValueError) as exc:
+        return _back(request, f"Not saved: {exc}", "error", "#payment")
+    return _back(request, "Payment rules saved.", anchor="#payment")
+
+
+@router.post("/accounts/{account_id}", dependencies=[Depends(csrf_protect)])
+async def save_account(
+    request: Request, account_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    """Create (account_id 0) or update a bank / e-wallet / QRIS account; optional QRIS upload."""
+    form = await request.form()
+    data = {
+        "kind": forms.text(form, "kind") or "bank",
+        "bank_name": forms.text(form, "bank_name"),
+        "account_number": forms.text(form, "account_number"),
+        "holder_name": forms.text(form, "holder_name"),
+        "active": forms.checkbox(form, "active"),
+    }
+    upload = form.get("qris")
+    try:
+        stored = (
+            await _store_qris(upload)
+            if isinstance(upload, UploadFile) and upload.filename
+            else None
+        )
+        with unit_of_work() as uow:
+            event_id = forms.integer(form, "event_id", required=False)
+            account = events.save_account(
+                uow.session,
+                account_id=account_id or None,
+                event_id=event_id,
+                data=data,
+                actor=actor_name(user),
+            )
+            if stored:
+                events.set_qris_image(
+                    uow.session, account_id=account.id, path=stored, actor=actor_name(user)
+                )
+    except ServiceError as exc:
+        return _back(request, f"Account not saved: {exc}", "error", "#accounts")
+    return _back(request, "Account saved.", anchor="#accounts")
+
+
+async def _store_qris(upload: UploadFile) -> str:
+    """Check and re-encode the QRIS image like a payment photo; return its MEDIA_DIR path."""
+    raw = await upload.read(MAX_QRIS_BYTES + 1)
+    if len(raw) > MAX_QRIS_BYTES:
+        raise events.InvalidSetting("the QRIS image is larger than 5 MB")
+    inbox = get_settings().media_dir / "incoming"
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / secrets.token_hex(16)
+    target.write_bytes(raw)
+    try:
+        return images.store_payment_image(target).path
+    except ServiceError as exc:
+        raise events.InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
+
+
+@router.post("/templates", dependencies=[Depends(csrf_protect)])
+def save_template(
+    request: Request,
+    key: str = Form(...),
+    language: str = Form("id"),
+    body: str = Form(""),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    if key not in catalogue("id") or language not in LANGUAGES:
+        return _back(request, "Unknown message key or language.", "error", "#templates")
+    with unit_of_work() as uow:
+        events.set_template(
+            uow.session, key=key, language=language, body=body, actor=actor_name(user)
+        )
+    return _back(
+        request,
+        "Message saved." if body.strip() else "Default message restored.",
+        anchor="#templates",
+    )
+
+
+@router.post("/checkin-pin/{event_id}", dependencies=[Depends(csrf_protect)])
+def checkin_pin(
+    request: Request, event_id: int, pin: str = Form(""), user: AdminUser = Depends(admin_only)
+) -> Response:
+    try:
+        with unit_of_work() as uow:
+            events.set_checkin_pin(
+                uow.session, event_id=event_id, pin=pin.strip(), actor=actor_name(user)
+            )
+    except ServiceError as exc:
+        return _back(request, f"PIN not saved: {exc}", "error", "#checkin")
+    return _back(request, "Check-in PIN saved (stored hashed).", anchor="#checkin")
+
+
+@router.post("/staff", dependencies=[Depends(csrf_protect)])
+def add_staff(
+    request: Request,
+    email: str = Form(...),
+    name: str = Form(""),
+    role: str = Form(...),
+    password: str = Form(""),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    if len(password) < 10:
+        return _back(
+            request,
+            "Give the new staff member a password of at least 10 characters.",
+            "error",
+            "#staff",
+        )
+    try:
+        with unit_of_work() as uow:
+            staff.create(
+                uow.session,
+                email=email.strip(),
+                password=password,
+                role=Role(role),
+                name=name.strip(),
+                actor=actor_name(user),
+            )
+    except (ServiceError, ValueError) as exc:
+        return _back(request, f"Not added: {exc}", "error", "#staff")
+    return _back(
+        request,
+        f"Added {email}; tell them the password in person and ask them to change it.",
+        anchor="#staff",
+    )
+
+
+@router.post("/staff/{user_id}", dependencies=[Depends(csrf_protect)])
+def update_staff(
+    request: Request,
+    user_id: int,
+    role: str = Form(...),
+    active: str = Form(""),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    try:
+        with unit_of_work() as uow:
+            events.update_staff(
+                uow.session,
+                user_id=user_id,
+                role=Role(role),
+                active=active == "on",
+                actor=actor_name(user),
+            )
+    except (ServiceError, ValueError) as exc:
+        return _back(request, f"Not changed: {exc}", "error", "#staff")
+    return _back(request, "Staff member updated.", anchor="#staff")

@@ -1,0 +1,133 @@
+// Check-in desk: scan a ticket QR with the camera (jsQR) or type a code; POST it with a nonce.
+// A request that fails on the network is retried with the SAME nonce, so the server answers it
+// as the first time and never counts a pickup twice.
+(function () {
+  "use strict";
+  var form = document.getElementById("checkin-form");
+  if (!form) return;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var lang = document.querySelector(".checkin").dataset.lang || "id";
+  var busy = false;
+  var last = { code: null, at: 0 };
+
+  function nonce() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function setText(id, value) {
+    var el = document.getElementById(id);
+    el.textContent = value || "";
+    return el;
+  }
+
+  function show(result) {
+    var panel = document.getElementById("result");
+    panel.hidden = false;
+    panel.className = "result " + (result.ok ? "result-ok" : "result-bad");
+    panel.dataset.outcome = result.outcome;
+    setText("result-message", result.message);
+    setText("r-jersey", result.jersey_size);
+    setText("r-bib", result.bib);
+    setText("r-name", result.runner_name);
+    setText("r-category", result.category);
+    setText("r-number", result.number);
+    var rep = setText("r-rep", result.representative_name);
+    rep.hidden = !result.representative_name;
+    document.querySelector(".r-rep-label").hidden = rep.hidden;
+    if (navigator.vibrate) navigator.vibrate(result.ok ? 80 : [80, 60, 80]);
+  }
+
+  async function post(data) {
+    for (var attempt = 1; ; attempt++) {
+      try {
+        var response = await fetch("/checkin/scan?lang=" + lang, {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }
+        });
+        if (response.status === 401) { window.location = "/checkin/desk"; return null; }
+        if (response.ok) return await response.json();
+        if (response.status < 500 || attempt >= 3) {
+          return { ok: false, outcome: "error", message: "HTTP " + response.status };
+        }
+      } catch (err) {
+        if (attempt >= 3) return { ok: false, outcome: "error", message: String(err) };
+      }
+      await sleep(700 * attempt);
+    }
+  }
+
+  async function submit(code) {
+    code = (code || "").trim();
+    if (!code || busy) return;
+    busy = true;
+    var data = new FormData(form);
+    data.set("code", code);
+    data.set("nonce", nonce());
+    try {
+      var result = await post(data);
+      if (result) show(result);
+      if (result && result.ok) form.reset();
+    } finally {
+      busy = false;
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit(document.getElementById("code").value);
+  });
+
+  // Camera scanning.
+  var toggle = document.getElementById("scan-toggle");
+  var video = document.getElementById("scan-video");
+  var canvas = document.getElementById("scan-canvas");
+  var stream = null;
+
+  function stop() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    toggle.textContent = toggle.dataset.start;
+  }
+
+  function tick() {
+    if (!stream) return;
+    if (video.readyState === video.HAVE_ENOUGH_DATA && typeof jsQR === "function") {
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      var ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      var image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      var found = jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+      var now = Date.now();
+      // The same ticket held in front of the camera is submitted once, not every frame.
+      if (found && found.data && !(found.data === last.code && now - last.at < 5000)) {
+        last = { code: found.data, at: now };
+        submit(found.data);
+      }
+    }
+    requestAnimationFrame(tick);
+  }
+
+  toggle.addEventListener("click", async function () {
+    if (stream) { stop(); return; }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+      video.srcObject = stream;
+      video.hidden = false;
+      await video.play();
+      toggle.textContent = toggle.dataset.stop;
+      document.getElementById("scan-error").hidden = true;
+      requestAnimationFrame(tick);
+    } catch (err) {
+      stop();
+      document.getElementById("scan-error").hidden = false;
+    }
+  });
+})();

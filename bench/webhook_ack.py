@@ -1,0 +1,202 @@
+"""Webhook acknowledgement throughput and latency: funrun's Telegram webhook vs a bare 200 endpoint.
+
+Both servers run as single uvicorn processes on loopback in the same run; the webhook stores every
+update in PostgreSQL and enqueues its conversation on Redis before answering (no worker consumes
+them). Run with `make bench` (throwaway PostgreSQL + Redis); results go to docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+SECRET = "bench-webhook-secret"
+CONCURRENCY = 16
+WARMUP_SECONDS = 0.5
+RUN_SECONDS = 3.0
+START, END = "<!-- bench:webhook_ack -->", "<!-- /bench:webhook_ack -->"
+
+
+async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The ceiling: an ASGI endpoint that reads the body and answers 200."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(target: str, *, factory: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    args = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
+    env = {**os.environ, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_BOT_TOKEN": "1:bench"}
+    proc = subprocess.Popen(args, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/", timeout=0.5)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{target} did not start")
+
+
+def _update(update_id: int) -> dict[str, Any]:
+    chat = 1_000_000 + update_id % 200
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "from": {"id": chat, "is_bot": False, "first_name": "Bench"},
+            "chat": {"id": chat, "type": "private", "first_name": "Bench"},
+            "date": 1767225600,
+            "text": "halo",
+        },
+    }
+
+
+async def _load(url: str, ids: itertools.count[int]) -> tuple[int, list[float]]:
+    """Post updates with CONCURRENCY clients for RUN_SECONDS (after a warm-up); return stats."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    latencies: list[float] = []
+    errors = 0
+
+    async def client_loop(client: httpx.AsyncClient, until: float, record: bool) -> None:
+        nonlocal errors
+        while time.perf_counter() < until:
+            began = time.perf_counter()
+            response = await client.post(url, json=_update(next(ids)), headers=headers)
+            if response.status_code != 200:
+                errors += 1
+            elif record:
+                latencies.append(time.perf_counter() - began)
+
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        for seconds, record in ((WARMUP_SECONDS, False), (RUN_SECONDS, True)):
+            until = time.perf_counter() + seconds
+            await asyncio.gather(*(client_loop(client, until, record) for _ in range(CONCURRENCY)))
+    return errors, latencies
+
+
+def _measure(target: str, path: str, *, factory: bool) -> dict[str, float]:
+    proc, base = _serve(target, factory=factory)
+    try:
+        errors, latencies = asyncio.run(
+            _load(base + path, itertools.count(int(time.time() * 1000)))
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    if errors:
+        raise RuntimeError(f"{target}: {errors} non-200 answers")
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / RUN_SECONDS,
+        "p50": cuts[49] * 1000,
+        "p99": cuts[98] * 1000,
+    }
+
+
+def _machine() -> str:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model or platform.processor()} x{os.cpu_count()}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _write(webhook: dict[str, float], bare: dict[str, float]) -> None:
+    ratio = webhook["rps"] / bare["rps"]
+    section = "\n".join(
+        [
+            START,
+            "## Webhook acknowledgement (bench/webhook_ack.py)",
+            "",
+            f"Machine: {_machine()}. Loopback; {CONCURRENCY} concurrent clients for {RUN_SECONDS:.0f} s "
+            "after a warm-up; each server is one uvicorn process; the load generator shares the machine.",
+            "",
+            "| endpoint | requests | req/s | p50 ms | p99 ms |",
+            "|---|---|---|---|---|",
+            f"| bare uvicorn 200 (ceiling) | {bare['requests']:.0f} | {bare['rps']:.0f} | {bare['p50']:.2f} | {bare['p99']:.2f} |",
+            f"| POST /webhooks/telegram (PostgreSQL insert + Redis enqueue, ack after commit) | {webhook['requests']:.0f} | {webhook['rps']:.0f} | {webhook['p50']:.2f} | {webhook['p99']:.2f} |",
+            "",
+            f"Ratio webhook / ceiling: **{ratio:.2f}** of the bare endpoint's throughput.",
+            END,
+        ]
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
+
+
+def _migrate() -> None:
+    from alembic.config import Config
+
+    from alembic import command
+    from core.config import get_settings
+
+    url = get_settings().database_url
+    if not url.startswith("postgresql") or not url.rsplit("/", 1)[-1].endswith("_test"):
+        raise SystemExit("bench needs a throwaway PostgreSQL database (*_test): run `make bench`")
+    if not get_settings().redis_url:
+        raise SystemExit("bench needs REDIS_URL: run `make bench`")
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+
+
+def main() -> None:
+    _migrate()
+    bare = _measure("bench.webhook_ack:bare_app", "/", factory=False)
+    webhook = _measure("app.main:create_app", "/webhooks/telegram", factory=True)
+    _write(webhook, bare)
+    print(f"bare: {bare['rps']:.0f} req/s p50 {bare['p50']:.2f} ms p99 {bare['p99']:.2f} ms")
+    print(
+        f"webhook: {webhook['rps']:.0f} req/s p50 {webhook['p50']:.2f} ms p99 {webhook['p99']:.2f} ms"
+    )
+    print(f"ratio: {webhook['rps'] / bare['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

@@ -1,0 +1,263 @@
+"""Race-pack check-in: verify a scanned ticket or typed number, record one pickup per registration.
+
+A scan resolves the code (ticket token, registration number or BIB), locks the registration row and
+inserts the CheckIn with ON CONFLICT DO NOTHING: two desks scanning one ticket at the same moment
+produce one row, and the other desk is told "already collected". A retried request carrying the same
+client nonce gets the same answer and is never counted twice. Every scan is written to ScanLog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.db import is_postgres
+from core.enums import RegistrationStatus
+from core.models import Category, CheckIn, Event, Registration, ScanLog
+from core.services import audit, tickets
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    ALREADY = "already"
+    NOT_PAID = "not_paid"
+    INVALID = "invalid"
+    LETTER_REQUIRED = "letter_required"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What the desk shows after a scan."""
+
+    outcome: Outcome
+    registration_id: int | None = None
+    runner_name: str = ""
+    category: str = ""
+    bib: str = ""
+    number: str = ""
+    jersey_size: str = ""
+    collected_at: datetime | None = None
+    collected_by_desk: str = ""
+    representative_name: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One scan request from a desk."""
+
+    event_id: int
+    code: str
+    desk: str
+    nonce: str | None = None
+    staff_id: int | None = None
+    representative_name: str | None = None
+    letter_path: str | None = None  # relative to MEDIA_DIR, stored by the caller
+
+
+def resolve(session: Session, *, event_id: int, code: str) -> Registration | None:
+    """Find the registration for a ticket token, registration number or BIB in this event."""
+    by_token = tickets.find_by_token(session, code)
+    if by_token is not None:
+        return by_token if by_token.event_id == event_id else None
+    typed = code.strip()
+    if not typed or len(typed) > 40:
+        return None
+    return session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            or_(
+                func.upper(Registration.number) == typed.upper(), Registration.bib == typed.upper()
+            ),
+        )
+    )
+
+
+def _result(outcome: Outcome, reg: Registration | None, done: CheckIn | None = None) -> ScanResult:
+    if reg is None:
+        return ScanResult(outcome)
+    return ScanResult(
+        outcome,
+        registration_id=reg.id,
+        runner_name=reg.participant.full_name,
+        category=reg.category.name,
+        bib=reg.bib or "",
+        number=reg.number,
+        jersey_size=reg.participant.jersey_size or "",
+        collected_at=done.created_at if done else None,
+        collected_by_desk=done.desk if done else "",
+        representative_name=done.representative_name if done else None,
+    )
+
+
+def _replay(session: Session, scan: Scan) -> ScanResult | None:
+    """Answer a retried request (same nonce) exactly as the first time."""
+    if not scan.nonce:
+        return None
+    done = session.scalar(select(CheckIn).where(CheckIn.nonce == scan.nonce))
+    if done is not None:
+        return _result(Outcome.OK, session.get(Registration, done.registration_id), done)
+    logged = session.scalar(
+        select(ScanLog).where(ScanLog.nonce == scan.nonce).order_by(ScanLog.id.desc()).limit(1)
+    )
+    if logged is None:
+        return None
+    reg = session.get(Registration, logged.registration_id) if logged.registration_id else None
+    existing = _existing(session, reg.id) if reg is not None else None
+    return _result(Outcome(logged.result), reg, existing)
+
+
+def _existing(session: Session, registration_id: int) -> CheckIn | None:
+    return session.scalar(select(CheckIn).where(CheckIn.registration_id == registration_id))
+
+
+def _log(
+    session: Session,
+    scan: Scan,
+    reg: Registration | None,
+    outcome: Outcome,
+    reason: str,
+    now: datetime,
+) -> None:
+    session.add(
+        ScanLog(
+            event_id=scan.event_id,
+            registration_id=reg.id if reg else None,
+            desk=scan.desk,
+            nonce=scan.nonce,
+            code_hint=_hint(scan.code),
+            result=outcome.value,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def _hint(code: str) -> str:
+    """Keep enough of a scanned code to recognise it, never a whole ticket token."""
+    code = code.strip()
+    if tickets.normalise_token(code):
+        return code[:6].upper() + "…"
+    return code[:40]
+
+
+def _refusal(session: Session, scan: Scan, reg: Registration | None) -> tuple[Outcome, str] | None:
+    if reg is None:
+        return Outcome.INVALID, "unknown, revoked or forged code"
+    if reg.status != RegistrationStatus.PAID.value:
+        return Outcome.NOT_PAID, f"registration status {reg.status}"
+    if scan.representative_name and scan.letter_path is None:
+        event = session.get(Event, scan.event_id)
+        if event is not None and event.requires_authorisation_letter:
+            return Outcome.LETTER_REQUIRED, "representative without authorisation letter"
+    return None
+
+
+def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
+    """Check a code in at a desk and return what the desk should show."""
+    replayed = _replay(session, request)
+    if replayed is not None:
+        return replayed
+    reg = resolve(session, event_id=request.event_id, code=request.code)
+    if reg is not None:
+        # Lock before reading its check-in so concurrent desks queue here instead of racing.
+        session.execute(select(Registration.id).where(Registration.id == reg.id).with_for_update())
+        session.refresh(reg)
+    refusal = _refusal(session, request, reg)
+    if refusal is not None:
+        _log(session, request, reg, *refusal, now)
+        return _result(refusal[0], reg)
+    assert reg is not None
+    inserted = _insert_checkin(session, _checkin_row(request, reg, now))
+    done = _existing(session, reg.id)
+    if not inserted:
+        _log(
+            session,
+            request,
+            reg,
+            Outcome.ALREADY,
+            f"already collected at desk {done.desk if done else '?'}",
+            now,
+        )
+        return _result(Outcome.ALREADY, reg, done)
+    _log(session, request, reg, Outcome.OK, "", now)
+    audit.record(
+        session,
+        actor=request.desk or "checkin",
+        action="registration.checked_in",
+        subject_type="registration",
+        subject_id=reg.id,
+        desk=request.desk,
+        representative=bool(request.representative_name),
+    )
+    return _result(Outcome.OK, reg, done)
+
+
+def _insert_checkin(session: Session, row: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: True only when this call created the row."""
+    dialect = postgresql if is_postgres(session) else sqlite
+    stmt = (
+        dialect.insert(CheckIn)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["registration_id"])
+        .returning(CheckIn.id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def _checkin_row(scan: Scan, reg: Registration, now: datetime) -> dict[str, object]:
+    return {
+        "registration_id": reg.id,
+        "event_id": reg.event_id,
+        "desk": scan.desk,
+        "staff_id": scan.staff_id,
+        "nonce": scan.nonce,
+        "representative_name": (scan.representative_name or "").strip() or None,
+        "authorisation_letter_path": scan.letter_path,
+        "created_at": now,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryCount:
+    category_id: int
+    code: str
+    name: str
+    paid: int
+    checked_in: int
+
+
+def counts_per_category(session: Session, event_id: int) -> list[CategoryCount]:
+    """Paid registrations and check-ins per category of an event (for the dashboard)."""
+    paid = (
+        select(Registration.category_id, func.count().label("n"))
+        .where(
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.PAID.value
+        )
+        .group_by(Registration.category_id)
+        .subquery()
+    )
+    done = (
+        select(Registration.category_id, func.count().label("n"))
+        .join(CheckIn, CheckIn.registration_id == Registration.id)
+        .where(CheckIn.event_id == event_id)
+        .group_by(Registration.category_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Category.id, Category.code, Category.name, paid.c.n, done.c.n)
+        .outerjoin(paid, paid.c.category_id == Category.id)
+        .outerjoin(done, done.c.category_id == Category.id)
+        .where(Category.event_id == event_id)
+        .order_by(Category.sort_order, Category.id)
+    ).all()
+    return [CategoryCount(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]

@@ -1,0 +1,198 @@
+"""Registrations: submit a confirmed chat registration without ever overselling.
+
+Lock order inside submit (keep it everywhere that changes these rows): category, then jersey stock, then
+the category's registration sequence. Duplicate email/NIK checks are serialised per event and value with
+a transaction-scoped advisory lock, because the row that would conflict does not exist yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db import advisory_xact_lock, insert_ignore
+from core.enums import ACTIVE_STATUSES, RegistrationStatus
+from core.errors import DuplicateParticipant, NotFound, SoldOut
+from core.models import Category, Event, JerseyStock, Participant, Registration, Sequence
+from core.services import audit
+
+PARTICIPANT_FIELDS = (
+    "full_name", "gender", "email", "phone", "nik", "jersey_size",
+    "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything submit() needs: the chat it came from and the collected answers."""
+
+    event_id: int
+    category_code: str
+    answers: dict[str, Any]
+    channel: str
+    chat_id: str
+    language: str = "id"
+    conversation_id: int | None = None
+
+
+def lock_category(session: Session, *, event_id: int, code: str) -> Category:
+    """SELECT the category FOR UPDATE (slots are counted under this lock)."""
+    category = session.scalars(
+        select(Category)
+        .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
+        .with_for_update()
+    ).one_or_none()
+    if category is None:
+        raise NotFound(f"category {code}", key="error.not_found")
+    return category
+
+
+def lock_jersey(session: Session, *, event_id: int, size: str) -> JerseyStock | None:
+    """SELECT the jersey stock row FOR UPDATE (None when the event has no stock for ``size``)."""
+    return session.scalars(
+        select(JerseyStock)
+        .where(JerseyStock.event_id == event_id, JerseyStock.size == size)
+        .with_for_update()
+    ).one_or_none()
+
+
+def next_number(session: Session, *, category: Category) -> str:
+    """Advance the category's registration sequence under a row lock: ``JFR-10K-00042``."""
+    insert_ignore(
+        session,
+        Sequence.__table__,
+        [{"category_id": category.id, "kind": "registration", "next_value": 1}],
+        keys=["category_id", "kind"],
+    )
+    seq = session.scalars(
+        select(Sequence)
+        .where(Sequence.category_id == category.id, Sequence.kind == "registration")
+        .with_for_update()
+    ).one()
+    value = seq.next_value
+    seq.next_value = value + 1
+    return f"{category.reg_prefix}-{value:05d}"
+
+
+def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -> bool:
+    """True when an active registration of ``event_id`` already uses this email or NIK."""
+    column = Participant.email if field == "email" else Participant.nik
+    stmt = (
+        select(Registration.id)
+        .join(Participant, Registration.participant_id == Participant.id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status.in_([s.value for s in ACTIVE_STATUSES]),
+            column == value,
+        )
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
+
+
+def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
+    digest = hashlib.blake2b(f"dup:{event_id}:{field}:{value}".encode(), digest_size=8).digest()
+    advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))
+
+
+def _check_duplicates(session: Session, event_id: int, answers: dict[str, Any]) -> None:
+    for field in ("email", "nik"):
+        value = answers.get(field)
+        if not value:
+            continue
+        _lock_identity(session, event_id=event_id, field=field, value=str(value))
+        if find_duplicate(session, event_id=event_id, field=field, value=str(value)):
+            raise DuplicateParticipant(f"{field} taken", field=field, value=value)
+
+
+def submit(session: Session, *, submission: Submission, now: datetime) -> Registration:
+    """Create participant + registration (status pending_payment), taking a slot and a jersey.
+
+    Raises:
+        SoldOut: the category (``params["kind"] == "category"``) or jersey size (``"jersey"``) is gone.
+        DuplicateParticipant: the email or NIK is already registered in the event.
+    """
+    answers = submission.answers
+    event = session.get(Event, submission.event_id)
+    if event is None:
+        raise NotFound("event", key="error.not_found")
+    _check_duplicates(session, event.id, answers)
+    category = lock_category(session, event_id=event.id, code=submission.category_code)
+    if category.slots_left <= 0:
+        raise SoldOut("category", kind="category", code=category.code)
+    jersey = _take_jersey(session, event.id, answers.get("jersey_size"))
+    category.slots_taken += 1
+    participant = _participant(event.id, answers)
+    session.add(participant)
+    session.flush()
+    registration = _registration(
+        submission, category, participant, next_number(session, category=category), now
+    )
+    session.add(registration)
+    session.flush()
+    audit.record(
+        session,
+        actor=f"{submission.channel}:{submission.conversation_id or '-'}",
+        action="registration.submitted",
+        subject_type="registration",
+        subject_id=registration.id,
+        after={"number": registration.number, "category": category.code, "jersey": jersey},
+    )
+    return registration
+
+
+def _registration(
+    submission: Submission, category: Category, participant: Participant, number: str, now: datetime
+) -> Registration:
+    return Registration(
+        number=number,
+        event_id=category.event_id,
+        category_id=category.id,
+        participant_id=participant.id,
+        conversation_id=submission.conversation_id,
+        status=RegistrationStatus.PENDING_PAYMENT.value,
+        channel=submission.channel,
+        chat_id=submission.chat_id,
+        language=submission.language,
+        price=category.price,
+        amount_due=category.price,  # payments.assign_amount adds the unique code
+        created_at=now,
+    )
+
+
+def _take_jersey(session: Session, event_id: int, size: str | None) -> str | None:
+    if not size:
+        return None
+    stock = lock_jersey(session, event_id=event_id, size=size)
+    if stock is None or stock.left <= 0:
+        raise SoldOut("jersey", kind="jersey", size=size)
+    stock.taken += 1
+    return stock.size
+
+
+def _participant(event_id: int, answers: dict[str, Any]) -> Participant:
+    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS}
+    values["full_name"] = answers.get("full_name") or ""
+    born = answers.get("date_of_birth")
+    public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    return Participant(
+        event_id=event_id,
+        date_of_birth=date.fromisoformat(born) if born else None,
+        answers=public,
+        **values,
+    )
+
+
+def for_chat(session: Session, *, channel: str, chat_id: str) -> list[Registration]:
+    """All registrations made from one chat, oldest first."""
+    stmt = (
+        select(Registration)
+        .where(Registration.channel == channel, Registration.chat_id == chat_id)
+        .order_by(Registration.id)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,62 @@
+"""Global commands, recognised in any state, case-insensitive, with or without a leading slash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.messages import InboundMessage
+
+WORDS = {
+    "start": ("daftar", "start", "register", "registrasi", "signup", "daftarlagi"),
+    "status": ("status", "cek", "cekstatus"),
+    "ticket": ("tiket", "ticket", "etiket", "eticket"),
+    "cancel": ("batal", "cancel", "batalkan"),
+    "help": ("bantuan", "help", "tolong", "panduan"),
+    "language": ("bahasa", "language", "lang", "english", "inggris", "indonesia"),
+    "menu": ("menu",),
+}
+_LOOKUP = {word: name for name, words in WORDS.items() for word in words}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    arg: str | None = None
+
+
+def detect(message: InboundMessage) -> Command | None:
+    """Return the global command in ``message``, or None when it is an ordinary answer."""
+    if message.command:
+        name = _LOOKUP.get(message.command.lower().lstrip("/"))
+        return Command(name, message.command_arg or None) if name else None
+    text = (message.text or "").strip()
+    if not text or len(text) > 40:
+        return None
+    head, _, rest = text.lstrip("/").partition(" ")
+    word = head.lower().replace("-", "").replace("_", "").rstrip("!.?")
+    name = _LOOKUP.get(word)
+    rest = rest.strip()
+    if name is None or (rest and not _valid_arg(name, rest)):
+        return None
+    if name == "language" and word in ("english", "inggris", "indonesia"):
+        return Command(name, word)
+    return Command(name, rest or None)
+
+
+def _valid_arg(name: str, rest: str) -> bool:
+    # A runner named "Start Rahayu" must not restart the flow: only short, code-like arguments count.
+    if name == "start":
+        return len(rest) <= 12 and " " not in rest
+    if name == "language":
+        return rest.lower() in ("en", "id", "english", "indonesia", "inggris", "eng", "ind")
+    return False
+
+
+def language_from(arg: str | None, current: str) -> str:
+    """Resolve BAHASA's argument: "en"/"english"/"inggris" or "id"/"indonesia"; bare toggles."""
+    value = (arg or "").strip().lower()
+    if value in ("en", "english", "inggris", "eng"):
+        return "en"
+    if value in ("id", "indonesia", "indonesian", "bahasa", "ind"):
+        return "id"
+    return "en" if current == "id" else "id"

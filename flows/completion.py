@@ -1,0 +1,92 @@
+"""Confirming a registration: one savepoint around submit + amount, replies for every outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from core.errors import DuplicateParticipant, SoldOut
+from core.i18n import t
+from core.messages import Reply
+from core.models import Conversation, Registration
+from core.services import payments, registrations
+from flows import context, engine
+from flows.registration import REGISTRATION
+from flows.spec import Ctx
+
+log = logging.getLogger(__name__)
+
+
+def confirm(
+    session: Session, conversation: Conversation, ctx: Ctx, *, now: datetime
+) -> tuple[str, dict, list[Reply]]:
+    """Submit the draft; return (new state, new answers, replies).
+
+    A sold-out category or jersey size, or a duplicate email/NIK, sends the runner back to that one
+    question with every other answer kept; the summary follows once it is answered.
+    """
+    event = ctx.event
+    if event is None:
+        return "idle", {}, [Reply(t("flow.event_gone", ctx.language))]
+    submission = registrations.Submission(
+        event_id=event.id,
+        category_code=str(ctx.answers.get("category")),
+        answers={k: v for k, v in ctx.answers.items() if not k.startswith("_")},
+        channel=conversation.channel,
+        chat_id=conversation.chat_id,
+        language=ctx.language,
+        conversation_id=conversation.id,
+    )
+    try:
+        # A savepoint: a refusal undoes only the submit, never the conversation's own changes.
+        with session.begin_nested():
+            registration = registrations.submit(session, submission=submission, now=now)
+            payments.assign_amount(session, registration=registration, now=now)
+    except SoldOut as err:
+        return _back_to(
+            session, conversation, ctx, now, _sold_out_step(err), _sold_out_text(err, ctx)
+        )
+    except DuplicateParticipant as err:
+        field = str(err.params.get("field", "email"))
+        text = t(f"flow.duplicate_{field}", ctx.language, value=err.params.get("value", ""))
+        return _back_to(session, conversation, ctx, now, field, text)
+    log.info("registration %s submitted from conversation %s", registration.id, conversation.id)
+    return "idle", {}, _submitted(session, registration, ctx.language)
+
+
+def _submitted(session: Session, registration: Registration, language: str) -> list[Reply]:
+    head = t(
+        "flow.submitted",
+        language,
+        number=registration.number,
+        category=registration.category.code,
+        name=registration.participant.full_name,
+    )
+    replies = [Reply(head)]
+    replies.extend(payments.instructions(session, registration=registration, language=language))
+    replies.append(Reply(t("flow.another", language)))
+    return replies
+
+
+def _sold_out_step(err: SoldOut) -> str:
+    return "jersey_size" if err.params.get("kind") == "jersey" else "category"
+
+
+def _sold_out_text(err: SoldOut, ctx: Ctx) -> str:
+    if err.params.get("kind") == "jersey":
+        return t("flow.jersey_sold_out_at_confirm", ctx.language, size=err.params.get("size", ""))
+    return t("flow.sold_out_at_confirm", ctx.language, category=err.params.get("code", ""))
+
+
+def _back_to(
+    session: Session, conversation: Conversation, ctx: Ctx, now: datetime, key: str, text: str
+) -> tuple[str, dict, list[Reply]]:
+    # Fresh numbers: the snapshot in ctx predates the locks that just said no. Flush first so that
+    # expiring does not discard pending changes to the conversation.
+    session.flush()
+    session.expire_all()
+    fresh = context.build(session, conversation, now=now, answers=dict(ctx.answers))
+    result = engine.edit(REGISTRATION, key, fresh)
+    return result.state, result.answers, [Reply(text), *result.replies]

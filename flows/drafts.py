@@ -1,0 +1,59 @@
+"""Idle drafts: one reminder after 24 hours, dropped after 7 days (the runner is told next time).
+
+Drafts never hold a slot, so dropping one releases nothing; it only forgets the answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import skip_locked
+from core.i18n import t
+from core.messages import Reply
+from core.models import Conversation, OutboundMessage
+from core.services import outbox
+from flows import runtime
+from flows.registration import REGISTRATION
+
+REMIND_AFTER = timedelta(hours=24)
+
+
+def sweep_idle(session: Session, *, now: datetime, limit: int = 200) -> list[OutboundMessage]:
+    """Remind drafts idle for 24 h (once) and drop those idle for 7 days; return outbox rows."""
+    stmt = (
+        select(Conversation)
+        .where(
+            Conversation.state.in_(REGISTRATION.keys),
+            Conversation.last_activity_at <= now - REMIND_AFTER,
+        )
+        .order_by(Conversation.id)
+        .limit(limit)
+        # Several workers may run the job: each conversation is handled by whoever locks it first.
+        .with_for_update(**skip_locked(session))
+    )
+    written = []
+    for conversation in session.scalars(stmt):
+        last = conversation.last_activity_at
+        if last is None:
+            continue
+        if now - last >= runtime.DRAFT_TTL:
+            runtime.drop_draft(session, conversation)
+        elif conversation.idle_reminded_at is None:
+            conversation.idle_reminded_at = now
+            written.append(_remind(session, conversation, last))
+    return written
+
+
+def _remind(session: Session, conversation: Conversation, last: datetime) -> OutboundMessage:
+    return outbox.queue(
+        session,
+        channel=conversation.channel,
+        recipient=conversation.chat_id,
+        reply=Reply(t("flow.draft_reminder", conversation.language), kind="reminder"),
+        idempotency_key=f"draft-reminder:{conversation.id}:{last.isoformat()}",
+        priority=outbox.PRIORITY_REMINDER,
+        conversation_id=conversation.id,
+    )

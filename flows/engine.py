@@ -1,0 +1,230 @@
+"""The conversation engine: a flow compiled once into a shared transitions Machine, and advance().
+
+The machine has model=None (one static machine for every conversation, per the transitions FAQ): each
+call triggers an event on a tiny cursor object holding only ``state``. Nothing here touches the
+database; the runtime loads a Ctx, calls advance(), and persists the StepResult.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine
+
+from core.i18n import t
+from core.messages import Reply
+from flows import render
+from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
+
+DONE = "done"
+CANCELLED = "cancelled"
+EDITING = "_editing"
+LABELS = "_labels"
+
+_MACHINES: dict[str, Machine] = {}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one message: where the conversation is now, and what to say."""
+
+    state: str
+    answers: dict[str, Any]
+    replies: tuple[Reply, ...]
+    completed: bool = False
+    cancelled: bool = False
+    invalid: bool = False
+
+
+class _Cursor:
+    """The only 'model' the shared machine ever sees: one attribute, thrown away after the call."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def compile_flow(flow: Flow) -> Machine:
+    """Return the shared machine for ``flow`` (built once per process)."""
+    machine = _MACHINES.get(flow.name)
+    if machine is None:
+        machine = _MACHINES[flow.name] = _build(flow)
+    return machine
+
+
+def _build(flow: Flow) -> Machine:
+    keys = list(flow.keys)
+    machine = Machine(
+        model=None,
+        states=[*keys, DONE, CANCELLED],
+        initial=None,
+        auto_transitions=False,
+        send_event=True,
+        queued=False,
+    )
+    for index, step in enumerate(flow.steps):
+        if step.key != "confirm" and "confirm" in keys:
+            # Tried first: an edited answer goes back to the summary unless a later gap needs filling.
+            machine.add_transition("answer", step.key, "confirm", conditions=[_back_to_summary])
+        for later in flow.steps[index + 1 :]:
+            machine.add_transition("answer", step.key, later.key, conditions=[_applies(later)])
+        machine.add_transition("answer", step.key, DONE)
+    machine.add_transition("cancel", "*", CANCELLED)
+    for step in flow.questions:
+        if "confirm" in keys:
+            machine.add_transition(f"edit_{step.key}", "confirm", step.key)
+    return machine
+
+
+def _needs(step: Ask | Confirm, ctx: Ctx) -> bool:
+    """Whether ``step`` must be (re)asked: unanswered, or its answer no longer fits."""
+    if step.key not in ctx.answers:
+        return True
+    if isinstance(step, Ask) and step.recheck is not None:
+        try:
+            step.recheck(ctx.answers[step.key], ctx)
+        except Invalid:
+            return True
+    return False
+
+
+def _gaps(flow: Flow, ctx: Ctx) -> list[str]:
+    return [s.key for s in flow.questions if s.applies(ctx) and _needs(s, ctx)]
+
+
+def _back_to_summary(event: Any) -> bool:
+    ctx: Ctx = event.kwargs["ctx"]
+    return bool(ctx.answers.get(EDITING)) and not _gaps(event.kwargs["flow"], ctx)
+
+
+def _applies(step: Ask | Confirm):  # type: ignore[no-untyped-def]
+    def condition(event: Any) -> bool:
+        ctx: Ctx = event.kwargs["ctx"]
+        if not step.applies(ctx) or step.key in event.kwargs["just_set"]:
+            return False
+        return not ctx.answers.get(EDITING) or _needs(step, ctx)
+
+    return condition
+
+
+def _fire(flow: Flow, trigger: str, state: str, ctx: Ctx, just_set: frozenset[str]) -> str:
+    cursor = _Cursor(state)
+    machine = compile_flow(flow)
+    machine.events[trigger].trigger(cursor, ctx=ctx, flow=flow, just_set=just_set)
+    return cursor.state
+
+
+def first_state(flow: Flow, ctx: Ctx) -> str:
+    """Return the first applicable step whose answer is missing (preset answers are skipped)."""
+    for step in flow.steps:
+        if step.applies(ctx) and step.key not in ctx.answers:
+            return step.key
+    return "confirm" if "confirm" in flow.keys else DONE
+
+
+def start(flow: Flow, ctx: Ctx) -> StepResult:
+    """Begin ``flow`` with the answers already in ``ctx`` (e.g. a deep-linked category)."""
+    state = first_state(flow, ctx)
+    _prune(flow, ctx)
+    return StepResult(state, ctx.answers, (prompt(flow, state, ctx),))
+
+
+def prompt(flow: Flow, state: str, ctx: Ctx) -> Reply:
+    """Return the question for ``state`` (the summary for the confirm step)."""
+    step = flow.step(state)
+    if isinstance(step, Confirm):
+        return render.summary(flow, ctx, summary_options(flow, ctx))
+    return render.question(step, ctx)
+
+
+def summary_options(flow: Flow, ctx: Ctx) -> list[tuple[str, str]]:
+    """Summary actions in order: ("confirm", ""), ("edit", key)..., ("cancel", "")."""
+    edits = [
+        ("edit", s.key)
+        for s in flow.questions
+        if s.editable and s.applies(ctx) and s.key in ctx.answers
+    ]
+    return [("confirm", ""), *edits, ("cancel", "")]
+
+
+def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 0) -> StepResult:
+    """Apply one text answer to a conversation in ``state``; ``ctx.answers`` is updated in place."""
+    step = flow.step(state)
+    if isinstance(step, Confirm):
+        return _advance_confirm(flow, text, ctx, failed_tries)
+    try:
+        result = step.parse(text, ctx)
+    except Invalid as err:
+        return _invalid(flow, state, err, ctx, failed_tries)
+    just_set = _store(step, result, ctx)
+    new_state = _fire(flow, "answer", state, ctx, just_set)
+    if new_state == "confirm":
+        ctx.answers.pop(EDITING, None)
+    _prune(flow, ctx)
+    completed = new_state == DONE
+    replies = () if completed else (prompt(flow, new_state, ctx),)
+    return StepResult(new_state, ctx.answers, replies, completed=completed)
+
+
+def _store(step: Ask, result: Any, ctx: Ctx) -> frozenset[str]:
+    labels = dict(ctx.answers.get(LABELS) or {})
+    if isinstance(result, Answer):
+        ctx.answers[step.key] = result.value
+        ctx.answers.update(result.extra)
+        labels.pop(step.key, None)
+        if result.label is not None and result.label != result.value:
+            labels[step.key] = result.label
+        ctx.answers[LABELS] = labels
+        return frozenset(result.extra)
+    ctx.answers[step.key] = result
+    labels.pop(step.key, None)
+    ctx.answers[LABELS] = labels
+    return frozenset()
+
+
+def _prune(flow: Flow, ctx: Ctx) -> None:
+    """Drop answers of questions that no longer apply (e.g. NIK after switching events)."""
+    for step in flow.questions:
+        if step.key in ctx.answers and not step.applies(ctx):
+            ctx.answers.pop(step.key)
+
+
+def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
+    step = flow.step(state)
+    example = step.example if isinstance(step, Ask) else "1"
+    enabled = (
+        [o for o in render.options_of(step, ctx) if o.enabled] if isinstance(step, Ask) else []
+    )
+    if enabled and example not in {o.label for o in enabled}:
+        example = enabled[0].label  # never suggest a sold-out option
+    text = render.correction(err, ctx.language, key=step.key, example=example)
+    if failed_tries + 1 >= flow.max_failures:
+        text += "\n\n" + t("flow.help_hint", ctx.language)
+    replies = (Reply(text), prompt(flow, state, ctx))
+    return StepResult(state, ctx.answers, replies, invalid=True)
+
+
+def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> StepResult:
+    action = render.pick_summary_action(flow, text, summary_options(flow, ctx), ctx)
+    if isinstance(action, Invalid):
+        return _invalid(flow, "confirm", action, ctx, failed_tries)
+    kind, key = action
+    if kind == "confirm":
+        state = _fire(flow, "answer", "confirm", ctx, frozenset())
+        return StepResult(state, ctx.answers, (), completed=state == DONE)
+    if kind == "cancel":
+        state = _fire(flow, "cancel", "confirm", ctx, frozenset())
+        return StepResult(state, ctx.answers, (), cancelled=True)
+    ctx.answers[EDITING] = True
+    state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
+    return StepResult(state, ctx.answers, (render.question(flow.step(state), ctx, editing=True),))
+
+
+def edit(flow: Flow, key: str, ctx: Ctx) -> StepResult:
+    """Jump from the summary to question ``key`` (used when a category sells out at confirm)."""
+    ctx.answers[EDITING] = True
+    ctx.answers.pop(key, None)
+    state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
+    return StepResult(state, ctx.answers, (prompt(flow, state, ctx),))

@@ -1,0 +1,254 @@
+"""Pure answer parsers: text in, normalised value out, or Invalid with a correction key."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from flows.spec import Answer, Ctx, Invalid, Option
+
+MONTHS = {
+    "jan": 1, "januari": 1, "january": 1,
+    "feb": 2, "februari": 2, "february": 2, "pebruari": 2,
+    "mar": 3, "maret": 3, "march": 3,
+    "apr": 4, "april": 4,
+    "mei": 5, "may": 5,
+    "jun": 6, "juni": 6, "june": 6,
+    "jul": 7, "juli": 7, "july": 7,
+    "agu": 8, "agt": 8, "agus": 8, "agustus": 8, "aug": 8, "august": 8,
+    "sep": 9, "sept": 9, "september": 9,
+    "okt": 10, "oct": 10, "oktober": 10, "october": 10,
+    "nov": 11, "nop": 11, "november": 11, "nopember": 11,
+    "des": 12, "dec": 12, "desember": 12, "december": 12,
+}  # fmt: skip
+YES = {"ya", "y", "yes", "iya", "ok", "oke", "benar", "betul", "setuju", "lanjut", "1"}
+NO = {"tidak", "tdk", "no", "n", "nggak", "gak", "enggak", "2"}
+NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '.,\-][^\W\d_]*)*$")
+EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$")
+
+
+def clean(text: str) -> str:
+    """Collapse whitespace and trim."""
+    return " ".join(text.split())
+
+
+def norm(text: str) -> str:
+    """Lower-case, accents and punctuation at the ends removed: for matching choices."""
+    plain = unicodedata.normalize("NFKD", clean(text)).encode("ascii", "ignore").decode()
+    return plain.lower().strip(" .!?*")
+
+
+def person_name(text: str, _ctx: Ctx) -> str:
+    """A name as on an ID card: 3-100 characters, letters and common punctuation."""
+    value = clean(text)
+    if not 3 <= len(value) <= 100:
+        raise Invalid("flow.invalid.name_length")
+    if not NAME_RE.match(value):
+        raise Invalid("flow.invalid.name_chars")
+    return value
+
+
+def gender(text: str, _ctx: Ctx) -> str:
+    """L/P, M/F, Laki-laki/Perempuan, Male/Female, 1/2 -> "M" or "F"."""
+    value = norm(text).replace(" ", "").replace("-", "")
+    if value in {"l", "m", "1", "lakilaki", "laki", "pria", "male", "man", "cowok"}:
+        return "M"
+    if value in {"p", "f", "2", "perempuan", "wanita", "female", "woman", "cewek"}:
+        return "F"
+    raise Invalid("flow.invalid.gender")
+
+
+def parse_date(text: str) -> date | None:
+    """17-08-1990, 17/08/1990, 17.08.1990, 17 Agustus 1990, 1990-08-17 -> date (None if not a date)."""
+    value = norm(text)
+    try:
+        if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", value):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        if m := re.fullmatch(r"(\d{1,2})[ -]?([a-z]+)[ -]?(\d{4})", value):
+            month = MONTHS.get(m[2])
+            return date(int(m[3]), month, int(m[1])) if month else None
+    except ValueError:
+        return None
+    return None
+
+
+def age_on(born: date, day: date) -> int:
+    """Completed years on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def date_of_birth(text: str, ctx: Ctx) -> str:
+    """A date of birth that fits the chosen category's age limits on race day (ISO string)."""
+    born = parse_date(text)
+    if born is None:
+        raise Invalid("flow.invalid.date")
+    if born >= ctx.today or born.year < 1900:
+        raise Invalid("flow.invalid.date_range")
+    check_age(born.isoformat(), ctx)
+    return born.isoformat()
+
+
+def check_age(value: str, ctx: Ctx) -> None:
+    """Raise Invalid when the age on race day is outside the category's limits."""
+    event = ctx.event
+    category = event.category(ctx.answers.get("category")) if event else None
+    if event is None or category is None:
+        return
+    age = age_on(date.fromisoformat(value), event.race_date)
+    low, high = category.min_age, category.max_age
+    if (low is not None and age < low) or (high is not None and age > high):
+        raise Invalid(
+            "flow.invalid.age", age=age, min_age=low, max_age=high, category=category.code
+        )
+
+
+def email(text: str, ctx: Ctx) -> str:
+    """A plausible email address, lower-cased, not yet registered in this event."""
+    value = clean(text).lower().replace(" ", "")
+    if not EMAIL_RE.match(value) or len(value) > 200 or ".." in value:
+        raise Invalid("flow.invalid.email")
+    if ctx.taken("email", value):
+        raise Invalid("flow.invalid.email_taken")
+    return value
+
+
+def to_e164(text: str) -> str | None:
+    """0812…, +62812…, 62812…, 812… -> +62812… (None when it is not an Indonesian mobile)."""
+    digits = re.sub(r"[\s\-().]", "", text.strip())
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if not digits.isdigit():
+        return None
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    elif digits.startswith("8"):
+        digits = "62" + digits
+    if not digits.startswith("628") or not 10 <= len(digits) <= 15:
+        return None
+    return "+" + digits
+
+
+def phone(text: str, ctx: Ctx) -> str:
+    """The runner's WhatsApp number: a known one confirmed with YA, a shared contact, or typed."""
+    if ctx.shared_phone and (number := to_e164(ctx.shared_phone)):
+        return number
+    if ctx.known_phone and norm(text) in YES and (number := to_e164(ctx.known_phone)):
+        return number
+    number = to_e164(text)
+    if number is None:
+        raise Invalid("flow.invalid.phone")
+    return number
+
+
+def nik(text: str, ctx: Ctx) -> str:
+    """A 16-digit national ID number, not yet registered in this event."""
+    value = re.sub(r"[\s.\-]", "", text)
+    if not re.fullmatch(r"\d{16}", value):
+        raise Invalid("flow.invalid.nik")
+    if value[:2] == "00" or len(set(value)) == 1:
+        raise Invalid("flow.invalid.nik")
+    if ctx.taken("nik", value):
+        raise Invalid("flow.invalid.nik_taken")
+    return value
+
+
+def emergency_name(text: str, ctx: Ctx) -> str | Answer:
+    """A contact name, or "1"/YA to reuse the previous registration's emergency contact."""
+    previous = ctx.previous_emergency
+    if previous and norm(text) in YES:
+        own = ctx.answers.get("phone")
+        if previous[1] == own:
+            raise Invalid("flow.invalid.emergency_same")
+        return Answer(previous[0], extra={"emergency_phone": previous[1]})
+    return person_name(text, ctx)
+
+
+def emergency_phone(text: str, ctx: Ctx) -> str:
+    """A phone number that is not the runner's own."""
+    number = to_e164(text)
+    if number is None:
+        raise Invalid("flow.invalid.phone")
+    if number == ctx.answers.get("phone"):
+        raise Invalid("flow.invalid.emergency_same")
+    return number
+
+
+def blood_type(text: str, _ctx: Ctx) -> str:
+    """A, B, AB, O (rhesus sign ignored) or "tidak tahu" -> "unknown"."""
+    value = norm(text).replace(" ", "").rstrip("+-")
+    if value in {"a", "b", "ab", "o", "0"}:
+        return "O" if value == "0" else value.upper()
+    if value in {
+        "5",
+        "tidaktahu",
+        "gatau",
+        "gktau",
+        "taktahu",
+        "unknown",
+        "dontknow",
+        "don'tknow",
+        "-",
+        "?",
+    }:
+        return "unknown"
+    mapping = {"1": "A", "2": "B", "3": "AB", "4": "O"}
+    if value in mapping:
+        return mapping[value]
+    raise Invalid("flow.invalid.blood_type")
+
+
+def medical_notes(text: str, _ctx: Ctx) -> str:
+    """Free text up to 500 characters; "-" (or "tidak ada"/"none") means nothing."""
+    value = clean(text)
+    if norm(value) in {
+        "-",
+        "",
+        "tidak ada",
+        "tidak",
+        "none",
+        "no",
+        "nihil",
+        "tidak ada.",
+        "ga ada",
+    }:
+        return ""
+    if len(value) > 500:
+        raise Invalid("flow.invalid.too_long", limit=500)
+    return value
+
+
+def pick(text: str, options: list[Option]) -> Option:
+    """Match a number, a value, a label or an alias to one option (raises Invalid)."""
+    value = norm(text)
+    if not value:
+        raise Invalid("flow.invalid.choice", count=len(options))
+    found = None
+    if value.isdigit() and 1 <= int(value) <= len(options):
+        found = options[int(value) - 1]
+    for option in options if found is None else ():
+        shown = f"{option.label} — {option.detail}" if option.detail else option.label
+        names = {option.value, option.label, shown, *option.aliases}
+        if value in {norm(n) for n in names}:
+            found = option
+            break
+    if found is None and " — " in text:
+        # A keyboard button tapped after its numbers changed ("sisa 10 slot" -> 9): the head counts.
+        return pick(text.split(" — ", 1)[0], options)
+    if found is None:
+        raise Invalid("flow.invalid.choice", count=len(options))
+    if not found.enabled:
+        raise Invalid(found.disabled_key, option=found.label)
+    return found
+
+
+def one_of(choices_fn):  # type: ignore[no-untyped-def]
+    """Build a parser that accepts one enabled option of ``choices_fn(ctx)``."""
+
+    def parse(text: str, ctx: Ctx) -> Answer:
+        option = pick(text, choices_fn(ctx))
+        return Answer(option.value, label=option.label)
+
+    return parse

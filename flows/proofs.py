@@ -1,0 +1,110 @@
+"""Photos in the chat: payment proof when the chat has a registration awaiting payment.
+
+With several such registrations the runner is asked which one (numbered, or all of them for one
+transfer); the stored photo path waits in the conversation's answers until they reply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.i18n import t
+from core.messages import Attachment, InboundMessage, Reply
+from core.models import Conversation, Registration
+from core.services import payments
+from flows import parsers
+
+AWAIT = "_await"
+PENDING_PHOTO = "_photo"
+
+
+def first_photo(message: InboundMessage) -> Attachment | None:
+    """The first attachment the channel layer stored (refused downloads were already answered)."""
+    return next((a for a in message.attachments if a.stored_path and not a.error), None)
+
+
+def payable(session: Session, conversation: Conversation) -> list[Registration]:
+    """This chat's registrations that may take a proof photo, oldest first."""
+    return payments.awaiting_payment(
+        session, channel=conversation.channel, chat_id=conversation.chat_id
+    )
+
+
+def receive(
+    session: Session, conversation: Conversation, photo: Attachment, *, now: datetime
+) -> list[Reply] | None:
+    """Route a photo to payment proof; None when nothing in this chat awaits payment."""
+    candidates = payable(session, conversation)
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return _attach(session, candidates, photo.stored_path or "", photo.unique_ref, now)
+    answers = dict(conversation.answers or {})
+    answers[AWAIT] = "photo"
+    answers[PENDING_PHOTO] = {
+        "path": photo.stored_path,
+        "file_id": photo.unique_ref,
+        "ids": [r.id for r in candidates],
+    }
+    conversation.answers = answers
+    return [payments.choose_registration_reply(candidates, conversation.language)]
+
+
+def answer_choice(
+    session: Session, conversation: Conversation, text: str, *, now: datetime
+) -> list[Reply] | None:
+    """Apply the runner's pick for a waiting photo; None when the text is not a pick."""
+    answers = dict(conversation.answers or {})
+    pending: dict[str, Any] = answers.pop(PENDING_PHOTO, None) or {}
+    answers.pop(AWAIT, None)
+    conversation.answers = answers
+    candidates = [r for r in payable(session, conversation) if r.id in pending.get("ids", [])]
+    chosen = _pick(text, candidates)
+    if chosen is None or not pending.get("path"):
+        return None
+    return _attach(session, chosen, pending["path"], pending.get("file_id"), now)
+
+
+def _pick(text: str, candidates: list[Registration]) -> list[Registration] | None:
+    value = parsers.norm(text)
+    if value in {"all", "semua", "semuanya", str(len(candidates) + 1)}:
+        return candidates or None
+    if value.isdigit() and 1 <= int(value) <= len(candidates):
+        return [candidates[int(value) - 1]]
+    by_id_or_number = [r for r in candidates if value in (str(r.id), r.number.lower())]
+    return by_id_or_number or None
+
+
+def _attach(
+    session: Session,
+    registrations: list[Registration],
+    path: str,
+    file_id: str | None,
+    now: datetime,
+) -> list[Reply]:
+    if len(registrations) == 1:
+        result = payments.receive_photo(
+            session,
+            registration=registrations[0],
+            stored_path=path,
+            provider_file_id=file_id,
+            now=now,
+        )
+    else:
+        result = payments.receive_photo_group(
+            session,
+            registrations=registrations,
+            stored_path=path,
+            provider_file_id=file_id,
+            now=now,
+        )
+    return list(result.replies)
+
+
+def guidance(conversation: Conversation, *, in_flow: bool) -> Reply:
+    """What to say about a photo nobody asked for."""
+    key = "flow.photo_in_flow" if in_flow else "flow.photo_no_registration"
+    return Reply(t(key, conversation.language))

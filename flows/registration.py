@@ -1,0 +1,149 @@
+"""The registration flow, declared once. Add, remove or reorder a question here and nowhere else."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from core.formatting import format_date, rupiah
+from core.i18n import t
+from flows import parsers
+from flows.spec import Ask, Confirm, Ctx, Flow, Invalid, Option
+
+
+def event_options(ctx: Ctx) -> list[Option]:
+    """Open events, with their race date."""
+    return [
+        Option(e.slug, e.name, detail=format_date(e.race_date, ctx.language))
+        for e in ctx.catalog.open
+    ]
+
+
+def category_options(ctx: Ctx) -> list[Option]:
+    """The chosen event's categories: distance, price, slots left; sold out cannot be chosen."""
+    event = ctx.event
+    if event is None:
+        return []
+    options = []
+    for c in event.categories:
+        params = {"km": f"{c.distance_km:g}", "price": rupiah(c.price), "left": c.slots_left}
+        key = "flow.option.category" if c.slots_left > 0 else "flow.option.category_sold_out"
+        options.append(
+            Option(
+                c.code,
+                c.code,
+                detail=t(key, ctx.language, name=c.name, **params),
+                enabled=c.slots_left > 0,
+                aliases=(c.name,),
+                disabled_key="flow.invalid.category_sold_out",
+            )
+        )
+    return options
+
+
+def jersey_options(ctx: Ctx) -> list[Option]:
+    """The event's jersey sizes with stock left; an out-of-stock size cannot be chosen."""
+    event = ctx.event
+    sizes = event.jersey if event else ()
+    return [
+        Option(
+            j.size,
+            j.size,
+            detail=t(
+                "flow.option.jersey" if j.left > 0 else "flow.option.sold_out",
+                ctx.language,
+                left=j.left,
+            ),
+            enabled=j.left > 0,
+            disabled_key="flow.invalid.jersey_sold_out",
+        )
+        for j in sizes
+    ]
+
+
+def gender_options(ctx: Ctx) -> list[Option]:
+    return [Option(v, t(f"flow.gender.{v}", ctx.language)) for v in ("M", "F")]
+
+
+def blood_options(ctx: Ctx) -> list[Option]:
+    return [Option(v, t(f"flow.blood.{v}", ctx.language)) for v in ("A", "B", "AB", "O", "unknown")]
+
+
+def _check_category(value: Any, ctx: Ctx) -> None:
+    event = ctx.event
+    if event is None or event.category(value) is None:
+        raise Invalid("flow.invalid.choice", count=len(category_options(ctx)))
+
+
+def _check_jersey(value: Any, ctx: Ctx) -> None:
+    event = ctx.event
+    if event is None or value not in {j.size for j in event.jersey}:
+        raise Invalid("flow.invalid.choice", count=len(jersey_options(ctx)))
+
+
+def _show_gender(value: Any, language: str) -> str:
+    return t(f"flow.gender.{value}", language) if value in ("M", "F") else str(value)
+
+
+def _show_blood(value: Any, language: str) -> str:
+    return t(f"flow.blood.{value}", language)
+
+
+def _show_date(value: Any, _language: str) -> str:
+    return date.fromisoformat(value).strftime("%d-%m-%Y")
+
+
+def _show_optional(value: Any, _language: str) -> str:
+    return value or "-"
+
+
+def _phone_variant(ctx: Ctx) -> str:
+    return "known" if ctx.known_phone and parsers.to_e164(ctx.known_phone) else ""
+
+
+def _phone_params(ctx: Ctx) -> dict[str, Any]:
+    return {"known_phone": parsers.to_e164(ctx.known_phone or "") or ""}
+
+
+def _emergency_variant(ctx: Ctx) -> str:
+    return "reuse" if ctx.previous_emergency else ""
+
+
+def _emergency_params(ctx: Ctx) -> dict[str, Any]:
+    name, number = ctx.previous_emergency or ("", "")
+    return {"previous_name": name, "previous_phone": number}
+
+
+def _category_params(ctx: Ctx) -> dict[str, Any]:
+    event = ctx.event
+    return {"event_name": event.name if event else ""}
+
+
+REGISTRATION = Flow(
+    name="registration",
+    start_commands=("daftar", "start", "register", "registrasi"),
+    steps=(
+        Ask("event", parsers.one_of(event_options), example="1", choices=event_options,
+            when=lambda ctx: len(ctx.catalog.open) > 1),
+        Ask("category", parsers.one_of(category_options), example="5K", choices=category_options,
+            recheck=_check_category, prompt_params=_category_params),
+        Ask("full_name", parsers.person_name, example="Siti Aminah"),
+        Ask("gender", parsers.gender, example="P", choices=gender_options, display=_show_gender),
+        Ask("date_of_birth", parsers.date_of_birth, example="17 Agustus 1990",
+            recheck=parsers.check_age, display=_show_date),
+        Ask("email", parsers.email, example="siti.aminah@example.com"),
+        Ask("phone", parsers.phone, example="081234567890", prompt_variant=_phone_variant,
+            prompt_params=_phone_params),
+        Ask("nik", parsers.nik, example="3171234567890001",
+            when=lambda ctx: bool(ctx.event and ctx.event.requires_nik)),
+        Ask("jersey_size", parsers.one_of(jersey_options), example="M", choices=jersey_options,
+            recheck=_check_jersey),
+        Ask("emergency_name", parsers.emergency_name, example="Budi Santoso",
+            prompt_variant=_emergency_variant, prompt_params=_emergency_params),
+        Ask("emergency_phone", parsers.emergency_phone, example="081298765432"),
+        Ask("blood_type", parsers.blood_type, example="O", choices=blood_options,
+            display=_show_blood),
+        Ask("medical_notes", parsers.medical_notes, example="-", display=_show_optional),
+        Confirm(),
+    ),
+)  # fmt: skip

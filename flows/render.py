@@ -1,0 +1,123 @@
+"""Turn flow steps into Replies: questions with numbered options, the summary, corrections.
+
+Every text comes from the catalogue (core/texts/*/flow.toml). Numbered options are written into the
+text itself so WhatsApp (no buttons) shows them; Telegram also gets them as keyboard choices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.i18n import has, t
+from core.messages import Choice, Reply
+from flows import parsers
+from flows.spec import Ask, Ctx, Flow, Invalid, Option
+
+LABELS = "_labels"
+
+
+def options_of(step: Ask, ctx: Ctx) -> list[Option]:
+    """Return the step's options for the current answers ([] for free-text questions)."""
+    return step.choices(ctx) if step.choices is not None else []
+
+
+def shown(option: Option) -> str:
+    """The option as listed and as a button: ``5K — Fun Run 5K, 5 km — Rp150.000 (sisa 10 slot)``."""
+    return f"{option.label} — {option.detail}" if option.detail else option.label
+
+
+def question(step: Ask | Any, ctx: Ctx, *, editing: bool = False) -> Reply:
+    """Render one question: prompt, numbered options, and the current answer when editing."""
+    variant = step.prompt_variant(ctx) if step.prompt_variant else ""
+    key = f"{step.prompt_key}_{variant}" if variant else step.prompt_key
+    params = step.prompt_params(ctx) if step.prompt_params else {}
+    text = t(key, ctx.language, answers=ctx.answers, **params)
+    options = options_of(step, ctx)
+    if editing and step.key in ctx.answers:
+        current = display_value(step, ctx.answers, ctx.language)
+        text = t("flow.editing", ctx.language, current=current) + "\n\n" + text
+    return Reply(text, choices=_choices(step, ctx, options, variant))
+
+
+def _choices(step: Ask, ctx: Ctx, options: list[Option], variant: str) -> tuple[Choice, ...]:
+    if options:
+        # Every option, sold-out ones too, so the numbers the senders print match pick()'s numbers.
+        return tuple(Choice(shown(o), o.value) for o in options)
+    if step.key == "phone" and variant == "known":
+        return (Choice(t("flow.yes_label", ctx.language), "ya"),)
+    if step.key == "phone":
+        return (Choice(t("flow.share_contact", ctx.language), "contact", request_contact=True),)
+    if variant == "reuse":
+        return (Choice(t("flow.yes_label", ctx.language), "ya"),)
+    return ()
+
+
+def display_value(step: Ask, answers: dict[str, Any], language: str) -> str:
+    """How an answer reads in the summary, the admin and exports."""
+    value = answers.get(step.key)
+    label = (answers.get(LABELS) or {}).get(step.key)
+    if label:
+        return str(label)
+    if step.display is not None and value is not None:
+        return step.display(value, language)
+    return "-" if value in (None, "") else str(value)
+
+
+def label_of(step: Ask, language: str) -> str:
+    return t(step.label_key, language)
+
+
+def summary(flow: Flow, ctx: Ctx, actions: list[tuple[str, str]]) -> Reply:
+    """The summary of every answer plus numbered confirm / edit / cancel options."""
+    rows = [
+        f"{label_of(s, ctx.language)}: *{display_value(s, ctx.answers, ctx.language)}*"
+        for s in flow.questions
+        if s.applies(ctx) and s.key in ctx.answers
+    ]
+    event = ctx.event
+    head = t("flow.summary.title", ctx.language, event_name=event.name if event else "")
+    lines = [_action_label(flow, a, ctx.language) for a in actions]
+    text = f"{head}\n\n" + "\n".join(rows) + "\n\n" + t("flow.summary.question", ctx.language)
+    choices = tuple(Choice(line, str(n)) for n, line in enumerate(lines, 1))
+    return Reply(text, choices=choices, inline=True)
+
+
+def _action_label(flow: Flow, action: tuple[str, str], language: str) -> str:
+    kind, key = action
+    if kind == "edit":
+        step = flow.step(key)
+        return t("flow.summary.edit", language, label=label_of(step, language))  # type: ignore[arg-type]
+    return t(f"flow.summary.{kind}", language)
+
+
+def pick_summary_action(
+    flow: Flow, text: str, actions: list[tuple[str, str]], ctx: Ctx
+) -> tuple[str, str] | Invalid:
+    """Map "YA", "1", a number, "ubah email" or a field label to a summary action."""
+    value = parsers.norm(text)
+    if value.isdigit() and 1 <= int(value) <= len(actions):
+        return actions[int(value) - 1]
+    if value in parsers.YES or value in {"konfirmasi", "confirm", "daftarkan"}:
+        return actions[0]
+    if value in {"batal", "cancel", "batalkan"}:
+        return actions[-1]
+    for action in actions:
+        if value == parsers.norm(_action_label(flow, action, ctx.language)):
+            return action
+    for kind, key in actions:
+        if kind != "edit":
+            continue
+        label = parsers.norm(t(f"flow.label.{key}", ctx.language))
+        for word in ("", "ubah ", "ganti ", "edit ", "change "):
+            if value == word + label or value == word + key.replace("_", " "):
+                return kind, key
+    return Invalid("flow.invalid.summary", count=len(actions))
+
+
+def correction(err: Invalid, language: str, *, key: str, example: str) -> str:
+    """A friendly correction with an example of a valid answer."""
+    example_key = f"flow.example.{key}"
+    shown = t(example_key, language) if has(example_key, language) else example
+    return (
+        t(err.key, language, **err.params) + "\n" + t("flow.example_line", language, example=shown)
+    )

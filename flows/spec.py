@@ -1,0 +1,135 @@
+"""Declarative building blocks of a flow: Ask (one question), Confirm (the summary), Flow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from core.services.catalog import CatalogEvent, EventCatalog
+
+
+class Invalid(Exception):  # noqa: N818  (a parse outcome, not a failure of the program)
+    """An answer that does not fit; ``key`` names the correction text in the catalogue."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice of a question; a disabled option is shown but cannot be picked."""
+
+    value: str
+    label: str
+    detail: str = ""
+    enabled: bool = True
+    aliases: tuple[str, ...] = ()
+    disabled_key: str = "flow.invalid.unavailable"
+
+
+@dataclass
+class Ctx:
+    """Everything a parser, prompt or `when` may look at; built by the runtime, no I/O inside."""
+
+    language: str
+    catalog: EventCatalog
+    answers: dict[str, Any]
+    today: date
+    now: datetime
+    known_phone: str | None = None  # the WhatsApp sender or a shared Telegram contact
+    shared_phone: str | None = None  # a contact shared with this very message
+    previous_emergency: tuple[str, str] | None = None  # (name, phone) from an earlier registration
+    taken: Callable[[str, str], bool] = lambda _field, _value: False  # duplicate check (email, nik)
+
+    @property
+    def event(self) -> CatalogEvent | None:
+        """Return the event chosen in the answers (or the only open one)."""
+        return self.catalog.find(self.answers.get("event"))
+
+
+Parser = Callable[[str, Ctx], Any]
+Choices = Callable[[Ctx], list[Option]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A parser result that sets more than its own key (e.g. a reused emergency contact)."""
+
+    value: Any
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None  # what the summary shows, when not the value itself
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question, declared once: everything the engine, summary, admin and exports need."""
+
+    key: str
+    parse: Parser
+    example: str
+    choices: Choices | None = None
+    when: Callable[[Ctx], bool] | None = None
+    recheck: Callable[[Any, Ctx], None] | None = None  # re-validate when an earlier answer changes
+    display: Callable[[Any, str], str] | None = None
+    prompt_params: Callable[[Ctx], dict[str, Any]] | None = None
+    prompt_variant: Callable[[Ctx], str] | None = None  # e.g. "confirm" when the phone is known
+    editable: bool = True
+
+    @property
+    def prompt_key(self) -> str:
+        return f"flow.ask.{self.key}"
+
+    @property
+    def label_key(self) -> str:
+        return f"flow.label.{self.key}"
+
+    def applies(self, ctx: Ctx) -> bool:
+        """Return whether this question is asked for the current answers."""
+        return self.when is None or bool(self.when(ctx))
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """The summary step: every answer, numbered edit options, confirm or cancel."""
+
+    key: str = "confirm"
+    editable: bool = False
+
+    @property
+    def prompt_key(self) -> str:
+        return "flow.summary.title"
+
+    def applies(self, _ctx: Ctx) -> bool:
+        return True
+
+
+Step = Ask | Confirm
+
+
+@dataclass(frozen=True)
+class Flow:
+    """An ordered tuple of steps; the transitions machine is compiled from it."""
+
+    name: str
+    steps: tuple[Step, ...]
+    start_commands: tuple[str, ...] = ()
+    max_failures: int = 3
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(step.key for step in self.steps)
+
+    @property
+    def questions(self) -> tuple[Ask, ...]:
+        return tuple(step for step in self.steps if isinstance(step, Ask))
+
+    def step(self, key: str) -> Step:
+        """Return the step named ``key``."""
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)

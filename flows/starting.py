@@ -1,0 +1,145 @@
+"""DAFTAR / /start: begin a registration (deep-link payload preselects a category), or resume one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.i18n import t
+from core.messages import Choice, InboundMessage, Reply
+from core.models import Conversation
+from core.services import audit, catalog
+from flows import context, engine, parsers
+from flows.registration import REGISTRATION
+
+CONTINUE_WORDS = {"lanjut", "lanjutkan", "continue", "resume"}
+RESTART_WORDS = {"mulai", "ulang", "awal", "mulai dari awal", "start over", "restart", "baru"}
+RESTART_ARG = "_restart_arg"
+
+
+def yes_no(text: str) -> bool | None:
+    """YA/1/lanjut -> True, TIDAK/2/mulai dari awal -> False, anything else -> None."""
+    value = parsers.norm(text)
+    if value in parsers.YES or value in CONTINUE_WORDS:
+        return True
+    if value in parsers.NO or value in RESTART_WORDS:
+        return False
+    return None
+
+
+def _has_progress(conversation: Conversation) -> bool:
+    answers = conversation.answers or {}
+    return conversation.state in REGISTRATION.keys and any(
+        not k.startswith("_") and k not in ("event", "category") for k in answers
+    )
+
+
+def start(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    arg: str | None,
+    *,
+    now: datetime,
+) -> list[Reply]:
+    """Start a registration, or ask whether to continue the one in progress."""
+    language = conversation.language
+    if _has_progress(conversation):
+        answers = dict(conversation.answers or {})
+        answers.update({"_await": "restart", RESTART_ARG: arg})
+        conversation.answers = answers
+        choices = (
+            Choice(t("flow.continue_label", language), "1"),
+            Choice(t("flow.restart_label", language), "2"),
+        )
+        return [Reply(t("flow.restart_question", language), choices=choices)]
+    return fresh_start(session, conversation, message, arg, now=now)
+
+
+def answer_restart(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    value: bool | None,
+    *,
+    now: datetime,
+) -> list[Reply] | None:
+    """Continue (True) or start over (False); None when the reply was something else."""
+    answers = dict(conversation.answers or {})
+    arg = answers.pop(RESTART_ARG, None)
+    conversation.answers = answers
+    if value is None:
+        return None
+    if value is False:
+        return fresh_start(session, conversation, message, arg, now=now)
+    ctx = context.build(session, conversation, now=now, message=message)
+    prompt = engine.prompt(REGISTRATION, conversation.state, ctx)
+    return [Reply(t("flow.resume", conversation.language)), prompt]
+
+
+def fresh_start(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    arg: str | None,
+    *,
+    now: datetime,
+) -> list[Reply]:
+    """Begin a new draft (never holding a slot): welcome, then the first question."""
+    language = conversation.language
+    snapshot = catalog.snapshot(session, now=now)
+    if not snapshot.open:
+        return [Reply(_not_open_text(snapshot, language, now))]
+    preset = _preset(snapshot, arg)
+    ctx = context.build(session, conversation, now=now, message=message, answers=dict(preset))
+    result = engine.start(REGISTRATION, ctx)
+    conversation.state = result.state
+    conversation.answers = dict(result.answers)
+    conversation.failed_tries = 0
+    conversation.started_at = now
+    audit.record(
+        session,
+        actor=f"{conversation.channel}:{conversation.id}",
+        action="conversation.draft_started",
+        subject_type="conversation",
+        subject_id=conversation.id,
+        preset=preset.get("category"),
+    )
+    return [_welcome(conversation, snapshot, preset), *result.replies]
+
+
+def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset: dict) -> Reply:
+    language = conversation.language
+    name = (conversation.sender_name or "").split(" ")[0][:30]
+    if len(snapshot.open) == 1:
+        text = t("flow.welcome", language, name=name, event_name=snapshot.open[0].name)
+    else:
+        text = t("flow.welcome_many", language, name=name)
+    if preset.get("category"):
+        text += "\n" + t("flow.preselected", language, category=preset["category"])
+    return Reply(text)
+
+
+def _preset(snapshot: catalog.EventCatalog, arg: str | None) -> dict[str, Any]:
+    """A deep-link payload such as "10K" preselects that category (if it still has slots)."""
+    if not arg:
+        return {}
+    for event in snapshot.open:
+        category = event.category(arg.strip())
+        if category is not None and category.slots_left > 0:
+            return {"event": event.slug, "category": category.code}
+    return {}
+
+
+def _not_open_text(snapshot: catalog.EventCatalog, language: str, now: datetime) -> str:
+    lines = []
+    for event in snapshot.not_open:
+        if event.opens_at and event.opens_at > now:
+            lines.append(t("flow.not_open_yet", language, name=event.name,
+                           opens_at=event.opens_at, tz=event.timezone))  # fmt: skip
+        elif event.closes_at and event.closes_at <= now:
+            lines.append(t("flow.closed", language, name=event.name,
+                           closes_at=event.closes_at, tz=event.timezone))  # fmt: skip
+    return "\n".join(lines) or t("flow.no_events", language)

@@ -1,0 +1,69 @@
+"""STATUS and TIKET: the chat's registrations with status, amount due, deadline, BIB and e-tickets."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.enums import RegistrationStatus
+from core.i18n import t
+from core.messages import Reply
+from core.models import Conversation, Registration
+from core.services import registrations, tickets
+
+UNPAID = {
+    RegistrationStatus.PENDING_PAYMENT.value,
+    RegistrationStatus.PARTIALLY_PAID.value,
+    RegistrationStatus.REJECTED.value,
+}
+
+
+def status_replies(session: Session, conversation: Conversation, *, in_draft: bool) -> list[Reply]:
+    """List every registration of this chat, then re-send the e-tickets of paid ones."""
+    language = conversation.language
+    rows = registrations.for_chat(
+        session, channel=conversation.channel, chat_id=conversation.chat_id
+    )
+    if not rows:
+        text = t("flow.status.none", language)
+    else:
+        items = [_item(n, r, language) for n, r in enumerate(rows, start=1)]
+        text = t("flow.status.header", language) + "\n\n" + "\n\n".join(items)
+    if in_draft:
+        text += "\n\n" + t("flow.status.draft", language)
+    return [Reply(text), *_tickets(session, rows, language)]
+
+
+def ticket_replies(session: Session, conversation: Conversation) -> list[Reply]:
+    """Re-send the e-ticket of every paid registration of this chat."""
+    rows = registrations.for_chat(
+        session, channel=conversation.channel, chat_id=conversation.chat_id
+    )
+    replies = _tickets(session, rows, conversation.language)
+    return replies or [Reply(t("flow.ticket_none", conversation.language))]
+
+
+def _tickets(session: Session, rows: list[Registration], language: str) -> list[Reply]:
+    replies = []
+    for registration in rows:
+        if registration.status == RegistrationStatus.PAID.value:
+            reply = tickets.ticket_reply(session, registration=registration, language=language)
+            if reply is not None:
+                replies.append(reply)
+    return replies
+
+
+def _item(n: int, registration: Registration, language: str) -> str:
+    unpaid = registration.status in UNPAID
+    return t(
+        "flow.status.item",
+        language,
+        n=n,
+        number=registration.number,
+        category=registration.category.code,
+        name=registration.participant.full_name,
+        status=t(f"flow.status.{registration.status}", language),
+        amount_due=registration.amount_due if unpaid else None,
+        deadline=registration.payment_deadline if unpaid else None,
+        bib=registration.bib,
+        tz=registration.event.timezone,
+    )

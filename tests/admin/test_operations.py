@@ -1,0 +1,72 @@
+"""Bank statement matching page and the dead-letter retry button."""
+
+from __future__ import annotations
+
+import time
+
+from dramatiq import Message
+from sqlalchemy import select
+
+from core.db import get_sessionmaker, unit_of_work
+from core.models import Event, PaymentAccount, Registration, StatementLine
+from tests.admin import factories as f
+
+
+def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, broker) -> None:
+    with unit_of_work() as uow:
+        event = uow.session.get(Event, seeded.event_id)
+        reg = f.make_registration(uow.session, event, unique_code=321)
+        reg_id, amount = reg.id, reg.amount_due
+        account_id = uow.session.scalars(select(PaymentAccount.id)).first()
+    csv_text = (
+        "Tanggal,Keterangan,Referensi,Debit,Kredit,Saldo\n"
+        f"01/11/2026,TRSF E-BANKING CR SITI,REF1,,{amount},1000000\n"
+        "01/11/2026,TRSF E-BANKING CR X,REF2,,99999,1100000\n"
+    )
+    client, token = client_for("admin")
+    r = client.post(
+        "/admin/statements/upload",
+        data={
+            "event_id": seeded.event_id,
+            "account_id": account_id,
+            "preset": "generic",
+            "csrf_token": token,
+        },
+        files={"file": ("mutasi.csv", csv_text.encode(), "text/csv")},
+    )
+    assert "Imported 2 credits" in r.text, r.text[:2000]
+    assert "Exact matches (1)" in r.text and "Unmatched (1)" in r.text
+    r = client.post(
+        "/admin/statements/approve-exact", data={"event_id": seeded.event_id, "csrf_token": token}
+    )
+    assert "Approved 1 exact matches." in r.text
+    with get_sessionmaker()() as session:
+        assert session.get(Registration, reg_id).status == "paid"
+        other = session.scalars(
+            select(StatementLine).where(StatementLine.reference == "REF2")
+        ).one()
+    r = client.post(
+        f"/admin/statements/lines/{other.id}/discard",
+        data={"event_id": seeded.event_id, "csrf_token": token},
+    )
+    assert "Line discarded." in r.text and "Unmatched (0)" in r.text
+
+
+def test_dead_letter_listed_and_retried(client_for, broker) -> None:
+    message = Message(
+        queue_name="low", actor_name="sweep", args=(), kwargs={}, options={"retries": 9}
+    )
+    redis_id = "dead-1"
+    xq = f"{broker.namespace}:low.XQ"
+    broker.client.zadd(xq, {redis_id: int(time.time() * 1000)})
+    broker.client.hset(f"{xq}.msgs", redis_id, message.encode())
+    client, token = client_for("admin")
+    page = client.get("/admin/operations").text
+    assert "sweep" in page and 'value="dead-1"' in page
+    r = client.post(
+        "/admin/operations/dead-letters/retry",
+        data={"queue": "low", "message_id": redis_id, "csrf_token": token},
+    )
+    assert "Job re-enqueued." in r.text
+    assert broker.client.zcard(xq) == 0
+    assert broker.client.llen(f"{broker.namespace}:low") == 1

@@ -1,0 +1,134 @@
+"""Check-in scans: outcomes, nonce replay, logging, representatives, counts and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.enums import RegistrationStatus
+from core.models import AuditLog, CheckIn, ScanLog
+from core.services import checkin, checkin_files, fulfilment
+from core.services.checkin import Outcome, Scan
+from tests.core.fulfilment_factories import demo_event, make_registration
+
+NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def paid(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
+    reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
+    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    return reg
+
+
+def do_scan(session: Session, reg_or_event_id: int, code: str, **kw: object) -> checkin.ScanResult:
+    request = Scan(event_id=reg_or_event_id, code=code, desk=str(kw.pop("desk", "Desk 1")), **kw)  # type: ignore[arg-type]
+    return checkin.scan(session, request=request, now=NOW)
+
+
+def test_scan_ticket_token_checks_in_once(session: Session) -> None:
+    reg = paid(session, full_name="Siti Aminah", jersey_size="L")
+    result = do_scan(session, reg.event_id, reg.ticket_token or "", nonce="n1")
+    assert result.outcome is Outcome.OK
+    assert (result.runner_name, result.bib, result.jersey_size) == ("Siti Aminah", reg.bib, "L")
+    assert result.category == "10K Race"
+
+    again = do_scan(session, reg.event_id, reg.ticket_token or "", nonce="n2", desk="Desk 2")
+    assert again.outcome is Outcome.ALREADY
+    assert again.collected_by_desk == "Desk 1" and again.collected_at == NOW
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+    assert (
+        session.scalar(select(func.count()).where(AuditLog.action == "registration.checked_in"))
+        == 1
+    )
+
+
+def test_typed_registration_number_and_bib(session: Session) -> None:
+    first, second = paid(session), paid(session)
+    assert do_scan(session, first.event_id, first.number.lower()).outcome is Outcome.OK
+    assert do_scan(session, second.event_id, f" {second.bib} ").outcome is Outcome.OK
+
+
+def test_retried_nonce_is_answered_the_same_and_counted_once(session: Session) -> None:
+    reg = paid(session)
+    first = do_scan(session, reg.event_id, reg.number, nonce="abc")
+    retry = do_scan(session, reg.event_id, reg.number, nonce="abc")
+    assert first.outcome is retry.outcome is Outcome.OK
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+    assert session.scalar(select(func.count()).where(ScanLog.nonce == "abc")) == 1
+
+    bad = do_scan(session, reg.event_id, "nonsense", nonce="xyz")
+    bad_retry = do_scan(session, reg.event_id, "nonsense", nonce="xyz")
+    assert bad.outcome is bad_retry.outcome is Outcome.INVALID
+    assert session.scalar(select(func.count()).where(ScanLog.nonce == "xyz")) == 1
+
+
+def test_refusals_are_logged_with_reasons(session: Session) -> None:
+    event = demo_event(session)
+    unpaid = make_registration(session, event, status=RegistrationStatus.PENDING_PAYMENT)
+    reg = paid(session)
+    old_token = reg.ticket_token or ""
+    from core.services import tickets
+
+    tickets.reissue(session, registration=reg, actor="t")
+    assert do_scan(session, event.id, unpaid.number).outcome is Outcome.NOT_PAID
+    assert do_scan(session, event.id, old_token).outcome is Outcome.INVALID
+    assert do_scan(session, event.id, "=cmd|' /C calc'!A0").outcome is Outcome.INVALID
+    logs = session.scalars(select(ScanLog).order_by(ScanLog.id)).all()
+    assert [log.result for log in logs] == ["not_paid", "invalid", "invalid"]
+    assert "pending_payment" in logs[0].reason and logs[1].code_hint.endswith("…")
+    assert old_token not in logs[1].code_hint
+
+    exported = list(
+        csv.reader(io.StringIO(checkin_files.export_failed_scans_csv(session, event.id)))
+    )
+    assert exported[0][:3] == ["scanned_at", "desk", "result"]
+    assert len(exported) == 4 and exported[3][4].startswith("'=")  # no spreadsheet formulas
+
+
+def test_token_of_another_event_is_invalid(session: Session) -> None:
+    from core.models import Event
+
+    reg = paid(session)
+    other = Event(slug="other-run", name="Other Run", race_date=reg.event.race_date)
+    session.add(other)
+    session.flush()
+    assert do_scan(session, other.id, reg.ticket_token or "").outcome is Outcome.INVALID
+    assert do_scan(session, other.id, reg.number).outcome is Outcome.INVALID
+
+
+def test_representative_pickup_and_letter_requirement(session: Session) -> None:
+    reg = paid(session)
+    reg.event.requires_authorisation_letter = True
+    refused = do_scan(session, reg.event_id, reg.number, representative_name="Budi")
+    assert refused.outcome is Outcome.LETTER_REQUIRED
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, format="JPEG")
+    letter = checkin_files.store_letter(buffer.getvalue())
+    ok = do_scan(session, reg.event_id, reg.number, representative_name="Budi", letter_path=letter)
+    assert ok.outcome is Outcome.OK and ok.representative_name == "Budi"
+    row = session.scalars(select(CheckIn)).one()
+    assert row.authorisation_letter_path == letter and letter.startswith("checkin-letters/")
+
+    exported = list(
+        csv.reader(io.StringIO(checkin_files.export_checkins_csv(session, reg.event_id)))
+    )
+    assert exported[1][1:5] == ["Desk 1", reg.number, reg.bib, reg.participant.full_name]
+    assert exported[1][7:] == ["Budi", "yes"]
+
+
+def test_counts_per_category(session: Session) -> None:
+    a, b, c = paid(session), paid(session), paid(session, code="5K")
+    do_scan(session, a.event_id, a.number)
+    counts = {
+        row.code: (row.paid, row.checked_in)
+        for row in checkin.counts_per_category(session, a.event_id)
+    }
+    assert counts == {"5K": (1, 0), "10K": (2, 1), "21K": (0, 0)}
+    _ = (b, c)

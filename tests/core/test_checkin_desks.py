@@ -1,0 +1,55 @@
+"""Check-in desks: opened with the event PIN, throttled against guessing, revocable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from core.services import checkin_desks
+from core.services.checkin_desks import DeskOutcome
+from core.services.staff import hash_password
+from tests.core.fulfilment_factories import demo_event
+
+NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def _open(session: Session, event_id: int, pin: str, address: str = "10.0.0.1", now=NOW):  # type: ignore[no-untyped-def]
+    return checkin_desks.open_desk(
+        session, event_id=event_id, pin=pin, name="Desk 2", address=address, now=now
+    )
+
+
+def test_event_without_pin_cannot_open_desks(session: Session) -> None:
+    event = demo_event(session)
+    assert _open(session, event.id, "1234").outcome is DeskOutcome.NO_PIN
+
+
+def test_right_pin_opens_a_revocable_desk(session: Session) -> None:
+    event = demo_event(session)
+    event.checkin_pin_hash = hash_password("482916")
+    opening = _open(session, event.id, "482916")
+    assert opening.outcome is DeskOutcome.OPENED and opening.token and opening.desk
+    assert opening.desk.token_hash != opening.token
+    assert checkin_desks.find_desk(session, opening.token) is opening.desk
+    assert checkin_desks.find_desk(session, opening.token + "x") is None
+
+    assert checkin_desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
+    assert checkin_desks.find_desk(session, opening.token) is None
+    assert not checkin_desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
+
+
+def test_pin_guessing_is_throttled_per_address_and_per_event(session: Session) -> None:
+    event = demo_event(session)
+    event.checkin_pin_hash = hash_password("482916")
+    for guess in range(checkin_desks.MAX_PER_ADDRESS):
+        assert _open(session, event.id, f"{guess:06d}").outcome is DeskOutcome.WRONG_PIN
+    # Even the right PIN is refused from this address until the window passes.
+    assert _open(session, event.id, "482916").outcome is DeskOutcome.THROTTLED
+    later = NOW + checkin_desks.WINDOW + timedelta(seconds=1)
+    assert _open(session, event.id, "482916", now=later).outcome is DeskOutcome.OPENED
+
+    for n in range(checkin_desks.MAX_PER_EVENT):
+        _open(session, event.id, "000000", address=f"10.1.{n}.1", now=later)
+    fresh = _open(session, event.id, "482916", address="10.9.9.9", now=later)
+    assert fresh.outcome is DeskOutcome.THROTTLED

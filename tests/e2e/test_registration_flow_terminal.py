@@ -1,0 +1,34 @@
+"""`funrun chat`: the terminal drives the real engine through the inbox, as a webhook would."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from app.terminal_chat import run_chat
+from core.db import get_sessionmaker
+from core.models import InboundUpdate, Registration
+
+LINES = ["DAFTAR", "5K", "Siti Aminah", "P", "17-08-1990", "siti.term@example.com", "YA", "M",
+         "Budi Santoso", "081298765432", "O", "-", "YA", "/keluar"]  # fmt: skip
+
+
+@pytest.mark.parametrize("channel", ["whatsapp", "telegram"])
+def test_terminal_chat_registers(
+    demo_event: int,
+    channel: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = list(LINES)
+    if channel == "telegram":
+        lines[6] = "081377778888"  # Telegram asks for the number
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    run_chat(channel=channel, phone="081211112222")
+    out = capsys.readouterr().out
+    with get_sessionmaker()() as session:
+        reg = session.scalars(select(Registration)).one()
+        assert reg.channel == channel and reg.number in out
+        assert all(u.processed_at for u in session.scalars(select(InboundUpdate)))

@@ -1,0 +1,174 @@
+"""The outbox dispatcher against the fake providers: order, 429, 403, 5xx, Fonnte reasons, crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from core.db import unit_of_work, utcnow
+from core.enums import Channel, OutboundStatus
+from core.messages import Choice, Reply
+from core.models import AuditLog, OutboundMessage
+from core.services import outbox
+from tests.bot.helpers import count, outbound_rows, wait_until
+from workers.delivery import deliver_after_commit, deliver_chat
+from workers.sweeper import sweep_once
+
+WA = "6281234567890"
+
+
+def _queue(
+    channel: Channel, recipient: str, *texts: str, deliver: bool = True, **kw: Any
+) -> list[int]:
+    with unit_of_work() as uow:
+        rows = [
+            outbox.queue(
+                uow.session,
+                channel=channel.value,
+                recipient=recipient,
+                reply=Reply(text=text, **kw),
+                idempotency_key=f"test:{recipient}:{text}",
+            )
+            for text in texts
+        ]
+        if deliver:
+            deliver_after_commit(uow, rows)
+        return [r.id for r in rows]
+
+
+def _status(row_id: int) -> OutboundMessage:
+    (row,) = outbound_rows(OutboundMessage.id == row_id)
+    return row
+
+
+def _sent(row_id: int) -> bool:
+    return _status(row_id).status == OutboundStatus.SENT
+
+
+def test_messages_to_one_chat_arrive_in_written_order(channels: Any) -> None:
+    fake_telegram, fake_fonnte = channels
+    texts = [f"pesan {n}" for n in range(8)]
+    ids = _queue(Channel.TELEGRAM, "42", *texts) + _queue(Channel.WHATSAPP, WA, *texts)
+    wait_until(lambda: all(_sent(i) for i in ids))
+    assert fake_telegram.sent_texts(42) == texts
+    assert fake_fonnte.sent_texts(WA) == texts
+    assert all(_status(i).provider_message_id for i in ids)
+
+
+def test_429_retry_after_is_honoured(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=1)
+    first, second = _queue(Channel.TELEGRAM, "42", "satu", "dua")
+    wait_until(lambda: _sent(first) and _sent(second))
+    calls = fake_telegram.requests("sendMessage")
+    assert [c.params["text"] for c in calls] == ["satu", "satu", "dua"]
+    assert calls[1].at - calls[0].at >= 1.0  # not before Telegram's retry_after
+    assert _status(first).attempts == 2
+
+
+def test_403_blocked_is_permanent_and_not_retried(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.block(43)
+    blocked = _queue(Channel.TELEGRAM, "43", "a", "b")
+    other = _queue(Channel.TELEGRAM, "44", "c")
+    wait_until(lambda: _sent(other[0]) and all(_status(i).status == "failed" for i in blocked))
+    assert "blocked" in (_status(blocked[0]).error or "")
+    assert len(fake_telegram.sent_texts(43)) == 2  # each row tried once
+    assert sweep_once(now=utcnow() + timedelta(minutes=10)).recipients == 0
+    assert count(AuditLog, AuditLog.action == "outbound.failed") == 2
+
+
+def test_5xx_is_retried_with_backoff(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.fail_next("sendMessage", status=502)
+    (row_id,) = _queue(Channel.TELEGRAM, "45", "halo")
+    wait_until(lambda: _status(row_id).next_attempt_at is not None or _sent(row_id))
+    wait_until(lambda: _sent(row_id))
+    assert _status(row_id).attempts == 2
+    assert len(fake_telegram.sent_texts(45)) == 2
+
+
+def test_fonnte_reasons_are_recorded(channels: Any) -> None:
+    _, fake_fonnte = channels
+    fake_fonnte.fail_next("target invalid")
+    (bad,) = _queue(Channel.WHATSAPP, "628000", "x")
+    wait_until(lambda: _status(bad).status == "failed")
+    assert "target invalid" in (_status(bad).error or "")
+    fake_fonnte.fail_next("insufficient quota")
+    (retried,) = _queue(Channel.WHATSAPP, WA, "y")
+    wait_until(lambda: "insufficient quota" in (_status(retried).error or "") or _sent(retried))
+    wait_until(lambda: _sent(retried))
+    assert len(fake_fonnte.sent(WA)) == 2
+
+
+def test_choices_and_photos_reach_the_providers(channels: Any, tmp_path: Any) -> None:
+    fake_telegram, fake_fonnte = channels
+    from core.config import get_settings
+
+    media = get_settings().media_dir
+    (media / "tickets").mkdir(parents=True, exist_ok=True)
+    (media / "tickets" / "t.png").write_bytes(b"png")
+    choice = (Choice("5K", "5k"), Choice("10K", "10k"))
+    ids = _queue(Channel.TELEGRAM, "46", "Pilih", choices=choice, inline=True)
+    ids += _queue(Channel.WHATSAPP, WA, "Tiket", image_path="tickets/t.png")
+    wait_until(lambda: all(_sent(i) for i in ids))
+    (call,) = fake_telegram.requests("sendMessage")
+    assert call.params["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == "10k"
+    assert fake_fonnte.sent(WA)[0].file == b"png"
+
+
+def test_simulator_rows_are_marked_sent_at_commit(committed_db: None) -> None:
+    (row_id,) = _queue(Channel.SIMULATOR, "sim-1", "halo")
+    row = _status(row_id)
+    assert row.status == OutboundStatus.SENT and row.provider_message_id == f"sim:{row_id}"
+
+
+KILLABLE = """
+import sys
+from workers.delivery import drain
+drain(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_worker_killed_after_provider_accepted_does_not_send_twice(
+    channels: Any, broker: Any, worker: Any
+) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.hold("sendMessage", after=1)  # the first send passes, the second hangs
+    first, second = _queue(Channel.TELEGRAM, "47", "pertama", "kedua", deliver=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, "telegram", "47"], env=os.environ.copy()
+    )
+    try:
+        wait_until(lambda: len(fake_telegram.requests("sendMessage")) == 2, timeout=30)
+        assert _sent(first)  # accepted and its provider id committed before the next claim
+        provider_id = _status(first).provider_message_id
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    fake_telegram.release("sendMessage")
+    # Dramatiq redelivers the unacked job: the accepted message is not sent again.
+    deliver_chat.send("telegram", "47")
+    broker.join("notifications", timeout=10_000)
+    worker.join()
+    assert fake_telegram.sent_texts(47) == ["pertama", "kedua"]
+    # The second message's fate is unknown (the worker died mid-request): after the lease it is
+    # taken over and sent again. Age the claim instead of waiting CLAIM_LEASE.
+    with unit_of_work() as uow:
+        uow.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == second)
+            .values(claimed_at=utcnow() - timedelta(minutes=5))
+        )
+    assert sweep_once().recipients == 1
+    wait_until(lambda: _sent(second))
+    texts = fake_telegram.sent_texts(47)
+    assert texts.count("pertama") == 1
+    assert texts.count("kedua") == 2
+    assert _status(first).provider_message_id == provider_id

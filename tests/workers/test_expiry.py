@@ -1,0 +1,187 @@
+"""Expiry and reminders: exactly once, even with several workers; photos protect a registration."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db import make_engine, unit_of_work, utcnow
+from core.enums import RegistrationStatus
+from core.models import AuditLog, OutboundMessage, Registration
+from core.services import payments
+from tests.core.payments_factories import (
+    NOW,
+    category,
+    demo_event,
+    encode,
+    inbound,
+    jersey,
+    later,
+    make_admin,
+    make_registration,
+    screenshot,
+)
+from workers import payments as payment_jobs
+
+
+def _messages(session: Session, registration_id: int) -> list[OutboundMessage]:
+    return list(
+        session.scalars(
+            select(OutboundMessage).where(OutboundMessage.registration_id == registration_id)
+        )
+    )
+
+
+def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
+    event = demo_event(session)
+    slots, shirts = category(session, event).slots_taken, jersey(session, event).taken
+    reg = make_registration(session, event)
+    assert payments.expire_unpaid(session, now=later(29)) == [], "grace period still running"
+    expired = payments.expire_unpaid(session, now=later(30))
+    assert [e.registration_id for e in expired] == [reg.id]
+    assert reg.status == RegistrationStatus.EXPIRED and reg.amount_key is None
+    assert category(session, event).slots_taken == slots
+    assert jersey(session, event).taken == shirts
+    assert "DAFTAR" in expired[0].outbound.text
+    assert payments.expire_unpaid(session, now=later(40)) == []
+    assert category(session, event).slots_taken == slots
+    assert len(_messages(session, reg.id)) == 1
+
+
+def test_photo_before_deadline_never_expires(session: Session) -> None:
+    reg = make_registration(session, demo_event(session))
+    payments.receive_photo(
+        session,
+        registration=reg,
+        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
+        provider_file_id=None,
+        now=later(23),
+    )
+    assert payments.expire_unpaid(session, now=later(24 * 30)) == []
+    assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
+
+
+def test_rejected_registration_expires_after_the_extended_deadline(session: Session) -> None:
+    reg = make_registration(session, demo_event(session))
+    photo = payments.receive_photo(
+        session,
+        registration=reg,
+        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
+        provider_file_id=None,
+        now=later(1),
+    )
+    assert photo.payment is not None
+    payments.reject(
+        session,
+        payment_id=photo.payment.id,
+        actor=make_admin(session),
+        reason="other",
+        now=later(20),
+    )
+    assert payments.expire_unpaid(session, now=later(31)) == []  # original expiry has passed
+    assert [e.registration_id for e in payments.expire_unpaid(session, now=later(50))] == [reg.id]
+
+
+def test_expiry_catches_up_after_downtime(session: Session) -> None:
+    event = demo_event(session)
+    regs = [make_registration(session, event, now=NOW + timedelta(hours=h)) for h in range(5)]
+    expired = payments.expire_unpaid(session, now=later(24 * 7))
+    assert {e.registration_id for e in expired} == {r.id for r in regs}
+
+
+def test_reminder_sent_once_before_the_deadline(session: Session) -> None:
+    reg = make_registration(session, demo_event(session))  # deadline NOW+24h, reminder 3h before
+    assert payments.send_reminders(session, now=later(20)) == []
+    rows = payments.send_reminders(session, now=later(21))
+    assert [r.registration_id for r in rows] == [reg.id] and reg.reminder_sent_at == later(21)
+    assert "Rp" in rows[0].text and "Minggu, 29 Nov 2026 14:00 WIB" in rows[0].text
+    assert payments.send_reminders(session, now=later(22)) == []
+    assert payments.send_reminders(session, now=later(25)) == []
+    assert len(_messages(session, reg.id)) == 1
+
+
+def test_no_reminder_once_a_photo_arrived(session: Session) -> None:
+    reg = make_registration(session, demo_event(session))
+    payments.receive_photo(
+        session,
+        registration=reg,
+        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
+        provider_file_id=None,
+        now=later(2),
+    )
+    assert payments.send_reminders(session, now=later(22)) == []
+
+
+def _setup_expiring(count: int, *, now: Any) -> tuple[int, int, int, list[int]]:
+    with unit_of_work() as uow:
+        event = demo_event(uow.session)
+        slots = category(uow.session, event).slots_taken
+        shirts = jersey(uow.session, event).taken
+        # Simulator chats: delivery marks their messages sent without any HTTP call.
+        ids = [
+            make_registration(uow.session, event, now=now, channel="simulator").id
+            for _ in range(count)
+        ]
+    return event.id, slots, shirts, ids
+
+
+def _assert_released_once(slots: int, shirts: int, ids: list[int]) -> None:
+    with unit_of_work() as uow:
+        event = demo_event(uow.session)
+        assert category(uow.session, event).slots_taken == slots
+        assert jersey(uow.session, event).taken == shirts
+        statuses = uow.session.scalars(select(Registration.status).where(Registration.id.in_(ids)))
+        assert set(statuses) == {RegistrationStatus.EXPIRED.value}
+        messages = uow.session.scalar(
+            select(func.count()).where(OutboundMessage.registration_id.in_(ids))
+        )
+        audits = uow.session.scalar(
+            select(func.count()).where(AuditLog.action == "registration.expired")
+        )
+    assert messages == len(ids), "one message per registration"
+    assert audits == len(ids), "expired exactly once"
+
+
+def test_two_workers_expiring_at_once(committed_db: None) -> None:
+    _event, slots, shirts, ids = _setup_expiring(60, now=NOW)
+    barrier = threading.Barrier(4)
+
+    def run() -> int:
+        barrier.wait()
+        return payment_jobs.expire_once(now=later(31))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = [f.result() for f in [pool.submit(run) for _ in range(4)]]
+    assert sum(counts) == len(ids)
+    _assert_released_once(slots, shirts, ids)
+
+
+def test_expiry_actor_on_the_real_worker(worker: Any, broker: Any) -> None:
+    _event, slots, shirts, ids = _setup_expiring(10, now=utcnow() - timedelta(days=3))
+    payment_jobs.expire_unpaid.send()
+    payment_jobs.expire_unpaid.send()
+    broker.join("low", timeout=20_000)
+    worker.join()
+    _assert_released_once(slots, shirts, ids)
+
+
+@pytest.mark.sqlite
+def test_expiry_and_unique_amounts_on_the_sqlite_default(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with Session(engine) as sess, sess.begin():
+            event = demo_event(sess)
+            slots = category(sess, event).slots_taken
+            regs = [make_registration(sess, event) for _ in range(5)]
+            assert len({r.amount_due for r in regs}) == 5
+            expired = payments.expire_unpaid(sess, now=later(31))
+            assert len(expired) == 5 and category(sess, event).slots_taken == slots
+            assert payments.expire_unpaid(sess, now=later(32)) == []
+    finally:
+        engine.dispose()

@@ -1,0 +1,45 @@
+"""after_verification: the runner's notice and the e-ticket are enqueued only after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.db import unit_of_work
+from core.models import AdminUser
+from core.services import payments
+from tests.core.payments_factories import (
+    demo_event,
+    encode,
+    inbound,
+    later,
+    make_admin,
+    make_registration,
+    screenshot,
+)
+from workers import payments as payment_jobs
+
+
+def _queued(broker: Any, queue: str) -> int:
+    return int(broker.client.hlen(f"{broker.namespace}:{queue}.msgs"))
+
+
+def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) -> None:
+    with unit_of_work() as uow:
+        reg = make_registration(uow.session, demo_event(uow.session))
+        photo = payments.receive_photo(
+            uow.session,
+            registration=reg,
+            stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
+            provider_file_id=None,
+            now=later(1),
+        )
+        assert photo.payment is not None
+        payment_id, admin_id = photo.payment.id, make_admin(uow.session).id
+    with unit_of_work() as uow:
+        admin = uow.session.get(AdminUser, admin_id)
+        assert admin is not None
+        result = payments.approve(uow.session, payment_id=payment_id, actor=admin, now=later(2))
+        payment_jobs.after_verification(uow, result)
+        assert _queued(broker, "default") == 0, "nothing is enqueued before the commit"
+    assert _queued(broker, "default") == 1
+    assert _queued(broker, "notifications") == 1

@@ -1,0 +1,97 @@
+"""core.services.inbox and the delivery half of core.services.outbox, on a savepoint session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from core.enums import Channel, OutboundStatus
+from core.messages import InboundMessage, Reply
+from core.models import Conversation
+from core.services import inbox, outbox
+
+NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+
+
+def _message(external_id: str, chat_id: str = "6281234567890") -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WHATSAPP, external_id=external_id, chat_id=chat_id, text="halo",
+        phone=chat_id, sender_name="Budi", raw={"sender": chat_id},
+    )  # fmt: skip
+
+
+def test_record_inbound_dedupes_and_links_one_conversation(session: Session) -> None:
+    first = inbox.record_inbound(session, _message("inbox:1"))
+    again = inbox.record_inbound(session, _message("inbox:1"))
+    second = inbox.record_inbound(session, _message("inbox:2"))
+    assert first is not None and second is not None and again is None
+    assert first.conversation_id == second.conversation_id
+    conversation = session.get(Conversation, first.conversation_id)
+    assert conversation is not None and conversation.phone == "6281234567890"
+    assert [u.id for u in inbox.pending(session, conversation_id=conversation.id)] == [
+        first.id,
+        second.id,
+    ]
+    inbox.mark_processed(session, first, now=NOW)
+    assert [u.id for u in inbox.pending(session, conversation_id=conversation.id)] == [second.id]
+    assert inbox.message_of(second).text == "halo"
+
+
+def _queue(session: Session, *texts: str) -> list[int]:
+    return [
+        outbox.queue(
+            session, channel="telegram", recipient="42", reply=Reply(text=text),
+            idempotency_key=f"k:{text}",
+        ).id
+        for text in texts
+    ]  # fmt: skip
+
+
+def test_claims_are_one_at_a_time_in_id_order(session: Session) -> None:
+    first, second = _queue(session, "a", "b")
+    claim = outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    assert claim.row is not None and claim.row.id == first
+    assert outbox.claim_next(session, channel="telegram", recipient="42", now=NOW).busy
+    outbox.mark_sent(session, outbound_id=first, provider_message_id="9", now=NOW)
+    claim = outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    assert claim.row is not None and claim.row.id == second
+
+
+def test_abandoned_claim_is_taken_over_after_the_lease(session: Session) -> None:
+    (only,) = _queue(session, "a")
+    outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    later = NOW + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    assert outbox.find_stale(session, now=later) == [("telegram", "42", 0)]
+    claim = outbox.claim_next(session, channel="telegram", recipient="42", now=later)
+    assert claim.row is not None and claim.row.id == only and claim.row.attempts == 2
+
+
+def test_sent_rows_are_never_reclaimed_or_failed(session: Session) -> None:
+    (only,) = _queue(session, "a")
+    outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    outbox.mark_sent(session, outbound_id=only, provider_message_id="1", now=NOW)
+    row = outbox.mark_failed(session, outbound_id=only, error="late", now=NOW)
+    assert row.status == OutboundStatus.SENT and row.provider_message_id == "1"
+    assert outbox.claim_next(session, channel="telegram", recipient="42", now=NOW).row is None
+
+
+def test_retry_later_blocks_the_queue_until_due(session: Session) -> None:
+    first, _second = _queue(session, "a", "b")
+    outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    due = NOW + timedelta(seconds=30)
+    outbox.retry_later(session, outbound_id=first, at=due, error="429")
+    claim = outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    assert claim.row is None and claim.wait_until == due  # "b" must not overtake "a"
+    claim = outbox.claim_next(session, channel="telegram", recipient="42", now=due)
+    assert claim.row is not None and claim.row.id == first
+
+
+def test_queue_records_the_conversation_language(session: Session) -> None:
+    update = inbox.record_inbound(session, _message("inbox:9"))
+    assert update is not None
+    row = outbox.queue(
+        session, channel="whatsapp", recipient="628", reply=Reply(text="x"),
+        idempotency_key="lang:1", conversation_id=update.conversation_id,
+    )  # fmt: skip
+    assert row.extra["lang"] == "id"
