@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -178,7 +179,8 @@ def telegram_set_webhook(url: str) -> None:
     """Register URL with Telegram (secret token and allowed updates included)."""
     from bot.telegram.setup import set_webhook
 
-    typer.echo(set_webhook(_settings(), url))
+    settings = _settings()
+    _telegram_call(lambda: set_webhook(settings, url))
 
 
 @telegram_cli.command("info")
@@ -186,7 +188,21 @@ def telegram_info() -> None:
     """Show the bot and its current webhook."""
     from bot.telegram.setup import webhook_info
 
-    typer.echo(webhook_info(_settings()))
+    settings = _settings()
+    _telegram_call(lambda: webhook_info(settings))
+
+
+def _telegram_call(fn: Callable[[], str]) -> None:
+    """Print the result, or one clear line (no traceback) when Telegram cannot be reached."""
+    import httpx
+
+    from core.errors import ChannelError
+
+    try:
+        typer.echo(fn())
+    except (ChannelError, httpx.HTTPError) as exc:
+        typer.echo(f"Telegram: {exc or type(exc).__name__}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def main() -> None:

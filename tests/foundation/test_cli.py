@@ -120,3 +120,10 @@ def test_production_config_error_names_variable(tmp_path: Path) -> None:
     result = funrun("migrate", env=env)
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_telegram_info_unreachable_is_one_clear_line() -> None:
+    env = dict(os.environ, TELEGRAM_API_BASE="http://127.0.0.1:1")
+    result = funrun("telegram", "info", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Telegram:") and "Traceback" not in result.stderr
