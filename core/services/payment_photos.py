@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import RegistrationStatus
 from core.errors import InvalidImage
 from core.formatting import format_datetime
 from core.i18n import t
@@ -22,7 +22,7 @@ from core.messages import Reply
 from core.models import Payment, PaymentImage, Registration
 from core.services import audit, images
 from core.services.images import StoredImage
-from core.services.payment_support import lock_registration
+from core.services.payment_support import lock_open_payment, lock_registration
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +114,7 @@ def _refusal(registrations: Sequence[Registration], language: str) -> PhotoResul
 
 def _open_payment(session: Session, registration: Registration, now: datetime) -> Payment:
     """Return the payment still waiting for a verifier, or start a new one."""
-    payment = session.scalars(
-        select(Payment)
-        .where(
-            Payment.registration_id == registration.id,
-            Payment.status == PaymentStatus.SUBMITTED.value,
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-        .with_for_update()
-    ).one_or_none()
+    payment = lock_open_payment(session, registration.id)
     if payment is None:
         payment = Payment(registration_id=registration.id, source="photo", submitted_at=now)
         session.add(payment)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import RegistrationStatus
+from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import NotFound
 from core.formatting import format_datetime
 from core.i18n import t
@@ -83,6 +83,20 @@ def staff_label(session: Session, admin_id: int | None) -> str | None:
     if admin is None:
         return None
     return f"{admin.name} <{admin.email}>" if admin.name else admin.email
+
+
+def lock_open_payment(session: Session, registration_id: int) -> Payment | None:
+    """Lock and return the newest payment still waiting for a verifier, if any."""
+    return session.scalars(
+        select(Payment)
+        .where(
+            Payment.registration_id == registration_id,
+            Payment.status == PaymentStatus.SUBMITTED.value,
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).one_or_none()
 
 
 def lock_payment(session: Session, payment_id: int) -> tuple[Registration, Payment]:

@@ -23,6 +23,7 @@ from core.services.payment_support import (
     AWAITING_STATUSES,
     deadline_text,
     extend_deadline,
+    lock_open_payment,
     lock_payment,
     lock_registration,
     notify,
@@ -85,16 +86,7 @@ def approve_registration(
 ) -> Approval:
     """Approve from a bank statement line: no screenshot needed (an open photo payment is reused)."""
     registration = lock_registration(session, registration_id)
-    payment = session.scalars(
-        select(Payment)
-        .where(
-            Payment.registration_id == registration.id,
-            Payment.status == PaymentStatus.SUBMITTED.value,
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-        .with_for_update()
-    ).one_or_none()
+    payment = lock_open_payment(session, registration.id)
     if payment is None and registration.status == RegistrationStatus.PAID.value:
         return _already_paid(session, registration, None)
     if payment is None:
