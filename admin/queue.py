@@ -16,6 +16,7 @@ from core.enums import Role
 from core.errors import Conflict, NotFound, RangeExhausted
 from core.models import AdminUser, Payment
 from core.services import admin_queue, payments
+from core.services.templates import refresh_overrides
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -84,6 +85,7 @@ def approve(
     """Approve one payment; a second verifier is told who was first."""
     try:
         with unit_of_work() as uow:
+            refresh_overrides(uow.session, now=utcnow())
             result = payments.approve(
                 uow.session,
                 payment_id=payment_id,
@@ -131,6 +133,7 @@ def reject(
         return _result(request, False, "Choose a reason or type one.", 400)
     try:
         with unit_of_work() as uow:
+            refresh_overrides(uow.session, now=utcnow())
             result = payments.reject(
                 uow.session, payment_id=payment_id, actor=user, reason=reason[:500], now=utcnow()
             )

@@ -14,6 +14,7 @@ from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash
 from admin.templating import templates
+from core import i18n
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role, UniqueCodeMode
@@ -134,10 +135,14 @@ def save_template(
 ) -> Response:
     if key not in catalogue("id") or language not in LANGUAGES:
         return _back(request, "Unknown message key or language.", "error", "#templates")
-    with unit_of_work() as uow:
-        events.set_template(
-            uow.session, key=key, language=language, body=body, actor=actor_name(user)
-        )
+    try:
+        with unit_of_work() as uow:
+            events.set_template(
+                uow.session, key=key, language=language, body=body, actor=actor_name(user)
+            )
+            uow.on_commit(i18n.invalidate_overrides)  # this process shows the change at once
+    except ServiceError as exc:
+        return _back(request, f"Message not saved: {exc}", "error", "#templates")
     return _back(
         request,
         "Message saved." if body.strip() else "Default message restored.",

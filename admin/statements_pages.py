@@ -15,6 +15,7 @@ from core.enums import Role
 from core.errors import Conflict, ServiceError
 from core.models import AdminUser, Event, PaymentAccount, Registration
 from core.services import statements
+from core.services.templates import refresh_overrides
 
 router = APIRouter(prefix="/admin/statements")
 admin_only = require_roles(Role.ADMIN)
@@ -93,6 +94,7 @@ def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, 
 
 def _approve(user: AdminUser, line_id: int, registration_id: int | None) -> str:
     with unit_of_work() as uow:
+        refresh_overrides(uow.session, now=utcnow())
         result = statements.approve_line(
             uow.session, line_id=line_id, actor=user, now=utcnow(), registration_id=registration_id
         )

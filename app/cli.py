@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -17,6 +18,13 @@ telegram_cli = typer.Typer(help="Telegram bot set-up", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
 
 ROOT = Path(__file__).resolve().parent.parent
+# No access log: the Fonnte webhook URL carries its secret in the path (channels.md §1.6), and
+# log_config=None keeps uvicorn from replacing our redacting handlers (core.logging).
+UVICORN_LOGGING: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "log_config": None,
+}
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -123,7 +131,7 @@ def serve(
         typer.echo(f"  simulator: {base}/simulator")
     stop = start_embedded_worker(settings)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_LOGGING)
     finally:
         stop()
 
@@ -157,9 +165,27 @@ def worker(
     ]
     scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"])
     try:
-        raise typer.Exit(subprocess.call(args))
+        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args)))
     finally:
         scheduler.terminate()
+        scheduler.wait(timeout=10)
+
+
+def _run_forwarding_signals(child) -> int:  # type: ignore[no-untyped-def]
+    """Wait for ``child``, passing SIGTERM/SIGINT on to it; return its exit code.
+
+    `docker stop` and `kill` signal only this process: without forwarding, the default SIGTERM
+    action ends it at once, skipping `finally`, and orphans Dramatiq and the scheduler.
+    """
+    import signal
+
+    def forward(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    return int(child.wait())
 
 
 @cli.command()

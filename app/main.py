@@ -11,14 +11,14 @@ from fastapi.responses import JSONResponse
 
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker
-from core.logging import configure_logging
+from core.logging import configure_logging, secret_values
 from core.services.health import check_database
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; routes read settings through get_settings() at request time."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=secret_values(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -77,6 +77,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the per-dialect setup funrun relies on."""
+    # Bound values are runners' names, phones and messages: keep them out of SQL logs and errors.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

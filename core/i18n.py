@@ -2,18 +2,24 @@
 
 Texts are Jinja templates rendered with autoescape off: they are chat text, not HTML. Values typed by
 runners are escaped by the Telegram sender (HTML parse mode) when it converts *bold* markup.
-Organisers can override any key per language (notification_templates table).
+Organisers can override any key per language (notification_templates table): t() prefers an
+override, which core.services.templates.refresh_overrides loads into this module's process cache
+(this module itself never touches the database). An override that fails to render falls back to
+the catalogue text, so a bad edit never breaks a reply.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template, TemplateError, meta
 
 from core.formatting import format_date, format_datetime, rupiah
 
@@ -24,6 +30,20 @@ _env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_ne
 _env.filters["rupiah"] = rupiah
 _env.filters["date"] = format_date
 _env.filters["datetime"] = format_datetime
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Overrides:
+    """Compiled organiser overrides keyed by (key, language); ``loaded_at`` None means stale."""
+
+    templates: Mapping[tuple[str, str], Template] = field(default_factory=dict)
+    loaded_at: datetime | None = None
+
+
+# Process-wide and replaced as a whole (never mutated), so worker threads read it without a lock.
+# core.services.templates fills it from the database; this module never queries anything itself.
+_overrides = _Overrides()
 
 
 @cache
@@ -48,13 +68,79 @@ def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None:
 def t(
     key: str, language: str = "id", overrides: Mapping[str, str] | None = None, **params: Any
 ) -> str:
-    """Render catalogue text ``key`` in ``language`` (falls back to Indonesian)."""
+    """Render text ``key`` in ``language``: organiser override, else catalogue, else Indonesian."""
     lang = language if language in LANGUAGES else "id"
-    source = (overrides or {}).get(key) or catalogue(lang).get(key) or catalogue("id").get(key)
+    params.setdefault("lang", lang)
+    explicit = (overrides or {}).get(key)
+    if not explicit:
+        rendered = _render_override(key, lang, params)
+        if rendered is not None:
+            return rendered
+    source = explicit or catalogue(lang).get(key) or catalogue("id").get(key)
     if source is None:
         raise KeyError(f"missing text {key!r}")
-    params.setdefault("lang", lang)
     return _env.from_string(source).render(**params).strip()
+
+
+def _render_override(key: str, lang: str, params: dict[str, Any]) -> str | None:
+    template = _overrides.templates.get((key, lang))
+    if template is None:
+        return None
+    try:
+        return template.render(**params).strip()
+    except Exception:  # noqa: BLE001  (an organiser's text must never break a reply)
+        log.warning("text override %s/%s failed to render; using the catalogue text", key, lang)
+        return None
+
+
+def compile_text(source: str) -> Template:
+    """Compile a text with the catalogue's environment; raises jinja2.TemplateSyntaxError."""
+    return _env.from_string(source)
+
+
+def set_overrides(
+    bodies: Mapping[tuple[str, str], str], *, loaded_at: datetime | None
+) -> list[tuple[str, str]]:
+    """Install organiser overrides for this process; return the (key, language) pairs skipped.
+
+    A body that does not compile is skipped, so its catalogue text is used instead.
+    """
+    compiled: dict[tuple[str, str], Template] = {}
+    skipped: list[tuple[str, str]] = []
+    for pair, body in bodies.items():
+        try:
+            compiled[pair] = compile_text(body)
+        except TemplateError:
+            skipped.append(pair)
+    global _overrides
+    _overrides = _Overrides(compiled, loaded_at)
+    return skipped
+
+
+def overrides_loaded_at() -> datetime | None:
+    """When the overrides in use were loaded; None when they must be reloaded."""
+    return _overrides.loaded_at
+
+
+def invalidate_overrides() -> None:
+    """Mark the overrides stale (after an organiser saved one); the next refresh reloads them."""
+    global _overrides
+    _overrides = _Overrides(_overrides.templates, None)
+
+
+def text_variables(source: str) -> frozenset[str]:
+    """Names a text reads from its parameters (``number`` in ``{{ number }}``)."""
+    return frozenset(meta.find_undeclared_variables(_env.parse(source)))
+
+
+def placeholders(key: str) -> frozenset[str]:
+    """Names the catalogue text ``key`` uses in either language."""
+    names: set[str] = set()
+    for lang in LANGUAGES:
+        source = catalogue(lang).get(key)
+        if source is not None:
+            names |= text_variables(source)
+    return frozenset(names)
 
 
 def has(key: str, language: str = "id") -> bool:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
 from core.enums import Channel
+
+
+def without_nul(value: Any) -> Any:
+    """Return ``value`` with U+0000 removed from every string in it (JSON-like data)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,18 @@ class InboundMessage:
     provider_message_id: str | None = None
     sent_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        # Any client can send U+0000, which PostgreSQL text and JSONB refuse: the delivery could never
+        # be stored (the webhook would answer 503 and the provider retry it for ever). Nobody means it.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "attachments":
+                cleaned: Any = tuple(Attachment(**without_nul(asdict(a))) for a in value)
+            else:
+                cleaned = without_nul(value)
+            if cleaned != value:
+                object.__setattr__(self, f.name, cleaned)
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for storage on the inbound row (raw payload is stored separately)."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from core.services import audit
+from core.services import audit, templates
 from flows import commands, completion, context, engine, proofs, starting, status
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
@@ -34,6 +34,7 @@ def handle_message(
     session: Session, conversation: Conversation, message: InboundMessage, *, now: datetime
 ) -> list[Reply]:
     """Apply one message to a locked conversation; return the replies to queue."""
+    templates.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None

@@ -19,6 +19,7 @@ from dramatiq.middleware import (
 )
 
 from core.config import get_settings
+from core.logging import protect_logs, secret_values
 
 QUEUES = ("high", "default", "notifications", "low")
 
@@ -48,3 +49,5 @@ def build_broker() -> dramatiq.Broker:
 
 broker = build_broker()
 dramatiq.set_broker(broker)
+# `dramatiq workers` configures logging itself: still keep the bot token out of httpx's URL lines.
+protect_logs(secret_values(get_settings()))

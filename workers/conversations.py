@@ -24,7 +24,7 @@ from core.enums import Channel
 from core.i18n import t
 from core.messages import Attachment, InboundMessage, Reply
 from core.models import Conversation, InboundUpdate, OutboundMessage
-from core.services import audit, inbox, outbox
+from core.services import audit, inbox, outbox, templates
 from flows import runtime
 from workers.broker import broker
 from workers.delivery import deliver_after_commit, http_client
@@ -92,6 +92,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
     ).one_or_none()
     if conversation is None:
         return
+    templates.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
     written: list[OutboundMessage] = []
     for update in inbox.pending(session, conversation_id=conversation_id):
         if inbox.needs_download(update):

@@ -18,6 +18,7 @@ from typing import Any
 
 import dramatiq
 import httpx
+from sqlalchemy import func, select
 
 from bot.outbound import CALLBACK_ANSWER, deliver, new_client
 from bot.ratelimit import Bucket, Limiter
@@ -89,30 +90,67 @@ def buckets_for(settings: Settings, row: OutboundMessage) -> list[Bucket]:
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
-def deliver_chat(channel: str, recipient: str) -> None:
-    """Send one recipient's pending messages (replies and notifications)."""
-    drain(channel, recipient)
+def deliver_chat(outbound_id: int | str, legacy_recipient: str | None = None) -> None:
+    """Send the pending messages (replies and notifications) of ``outbound_id``'s recipient.
+
+    The queue message names an outbox row, never the recipient: phone numbers and email addresses
+    stay out of Redis and of Dramatiq's logs. (channel, recipient) messages queued by an older
+    release are still accepted.
+    """
+    _drain_recipient_of(outbound_id, legacy_recipient)
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=50, max_retries=20)
-def deliver_chat_bulk(channel: str, recipient: str) -> None:
+def deliver_chat_bulk(outbound_id: int | str, legacy_recipient: str | None = None) -> None:
     """Same as deliver_chat for reminders and broadcasts (workers pick it after replies)."""
-    drain(channel, recipient)
+    _drain_recipient_of(outbound_id, legacy_recipient)
 
 
-def enqueue(channel: str, recipient: str, *, priority: int = 0, delay: float = 0.0) -> None:
-    """Schedule a drain of one recipient; a broker failure is logged (the sweeper catches up)."""
+def _drain_recipient_of(outbound_id: int | str, legacy_recipient: str | None) -> None:
+    if legacy_recipient is not None:
+        drain(str(outbound_id), legacy_recipient)
+        return
+    with unit_of_work() as uow:
+        row = uow.session.get(OutboundMessage, int(outbound_id))
+        target = (row.channel, row.recipient) if row is not None else None
+    if target is not None:
+        drain(*target)
+
+
+def _row_of(channel: str, recipient: str) -> int | None:
+    with unit_of_work() as uow:
+        return uow.session.scalar(
+            select(func.max(OutboundMessage.id)).where(
+                OutboundMessage.channel == channel, OutboundMessage.recipient == recipient
+            )
+        )
+
+
+def enqueue(
+    channel: str,
+    recipient: str,
+    *,
+    priority: int = 0,
+    delay: float = 0.0,
+    outbound_id: int | None = None,
+) -> None:
+    """Schedule a drain of one recipient; a broker failure is logged (the sweeper catches up).
+
+    ``outbound_id`` is any of the recipient's outbox rows (looked up when not given).
+    """
     actor = deliver_chat_bulk if priority >= outbox.PRIORITY_REMINDER else deliver_chat
     options = {"delay": int(delay * 1000)} if delay > 0 else {}
     try:
-        actor.send_with_options(args=(channel, recipient), **options)
+        row_id = outbound_id if outbound_id is not None else _row_of(channel, recipient)
+        if row_id is not None:
+            actor.send_with_options(args=(row_id,), **options)
     except Exception:  # noqa: BLE001
         log.warning("could not enqueue delivery for a %s recipient; sweeper will retry", channel)
 
 
 def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> None:
     """Enqueue delivery of ``rows`` once ``uow`` commits (simulator rows are marked sent now)."""
-    targets: dict[tuple[str, str], int] = {}
+    targets: dict[tuple[str, str], tuple[int, int]] = {}  # -> (best priority, a row id)
     now = utcnow()
     for row in rows:
         if row.channel == Channel.SIMULATOR:
@@ -122,14 +160,15 @@ def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> No
                 )
             continue
         key = (row.channel, row.recipient)
-        targets[key] = min(row.priority, targets.get(key, row.priority))
+        best = targets.get(key, (row.priority, row.id))[0]
+        targets[key] = (min(row.priority, best), row.id)
     if targets:
         uow.on_commit(partial(_enqueue_all, targets))
 
 
-def _enqueue_all(targets: dict[tuple[str, str], int]) -> None:
-    for (channel, recipient), priority in targets.items():
-        enqueue(channel, recipient, priority=priority)
+def _enqueue_all(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
+    for (channel, recipient), (priority, row_id) in targets.items():
+        enqueue(channel, recipient, priority=priority, outbound_id=row_id)
 
 
 def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
@@ -143,7 +182,7 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
             return  # empty, another worker is sending, or a scheduled retry will wake it
         wait = _acquire(buckets_for(settings, head))
         if wait > 0:
-            enqueue(channel, recipient, priority=head.priority, delay=wait)
+            enqueue(channel, recipient, priority=head.priority, delay=wait, outbound_id=head.id)
             return
         with unit_of_work() as uow:
             row = outbox.claim_next(
@@ -165,7 +204,8 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         _retry(row, exc.retry_after, str(exc))
         return False
     except ChannelPermanent as exc:
-        log.warning("outbound %s failed permanently: %s", row.id, exc)
+        # The provider's reason may quote the number; it is kept on the row (shown in the admin).
+        log.warning("outbound %s failed permanently: %s", row.id, type(exc).__name__)
         with unit_of_work() as uow:
             outbox.mark_failed(uow.session, outbound_id=row.id, error=str(exc), now=utcnow())
         return True
@@ -202,4 +242,4 @@ def _retry(row: OutboundMessage, delay: float, error: str) -> None:
             at=utcnow() + timedelta(seconds=delay),
             error=error,
         )
-    enqueue(row.channel, row.recipient, priority=row.priority, delay=delay)
+    enqueue(row.channel, row.recipient, priority=row.priority, delay=delay, outbound_id=row.id)

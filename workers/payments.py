@@ -15,7 +15,7 @@ from functools import partial
 import dramatiq
 
 from core.db import UnitOfWork, unit_of_work, utcnow
-from core.services import payments
+from core.services import payments, templates
 from core.services.payment_deadlines import BATCH
 from workers import tickets
 from workers.broker import broker
@@ -32,6 +32,7 @@ def expire_once(*, now: datetime | None = None) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
         with unit_of_work() as uow:
+            templates.refresh_overrides(uow.session, now=utcnow())
             expired = payments.expire_unpaid(uow.session, now=now or utcnow())
             deliver_after_commit(uow, [e.outbound for e in expired])
         total += len(expired)
@@ -47,6 +48,7 @@ def remind_once(*, now: datetime | None = None) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
         with unit_of_work() as uow:
+            templates.refresh_overrides(uow.session, now=utcnow())
             rows = payments.send_reminders(uow.session, now=now or utcnow())
             deliver_after_commit(uow, rows)
         total += len(rows)

@@ -17,7 +17,7 @@ from core.models import (
     NotificationTemplate,
     PaymentAccount,
 )
-from core.services import audit, staff
+from core.services import audit, staff, templates
 
 EVENT_FIELDS = (
     "slug", "name", "race_date", "race_start_time", "venue", "timezone",
@@ -235,7 +235,12 @@ def set_qris_image(session: Session, *, account_id: int, path: str | None, actor
 
 
 def set_template(session: Session, *, key: str, language: str, body: str, actor: str) -> None:
-    """Override a catalogue text for one language; an empty body restores the default."""
+    """Override a catalogue text for one language; an empty body restores the default.
+
+    Raises templates.InvalidTemplate when the text would not render (checked before any change).
+    """
+    if body.strip():
+        templates.validate(key, body)
     row = session.scalar(
         select(NotificationTemplate)
         .where(NotificationTemplate.key == key, NotificationTemplate.language == language)

@@ -1,0 +1,64 @@
+"""Organiser overrides of catalogue texts: checked when saved, loaded into core.i18n's process cache.
+
+core.i18n renders them but never touches the database; this module reads the
+notification_templates table for it, at most once per ``max_age`` in each process, at the start of
+the places that render runner texts (the conversation runtime, the notification workers, the admin
+payment actions). The process that saves an override calls ``i18n.invalidate_overrides`` after
+its commit, so its next refresh reloads at once; other processes follow within ``max_age``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from jinja2 import TemplateSyntaxError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import i18n
+from core.errors import ServiceError
+from core.models import NotificationTemplate
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(seconds=30)
+
+
+class InvalidTemplate(ServiceError):
+    """An override that would not render; the message says where and why (shown to the admin)."""
+
+    key = "admin.invalid_template"
+
+
+def validate(key: str, body: str) -> None:
+    """Raise InvalidTemplate unless ``body`` compiles and uses only the text's own placeholders."""
+    try:
+        template = i18n.compile_text(body)
+    except TemplateSyntaxError as exc:
+        raise InvalidTemplate(f"template error on line {exc.lineno}: {exc.message}") from exc
+    allowed = i18n.placeholders(key) | {"lang"}
+    unknown = sorted(i18n.text_variables(body) - allowed - set(template.globals))
+    if unknown:
+        names = ", ".join(f"{{{{ {n} }}}}" for n in sorted(allowed)) or "none"
+        raise InvalidTemplate(
+            f"unknown placeholder {', '.join(unknown)}; this message can use: {names}"
+        )
+
+
+def refresh_overrides(session: Session, *, now: datetime, max_age: timedelta = MAX_AGE) -> bool:
+    """Reload every override into core.i18n when the cached set is stale; return whether it did.
+
+    Costs one query per ``max_age`` per process (none while fresh), so callers can run it before
+    every batch of texts they render.
+    """
+    loaded = i18n.overrides_loaded_at()
+    if loaded is not None and timedelta(0) <= now - loaded < max_age:
+        return False
+    rows = session.execute(
+        select(NotificationTemplate.key, NotificationTemplate.language, NotificationTemplate.body)
+    ).all()
+    skipped = i18n.set_overrides({(k, lang): body for k, lang, body in rows}, loaded_at=now)
+    for key, lang in skipped:
+        log.warning("text override %s/%s does not compile; using the catalogue text", key, lang)
+    return True
