@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import EventStatus, Role
@@ -68,8 +68,7 @@ def _event_data(form: Any) -> dict[str, Any]:
 
 
 def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
-    flash(request, message, kind)
-    return RedirectResponse(f"/admin/events/{event_id}", status_code=303)
+    return flash_redirect(request, f"/admin/events/{event_id}", message, kind)
 
 
 @router.post("/{event_id}", dependencies=[Depends(csrf_protect)])

@@ -14,7 +14,7 @@ from admin.auth import (
     logout_session,
     require_roles,
 )
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import unit_of_work, utcnow
 from core.models import AdminUser
@@ -114,8 +114,7 @@ def change_password(
         uow.session.flush()
         uow.session.expunge(row)
     login_session(request, row)  # keep this session, end the others
-    flash(request, "Password changed.")
-    return RedirectResponse("/admin/account", status_code=303)
+    return flash_redirect(request, "/admin/account", "Password changed.")
 
 
 def _password_problem(user: AdminUser, current: str, new: str, confirm: str) -> str | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from admin import effects
 from admin.auth import csrf_protect, require_roles, wants_json
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import local_dt, templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
@@ -66,8 +66,7 @@ def queue_item(
 def _result(request: Request, ok: bool, message: str, status: int = 200, **extra: Any) -> Response:
     if wants_json(request):
         return JSONResponse({"ok": ok, "message": message, **extra}, status_code=status)
-    flash(request, message, "ok" if ok else "error")
-    return RedirectResponse("/admin/queue", status_code=303)
+    return flash_redirect(request, "/admin/queue", message, "ok" if ok else "error")
 
 
 def _parse_amount(raw: str) -> int | None:

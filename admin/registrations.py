@@ -6,13 +6,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from admin import answers, effects
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import RegistrationStatus, Role
@@ -172,8 +172,7 @@ def detail(
 
 
 def _done(request: Request, registration_id: int, message: str, kind: str = "ok") -> Response:
-    flash(request, message, kind)
-    return RedirectResponse(f"/admin/registrations/{registration_id}", status_code=303)
+    return flash_redirect(request, f"/admin/registrations/{registration_id}", message, kind)
 
 
 @router.post("/{registration_id}/cancel", dependencies=[Depends(csrf_protect)])

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from core.config import get_settings
@@ -100,6 +101,12 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     """Queue a one-time notice shown on the next page (POST/redirect/GET)."""
     data = get_session(request)
     data.set(flash=[*data.get("flash", []), [kind, message]])
+
+
+def flash_redirect(request: Request, url: str, message: str, kind: str = "ok") -> Response:
+    """Flash ``message`` and send the browser to ``url`` (303, so it follows with a GET)."""
+    flash(request, message, kind)
+    return RedirectResponse(url, status_code=303)
 
 
 def pop_flashes(request: Request) -> list[list[str]]:

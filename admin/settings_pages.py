@@ -6,13 +6,13 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import templates
 from core import i18n
 from core.config import get_settings
@@ -49,8 +49,7 @@ def settings_page(request: Request) -> Response:
 
 
 def _back(request: Request, message: str, kind: str = "ok", anchor: str = "") -> Response:
-    flash(request, message, kind)
-    return RedirectResponse(f"/admin/settings{anchor}", status_code=303)
+    return flash_redirect(request, f"/admin/settings{anchor}", message, kind)
 
 
 @router.post("/payment/{event_id}", dependencies=[Depends(csrf_protect)])

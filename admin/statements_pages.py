@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from admin import effects
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.session import flash
+from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
@@ -42,8 +42,7 @@ def statements_page(
 
 
 def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
-    flash(request, message, kind)
-    return RedirectResponse(f"/admin/statements?event_id={event_id}", status_code=303)
+    return flash_redirect(request, f"/admin/statements?event_id={event_id}", message, kind)
 
 
 @router.post("/upload", dependencies=[Depends(csrf_protect)])

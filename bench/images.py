@@ -143,7 +143,8 @@ def _write(results: dict[str, dict[str, dict[str, Any]]]) -> None:
             "## Payment image check (bench/images.py)",
             "",
             f"Machine: {machine()}. `images.store_payment_image` (identify, pixel limit, verify, "
-            "decode, strip metadata, re-encode, sha256, perceptual hash) vs a baseline of plain "
+            "decode (JPEG at reduced scale) and fit to `MAX_STORED_SIDE` px, strip metadata, "
+            "re-encode, sha256, perceptual hash) vs a baseline of plain "
             "Pillow open + save in the same output format. Median of warm runs; peak memory is the "
             "RSS high-water mark above the RSS after imports (the mark is reset first), each case "
             "in a fresh process; tracemalloc shows the Python-heap share.",

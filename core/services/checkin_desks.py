@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import CheckinDesk, Event, LoginAttempt
-from core.services import audit
+from core.services import audit, login_attempts
 from core.services.staff import verify_password
 
 WINDOW = timedelta(minutes=15)
@@ -47,14 +47,7 @@ def _keys(event_id: int, address: str) -> tuple[str, str]:
 
 
 def _failures(session: Session, key: str, now: datetime) -> int:
-    count = session.scalar(
-        select(func.count()).where(
-            LoginAttempt.key == key,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.created_at > now - WINDOW,
-        )
-    )
-    return int(count or 0)
+    return login_attempts.count_failures(session, key=key, since=now - WINDOW)
 
 
 def is_throttled(session: Session, *, event_id: int, address: str, now: datetime) -> bool:

@@ -2,7 +2,9 @@
 
 The sender's file name, extension and declared MIME type are never trusted: Pillow decides what the
 bytes are. Accepted images are re-encoded from pixels only (no EXIF, GPS or text chunks) under
-``MEDIA_DIR/payments/<random>.{jpg,png}``. The raw inbound file is always deleted.
+``MEDIA_DIR/payments/<random>.{jpg,png}``, at most ``MAX_STORED_SIDE`` pixels on the longest side
+(a verifier needs a readable screenshot, not a 40 MP photo; JPEGs are decoded at reduced scale, so
+a large photo never sits in memory at full size). The raw inbound file is always deleted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ PAYMENTS_DIR = "payments"
 # resized copy stays within a few bits while a different transfer moves 8 or more.
 PHASH_SIZE = 11
 PHASH_NEAR = 5  # hamming distance at or below which two screenshots count as near-identical
+# Longest side of the stored copy: a tall phone screenshot (1170x2532, 1290x2796) stays full size.
+MAX_STORED_SIDE = 3000
+DRAFT_FORMATS = {"JPEG", "MPO"}  # libjpeg can decode at 1/2, 1/4 or 1/8 scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +85,20 @@ def _store(source: Path, settings: Settings) -> StoredImage:
         raise InvalidImage(
             key="payment.image.too_large", max_mb=settings.payment_max_bytes // 2**20
         )
-    data = source.read_bytes()
+    with source.open("rb") as handle:
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
     image = _open_checked(source, settings)
+    source_format = image.format or ""
     clean = _strip(image)
+    del image  # the decoded source is no longer needed while encoding
     return StoredImage(
-        path=_save(clean, image.format or "", settings),
-        sha256=hashlib.sha256(data).hexdigest(),
+        path=_save(clean, source_format, settings),
+        sha256=sha256,
+        # On the stored (bounded) copy, so every hash is computed from the same kind of image.
         phash=str(imagehash.phash(clean, hash_size=PHASH_SIZE)),
         width=clean.width,
         height=clean.height,
-        source_format=image.format or "",
+        source_format=source_format,
     )
 
 
@@ -107,7 +116,7 @@ def _open_checked(source: Path, settings: Settings) -> Image.Image:
                     raise InvalidImage(key="payment.image.too_many_pixels")
                 probe.verify()  # structural check (CRCs, chunk order) without decoding
             image = Image.open(source)
-            image.load()  # a truncated or damaged body fails here, not later in the admin
+            image = _decode_bounded(image)  # a truncated or damaged body fails here, not later
         except InvalidImage:
             raise
         except Image.DecompressionBombError as exc:
@@ -119,12 +128,34 @@ def _open_checked(source: Path, settings: Settings) -> Image.Image:
     return image
 
 
+def _decode_bounded(image: Image.Image) -> Image.Image:
+    """Decode to at most ``MAX_STORED_SIDE`` on the longest side (JPEG: at reduced scale)."""
+    width, height = image.size
+    scale = MAX_STORED_SIDE / max(width, height)
+    if scale < 1 and image.format in DRAFT_FORMATS:
+        # libjpeg picks the smallest 1/2^n scale still at least this size; decodes only that.
+        image.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+    image.load()
+    if max(image.size) > MAX_STORED_SIDE:
+        fmt = image.format
+        image = _plain_mode(image)  # palette images would otherwise be resized without filtering
+        image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+        image.format = fmt  # the stored file type follows the source format
+    return image
+
+
+def _plain_mode(image: Image.Image) -> Image.Image:
+    """``image`` itself if RGB(A)/L(A), else converted to RGB or RGBA (keeping transparency)."""
+    if image.mode in ("RGB", "RGBA", "L", "LA"):
+        return image
+    has_alpha = image.mode in ("PA", "P") and "transparency" in image.info
+    return image.convert("RGBA" if has_alpha or "A" in image.mode else "RGB")
+
+
 def _strip(image: Image.Image) -> Image.Image:
     """Return a copy holding pixels only: orientation applied, every metadata block dropped."""
-    upright = ImageOps.exif_transpose(image) or image
-    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
-        has_alpha = upright.mode in ("PA", "P") and "transparency" in upright.info
-        upright = upright.convert("RGBA" if has_alpha or "A" in upright.mode else "RGB")
+    ImageOps.exif_transpose(image, in_place=True)  # no full-size copy of an unrotated image
+    upright = _plain_mode(image)
     # A fresh image from raw pixels carries no info dict: no EXIF, GPS, XMP, text chunks, comments.
     return Image.frombytes(upright.mode, upright.size, upright.tobytes())
 
@@ -139,7 +170,9 @@ def _save(clean: Image.Image, source_format: str, settings: Settings) -> str:
     if as_png:
         clean.save(target, format="PNG", optimize=False)
     else:
-        clean.convert("RGB").save(target, format="JPEG", quality=88)
+        (clean if clean.mode == "RGB" else clean.convert("RGB")).save(
+            target, format="JPEG", quality=88
+        )
     return relative
 
 

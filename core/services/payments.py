@@ -60,6 +60,7 @@ CODE_RANGE = range(1, 1000)
 # statement matching needs, matters more than keeping the code to three digits.
 OVERFLOW_RANGE = range(1000, 10000)
 _AMOUNT_LOCK_BASE = 0x5041_5900_0000  # "PAY" namespace for per-event advisory locks
+_random = secrets.SystemRandom()
 
 
 def assign_amount(session: Session, *, registration: Registration, now: datetime) -> None:
@@ -69,27 +70,25 @@ def assign_amount(session: Session, *, registration: Registration, now: datetime
     unique constraint guarantees it, and a per-event advisory lock makes concurrent confirmations
     pick one after the other instead of colliding. Idempotent once an amount key is set.
     """
-    event = registration.event
-    if registration.payment_deadline is None:
-        registration.payment_deadline = now + timedelta(hours=event.payment_deadline_hours)
-        registration.expires_at = registration.payment_deadline + timedelta(
-            hours=event.payment_grace_hours
-        )
     if registration.amount_key is not None:
+        _set_deadline(registration, now)
         return
-    mode = UniqueCodeMode(event.unique_code_mode)
+    mode = UniqueCodeMode(registration.event.unique_code_mode)
     if mode is UniqueCodeMode.OFF:
+        _set_deadline(registration, now)
         registration.unique_code = 0
         registration.amount_due = registration.price
         return
-    # Serialises pickers per event; released at commit, after which the new key is visible.
+    # Serialises pickers per event; released at commit, after which the new key is visible. Taken
+    # last (after the category, jersey and sequence locks), so it is held only for this step.
     advisory_xact_lock(session, _AMOUNT_LOCK_BASE + registration.event_id)
     session.flush()  # the registration must exist outside the savepoint a collision rolls back
+    sign = 1 if mode is UniqueCodeMode.ADD else -1
     for _attempt in range(5):
         code = _free_code(session, registration, mode)
-        sign = 1 if mode is UniqueCodeMode.ADD else -1
         try:
             with session.begin_nested():  # a savepoint: a collision only undoes this attempt
+                _set_deadline(registration, now)  # again: a rolled-back attempt expires it
                 registration.unique_code = code
                 registration.amount_due = registration.price + sign * code
                 registration.amount_key = registration.amount_due
@@ -101,25 +100,55 @@ def assign_amount(session: Session, *, registration: Registration, now: datetime
     raise RuntimeError("could not assign a unique amount")  # pragma: no cover
 
 
+def _set_deadline(registration: Registration, now: datetime) -> None:
+    if registration.payment_deadline is None:
+        event = registration.event
+        registration.payment_deadline = now + timedelta(hours=event.payment_deadline_hours)
+        registration.expires_at = registration.payment_deadline + timedelta(
+            hours=event.payment_grace_hours
+        )
+
+
+_PROBES = 8  # random candidates checked in one indexed query before falling back to a full scan
+
+
 def _free_code(session: Session, registration: Registration, mode: UniqueCodeMode) -> int:
     """Pick a random code whose amount no other awaiting registration of the event holds."""
     sign = 1 if mode is UniqueCodeMode.ADD else -1
-    used = set(
+    for codes in (CODE_RANGE, OVERFLOW_RANGE):
+        if mode is UniqueCodeMode.SUBTRACT:
+            codes = range(codes.start, max(codes.start, min(codes.stop, registration.price)))
+        if not codes:
+            continue
+        # Cheap first: a few random candidates, one probe of the (event_id, amount_key) index.
+        candidates = _random.sample(codes, min(_PROBES, len(codes)))
+        used = _used_amounts(
+            session, registration, [registration.price + sign * c for c in candidates]
+        )
+        free = [c for c in candidates if registration.price + sign * c not in used]
+        if not free:  # the range is nearly full: read every key in it once
+            low, high = sorted(
+                (registration.price + sign * codes[0], registration.price + sign * codes[-1])
+            )
+            used = _used_amounts(session, registration, Registration.amount_key.between(low, high))
+            free = [c for c in codes if registration.price + sign * c not in used]
+        if free:
+            return _random.choice(free)
+    raise RuntimeError("no unique code left")  # pragma: no cover - 9,999 awaiting at one price
+
+
+def _used_amounts(session: Session, registration: Registration, keys: object) -> set[int]:
+    """Amount keys of other registrations of the event among ``keys`` (a list or a condition)."""
+    condition = Registration.amount_key.in_(keys) if isinstance(keys, list) else keys
+    return set(
         session.scalars(
             select(Registration.amount_key).where(
                 Registration.event_id == registration.event_id,
-                Registration.amount_key.is_not(None),
+                condition,
                 Registration.id != registration.id,
             )
         )
     )
-    for codes in (CODE_RANGE, OVERFLOW_RANGE):
-        free = [c for c in codes if registration.price + sign * c not in used]
-        if mode is UniqueCodeMode.SUBTRACT:
-            free = [c for c in free if c < registration.price]
-        if free:
-            return secrets.choice(free)
-    raise RuntimeError("no unique code left")  # pragma: no cover - 9,999 awaiting at one price
 
 
 def active_accounts(session: Session, *, event_id: int) -> list[PaymentAccount]:

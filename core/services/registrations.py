@@ -1,8 +1,12 @@
 """Registrations: submit a confirmed chat registration without ever overselling.
 
-Lock order inside submit (keep it everywhere that changes these rows): category, then jersey stock, then
-the category's registration sequence. Duplicate email/NIK checks are serialised per event and value with
-a transaction-scoped advisory lock, because the row that would conflict does not exist yet.
+Lock order inside submit (keep it everywhere that changes these rows): the duplicate email/NIK advisory
+locks, the category's advisory queue lock, the category row, jersey stock, the category's registration
+sequence, then payments' per-event amount lock. Duplicate checks are serialised per event and value with
+a transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
+queue lock exists for fairness: PostgreSQL grants pg_advisory_xact_lock waiters in arrival order but row
+lock waiters in no particular order, so in a sell-out rush confirmations queue there and then find the
+row locks free, and no runner waits several times the median (or past lock_timeout).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import advisory_xact_lock, insert_ignore
@@ -40,12 +44,26 @@ class Submission:
     conversation_id: int | None = None
 
 
+def category_queue_key(event_id: int, code: str) -> int:
+    """The advisory lock key confirmations of one category queue on."""
+    digest = hashlib.blake2b(f"cat:{event_id}:{code.lower()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def queue_for_category(session: Session, *, event_id: int, code: str) -> None:
+    """Wait in arrival order for the category (an advisory lock, held until commit)."""
+    advisory_xact_lock(session, category_queue_key(event_id, code))
+
+
 def lock_category(session: Session, *, event_id: int, code: str) -> Category:
     """SELECT the category FOR UPDATE (slots are counted under this lock)."""
     category = session.scalars(
         select(Category)
         .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
         .with_for_update()
+        # The flow's catalogue snapshot loaded this row earlier in the transaction: without this the
+        # identity map would hand back those stale counts, and a slot could be sold twice.
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if category is None:
         raise NotFound(f"category {code}", key="error.not_found")
@@ -58,25 +76,30 @@ def lock_jersey(session: Session, *, event_id: int, size: str) -> JerseyStock | 
         select(JerseyStock)
         .where(JerseyStock.event_id == event_id, JerseyStock.size == size)
         .with_for_update()
+        .execution_options(populate_existing=True)  # fresh counts, as in lock_category
     ).one_or_none()
 
 
 def next_number(session: Session, *, category: Category) -> str:
     """Advance the category's registration sequence under a row lock: ``JFR-10K-00042``."""
-    insert_ignore(
-        session,
-        Sequence.__table__,
-        [{"category_id": category.id, "kind": "registration", "next_value": 1}],
-        keys=["category_id", "kind"],
-    )
-    seq = session.scalars(
-        select(Sequence)
+    # One UPDATE ... RETURNING (it takes the row lock itself); the INSERT only runs the first time.
+    bump = (
+        update(Sequence)
         .where(Sequence.category_id == category.id, Sequence.kind == "registration")
-        .with_for_update()
-    ).one()
-    value = seq.next_value
-    seq.next_value = value + 1
-    return f"{category.reg_prefix}-{value:05d}"
+        .values(next_value=Sequence.next_value + 1)
+        .returning(Sequence.next_value)
+        .execution_options(synchronize_session=False)
+    )
+    value = session.scalar(bump)
+    if value is None:
+        insert_ignore(
+            session,
+            Sequence.__table__,
+            [{"category_id": category.id, "kind": "registration", "next_value": 1}],
+            keys=["category_id", "kind"],
+        )
+        value = session.scalar(bump)
+    return f"{category.reg_prefix}-{value - 1:05d}"
 
 
 def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -> bool:
@@ -122,14 +145,16 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     if event is None:
         raise NotFound("event", key="error.not_found")
     _check_duplicates(session, event.id, answers)
+    # Before the category locks, so the critical section stays short; a refusal rolls it back.
+    participant = _participant(event.id, answers)
+    session.add(participant)
+    session.flush()
+    queue_for_category(session, event_id=event.id, code=submission.category_code)
     category = lock_category(session, event_id=event.id, code=submission.category_code)
     if category.slots_left <= 0:
         raise SoldOut("category", kind="category", code=category.code)
     jersey = _take_jersey(session, event.id, answers.get("jersey_size"))
     category.slots_taken += 1
-    participant = _participant(event.id, answers)
-    session.add(participant)
-    session.flush()
     registration = _registration(
         submission, category, participant, next_number(session, category=category), now
     )

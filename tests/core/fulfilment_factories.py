@@ -1,29 +1,21 @@
-"""Factories for fulfilment, ticket and check-in tests: registrations built directly from models."""
+"""Factories for fulfilment, ticket and check-in tests: the shared builders with 10K defaults."""
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
-from core.models import Category, Event, Participant, Registration
-from core.services import demo
+from core.models import Category, Event, Registration
+from tests import factories
+from tests.factories import demo_event
 
-
-def demo_event(session: Session) -> Event:
-    """Seed (or find) the demo event and return it."""
-    result = demo.seed(session, admin_password="demo-password-123")
-    event = session.get(Event, result.event_id)
-    assert event is not None
-    return event
+__all__ = ["category", "demo_event", "make_registration"]
 
 
 def category(session: Session, event: Event, code: str = "10K") -> Category:
-    return session.scalars(
-        select(Category).where(Category.event_id == event.id, Category.code == code)
-    ).one()
+    return factories.category(session, event, code)
 
 
 def make_registration(
@@ -40,31 +32,25 @@ def make_registration(
     language: str = "id",
 ) -> Registration:
     """Create a participant and a registration in ``code``'s category (random identifiers)."""
-    cat = category(session, event, code)
-    suffix = secrets.token_hex(4).upper()
-    participant = Participant(
-        event_id=event.id,
-        full_name=full_name or f"Runner {suffix}",
+    participant = factories.make_participant(
+        session,
+        event,
+        full_name=full_name or f"Runner {factories.suffix(4).upper()}",
         email=email,
         jersey_size=jersey_size,
-        phone="62812" + str(secrets.randbelow(10**7)).zfill(7),
+        phone=factories.random_phone(),
     )
-    session.add(participant)
-    session.flush()
-    registration = Registration(
-        number=f"{cat.reg_prefix}-{suffix}",
-        event_id=event.id,
-        category_id=cat.id,
-        participant_id=participant.id,
-        status=status.value,
+    price = category(session, event, code).price
+    return factories.make_registration(
+        session,
+        event,
+        code=code,
+        status=status,
+        participant=participant,
         channel=channel,
-        chat_id=chat_id or str(10**8 + secrets.randbelow(10**8)),
+        chat_id=chat_id or factories.random_chat_id(),
         language=language,
-        price=cat.price,
         unique_code=123,
-        amount_due=cat.price + 123,
-        amount_key=cat.price + 123 + secrets.randbelow(10**6),
+        amount_due=price + 123,
+        amount_key=price + 123 + secrets.randbelow(10**6),
     )
-    session.add(registration)
-    session.flush()
-    return registration

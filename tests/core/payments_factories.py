@@ -8,35 +8,34 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw, ImageFont
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.enums import RegistrationStatus, Role
-from core.models import AdminUser, Category, Event, JerseyStock, Participant, Registration
-from core.services import demo, payments
+from core.models import AdminUser, Category, Event, Registration
+from core.services import payments
+from tests import factories
+from tests.factories import demo_event, jersey
+
+__all__ = [
+    "NOW",
+    "category",
+    "demo_event",
+    "encode",
+    "inbound",
+    "jersey",
+    "later",
+    "make_admin",
+    "make_registration",
+    "screenshot",
+    "send_photo",
+]
 
 NOW = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)  # Saturday 28 Nov 2026, 14:00 WIB
 
 
-def demo_event(session: Session) -> Event:
-    """Seed the demo event (idempotent) and return it."""
-    result = demo.seed(session, admin_password="demo-password-123")
-    event = session.get(Event, result.event_id)
-    assert event is not None
-    return event
-
-
 def category(session: Session, event: Event, code: str = "5K") -> Category:
-    return session.scalars(
-        select(Category).where(Category.event_id == event.id, Category.code == code)
-    ).one()
-
-
-def jersey(session: Session, event: Event, size: str = "M") -> JerseyStock:
-    return session.scalars(
-        select(JerseyStock).where(JerseyStock.event_id == event.id, JerseyStock.size == size)
-    ).one()
+    return factories.category(session, event, code)
 
 
 def make_admin(session: Session, role: Role = Role.VERIFIER) -> AdminUser:
@@ -64,29 +63,17 @@ def make_registration(
     assign: bool = True,
 ) -> Registration:
     """Build a confirmed registration holding a slot and a jersey, with its unique amount."""
-    cat = category(session, event, code)
-    participant = Participant(
-        event_id=event.id, full_name=f"Runner {secrets.token_hex(3)}", jersey_size=size
-    )
-    session.add(participant)
-    session.flush()
-    registration = Registration(
-        number=f"{cat.reg_prefix}-{secrets.token_hex(4).upper()}",
-        event_id=event.id,
-        category_id=cat.id,
-        participant_id=participant.id,
-        status=RegistrationStatus.PENDING_PAYMENT.value,
+    registration = factories.make_registration(
+        session,
+        event,
+        code=code,
+        status=RegistrationStatus.PENDING_PAYMENT,
+        participant=factories.make_participant(session, event, jersey_size=size),
+        hold=True,
         channel=channel,
-        chat_id=chat_id or str(random.randint(10**8, 10**9)),
+        chat_id=chat_id or factories.random_chat_id(),
         language=language,
-        price=cat.price,
-        amount_due=cat.price,
     )
-    session.add(registration)
-    cat.slots_taken += 1
-    if size:
-        jersey(session, event, size).taken += 1
-    session.flush()
     if assign:
         payments.assign_amount(session, registration=registration, now=now)
         session.flush()
@@ -121,6 +108,25 @@ def inbound(data: bytes, name: str = "photo.jpg") -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return relative
+
+
+def send_photo(
+    session: Session,
+    registration: Registration,
+    *,
+    hours: float = 1,
+    amount: int | None = None,
+    ref: int = 1,
+) -> payments.PhotoResult:
+    """The runner sends a PNG transfer screenshot ``hours`` after NOW (their own amount by default)."""
+    image = screenshot(amount if amount is not None else registration.amount_due, ref=ref)
+    return payments.receive_photo(
+        session,
+        registration=registration,
+        stored_path=inbound(encode(image, "PNG")),
+        provider_file_id=None,
+        now=later(hours),
+    )
 
 
 def later(hours: float) -> datetime:

@@ -16,12 +16,10 @@ from core.services import payments
 from tests.core.payments_factories import (
     NOW,
     demo_event,
-    encode,
-    inbound,
     later,
     make_admin,
     make_registration,
-    screenshot,
+    send_photo,
 )
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -65,13 +63,7 @@ def test_double_approval_by_two_verifiers_approves_once() -> None:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
         reg = make_registration(uow.session, event)
-        photo = payments.receive_photo(
-            uow.session,
-            registration=reg,
-            stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-            provider_file_id=None,
-            now=later(1),
-        )
+        photo = send_photo(uow.session, reg, hours=1)
         assert photo.payment is not None
         payment_id = photo.payment.id
         admin_ids = [make_admin(uow.session).id, make_admin(uow.session).id]

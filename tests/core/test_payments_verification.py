@@ -15,24 +15,16 @@ from core.services import payments
 from tests.core.payments_factories import (
     NOW,
     demo_event,
-    encode,
-    inbound,
     later,
     make_admin,
     make_registration,
-    screenshot,
+    send_photo,
 )
 
 
 def _with_photo(session: Session, **kw):  # type: ignore[no-untyped-def]
     reg = make_registration(session, demo_event(session), **kw)
-    result = payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-        provider_file_id=None,
-        now=later(1),
-    )
+    result = send_photo(session, reg, hours=1)
     assert result.payment is not None
     return reg, result.payment
 
@@ -74,13 +66,7 @@ def test_partial_payment_then_top_up(session: Session) -> None:
     assert result.changed and not result.paid and result.shortfall == 50_000
     assert reg.status == RegistrationStatus.PARTIALLY_PAID and reg.amount_key == reg.amount_due
     assert "Rp50.000" in result.outbound[0].text and result.outbound[0].recipient == reg.chat_id
-    top_up = payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(50_000, ref=5), "PNG")),
-        provider_file_id=None,
-        now=later(3),
-    )
+    top_up = send_photo(session, reg, hours=3, amount=50_000, ref=5)
     assert top_up.ok and top_up.payment is not None and top_up.payment.id != payment.id
     done = payments.approve(
         session, payment_id=top_up.payment.id, actor=admin, amount_received=50_000, now=later(4)
@@ -149,13 +135,7 @@ def test_rejection_loop(session: Session) -> None:
     assert not payments.reject(
         session, payment_id=payment.id, actor=admin, reason="unreadable", now=later(21)
     ).changed
-    retry = payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(reg.amount_due, ref=8), "PNG")),
-        provider_file_id=None,
-        now=later(22),
-    )
+    retry = send_photo(session, reg, hours=22, ref=8)
     assert retry.ok and retry.payment is not None and retry.payment.id != payment.id
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
     assert payments.approve(session, payment_id=retry.payment.id, actor=admin, now=later(23)).paid

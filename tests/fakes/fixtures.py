@@ -11,39 +11,47 @@ and clear the settings cache. Examples:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
+from pydantic import SecretStr
 
 from core.config import get_settings
 from tests.fakes.fonnte_api import FakeFonnte
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 
+F = TypeVar("F", FakeTelegram, FakeFonnte)
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+@contextmanager
+def _served(fake: F, env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[F]:
+    """Serve ``fake`` on loopback and point the ``env`` setting at it."""
+    with serve(fake.app) as url:
+        fake.base_url = url
+        monkeypatch.setenv(env, url)
+        get_settings.cache_clear()
+        yield fake
+    get_settings.cache_clear()
+
 
 @pytest.fixture
 def fake_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
     """A fake Bot API on 127.0.0.1; the app's settings point at it."""
-    settings = get_settings()
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    fake = FakeTelegram(token)
-    with serve(fake.app) as url:
-        fake.base_url = url
-        monkeypatch.setenv("TELEGRAM_API_BASE", url)
-        get_settings.cache_clear()
+    token = _secret(get_settings().telegram_bot_token)
+    with _served(FakeTelegram(token), "TELEGRAM_API_BASE", monkeypatch) as fake:
         yield fake
         fake.release_all()  # held requests would keep the server from stopping
-    get_settings.cache_clear()
 
 
 @pytest.fixture
 def fake_fonnte(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFonnte]:
     """A fake Fonnte API on 127.0.0.1; the app's settings point at it."""
-    settings = get_settings()
-    token = settings.fonnte_token.get_secret_value() if settings.fonnte_token else ""
-    fake = FakeFonnte(token)
-    with serve(fake.app) as url:
-        fake.base_url = url
-        monkeypatch.setenv("FONNTE_API_BASE", url)
-        get_settings.cache_clear()
+    token = _secret(get_settings().fonnte_token)
+    with _served(FakeFonnte(token), "FONNTE_API_BASE", monkeypatch) as fake:
         yield fake
-    get_settings.cache_clear()

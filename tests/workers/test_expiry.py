@@ -19,13 +19,11 @@ from tests.core.payments_factories import (
     NOW,
     category,
     demo_event,
-    encode,
-    inbound,
     jersey,
     later,
     make_admin,
     make_registration,
-    screenshot,
+    send_photo,
 )
 from workers import payments as payment_jobs
 
@@ -56,26 +54,14 @@ def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
 
 def test_photo_before_deadline_never_expires(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
-    payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-        provider_file_id=None,
-        now=later(23),
-    )
+    send_photo(session, reg, hours=23)
     assert payments.expire_unpaid(session, now=later(24 * 30)) == []
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
 
 
 def test_rejected_registration_expires_after_the_extended_deadline(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
-    photo = payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-        provider_file_id=None,
-        now=later(1),
-    )
+    photo = send_photo(session, reg, hours=1)
     assert photo.payment is not None
     payments.reject(
         session,
@@ -108,13 +94,7 @@ def test_reminder_sent_once_before_the_deadline(session: Session) -> None:
 
 def test_no_reminder_once_a_photo_arrived(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
-    payments.receive_photo(
-        session,
-        registration=reg,
-        stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-        provider_file_id=None,
-        now=later(2),
-    )
+    send_photo(session, reg, hours=2)
     assert payments.send_reminders(session, now=later(22)) == []
 
 

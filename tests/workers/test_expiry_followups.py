@@ -9,12 +9,10 @@ from core.models import AdminUser
 from core.services import payments
 from tests.core.payments_factories import (
     demo_event,
-    encode,
-    inbound,
     later,
     make_admin,
     make_registration,
-    screenshot,
+    send_photo,
 )
 from workers import payments as payment_jobs
 
@@ -26,13 +24,7 @@ def _queued(broker: Any, queue: str) -> int:
 def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) -> None:
     with unit_of_work() as uow:
         reg = make_registration(uow.session, demo_event(uow.session))
-        photo = payments.receive_photo(
-            uow.session,
-            registration=reg,
-            stored_path=inbound(encode(screenshot(reg.amount_due), "PNG")),
-            provider_file_id=None,
-            now=later(1),
-        )
+        photo = send_photo(uow.session, reg, hours=1)
         assert photo.payment is not None
         payment_id, admin_id = photo.payment.id, make_admin(uow.session).id
     with unit_of_work() as uow:
