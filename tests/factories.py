@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from typing import Any
 
@@ -22,6 +23,14 @@ def suffix(nbytes: int = 3) -> str:
 
 def random_phone() -> str:
     return "62812" + str(secrets.randbelow(10**7)).zfill(7)
+
+
+_codes = itertools.count()
+
+
+def next_unique_code() -> int:
+    """A transfer code 1-998 that differs from the previous 997 (random codes collide by birthday)."""
+    return 1 + next(_codes) % 998
 
 
 def random_chat_id() -> str:

@@ -60,7 +60,7 @@ def make_registration(
         jersey_size=jersey,
         answers={"full_name": name or "Runner", "jersey_size": jersey},
     )
-    code_value = unique_code if unique_code is not None else 1 + secrets.randbelow(998)
+    code_value = unique_code if unique_code is not None else factories.next_unique_code()
     amount = category(session, event, code).price + code_value
     awaiting = status.value in (
         RegistrationStatus.PENDING_PAYMENT,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
@@ -52,5 +50,5 @@ def make_registration(
         language=language,
         unique_code=123,
         amount_due=price + 123,
-        amount_key=price + 123 + secrets.randbelow(10**6),
+        amount_key=price + 1000 * factories.next_unique_code(),
     )
