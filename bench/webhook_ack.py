@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -21,13 +20,13 @@ from typing import Any
 
 import httpx
 
+from bench._report import machine, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "BENCHMARKS.md"
 SECRET = "bench-webhook-secret"
 CONCURRENCY = 16
 WARMUP_SECONDS = 0.5
 RUN_SECONDS = 3.0
-START, END = "<!-- bench:webhook_ack -->", "<!-- /bench:webhook_ack -->"
 
 
 async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -128,25 +127,14 @@ def _measure(target: str, path: str, *, factory: bool) -> dict[str, float]:
     }
 
 
-def _machine() -> str:
-    model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model or platform.processor()} x{os.cpu_count()}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
 def _write(webhook: dict[str, float], bare: dict[str, float]) -> None:
     ratio = webhook["rps"] / bare["rps"]
-    section = "\n".join(
+    write_section(
+        "webhook_ack",
         [
-            START,
             "## Webhook acknowledgement (bench/webhook_ack.py)",
             "",
-            f"Machine: {_machine()}. Loopback; {CONCURRENCY} concurrent clients for {RUN_SECONDS:.0f} s "
+            f"Machine: {machine()}. Loopback; {CONCURRENCY} concurrent clients for {RUN_SECONDS:.0f} s "
             "after a warm-up; each server is one uvicorn process; the load generator shares the machine.",
             "",
             "| endpoint | requests | req/s | p50 ms | p99 ms |",
@@ -155,17 +143,8 @@ def _write(webhook: dict[str, float], bare: dict[str, float]) -> None:
             f"| POST /webhooks/telegram (PostgreSQL insert + Redis enqueue, ack after commit) | {webhook['requests']:.0f} | {webhook['rps']:.0f} | {webhook['p50']:.2f} | {webhook['p99']:.2f} |",
             "",
             f"Ratio webhook / ceiling: **{ratio:.2f}** of the bare endpoint's throughput.",
-            END,
-        ]
+        ],
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
 
 
 def _migrate() -> None:
