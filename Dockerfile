@@ -3,19 +3,26 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     MEDIA_DIR=/data/media HOST=0.0.0.0 PORT=8000
-WORKDIR /srv/funrun
 
 RUN useradd --create-home --uid 1000 funrun && mkdir -p /data/media && chown -R funrun /data
 
-COPY pyproject.toml README.md alembic.ini ./
-COPY alembic ./alembic
+# The code is installed as a wheel (templates, static files, fonts and texts are package data);
+# the build directory is removed so nothing shadows the installed packages.
+WORKDIR /tmp/build
+COPY pyproject.toml README.md ./
 COPY app ./app
 COPY core ./core
 COPY bot ./bot
 COPY flows ./flows
 COPY admin ./admin
 COPY workers ./workers
-RUN pip install --upgrade pip && pip install .
+RUN pip install --upgrade pip && pip install . && rm -rf /tmp/build
+
+# The working directory holds only the migration scripts: `funrun migrate` looks for alembic.ini
+# and alembic/ in the working directory first (tests/foundation/test_wheel.py runs it like this).
+WORKDIR /srv/funrun
+COPY alembic.ini ./
+COPY alembic ./alembic
 
 USER funrun
 EXPOSE 8000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,11 +36,32 @@ def _settings():  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from exc
 
 
+def find_alembic_ini() -> Path:
+    """Where the migration scripts are: ``ALEMBIC_CONFIG``, else the working directory, else the source tree.
+
+    An installed wheel (the Docker image) has no ``alembic/`` beside the code, so the image's
+    WORKDIR holds ``alembic.ini`` and ``alembic/``; a checkout finds them next to ``app/``.
+    """
+    explicit = os.environ.get("ALEMBIC_CONFIG")
+    candidates = (
+        [Path(explicit)] if explicit else [Path.cwd() / "alembic.ini", ROOT / "alembic.ini"]
+    )
+    for ini in candidates:
+        if ini.is_file() and (ini.parent / "alembic" / "env.py").is_file():
+            return ini.resolve()
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"no alembic.ini with an alembic/ directory beside it (tried {tried}); "
+        "run from the project directory or set ALEMBIC_CONFIG"
+    )
+
+
 def _alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    ini = find_alembic_ini()
+    config = Config(str(ini))
+    config.set_main_option("script_location", str(ini.parent / "alembic"))
     if url:
         config.attributes["url"] = url
     return config
@@ -51,7 +73,12 @@ def migrate(revision: str = typer.Argument("head")) -> None:
     from alembic import command
 
     settings = _settings()
-    command.upgrade(_alembic_config(settings.database_url), revision)
+    try:
+        config = _alembic_config(settings.database_url)
+    except FileNotFoundError as exc:
+        typer.echo(f"migrate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    command.upgrade(config, revision)
     typer.echo("database is up to date")
 
 

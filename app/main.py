@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -31,9 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    broker_ping = _broker_ping(settings)
+
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        reasons = _readiness_problems()
+        reasons = _readiness_problems(broker_ping)
         if reasons:
             return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ok"})
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _readiness_problems() -> list[str]:
+def _readiness_problems(broker_ping: Callable[[], object] | None) -> list[str]:
     problems: list[str] = []
     try:
         with get_sessionmaker()() as session:
@@ -50,23 +51,24 @@ def _readiness_problems() -> list[str]:
         reason = f"database unreachable: {type(exc).__name__}"
     if reason:
         problems.append(reason)
-    broker_reason = _broker_problem()
-    if broker_reason:
-        problems.append(broker_reason)
+    if broker_ping is not None:  # None: the in-process broker, always reachable
+        try:
+            broker_ping()
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"broker unreachable: {type(exc).__name__}")
     return problems
 
 
-def _broker_problem() -> str | None:
-    from workers.broker import broker
+def _broker_ping(settings: Settings) -> Callable[[], object] | None:
+    """Ping the Redis that this app's settings name (the broker's, in every process)."""
+    if not settings.redis_url:
+        return None
+    import redis
 
-    client: Any = getattr(broker, "client", None)
-    if client is None:
-        return None  # in-process broker
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        return f"broker unreachable: {type(exc).__name__}"
-    return None
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=False
+    )
+    return client.ping
 
 
 def _mount_routers(app: FastAPI, settings: Settings) -> None:
