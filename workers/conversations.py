@@ -64,11 +64,33 @@ def _download_attachments(conversation_id: int) -> None:
             for u in inbox.pending(uow.session, conversation_id=conversation_id)
             if inbox.needs_download(u)
         ]
-    settings = get_settings()
     for update_id, channel, message in todo:
-        results = tuple(_fetch(settings, channel, a) for a in message.attachments)
-        with unit_of_work() as uow:
-            inbox.set_attachments(uow.session, update_id=update_id, attachments=results)
+        _download_and_record(update_id, channel, message)
+
+
+def prefetch_attachments(update_id: int) -> None:
+    """Download a just-stored message's images right after the webhook's ack.
+
+    Provider links expire; with Redis down the worker may not see the message for minutes (the
+    sweeper's turn). Whichever of this and the worker records its download first wins.
+    """
+    with unit_of_work() as uow:
+        update = uow.session.get(InboundUpdate, update_id)
+        if update is None or not inbox.needs_download(update):
+            return
+        channel, message = Channel(update.channel), inbox.message_of(update)
+    _download_and_record(update_id, channel, message)
+
+
+def _download_and_record(update_id: int, channel: Channel, message: InboundMessage) -> None:
+    settings = get_settings()
+    results = tuple(_fetch(settings, channel, a) for a in message.attachments)
+    with unit_of_work() as uow:
+        recorded = inbox.set_attachments(uow.session, update_id=update_id, attachments=results)
+    if not recorded:  # the other downloader was first: drop this copy
+        for attachment in results:
+            if attachment.stored_path and attachment not in message.attachments:
+                (settings.media_dir / attachment.stored_path).unlink(missing_ok=True)
 
 
 def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Attachment:
