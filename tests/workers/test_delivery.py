@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
+from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.messages import Choice, Reply
 from core.models import AuditLog, OutboundMessage
 from core.services import outbox
 from tests.bot.helpers import count, outbound_rows, wait_until
-from workers.delivery import deliver_after_commit, deliver_chat
+from workers.delivery import MAX_ATTEMPTS, deliver_after_commit, deliver_chat, drain
 from workers.sweeper import sweep_once
 
 WA = "6281234567890"
@@ -172,3 +178,102 @@ def test_worker_killed_after_provider_accepted_does_not_send_twice(
     assert texts.count("pertama") == 1
     assert texts.count("kedua") == 2
     assert _status(first).provider_message_id == provider_id
+
+
+class HangUpServer:
+    """A TCP server that accepts each connection, reads a little and closes it without answering."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(params=["connection closed", "connection refused"])
+def unreachable_telegram(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """TELEGRAM_API_BASE pointing at a server that hangs up, or at a port nobody listens on."""
+    server = HangUpServer() if request.param == "connection closed" else None
+    port = server.port if server else _closed_port()
+    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    yield request.param
+    if server:
+        server.close()
+    get_settings.cache_clear()
+
+
+def _fail_once(chat: str, row_id: int) -> float:
+    """One drain that fails on the network; return the backoff it scheduled, in seconds."""
+    before = utcnow()
+    drain("telegram", chat)
+    row = _status(row_id)
+    assert row.status == OutboundStatus.PENDING, row.error
+    assert row.next_attempt_at is not None
+    # Due now, instead of waiting for the backoff (the test checks it, not the clock).
+    with unit_of_work() as uow:
+        uow.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == row_id)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+    return (row.next_attempt_at - before).total_seconds()
+
+
+def test_network_errors_are_retried_with_growing_backoff(
+    fake_telegram: Any,  # first, so that unreachable_telegram's base URL wins
+    unreachable_telegram: str,
+    fast_limits: None,
+    broker: Any,
+    committed_db: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (row_id,) = _queue(Channel.TELEGRAM, "48", "jaringan putus", deliver=False)
+    delays = [_fail_once("48", row_id) for _ in range(4)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(delays)), delays
+    assert delays[0] >= 1.5 and delays[-1] >= 8 * delays[0] * 0.9, delays
+    row = _status(row_id)
+    assert row.attempts == 4
+    expected = "RemoteProtocolError" if unreachable_telegram == "connection closed" else "Connect"
+    assert expected in (row.error or "")
+    # The network is back: the same row is sent once, by the next attempt.
+    monkeypatch.setenv("TELEGRAM_API_BASE", fake_telegram.base_url)
+    get_settings.cache_clear()
+    drain("telegram", "48")
+    assert _sent(row_id)
+    assert _status(row_id).attempts == 5
+    assert fake_telegram.sent_texts(48) == ["jaringan putus"]
+
+
+def test_network_errors_give_up_after_max_attempts(
+    unreachable_telegram: str, fast_limits: None, broker: Any, committed_db: None
+) -> None:
+    (row_id,) = _queue(Channel.TELEGRAM, "49", "tidak sampai", deliver=False)
+    for _ in range(MAX_ATTEMPTS - 1):
+        _fail_once("49", row_id)
+    drain("telegram", "49")
+    row = _status(row_id)
+    assert row.status == OutboundStatus.FAILED and row.attempts == MAX_ATTEMPTS
+    assert count(AuditLog, AuditLog.action == "outbound.failed") == 1
