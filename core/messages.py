@@ -50,7 +50,8 @@ class InboundMessage:
     unsupported: str | None = None  # "sticker", "voice", "video", "location", ...
     attachments: tuple[Attachment, ...] = ()
     provider_message_id: str | None = None
-    sent_at: datetime | None = None
+    sent_at: datetime | None = None  # when the runner sent it (provider's time when it gives one)
+    received_at: datetime | None = None  # when our webhook received it
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,7 +71,9 @@ class InboundMessage:
         data = asdict(self)
         data.pop("raw")
         data["channel"] = self.channel.value
-        data["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
+        for name in _TIMES:
+            moment = getattr(self, name)
+            data[name] = moment.isoformat() if moment else None
         return data
 
     @classmethod
@@ -78,9 +81,13 @@ class InboundMessage:
         values = dict(data)
         values["channel"] = Channel(values["channel"])
         values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
-        sent_at = values.get("sent_at")
-        values["sent_at"] = datetime.fromisoformat(sent_at) if sent_at else None
+        for name in _TIMES:
+            moment = values.get(name)
+            values[name] = datetime.fromisoformat(moment) if moment else None
         return cls(**values)
+
+
+_TIMES = ("sent_at", "received_at")
 
 
 @dataclass(frozen=True, slots=True)

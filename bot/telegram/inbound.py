@@ -57,6 +57,7 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
     base = {
         "channel": Channel.TELEGRAM,
         "external_id": str(update.update_id),
+        "received_at": received_at,
         "raw": dict(payload),
     }
     if update.callback_query is not None:

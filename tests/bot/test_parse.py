@@ -12,6 +12,7 @@ import pytest
 from bot.fonnte import inbound as fonnte
 from bot.telegram import inbound as telegram
 from core.enums import Channel
+from core.messages import InboundMessage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RECEIVED = datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
@@ -91,6 +92,8 @@ def test_parse_telegram_fixture(name: str) -> None:
     assert message.external_id == str(payload["update_id"])
     assert message.chat_id == "123456789"
     assert message.sent_at is not None
+    assert message.received_at == RECEIVED
+    assert InboundMessage.from_json(message.to_json()) == message
     _check(message, expected)
 
 
@@ -105,6 +108,8 @@ def test_parse_fonnte_fixture(name: str) -> None:
     assert message is not None
     assert message.channel is Channel.WHATSAPP
     assert message.sender_name
+    assert message.received_at == RECEIVED
+    assert InboundMessage.from_json(message.to_json()) == message
     _check(message, expected)
 
 
