@@ -26,6 +26,17 @@ pg_bin() {
   dirname "$found"
 }
 
+check_versions() {
+  # The suite relies on PostgreSQL 15+ and Redis 7 features; say so instead of failing obscurely.
+  local pg redis
+  pg=$("$1/postgres" --version | grep -oE '[0-9]+' | head -n 1)
+  redis=$(redis-server --version | grep -oE 'v=[0-9]+' | grep -oE '[0-9]+')
+  if [ "$pg" -lt 15 ] || [ "$redis" -lt 7 ]; then
+    echo "need PostgreSQL 15+ and Redis 7+; found PostgreSQL $pg and Redis $redis" >&2
+    exit 1
+  fi
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -37,6 +48,7 @@ start() {
   chmod 777 "$dir"
   local bin pg_port redis_port runas
   bin=$(pg_bin)
+  check_versions "$bin"
   pg_port=$(free_port)
   redis_port=$(free_port)
   # PostgreSQL refuses to run as root.
