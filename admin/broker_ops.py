@@ -1,4 +1,7 @@
-"""Read queue depth, age and dead letters from the Dramatiq broker (Redis or in-process stub)."""
+"""Read queue depth, age and dead letters from the Dramatiq broker (Redis or in-process stub).
+
+Every function takes ``on=`` another broker (tests use it for the embedded mode's StubBroker).
+"""
 
 from __future__ import annotations
 
@@ -44,16 +47,17 @@ def _age(message: Message | None) -> float | None:
     return max(time.time() - message.message_timestamp / 1000, 0.0)
 
 
-def queue_stats() -> list[QueueStat]:
+def queue_stats(*, on: Any = None) -> list[QueueStat]:
     """Depth, delayed count, oldest age and dead-letter count per declared queue."""
-    client: Any = getattr(broker, "client", None)
+    target: Any = on if on is not None else broker
+    client: Any = getattr(target, "client", None)
     if client is None:
-        return [_stub_stat(name) for name in QUEUES]
-    return [_redis_stat(client, name) for name in QUEUES]
+        return [_stub_stat(target, name) for name in QUEUES]
+    return [_redis_stat(target, client, name) for name in QUEUES]
 
 
-def _redis_stat(client: Any, name: str) -> QueueStat:
-    key = f"{broker.namespace}:{name}"
+def _redis_stat(target: Any, client: Any, name: str) -> QueueStat:
+    key = f"{target.namespace}:{name}"
     first = client.lindex(key, 0)
     oldest = _decode(client.hget(f"{key}.msgs", first)) if first else None
     return QueueStat(
@@ -65,12 +69,12 @@ def _redis_stat(client: Any, name: str) -> QueueStat:
     )
 
 
-def _stub_stat(name: str) -> QueueStat:
-    queues: dict[str, Any] = getattr(broker, "queues", {})
+def _stub_stat(target: Any, name: str) -> QueueStat:
+    queues: dict[str, Any] = getattr(target, "queues", {})
     pending = queues.get(name)
     delayed = queues.get(f"{name}.DQ")
     items = list(getattr(pending, "queue", [])) if pending is not None else []
-    dead = getattr(broker, "dead_letters_by_queue", {}).get(name, [])
+    dead = getattr(target, "dead_letters_by_queue", {}).get(name, [])
     return QueueStat(
         name=name,
         depth=len(items),
@@ -80,18 +84,19 @@ def _stub_stat(name: str) -> QueueStat:
     )
 
 
-def dead_letters(limit: int = 50) -> list[DeadLetter]:
-    """The most recent dead-lettered messages (Redis only; the stub keeps them in memory)."""
-    client: Any = getattr(broker, "client", None)
+def dead_letters(limit: int = 50, *, on: Any = None) -> list[DeadLetter]:
+    """The most recent dead-lettered messages (Redis, or the in-process broker's memory)."""
+    target: Any = on if on is not None else broker
+    client: Any = getattr(target, "client", None)
     out: list[DeadLetter] = []
     for name in QUEUES:
         if client is None:
-            for proxy in getattr(broker, "dead_letters_by_queue", {}).get(name, [])[:limit]:
+            for proxy in getattr(target, "dead_letters_by_queue", {}).get(name, [])[-limit:][::-1]:
                 out.append(
                     DeadLetter(name, proxy.message_id, proxy.actor_name, repr(proxy.args), None)
                 )
             continue
-        key = f"{broker.namespace}:{name}.XQ"
+        key = f"{target.namespace}:{name}.XQ"
         for redis_id, score in client.zrevrange(key, 0, limit - 1, withscores=True):
             message = _decode(client.hget(f"{key}.msgs", redis_id))
             if message is not None:
@@ -102,21 +107,38 @@ def dead_letters(limit: int = 50) -> list[DeadLetter]:
     return out
 
 
-def retry_dead_letter(queue: str, redis_id: str) -> bool:
-    """Re-enqueue one dead-lettered message (fresh retry count) and drop it from the dead letters."""
-    client: Any = getattr(broker, "client", None)
-    if queue not in QUEUES or client is None:
+def _fresh(message: Any) -> Message:
+    """A copy without the retry bookkeeping, so the job gets its full retry budget again."""
+    dropped = ("retries", "redis_message_id", "traceback")
+    return message.copy(options={k: v for k, v in message.options.items() if k not in dropped})
+
+
+def retry_dead_letter(queue: str, redis_id: str, *, on: Any = None) -> bool:
+    """Re-enqueue one dead-lettered message (fresh retry count) and drop it from the dead letters.
+
+    Works on Redis and on the in-process broker of the embedded default (``on``: another broker).
+    """
+    target: Any = on if on is not None else broker
+    if queue not in QUEUES:
         return False
-    key = f"{broker.namespace}:{queue}.XQ"
+    client: Any = getattr(target, "client", None)
+    if client is None:
+        return _retry_in_process(target, queue, redis_id)
+    key = f"{target.namespace}:{queue}.XQ"
     message = _decode(client.hget(f"{key}.msgs", redis_id))
     if message is None:
         return False
-    options = {
-        k: v
-        for k, v in message.options.items()
-        if k not in ("retries", "redis_message_id", "traceback")
-    }
-    broker.enqueue(message.copy(options=options))
+    target.enqueue(_fresh(message))
     client.zrem(key, redis_id)
     client.hdel(f"{key}.msgs", redis_id)
     return True
+
+
+def _retry_in_process(target: Any, queue: str, message_id: str) -> bool:
+    dead: list[Any] = getattr(target, "dead_letters_by_queue", {}).get(queue, [])
+    for proxy in list(dead):
+        if proxy.message_id == message_id:
+            dead.remove(proxy)  # in place: the worker's consumer holds this very list
+            target.enqueue(_fresh(proxy))  # the proxy forwards copy() and options
+            return True
+    return False

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from admin.auth import require_roles
+from admin.auth import has_role, require_roles
 from admin.charts import bar_chart
 from admin.templating import templates
 from core.config import get_settings
@@ -28,8 +28,9 @@ def _duration(seconds: float | None) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, event_id: int | None = None, _user: AdminUser = Depends(verifier)
+    request: Request, event_id: int | None = None, user: AdminUser = Depends(verifier)
 ) -> Response:
+    """Counts for every staff member who may verify; money (revenue, outstanding) for admins only."""
     tz = get_settings().timezone
     with get_sessionmaker()() as session:
         events = session.scalars(select(Event).order_by(Event.race_date)).all()
@@ -39,6 +40,7 @@ def dashboard(
             "events": events,
             "event_id": event_id,
             "board": board,
+            "show_money": has_role(user, Role.ADMIN),
             "statuses": [s.value for s in RegistrationStatus],
             "chart": bar_chart(board.per_day),
             "avg_verification": _duration(board.avg_verification_seconds),

@@ -94,7 +94,13 @@ def csv_stream(rows: Rows) -> Iterator[bytes]:
 
 
 def xlsx_stream(rows: Rows) -> Iterator[bytes]:
-    """Build the workbook in write-only mode (constant memory), spooled to disk, then stream it."""
+    """Build the workbook in write-only mode (constant memory), spooled to disk, then stream it.
+
+    True row-by-row streaming is not feasible: openpyxl's write-only sheet buffers its rows in a
+    temporary file of its own and only zips it into the .xlsx on ``save()``, after the last row.
+    So memory stays flat, but the first byte leaves once the whole sheet is written (CSV, by
+    contrast, streams as rows are read).
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("export")
     with get_sessionmaker()() as session:

@@ -49,10 +49,13 @@ def login_submit(
     request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")
 ) -> Response:
     address = request.client.host if request.client else "unknown"
+    attempted = email.strip().lower()[:200]
     now = utcnow()
     with unit_of_work() as uow:
         if throttle.is_blocked(uow.session, email=email, address=address, now=now):
-            audit.record(uow.session, actor="anonymous", action="staff.login_throttled")
+            audit.record(
+                uow.session, actor="anonymous", action="staff.login_throttled", email=attempted
+            )
             error, status, user = "Too many failed attempts. Wait 15 minutes.", 429, None
         else:
             user = staff.find_by_email(uow.session, email.strip())
@@ -71,7 +74,10 @@ def login_submit(
                 uow.session.expunge(user)
             else:
                 user = None
-                audit.record(uow.session, actor="anonymous", action="staff.login_failed")
+                # the attempted address, never the password: shows who is being guessed at
+                audit.record(
+                    uow.session, actor="anonymous", action="staff.login_failed", email=attempted
+                )
             error, status = (None, 200) if ok else ("Wrong email or password.", 401)
     if user is None:
         ctx = {"next": next, "error": error}

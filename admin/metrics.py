@@ -1,11 +1,17 @@
-"""GET /metrics in Prometheus format: webhook counts and latency, queues, registrations, verification."""
+"""GET /metrics in Prometheus format: webhook counts and latency, queues, registrations, verification.
+
+Access: with METRICS_TOKEN set, the scraper sends `Authorization: Bearer <token>`; without it, a
+production server answers loopback clients only (development and tests answer everyone).
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,6 +24,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from admin import broker_ops
+from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import Payment, Registration
 from core.services import reports
@@ -89,6 +96,28 @@ def _channel(path: str) -> str:
     return parts[2] if len(parts) > 2 and parts[2] in ("telegram", "fonnte") else "other"
 
 
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_access(request: Request) -> None:
+    """Refuse a scrape that lacks the bearer token (or, without one, comes from off the machine)."""
+    settings = get_settings()
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise HTTPException(401, "metrics token required", {"WWW-Authenticate": "Bearer"})
+        return
+    if settings.app_env == "production" and not _is_loopback(
+        request.client.host if request.client else None
+    ):
+        raise HTTPException(403, "set METRICS_TOKEN to scrape /metrics from another host")
+
+
 def install(app: FastAPI) -> None:
     """Time every /webhooks/ request and serve /metrics."""
 
@@ -110,5 +139,6 @@ def install(app: FastAPI) -> None:
             WEBHOOKS.labels(channel, str(status)).inc()
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        check_access(request)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -127,6 +127,8 @@ def reject(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     """Reject with a preset reason key or free text; the runner is told and may send a new photo."""
+    if reason == "other" and not note.strip():
+        return _result(request, False, 'Type the reason for "Other"; the runner will read it.', 400)
     reason = (note.strip() if reason in ("", "other") and note.strip() else reason).strip()
     if not reason:
         return _result(request, False, "Choose a reason or type one.", 400)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     flood_max_messages: int = 20
     flood_window_seconds: int = 10
     inline_worker: bool | None = None
+    metrics_token: SecretStr | None = None  # GET /metrics wants `Authorization: Bearer <token>`
 
     @field_validator("database_url")
     @classmethod

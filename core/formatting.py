@@ -21,6 +21,17 @@ ZONE_ABBR = {
 }
 
 
+# Chat text marks bold with *asterisks* (WhatsApp style; the Telegram sender turns them into <b>).
+# A value filled into a text (a runner's name, answer, or an organiser's field) must never add
+# markup: its asterisks become this look-alike, which neither channel reads as bold.
+VALUE_ASTERISK = "\u2217"  # ∗ ASTERISK OPERATOR
+
+
+def chat_value(value: object) -> str:
+    """``value`` as shown inside chat text: literal, never bold (``*a*`` reads as ``∗a∗``)."""
+    return str(value).replace("*", VALUE_ASTERISK)
+
+
 def rupiah(amount: int | None) -> str:
     """Format 150123 as ``Rp150.123``."""
     if amount is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.formatting import chat_value
 from core.i18n import has, t
 from core.messages import Choice, Reply
 from flows import parsers
@@ -70,7 +71,7 @@ def label_of(step: Ask, language: str) -> str:
 def summary(flow: Flow, ctx: Ctx, actions: list[tuple[str, str]]) -> Reply:
     """The summary of every answer plus numbered confirm / edit / cancel options."""
     rows = [
-        f"{label_of(s, ctx.language)}: *{display_value(s, ctx.answers, ctx.language)}*"
+        f"{label_of(s, ctx.language)}: *{chat_value(display_value(s, ctx.answers, ctx.language))}*"
         for s in flow.questions
         if s.applies(ctx) and s.key in ctx.answers
     ]

@@ -220,7 +220,10 @@ def save_account(
         session.add(account)
     else:
         account = _get(session, PaymentAccount, account_id, lock=True)
-    before, after = _apply(account, data, ACCOUNT_FIELDS)
+    if event_id is not None:
+        _get(session, Event, event_id)  # NotFound rather than a foreign-key error
+    data = {**data, "event_id": event_id}  # None: the account serves every event
+    before, after = _apply(account, data, (*ACCOUNT_FIELDS, "event_id"))
     session.flush()
     action = "settings.account_created" if account_id is None else "settings.account_updated"
     _audit(session, actor, action, account, before, after)

@@ -22,6 +22,7 @@ from core.models import (
     Category,
     CheckIn,
     Conversation,
+    Event,
     OutboundMessage,
     Participant,
     Payment,
@@ -203,8 +204,7 @@ def funnel(session: Session, *, event_id: int | None, tz: str = "Asia/Jakarta") 
         row = rows.setdefault(key, FunnelRow(day=key[0], channel=channel))
         setattr(row, stage, getattr(row, stage) + 1)
 
-    started = func.coalesce(Conversation.started_at, Conversation.created_at)
-    for ts, channel in session.execute(select(started, Conversation.channel)):
+    for ts, channel in _conversations_started(session, event_id):
         bump(ts, channel, "started")
     regs = _where_event(
         select(Registration.created_at, Registration.paid_at, Registration.channel),
@@ -223,6 +223,33 @@ def funnel(session: Session, *, event_id: int | None, tz: str = "Asia/Jakarta") 
     for ts, channel in session.execute(_where_event(first_photo, Registration.event_id, event_id)):
         bump(ts, channel, "photos")
     return sorted(rows.values(), key=lambda r: (r.day, r.channel))
+
+
+def _conversations_started(
+    session: Session, event_id: int | None
+) -> Iterator[tuple[datetime | None, str]]:
+    """(started, channel) per conversation; for one event, those that chose it or registered for it.
+
+    A conversation that has not picked an event yet belongs to no event, so the per-event funnel
+    can undercount by the runners still on the first question; the all-events funnel counts them.
+    """
+    started = func.coalesce(Conversation.started_at, Conversation.created_at)
+    if not event_id:
+        for ts, channel in session.execute(select(started, Conversation.channel)):
+            yield ts, channel
+        return
+    slug = session.scalar(select(Event.slug).where(Event.id == event_id))
+    linked = set(
+        session.scalars(
+            select(Registration.conversation_id).where(
+                Registration.event_id == event_id, Registration.conversation_id.is_not(None)
+            )
+        )
+    )
+    stmt = select(Conversation.id, started, Conversation.channel, Conversation.answers)
+    for conv_id, ts, channel, answers in session.execute(stmt.execution_options(yield_per=1000)):
+        if conv_id in linked or (slug and (answers or {}).get("event") == slug):
+            yield ts, channel
 
 
 def participant_records(
