@@ -1,7 +1,9 @@
 """The runner-facing text catalogue: one TOML file per area and language under core/texts/.
 
-Texts are Jinja templates rendered with autoescape off: they are chat text, not HTML. Values typed by
-runners are escaped by the Telegram sender (HTML parse mode) when it converts *bold* markup.
+Texts are Jinja templates rendered with autoescape off: they are chat text, not HTML. Only the
+template's own *asterisks* are markup: every string a ``{{ value }}`` puts in has its asterisks
+replaced by a look-alike (core.formatting.chat_value), so a runner called ``*Budi*`` is not bold on
+either channel. The Telegram sender escapes the rest for HTML parse mode.
 Organisers can override any key per language (notification_templates table): t() prefers an
 override, which core.services.templates.refresh_overrides loads into this module's process cache
 (this module itself never touches the database). An override that fails to render falls back to
@@ -21,12 +23,23 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError, meta
 
-from core.formatting import format_date, format_datetime, rupiah
+from core.formatting import chat_value, format_date, format_datetime, rupiah
 
 TEXTS_DIR = Path(__file__).parent / "texts"
 LANGUAGES = ("id", "en")
 
-_env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+
+def _finalize(value: Any) -> Any:
+    """Applied to every ``{{ expression }}``: filled-in strings carry no *bold* markup."""
+    return chat_value(value) if isinstance(value, str) else value
+
+
+_env = Environment(
+    autoescape=False,
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+    finalize=_finalize,
+)
 _env.filters["rupiah"] = rupiah
 _env.filters["date"] = format_date
 _env.filters["datetime"] = format_datetime

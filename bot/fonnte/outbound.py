@@ -11,6 +11,7 @@ import httpx
 from bot.media import DownloadError, stream_to_file
 from core.config import Settings
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.formatting import chat_value
 from core.i18n import t
 
 # `reason`s that a retry cannot fix (the number or the file is wrong).
@@ -18,8 +19,11 @@ PERMANENT_REASONS = ("target invalid", "input invalid", "file format not support
 
 
 def render(text: str, choices: Sequence[Mapping[str, Any]], *, language: str) -> str:
-    """WhatsApp has no buttons: append the choices as a numbered list plus "reply 1-n"."""
-    labels = [str(c["label"]) for c in choices if not c.get("request_contact")]
+    """WhatsApp has no buttons: append the choices as a numbered list plus "reply 1-n".
+
+    A label is a value (a category or registration number): its asterisks are not markup.
+    """
+    labels = [chat_value(c["label"]) for c in choices if not c.get("request_contact")]
     if not labels:
         return text
     lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, start=1))

@@ -14,9 +14,9 @@ import httpx
 from bot.media import DownloadError, TooLarge, stream_to_file
 from core.config import Settings
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.services.outbox import TELEGRAM_CAPTION_LIMIT, telegram_caption_fits
 
 BOLD = re.compile(r"\*([^*\n]+)\*")
-CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 
 
@@ -114,11 +114,15 @@ def send(
     inline: bool = False,
     photo: Path | None = None,
 ) -> str:
-    """Deliver one message (optionally a photo); return Telegram's message id."""
+    """Deliver one message (optionally a photo) in one Bot API call; return its message id.
+
+    One call per outbox row, so a retry can only repeat what Telegram may not have accepted.
+    core.services.outbox splits a photo whose text is too long for a caption into two rows; a row
+    written before that (or by another path) gets its caption shortened instead.
+    """
     markup = reply_markup(choices, inline=inline)
-    body = to_html(text)
     if photo is not None:
-        caption = body if len(body) <= CAPTION_LIMIT else ""
+        caption = to_html(_fit_caption(text))
         fields = {"chat_id": chat_id, "parse_mode": "HTML"}
         if caption:
             fields.update(caption=caption, reply_markup=json.dumps(markup))
@@ -126,11 +130,21 @@ def send(
             result = call(
                 client, settings, "sendPhoto", data=fields, files={"photo": (photo.name, fh)}
             )
-        if caption or not body:
-            return str(result["message_id"])
+        return str(result["message_id"])
+    body = to_html(text)
     payload = {"chat_id": chat_id, "text": body, "parse_mode": "HTML", "reply_markup": markup}
     result = call(client, settings, "sendMessage", data=payload)
     return str(result["message_id"])
+
+
+def _fit_caption(text: str) -> str:
+    """``text`` cut (with "…") to Telegram's caption limit when it is longer."""
+    if telegram_caption_fits(text):
+        return text
+    cut = text[: TELEGRAM_CAPTION_LIMIT - 1]
+    while not telegram_caption_fits(cut + "…"):
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
 
 
 def answer_callback(

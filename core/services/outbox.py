@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +15,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.db import advisory_xact_lock
-from core.enums import OutboundStatus
+from core.enums import Channel, OutboundStatus
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
 from core.services import audit
+
+# Telegram's caption limit is 1024 characters after entity parsing, counted in UTF-16 code units.
+# The raw text (with its *markup*) is never shorter than what Telegram counts, so a text within the
+# limit always fits as a caption.
+TELEGRAM_CAPTION_LIMIT = 1024
+
+
+def telegram_caption_fits(text: str) -> bool:
+    """Whether ``text`` can go out as one photo's caption on Telegram."""
+    return len(text.encode("utf-16-le")) // 2 <= TELEGRAM_CAPTION_LIMIT
+
 
 # Priorities: lower is sent sooner.
 PRIORITY_REPLY = 0
@@ -38,12 +49,22 @@ def queue(
     conversation_id: int | None = None,
     registration_id: int | None = None,
 ) -> OutboundMessage:
-    """Write one outbound message; an existing row with the same key is returned unchanged."""
+    """Write one outbound message; an existing row with the same key is returned unchanged.
+
+    A Telegram photo whose text is too long for a caption becomes two rows (the photo, then the
+    text with the choices): each row is one provider call, so a retry never re-sends the photo.
+    """
     existing = session.scalar(
         select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
     )
     if existing is not None:
         return existing
+    if channel == Channel.TELEGRAM and reply.image_path and not telegram_caption_fits(reply.text):
+        common = {"channel": channel, "recipient": recipient, "priority": priority}
+        ids = {"conversation_id": conversation_id, "registration_id": registration_id}
+        photo = replace(reply, text="", choices=(), inline=False)
+        queue(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
+        reply = replace(reply, image_path=None)
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     language = _language(session, conversation_id)
     if language:

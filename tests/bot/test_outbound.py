@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
+
 import httpx
 import pytest
+from sqlalchemy import update
 
 from bot.fonnte import outbound as fonnte
 from bot.media import TooLarge
 from bot.telegram import outbound as telegram
 from core.config import get_settings
+from core.db import unit_of_work, utcnow
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.i18n import t
+from core.messages import Choice, Reply
+from core.models import OutboundMessage
+from core.services import outbox
+from tests.bot.helpers import outbound_rows
 from tests.fakes.fonnte_api import FakeFonnte
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -150,3 +161,114 @@ def test_fonnte_download_respects_the_cap(
     assert fonnte.download(http, url=url, dest=tmp_path / "ok.jpg", max_bytes=5000) == 2000
     with pytest.raises(TooLarge):
         fonnte.download(http, url=url, dest=tmp_path / "no.jpg", max_bytes=1000)
+
+
+def test_photo_with_too_long_text_is_one_call_with_a_shortened_caption(
+    fake_telegram: FakeTelegram, http: httpx.Client, tmp_path
+) -> None:
+    photo = tmp_path / "ticket.png"
+    photo.write_bytes(b"png")
+    text = "🏃 *Tiket* " + "x" * 1500
+    telegram.send(http, get_settings(), chat_id="42", text=text, photo=photo)
+    (call,) = fake_telegram.requests()  # never sendPhoto + sendMessage from one row
+    caption = call.params["caption"]
+    assert call.method == "sendPhoto" and caption.startswith("🏃 <b>Tiket</b> xxx")
+    visible = html.unescape(re.sub(r"<[^>]+>", "", caption))  # what Telegram counts
+    assert caption.endswith("…") and outbox.telegram_caption_fits(visible)
+    assert not outbox.telegram_caption_fits(visible + "x" * 3)  # cut no shorter than needed
+
+
+@pytest.fixture
+def drain_now(committed_db: None, broker: object, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """workers.delivery.drain run in this thread, unthrottled; retries made due at once."""
+    from workers.delivery import drain
+
+    monkeypatch.setenv("TELEGRAM_CHAT_MAX_PER_SECOND", "1000")
+    monkeypatch.setenv("TELEGRAM_MAX_PER_SECOND", "1000")
+    get_settings.cache_clear()
+
+    def run(chat: str) -> None:
+        drain("telegram", chat)
+        with unit_of_work() as uow:
+            uow.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.next_attempt_at.is_not(None))
+                .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            )
+
+    return run
+
+
+def test_long_photo_caption_retry_never_resends_the_photo(
+    fake_telegram: FakeTelegram, drain_now, tmp_path
+) -> None:
+    media = get_settings().media_dir
+    (media / "tickets").mkdir(parents=True, exist_ok=True)
+    (media / "tickets" / "long.png").write_bytes(b"png-long")
+    text = "*E-ticket* " + "panjang " * 200  # > 1024 characters: no longer fits a caption
+    reply = Reply(text=text, image_path="tickets/long.png", choices=(Choice("OK", "ok"),))
+    with unit_of_work() as uow:
+        first = outbox.queue(
+            uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
+        )
+        again = outbox.queue(
+            uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
+        )
+        assert again.id == first.id
+    photo_row, text_row = outbound_rows(OutboundMessage.recipient == "4242")
+    assert (photo_row.idempotency_key, photo_row.media_path, photo_row.text) == (
+        "long:photo",
+        "tickets/long.png",
+        "",
+    )
+    assert (text_row.id, text_row.media_path, text_row.text) == (first.id, None, text)
+
+    fake_telegram.fail_next("sendMessage", status=502)
+    drain_now("4242")  # the photo is accepted; the text fails and is scheduled again
+    assert [r.status for r in outbound_rows(OutboundMessage.recipient == "4242")] == [
+        "sent",
+        "pending",
+    ]
+    drain_now("4242")
+    photo_row, text_row = outbound_rows(OutboundMessage.recipient == "4242")
+    assert photo_row.status == text_row.status == "sent"
+    assert (photo_row.attempts, text_row.attempts) == (1, 2)
+    (sent_photo,) = fake_telegram.sent_photos(4242)
+    assert sent_photo.files["photo"] == b"png-long" and "caption" not in sent_photo.params
+    messages = fake_telegram.requests("sendMessage")
+    assert len(messages) == 2 and all(
+        m.params["text"].startswith("<b>E-ticket</b>") for m in messages
+    )
+    assert messages[-1].params["reply_markup"]["keyboard"] == [[{"text": "OK"}]]
+
+
+def test_runner_asterisks_are_never_bold_on_either_channel(
+    fake_telegram: FakeTelegram, fake_fonnte: FakeFonnte, http: httpx.Client
+) -> None:
+    text = t("flow.welcome", "id", name="*Budi* **", event_name="Jakarta *Fun* Run")
+    assert "*Budi*" not in text and "∗Budi∗ ∗∗" in text  # the runner's value, literal
+    settings = get_settings()
+    telegram.send(http, settings, chat_id="42", text=text)
+    (call,) = fake_telegram.requests("sendMessage")
+    # Only the template's own markup is bold: the event name as a whole, and BATAL.
+    assert call.params["text"].count("<b>") == 2
+    assert "Halo ∗Budi∗ ∗∗!" in call.params["text"]
+    assert "<b>Jakarta ∗Fun∗ Run</b>" in call.params["text"]
+    fonnte.send(
+        http,
+        settings,
+        target="6281234567890",
+        text=text,
+        choices=[{"label": "*5K*", "value": "5k"}],
+    )
+    (sent,) = fake_fonnte.sent("6281234567890")
+    assert re.findall(r"\*([^*\n]+)\*", sent.message) == ["Jakarta ∗Fun∗ Run", "BATAL", "1"]
+    assert "1. ∗5K∗" in sent.message
+
+
+def test_summary_answers_with_asterisks_stay_literal() -> None:
+    from tests.flows.test_engine import make_ctx, walk
+
+    summary = walk(make_ctx(), {"medical_notes": "*asma* ringan"}).replies[-1].text
+    assert "Catatan medis: *∗asma∗ ringan*" in summary
+    assert "<b>∗asma∗ ringan</b>" in telegram.to_html(summary)
