@@ -40,7 +40,7 @@ def build_message(
         channel=channel,
         external_id=f"term-{uuid.uuid4().hex}",
         chat_id=chat_id,
-        sender_name="Terminal",
+        sender_name=None,  # no profile name: the welcome greets without one
         phone=phone if channel is not Channel.TELEGRAM else None,
         text=text or None,
         command=command,

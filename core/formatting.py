@@ -40,6 +40,16 @@ def rupiah(amount: int | None) -> str:
     return f"{sign}Rp{abs(int(amount)):,}".replace(",", ".")
 
 
+def format_number(value: float | None, language: str = "id") -> str:
+    """Format 2000 as ``2.000`` and 21.1 as ``21,1`` (Indonesian); ``2,000`` and ``21.1`` in English."""
+    if value is None:
+        return "-"
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+    if language == "en":
+        return text
+    return text.translate(str.maketrans({",": ".", ".": ","}))
+
+
 def format_date(value: date, language: str = "id") -> str:
     """Format a date as ``Sabtu, 29 Nov 2026``."""
     lang = language if language in DAYS else "id"

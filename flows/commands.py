@@ -16,6 +16,8 @@ WORDS = {
     "menu": ("menu",),
 }
 _LOOKUP = {word: name for name, words in WORDS.items() for word in words}
+# The idle menu (flow.menu) lists these commands as 1-6, in this order.
+MENU = ("start", "status", "ticket", "help", "language", "cancel")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,14 @@ def detect(message: InboundMessage) -> Command | None:
     if name == "language" and word in ("english", "inggris", "indonesia"):
         return Command(name, word)
     return Command(name, rest or None)
+
+
+def from_menu(text: str) -> Command | None:
+    """A reply "1".."6" (or "1.") to the numbered menu -> its command."""
+    value = text.strip().rstrip(".")
+    if value.isdigit() and 1 <= int(value) <= len(MENU):
+        return Command(MENU[int(value) - 1])
+    return None
 
 
 def _valid_arg(name: str, rest: str) -> bool:

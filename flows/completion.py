@@ -28,8 +28,8 @@ def confirm(
     question with every other answer kept; the summary follows once it is answered.
     """
     event = ctx.event
-    if event is None:
-        return "idle", {}, [Reply(t("flow.event_gone", ctx.language))]
+    if event is None:  # closed meanwhile: the draft is kept, as the message says
+        return "confirm", dict(ctx.answers), [Reply(t("flow.event_gone", ctx.language))]
     submission = registrations.Submission(
         event_id=event.id,
         category_code=str(ctx.answers.get("category")),

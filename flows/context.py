@@ -36,6 +36,7 @@ def build(
         known_phone=(message.phone if message else None) or conversation.phone,
         shared_phone=_shared_phone(message),
         previous_emergency=previous_emergency(session, conversation),
+        channel=str(conversation.channel or ""),
     )
 
     def taken(field: str, value: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.db import skip_locked
@@ -22,29 +22,39 @@ REMIND_AFTER = timedelta(hours=24)
 
 
 def sweep_idle(session: Session, *, now: datetime, limit: int = 200) -> list[OutboundMessage]:
-    """Remind drafts idle for 24 h (once) and drop those idle for 7 days; return outbox rows."""
-    stmt = (
-        select(Conversation)
-        .where(
-            Conversation.state.in_(REGISTRATION.keys),
-            Conversation.last_activity_at <= now - REMIND_AFTER,
-        )
-        .order_by(Conversation.id)
-        .limit(limit)
-        # Several workers may run the job: each conversation is handled by whoever locks it first.
-        .with_for_update(**skip_locked(session))
+    """Drop drafts idle for 7 days, then remind (once) those idle for 24 h; return outbox rows.
+
+    Two separate passes, each over rows it will change: a dropped draft leaves the flow and a
+    reminded one gets ``idle_reminded_at``, so neither is selected again and ``limit`` never fills
+    up with rows already handled (new drafts would otherwise wait behind them forever).
+    """
+    for conversation in session.scalars(_idle(session, now - runtime.DRAFT_TTL, limit)):
+        runtime.drop_draft(session, conversation)
+    stmt = _idle(session, now - REMIND_AFTER, limit).where(
+        Conversation.idle_reminded_at.is_(None),
+        Conversation.last_activity_at > now - runtime.DRAFT_TTL,
     )
     written = []
     for conversation in session.scalars(stmt):
         last = conversation.last_activity_at
-        if last is None:
-            continue
-        if now - last >= runtime.DRAFT_TTL:
-            runtime.drop_draft(session, conversation)
-        elif conversation.idle_reminded_at is None:
+        if last is not None:
             conversation.idle_reminded_at = now
             written.append(_remind(session, conversation, last))
     return written
+
+
+def _idle(session: Session, since: datetime, limit: int) -> Select[tuple[Conversation]]:
+    return (
+        select(Conversation)
+        .where(
+            Conversation.state.in_(REGISTRATION.keys),
+            Conversation.last_activity_at <= since,
+        )
+        .order_by(Conversation.last_activity_at, Conversation.id)
+        .limit(limit)
+        # Several workers may run the job: each conversation is handled by whoever locks it first.
+        .with_for_update(**skip_locked(session))
+    )
 
 
 def _remind(session: Session, conversation: Conversation, last: datetime) -> OutboundMessage:

@@ -14,13 +14,15 @@ from transitions import Machine
 
 from core.i18n import t
 from core.messages import Reply
-from flows import render
+from flows import parsers, render
 from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
 
 DONE = "done"
 CANCELLED = "cancelled"
 EDITING = "_editing"
 LABELS = "_labels"
+KEEP_WORDS = {"sama", "tetap", "keep", "same", "unchanged", "tidak berubah", "jangan diubah"}
+SWITCH_PREFIXES = ("", "ganti ", "ubah ", "pilih ", "change ", "choose ", "edit ")
 
 _MACHINES: dict[str, Machine] = {}
 
@@ -75,6 +77,8 @@ def _build(flow: Flow) -> Machine:
     for step in flow.questions:
         if "confirm" in keys:
             machine.add_transition(f"edit_{step.key}", "confirm", step.key)
+        if step.switch_to:
+            machine.add_transition(f"edit_{step.switch_to}", step.key, step.switch_to)
     return machine
 
 
@@ -154,18 +158,64 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
     step = flow.step(state)
     if isinstance(step, Confirm):
         return _advance_confirm(flow, text, ctx, failed_tries)
+    if _wants_switch(step, text, ctx):
+        return _switch(flow, step, ctx)
     try:
-        result = step.parse(text, ctx)
+        if keeps_current(step, text, ctx):
+            if step.recheck is not None:
+                step.recheck(ctx.answers[step.key], ctx)
+            just_set: frozenset[str] = frozenset()
+        else:
+            just_set = _store(step, step.parse(text, ctx), ctx)
     except Invalid as err:
         return _invalid(flow, state, err, ctx, failed_tries)
-    just_set = _store(step, result, ctx)
     new_state = _fire(flow, "answer", state, ctx, just_set)
     if new_state == "confirm":
         ctx.answers.pop(EDITING, None)
     _prune(flow, ctx)
     completed = new_state == DONE
-    replies = () if completed else (prompt(flow, new_state, ctx),)
+    replies = (
+        () if completed else (*_recheck_notice(flow, new_state, ctx), prompt(flow, new_state, ctx))
+    )
     return StepResult(new_state, ctx.answers, replies, completed=completed)
+
+
+def keeps_current(step: Ask, text: str, ctx: Ctx) -> bool:
+    """Whether the runner, editing from the summary, asked to keep the current answer ("SAMA")."""
+    return (
+        bool(ctx.answers.get(EDITING))
+        and step.key in ctx.answers
+        and parsers.norm(text) in KEEP_WORDS
+    )
+
+
+def _wants_switch(step: Ask, text: str, ctx: Ctx) -> bool:
+    """Whether the runner asked to go back to ``step.switch_to`` (e.g. "KATEGORI" at the birth date)."""
+    if not step.switch_to:
+        return False
+    label = parsers.norm(t(f"flow.label.{step.switch_to}", ctx.language))
+    names = {label, step.switch_to.replace("_", " ")}
+    value = parsers.norm(text)
+    return any(value == word + name for name in names for word in SWITCH_PREFIXES)
+
+
+def _switch(flow: Flow, step: Ask, ctx: Ctx) -> StepResult:
+    # EDITING: once the other answer is given, only the questions that still need an answer follow.
+    ctx.answers[EDITING] = True
+    state = _fire(flow, f"edit_{step.switch_to}", step.key, ctx, frozenset())
+    return StepResult(state, ctx.answers, (prompt(flow, state, ctx),))
+
+
+def _recheck_notice(flow: Flow, state: str, ctx: Ctx) -> tuple[Reply, ...]:
+    """Why an answered question is asked again (e.g. the emergency phone now equals the runner's)."""
+    step = flow.step(state) if state in flow.keys else None
+    if not isinstance(step, Ask) or step.recheck is None or step.key not in ctx.answers:
+        return ()
+    try:
+        step.recheck(ctx.answers[step.key], ctx)
+    except Invalid as err:
+        return (Reply(t(err.key, ctx.language, **err.params)),)
+    return ()
 
 
 def _store(step: Ask, result: Any, ctx: Ctx) -> frozenset[str]:

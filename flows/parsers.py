@@ -28,6 +28,15 @@ NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '.,\-][^\W\d_]*)*$")
 EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$")
 
 
+NUMBERED_RE = re.compile(r"^\s*\d{1,2}\.\s+(\S.*)$", re.DOTALL)
+
+
+def unnumbered(text: str) -> str:
+    """A tapped Telegram button "2. Tidak" -> "Tidak" (buttons carry their number on Telegram)."""
+    match = NUMBERED_RE.match(text)
+    return match[1] if match else text
+
+
 def clean(text: str) -> str:
     """Collapse whitespace and trim."""
     return " ".join(text.split())
@@ -50,8 +59,8 @@ def person_name(text: str, _ctx: Ctx) -> str:
 
 
 def gender(text: str, _ctx: Ctx) -> str:
-    """L/P, M/F, Laki-laki/Perempuan, Male/Female, 1/2 -> "M" or "F"."""
-    value = norm(text).replace(" ", "").replace("-", "")
+    """L/P, M/F, Laki-laki/Perempuan, Male/Female, 1/2 (or a tapped "2. Perempuan") -> "M"/"F"."""
+    value = norm(unnumbered(text)).replace(" ", "").replace("-", "")
     if value in {"l", "m", "1", "lakilaki", "laki", "pria", "male", "man", "cowok"}:
         return "M"
     if value in {"p", "f", "2", "perempuan", "wanita", "female", "woman", "cewek"}:
@@ -171,14 +180,19 @@ def emergency_phone(text: str, ctx: Ctx) -> str:
     number = to_e164(text)
     if number is None:
         raise Invalid("flow.invalid.phone")
-    if number == ctx.answers.get("phone"):
-        raise Invalid("flow.invalid.emergency_same")
+    check_emergency_phone(number, ctx)
     return number
 
 
+def check_emergency_phone(value: str, ctx: Ctx) -> None:
+    """Raise Invalid when the emergency phone is the runner's own (re-checked after an edit)."""
+    if value == ctx.answers.get("phone"):
+        raise Invalid("flow.invalid.emergency_same")
+
+
 def blood_type(text: str, _ctx: Ctx) -> str:
-    """A, B, AB, O (rhesus sign ignored) or "tidak tahu" -> "unknown"."""
-    value = norm(text).replace(" ", "").rstrip("+-")
+    """A, B, AB, O (rhesus sign ignored) or "tidak tahu" -> "unknown" (a tapped "4. O" too)."""
+    value = norm(unnumbered(text)).replace(" ", "").rstrip("+-")
     if value in {"a", "b", "ab", "o", "0"}:
         return "O" if value == "0" else value.upper()
     if value in {
@@ -222,6 +236,8 @@ def medical_notes(text: str, _ctx: Ctx) -> str:
 
 def pick(text: str, options: list[Option]) -> Option:
     """Match a number, a value, a label or an alias to one option (raises Invalid)."""
+    if NUMBERED_RE.match(text):
+        return pick(unnumbered(text), options)  # the label decides, even if the numbers moved
     value = norm(text)
     if not value:
         raise Invalid("flow.invalid.choice", count=len(options))

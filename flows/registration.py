@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from core.formatting import format_date, rupiah
+from core.formatting import format_date, format_number, rupiah
 from core.i18n import t
 from flows import parsers
 from flows.spec import Ask, Confirm, Ctx, Flow, Invalid, Option
@@ -26,7 +26,11 @@ def category_options(ctx: Ctx) -> list[Option]:
         return []
     options = []
     for c in event.categories:
-        params = {"km": f"{c.distance_km:g}", "price": rupiah(c.price), "left": c.slots_left}
+        params = {
+            "km": format_number(c.distance_km, ctx.language),
+            "price": rupiah(c.price),
+            "left": format_number(c.slots_left, ctx.language),
+        }
         key = "flow.option.category" if c.slots_left > 0 else "flow.option.category_sold_out"
         options.append(
             Option(
@@ -52,7 +56,7 @@ def jersey_options(ctx: Ctx) -> list[Option]:
             detail=t(
                 "flow.option.jersey" if j.left > 0 else "flow.option.sold_out",
                 ctx.language,
-                left=j.left,
+                left=format_number(j.left, ctx.language),
             ),
             enabled=j.left > 0,
             disabled_key="flow.invalid.jersey_sold_out",
@@ -130,7 +134,7 @@ REGISTRATION = Flow(
         Ask("full_name", parsers.person_name, example="Siti Aminah"),
         Ask("gender", parsers.gender, example="P", choices=gender_options, display=_show_gender),
         Ask("date_of_birth", parsers.date_of_birth, example="17 Agustus 1990",
-            recheck=parsers.check_age, display=_show_date),
+            recheck=parsers.check_age, display=_show_date, switch_to="category"),
         Ask("email", parsers.email, example="siti.aminah@example.com"),
         Ask("phone", parsers.phone, example="081234567890", prompt_variant=_phone_variant,
             prompt_params=_phone_params),
@@ -140,7 +144,8 @@ REGISTRATION = Flow(
             recheck=_check_jersey),
         Ask("emergency_name", parsers.emergency_name, example="Budi Santoso",
             prompt_variant=_emergency_variant, prompt_params=_emergency_params),
-        Ask("emergency_phone", parsers.emergency_phone, example="081298765432"),
+        Ask("emergency_phone", parsers.emergency_phone, example="081298765432",
+            recheck=parsers.check_emergency_phone),
         Ask("blood_type", parsers.blood_type, example="O", choices=blood_options,
             display=_show_blood),
         Ask("medical_notes", parsers.medical_notes, example="-", display=_show_optional),

@@ -1,13 +1,16 @@
 """Turn flow steps into Replies: questions with numbered options, the summary, corrections.
 
-Every text comes from the catalogue (core/texts/*/flow.toml). Numbered options are written into the
-text itself so WhatsApp (no buttons) shows them; Telegram also gets them as keyboard choices.
+Every text comes from the catalogue (core/texts/*/flow.toml). Options travel as Reply choices: the
+WhatsApp sender lists them as "1. …" lines, and for_channel() numbers Telegram's buttons the same
+way, so "reply with a number 1–n" reads true on both channels.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from core.enums import Channel
 from core.formatting import chat_value
 from core.i18n import has, t
 from core.messages import Choice, Reply
@@ -15,6 +18,7 @@ from flows import parsers
 from flows.spec import Ask, Ctx, Flow, Invalid, Option
 
 LABELS = "_labels"
+TELEGRAM = Channel.TELEGRAM.value
 
 
 def options_of(step: Ask, ctx: Ctx) -> list[Option]:
@@ -44,13 +48,37 @@ def _choices(step: Ask, ctx: Ctx, options: list[Option], variant: str) -> tuple[
     if options:
         # Every option, sold-out ones too, so the numbers the senders print match pick()'s numbers.
         return tuple(Choice(shown(o), o.value) for o in options)
+    # A lone "Ya" button helps on Telegram; on WhatsApp it would only repeat "Balas YA" as "1. Ya".
+    buttons = ctx.channel == TELEGRAM
     if step.key == "phone" and variant == "known":
-        return (Choice(t("flow.yes_label", ctx.language), "ya"),)
+        return (Choice(t("flow.yes_label", ctx.language), "ya"),) if buttons else ()
     if step.key == "phone":
         return (Choice(t("flow.share_contact", ctx.language), "contact", request_contact=True),)
-    if variant == "reuse":
+    if variant == "reuse" and buttons:
         return (Choice(t("flow.yes_label", ctx.language), "ya"),)
     return ()
+
+
+def for_channel(replies: list[Reply], channel: str) -> list[Reply]:
+    """On Telegram, number the buttons ("1. 5K — …") so "Balas dengan angka 1–3" matches them.
+
+    WhatsApp and the simulator number the choices themselves when listing them.
+    """
+    if channel != TELEGRAM:
+        return replies
+    return [_numbered(reply) for reply in replies]
+
+
+def _numbered(reply: Reply) -> Reply:
+    offered = [c for c in reply.choices if not c.request_contact]
+    if len(offered) < 2:
+        return reply
+    numbers = {id(c): n for n, c in enumerate(offered, 1)}
+    choices = tuple(
+        c if c.request_contact else replace(c, label=f"{numbers[id(c)]}. {c.label}")
+        for c in reply.choices
+    )
+    return replace(reply, choices=choices)
 
 
 def display_value(step: Ask, answers: dict[str, Any], language: str) -> str:

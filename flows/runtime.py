@@ -15,7 +15,7 @@ from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
 from core.services import audit, templates
-from flows import commands, completion, context, engine, proofs, starting, status
+from flows import commands, completion, context, engine, proofs, render, starting, status
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -34,6 +34,13 @@ def handle_message(
     session: Session, conversation: Conversation, message: InboundMessage, *, now: datetime
 ) -> list[Reply]:
     """Apply one message to a locked conversation; return the replies to queue."""
+    replies = _handle(session, conversation, message, now)
+    return render.for_channel(replies, str(conversation.channel))
+
+
+def _handle(
+    session: Session, conversation: Conversation, message: InboundMessage, now: datetime
+) -> list[Reply]:
     templates.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
@@ -69,15 +76,18 @@ def _ordinary(
                 session, conversation, message, now
             )
         return _answer(session, conversation, message, text, now)
-    return _idle_text(session, conversation, message)
+    return _idle_text(session, conversation, message, now)
 
 
 def _idle_text(
-    session: Session, conversation: Conversation, message: InboundMessage
+    session: Session, conversation: Conversation, message: InboundMessage, now: datetime
 ) -> list[Reply]:
     language = conversation.language
     if message.unsupported and not message.text:
         return [Reply(t("flow.unsupported", language))]
+    picked = commands.from_menu(message.choice or message.text or "")
+    if picked is not None:  # "1".."6": the numbered menu's commands
+        return _command(session, conversation, message, picked, now)
     unpaid = [r for r in proofs.payable(session, conversation) if r.status in status.UNPAID]
     if unpaid:
         return [Reply(t("flow.text_when_photo_expected", language))]
@@ -93,14 +103,15 @@ def _answer(
 ) -> list[Reply]:
     ctx = context.build(session, conversation, now=now, message=message)
     if ctx.event is None and conversation.state != "event":
-        _reset(conversation)
+        # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
+        # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
     result = engine.advance(
         REGISTRATION, conversation.state, text, ctx, failed_tries=conversation.failed_tries
     )
     conversation.failed_tries = conversation.failed_tries + 1 if result.invalid else 0
     if result.cancelled:
-        return _cancelled(session, conversation)
+        return _ask_cancel(session, conversation)  # the same yes/no as the BATAL command
     if result.completed:
         state, answers, replies = completion.confirm(session, conversation, ctx, now=now)
         _save(conversation, state, answers)

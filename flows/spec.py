@@ -44,6 +44,7 @@ class Ctx:
     shared_phone: str | None = None  # a contact shared with this very message
     previous_emergency: tuple[str, str] | None = None  # (name, phone) from an earlier registration
     taken: Callable[[str, str], bool] = lambda _field, _value: False  # duplicate check (email, nik)
+    channel: str = ""  # "telegram" shows buttons; WhatsApp and the simulator read numbered lists
 
     @property
     def event(self) -> CatalogEvent | None:
@@ -78,6 +79,7 @@ class Ask:
     prompt_params: Callable[[Ctx], dict[str, Any]] | None = None
     prompt_variant: Callable[[Ctx], str] | None = None  # e.g. "confirm" when the phone is known
     editable: bool = True
+    switch_to: str | None = None  # a question the runner may jump back to (keeping every answer)
 
     @property
     def prompt_key(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.enums import Channel
 from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
@@ -17,11 +18,12 @@ from flows.registration import REGISTRATION
 CONTINUE_WORDS = {"lanjut", "lanjutkan", "continue", "resume"}
 RESTART_WORDS = {"mulai", "ulang", "awal", "mulai dari awal", "start over", "restart", "baru"}
 RESTART_ARG = "_restart_arg"
+PLACEHOLDER_NAMES = {"Terminal", "Simulator"}
 
 
 def yes_no(text: str) -> bool | None:
     """YA/1/lanjut -> True, TIDAK/2/mulai dari awal -> False, anything else -> None."""
-    value = parsers.norm(text)
+    value = parsers.norm(parsers.unnumbered(text))
     if value in parsers.YES or value in CONTINUE_WORDS:
         return True
     if value in parsers.NO or value in RESTART_WORDS:
@@ -112,7 +114,7 @@ def fresh_start(
 
 def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset: dict) -> Reply:
     language = conversation.language
-    name = (conversation.sender_name or "").split(" ")[0][:30]
+    name = "" if conversation.channel == Channel.SIMULATOR else _first_name(conversation)
     if len(snapshot.open) == 1:
         text = t("flow.welcome", language, name=name, event_name=snapshot.open[0].name)
     else:
@@ -120,6 +122,12 @@ def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset:
     if preset.get("category"):
         text += "\n" + t("flow.preselected", language, category=preset["category"])
     return Reply(text)
+
+
+def _first_name(conversation: Conversation) -> str:
+    # The terminal chat and the simulator send no profile name; older rows may hold their placeholders.
+    name = (conversation.sender_name or "").split(" ")[0][:30]
+    return "" if name in PLACEHOLDER_NAMES else name
 
 
 def _preset(snapshot: catalog.EventCatalog, arg: str | None) -> dict[str, Any]:

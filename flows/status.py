@@ -24,12 +24,13 @@ def status_replies(session: Session, conversation: Conversation, *, in_draft: bo
         session, channel=conversation.channel, chat_id=conversation.chat_id
     )
     if not rows:
-        text = t("flow.status.none", language)
+        # During a draft, "no registration yet, type DAFTAR" would contradict the draft in progress.
+        text = t("flow.status.none_draft" if in_draft else "flow.status.none", language)
     else:
         items = [_item(n, r, language) for n, r in enumerate(rows, start=1)]
         text = t("flow.status.header", language) + "\n\n" + "\n\n".join(items)
-    if in_draft:
-        text += "\n\n" + t("flow.status.draft", language)
+        if in_draft:
+            text += "\n\n" + t("flow.status.draft", language)
     return [Reply(text), *_tickets(session, rows, language)]
 
 

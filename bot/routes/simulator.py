@@ -74,7 +74,7 @@ async def simulator_send(request: Request) -> JSONResponse:
         channel=Channel.SIMULATOR,
         external_id=f"sim-{uuid.uuid4().hex}",
         chat_id=chat_id,
-        sender_name="Simulator",
+        sender_name=None,  # a fake number has no profile name: the welcome greets without one
         phone=chat_id,
         text=text or None,
         attachments=attachments,

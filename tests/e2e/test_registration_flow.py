@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,6 +22,8 @@ from core.services import inbox
 from flows import engine
 from tests.bot.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from workers.conversations import process_conversation
+
+ROOT = Path(__file__).resolve().parents[2]
 
 WA_ANSWERS = ["DAFTAR", "1", "Siti Aminah", "P", "17-08-1990", "siti@example.com", "YA", "M",
               "Budi Santoso", "081298765432", "O", "-", "YA"]  # fmt: skip
@@ -69,6 +76,49 @@ def test_telegram_registration_in_english_over_the_telegram_webhook(
     assert reg.participant.blood_type == "unknown" and reg.participant.medical_notes == "asthma"
     texts = fake_telegram.sent_texts(chat_id)
     assert any("Registration received" in text and reg.number in text for text in texts)
+
+
+def test_whatsapp_registration_in_english_over_the_fonnte_webhook(
+    webhook_client: TestClient, fake_fonnte: Any
+) -> None:
+    sender = "6281233335555"
+    answers = ["LANGUAGE en", "REGISTER", "21K", "Jane Runner", "F", "1990-08-17",
+               "jane@example.com", "yes", "S", "John Runner", "0812 9999 0000", "AB", "-", "YES"]  # fmt: skip
+    for n, text in enumerate(answers):
+        body = fixture("fonnte", "text", sender=sender, message=text, inboxid=9500 + n)
+        assert webhook_client.post(fonnte_path(), json=body).status_code == 200
+    wait_until(lambda: _settled() and bool(_registrations()), what="whatsapp registration (en)")
+    [reg] = _registrations()
+    assert reg.number.startswith("JFR-21K-") and reg.language == "en"
+    assert reg.participant.phone == "+6281233335555" and reg.participant.blood_type == "AB"
+    texts = fake_fonnte.sent_texts(sender)
+    assert any("Registration received" in text and reg.number in text for text in texts)
+    assert any("21.1 km" in text for text in texts)  # English numbers
+    phone_prompt = next(text for text in texts if "Reply *YES* if" in text)
+    assert "1. Yes" not in phone_prompt  # "Reply YES" is not repeated as a one-item list
+
+
+def test_telegram_registration_in_indonesian_over_the_telegram_webhook(
+    webhook_client: TestClient, fake_telegram: Any
+) -> None:
+    chat_id = 555000222
+    answers = ["/start", "2", "Budi Pelari", "L", "17 Agustus 1988", "budi@example.com",
+               "081277776666", "XL", "Sri Rahayu", "081255554444", "tidak tahu", "-", "YA"]  # fmt: skip
+    for n, text in enumerate(answers):
+        body = tg_text(800 + n, text, chat_id=chat_id)
+        assert (
+            webhook_client.post("/webhooks/telegram", json=body, headers=tg_headers()).status_code
+            == 200
+        )
+    wait_until(lambda: _settled() and bool(_registrations()), what="telegram registration (id)")
+    [reg] = _registrations()
+    assert reg.number.startswith("JFR-10K-") and reg.language == "id"
+    assert reg.participant.phone == "+6281277776666" and reg.participant.jersey_size == "XL"
+    texts = fake_telegram.sent_texts(chat_id)
+    assert any("Pendaftaran diterima" in text and reg.number in text for text in texts)
+    assert any("21,1 km" in json.dumps(c.params, ensure_ascii=False) for c in fake_telegram.calls)
+    # Buttons carry the numbers that "Balas dengan angka 1–n" refers to.
+    assert any("1. 5K — " in json.dumps(c.params, ensure_ascii=False) for c in fake_telegram.calls)
 
 
 def _chat_to_summary(chat_id: str, email: str) -> None:
@@ -172,3 +222,34 @@ def test_restart_in_the_middle_of_a_flow(demo_event: int) -> None:
     [reg] = _registrations()
     assert reg.status == RegistrationStatus.PENDING_PAYMENT.value
     assert reg.participant.full_name == "Rina Wati"
+
+
+def test_restart_in_the_middle_of_a_flow_in_a_second_process(demo_event: int) -> None:
+    """The first half in this process, the rest typed into `funrun chat` in a fresh process."""
+    chat_id = "6281366667777"
+    for text in ["DAFTAR", "10K", "Dewi Lestari", "P", "03-03-1993"]:
+        exchange(build_message(Channel.WHATSAPP, chat_id, chat_id, text))
+    rest = ["dewi.second@example.com", "YA", "M", "Agus", "081298761111", "A", "-", "YA", "/keluar"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "chat",
+            "--channel",
+            "whatsapp",
+            "--phone",
+            "081366667777",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        input="\n".join(rest) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [reg] = _registrations()
+    assert reg.number in done.stdout and reg.participant.full_name == "Dewi Lestari"
+    assert reg.participant.date_of_birth.isoformat() == "1993-03-03"  # answered before the restart
+    assert "Halo" not in done.stdout  # resumed where it was, not started again

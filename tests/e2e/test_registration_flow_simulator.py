@@ -55,6 +55,9 @@ def test_simulator_registers_and_takes_a_payment_photo(sim_client: TestClient) -
     with get_sessionmaker()() as session:
         reg = session.scalars(select(Registration)).one()
         assert reg.channel == "simulator" and reg.participant.phone == "+6281255556666"
+    shown = sim_client.get("/simulator/messages", params={"phone": PHONE}).json()["messages"]
+    assert any(m["text"].startswith("Halo! 👋") for m in shown)  # no fake "Halo Simulator!"
+    assert not any("Simulator" in m["text"] for m in shown if m["dir"] == "out")
     buffer = io.BytesIO()
     Image.new("RGB", (300, 500), (10, 120, 200)).save(buffer, "PNG")
     _send(sim_client, "", buffer.getvalue())

@@ -28,6 +28,9 @@ def test_terminal_chat_registers(
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     run_chat(channel=channel, phone="081211112222")
     out = capsys.readouterr().out
+    assert "Halo! 👋" in out and "Terminal" not in out.split("Halo", 1)[1][:20]  # no fake name
+    if channel == "telegram":
+        assert "[1. 5K — " in out  # the buttons show the numbers the corrections mention
     with get_sessionmaker()() as session:
         reg = session.scalars(select(Registration)).one()
         assert reg.channel == channel and reg.number in out

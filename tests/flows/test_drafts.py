@@ -38,3 +38,23 @@ def test_answering_resets_the_reminder(session: Session, event: Event) -> None:
     chat.now = start + timedelta(hours=26)
     chat.send("5K")
     assert len(drafts.sweep_idle(session, now=start + timedelta(hours=51))) == 1
+
+
+def test_reminded_drafts_never_crowd_out_new_ones(session: Session, event: Event) -> None:
+    limit = 3
+    old = [Chat(session) for _ in range(limit + 1)]  # more reminded drafts than one sweep takes
+    for chat in old:
+        chat.send("DAFTAR")
+    start = max(chat.now for chat in old)
+    first = drafts.sweep_idle(session, now=start + timedelta(hours=25), limit=limit)
+    second = drafts.sweep_idle(session, now=start + timedelta(hours=25), limit=limit)
+    assert len(first) == limit and len(second) == 1  # the rest follow in the next sweep
+    newcomer = Chat(session)
+    newcomer.now = start + timedelta(hours=26)
+    newcomer.send("DAFTAR")
+    [row] = drafts.sweep_idle(session, now=newcomer.now + timedelta(hours=25), limit=limit)
+    assert row.recipient == newcomer.chat_id  # not starved by the reminded drafts before it
+    # Dropping is a pass of its own: every old draft goes after 7 days, reminded or not.
+    drafts.sweep_idle(session, now=start + timedelta(days=7, hours=1), limit=limit)
+    drafts.sweep_idle(session, now=start + timedelta(days=7, hours=1), limit=limit)
+    assert all(chat.state == "idle" for chat in old) and newcomer.state == "category"

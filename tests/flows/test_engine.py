@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core.i18n import LANGUAGES, t
+from core.messages import Reply
 from core.services.catalog import CatalogCategory, CatalogEvent, CatalogJersey, EventCatalog
-from flows import engine
+from flows import engine, render
 from flows.registration import REGISTRATION
 from flows.registry import FLOWS, answer_rows, find_flow_for, question_keys
 from flows.spec import Ask, Ctx
@@ -175,3 +176,93 @@ def test_answer_rows_follow_the_declaration() -> None:
     assert ("Gender", "Female") in rows and ("Medical notes", "-") in rows
     assert question_keys()[0] == "event"
     assert find_flow_for("/DAFTAR") is REGISTRATION
+
+
+def _edit(ctx: Ctx, key: str) -> engine.StepResult:
+    number = engine.summary_options(REGISTRATION, ctx).index(("edit", key)) + 1
+    return engine.advance(REGISTRATION, "confirm", str(number), ctx)
+
+
+def test_editing_the_phone_rechecks_the_emergency_phone() -> None:
+    ctx = make_ctx(phone=None)  # Telegram: the phone is typed
+    walk(ctx, {"phone": "081311112222", "emergency_phone": "081298765432"})
+    assert _edit(ctx, "phone").state == "phone"
+    moved = engine.advance(REGISTRATION, "phone", "081298765432", ctx)  # now the emergency number
+    # Not back to the summary: the emergency phone is asked again, with the reason.
+    assert moved.state == "emergency_phone"
+    assert "berbeda" in moved.replies[0].text
+    kept = engine.advance(REGISTRATION, "emergency_phone", "SAMA", ctx)
+    assert kept.invalid and kept.state == "emergency_phone"  # keeping the clash is refused
+    back = engine.advance(REGISTRATION, "emergency_phone", "081277776666", ctx)
+    assert back.state == "confirm"
+    assert ctx.answers["phone"] == "+6281298765432"
+    assert ctx.answers["emergency_phone"] == "+6281277776666"
+
+
+def test_editing_offers_to_keep_the_current_answer() -> None:
+    ctx = make_ctx()
+    walk(ctx)
+    editing = _edit(ctx, "full_name")
+    assert "Siti Aminah" in editing.replies[0].text and "SAMA" in editing.replies[0].text
+    back = engine.advance(REGISTRATION, "full_name", "sama", ctx)
+    assert back.state == "confirm" and ctx.answers["full_name"] == "Siti Aminah"
+    en = make_ctx("en")
+    walk(en)
+    assert "SAME" in _edit(en, "jersey_size").replies[0].text
+    assert engine.advance(REGISTRATION, "jersey_size", "same", en).state == "confirm"
+    assert en.answers["jersey_size"] == "M"
+
+
+def test_age_limit_offers_another_category_and_keeps_answers() -> None:
+    ctx = make_ctx()
+    engine.start(REGISTRATION, ctx)
+    engine.advance(REGISTRATION, "category", "21K", ctx)
+    engine.advance(REGISTRATION, "full_name", "Siti Aminah", ctx)
+    engine.advance(REGISTRATION, "gender", "P", ctx)
+    young = engine.advance(REGISTRATION, "date_of_birth", "01-01-2014", ctx)  # 12: under 17
+    assert young.invalid and "KATEGORI" in young.replies[0].text
+    assert "BATAL" not in young.replies[0].text  # BATAL would delete every answer
+    back = engine.advance(REGISTRATION, "date_of_birth", "kategori", ctx)
+    assert back.state == "category" and ctx.answers["full_name"] == "Siti Aminah"
+    assert engine.advance(REGISTRATION, "category", "5K", ctx).state == "date_of_birth"
+    assert engine.advance(REGISTRATION, "date_of_birth", "01-01-2014", ctx).state == "email"
+    result = walk(ctx)
+    assert result.state == "confirm" and ctx.answers["category"] == "5K"
+    assert ctx.answers["gender"] == "F" and "_editing" not in ctx.answers
+
+
+def test_telegram_buttons_carry_the_numbers_the_texts_mention() -> None:
+    ctx = make_ctx(phone=None)
+    [question] = engine.start(REGISTRATION, ctx).replies
+    [numbered] = render.for_channel([question], "telegram")
+    assert [c.label.split(" ", 1)[0] for c in numbered.choices] == ["1.", "2.", "3."]
+    assert render.for_channel([question], "whatsapp") == [question]  # the sender numbers them
+    # A tapped numbered button is understood by its label, even when the numbers moved.
+    assert (
+        engine.advance(REGISTRATION, "category", "3. 21K — Half", ctx).answers["category"] == "21K"
+    )
+    single = Reply("Balas YA", choices=question.choices[:1])
+    assert render.for_channel([single], "telegram") == [single]  # a lone button stays as is
+
+
+def test_yes_button_only_on_telegram() -> None:
+    wa = make_ctx()
+    step = REGISTRATION.step("phone")
+    assert isinstance(step, Ask)
+    assert render.question(step, wa).choices == ()  # WhatsApp: "Balas YA" is enough
+    tg = make_ctx()
+    tg.channel = "telegram"
+    assert [c.label for c in render.question(step, tg).choices] == ["Ya"]
+
+
+@pytest.mark.parametrize(("language", "km", "left"), [("id", "21,1 km", "sisa 2.000 slot"),
+                                                     ("en", "21.1 km", "2,000 slots left")])  # fmt: skip
+def test_numbers_follow_the_language(language: str, km: str, left: str) -> None:
+    big = CatalogCategory(3, "21K", "Half Marathon", 21.1, 400_000, 2000, 17, 70)
+    event = CatalogEvent(
+        1, "jfr", "Jakarta Fun Run", date(2026, 12, 6), None, None, False, "Asia/Jakarta",
+        (big,), JERSEY,
+    )  # fmt: skip
+    ctx = make_ctx(language, events=(event,))
+    [question] = engine.start(REGISTRATION, ctx).replies
+    assert km in question.choices[0].label and left in question.choices[0].label

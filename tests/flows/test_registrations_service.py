@@ -41,7 +41,11 @@ def test_numbers_follow_the_category_sequence(session: Session, event: Event) ->
         "JFR-10K-00001", "JFR-10K-00002", "JFR-5K-00001"
     )  # fmt: skip
     assert first.participant.answers["email"] == "a@example.com"
-    assert session.scalars(select(AuditLog).where(AuditLog.subject_id == str(first.id))).one()
+    assert session.scalars(
+        select(AuditLog).where(
+            AuditLog.subject_type == "registration", AuditLog.subject_id == str(first.id)
+        )
+    ).one()
 
 
 def test_quota_stock_and_duplicates_refused(session: Session, event: Event) -> None:
