@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from jinja2 import TemplateError
 from sqlalchemy import select
 
 from admin import effects
@@ -12,7 +15,8 @@ from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
-from core.errors import Conflict, ServiceError
+from core.errors import Conflict, NotFound, ServiceError
+from core.i18n import t
 from core.models import AdminUser, Event, PaymentAccount, Registration
 from core.services import statements
 from core.services.templates import refresh_overrides
@@ -22,23 +26,73 @@ admin_only = require_roles(Role.ADMIN)
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
+# The column-mapping form: a field per mapping key (a header name, ``#N`` for the N-th column,
+# alternatives separated by ``|``). "amount" (+ direction, credit markers) or "credit" (+ debit).
+MAPPING_FIELDS = (
+    "date",
+    "description",
+    "reference",
+    "amount",
+    "direction",
+    "credit_markers",
+    "credit",
+    "debit",
+    "balance",
+)
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+
 @router.get("", response_class=HTMLResponse)
 def statements_page(
-    request: Request, event_id: int | None = None, _user: AdminUser = Depends(admin_only)
+    request: Request,
+    event_id: int | None = None,
+    account_id: int | None = None,
+    _user: AdminUser = Depends(admin_only),
 ) -> Response:
     with get_sessionmaker()() as session:
         events = session.scalars(select(Event).order_by(Event.race_date.desc())).all()
         event_id = event_id or (events[0].id if events else None)
+        accounts = session.scalars(
+            select(PaymentAccount)
+            .where(PaymentAccount.active.is_(True))
+            .order_by(PaymentAccount.id)
+        ).all()
+        chosen = next(
+            (a for a in accounts if a.id == account_id), accounts[0] if accounts else None
+        )
         ctx = {
             "events": events,
             "event_id": event_id,
-            "accounts": session.scalars(
-                select(PaymentAccount).where(PaymentAccount.active.is_(True))
-            ).all(),
+            "accounts": accounts,
             "presets": sorted(statements.PRESETS),
+            "mapping_names": {a.id: _mapping_name(a) for a in accounts},
+            "mapping_account": chosen,
+            "mapping": _form_values(statements.mapping_for(chosen)) if chosen else {},
+            "mapping_fields": MAPPING_FIELDS,
+            "delimiters": DELIMITERS,
             "report": statements.match(session, event_id=event_id) if event_id else None,
         }
         return templates.TemplateResponse(request, "statements.html", ctx)
+
+
+def _mapping_name(account: PaymentAccount) -> str:
+    """How the account's columns are read: its remembered preset, custom, or the bank's preset."""
+    remembered = account.statement_mapping or {}
+    if remembered:
+        preset = remembered.get("preset")
+        return f"{preset} preset".upper() if preset else "custom columns"
+    return f"{statements.preset_name(account.bank_name)} preset (default)".upper()
+
+
+def _form_values(mapping: dict[str, Any]) -> dict[str, str]:
+    """Mapping values as form text: lists of alternatives joined by ``|``."""
+    values = {}
+    for key in (*MAPPING_FIELDS, "delimiter"):
+        value = mapping.get(key)
+        values[key] = " | ".join(value) if isinstance(value, list) else str(value or "")
+    names = {char: name for name, char in DELIMITERS.items()}
+    values["delimiter"] = names.get(str(mapping.get("delimiter") or ""), "")
+    return values
 
 
 def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
@@ -72,7 +126,11 @@ def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, 
         if account is None:
             raise Conflict("choose an account", key="admin.no_account")
         chosen = preset in statements.PRESETS
-        mapping = dict(statements.PRESETS[preset]) if chosen else statements.mapping_for(account)
+        mapping = (
+            {**statements.PRESETS[preset], "preset": preset}
+            if chosen
+            else statements.mapping_for(account)
+        )
         preview = statements.parse_preview(content, mapping)
         if chosen:
             statements.save_mapping(
@@ -91,15 +149,70 @@ def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, 
     )
 
 
+@router.post("/mapping", dependencies=[Depends(csrf_protect)])
+async def save_mapping(
+    request: Request,
+    event_id: int = Form(...),
+    account_id: int = Form(...),
+    preset: str = Form(""),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    """Remember how this account's exports are read: a preset, or columns picked by hand."""
+    form = await request.form()
+    if preset in statements.PRESETS:
+        mapping: dict[str, Any] = {**statements.PRESETS[preset], "preset": preset}
+    else:
+        mapping = _mapping_from_form({k: str(form.get(k) or "") for k in MAPPING_FIELDS})
+        delimiter = DELIMITERS.get(str(form.get("delimiter") or ""))
+        if delimiter:
+            mapping["delimiter"] = delimiter
+    back = f"/admin/statements?event_id={event_id}&account_id={account_id}"
+    try:
+        with unit_of_work() as uow:
+            statements.save_mapping(
+                uow.session, account_id=account_id, mapping=mapping, actor=actor_name(user)
+            )
+    except statements.StatementFormatError as exc:
+        return flash_redirect(request, back, f"Columns not saved: {exc}.", "error")
+    except NotFound:
+        return flash_redirect(request, back, "Choose an account.", "error")
+    return flash_redirect(
+        request, back, "Columns saved; the next upload for this account uses them."
+    )
+
+
+def _mapping_from_form(values: dict[str, str]) -> dict[str, Any]:
+    """Turn the form's text fields into a mapping: ``a | b`` lists alternatives."""
+    mapping: dict[str, Any] = {}
+    for key, raw in values.items():
+        names = [part.strip() for part in raw.split("|") if part.strip()]
+        if names:
+            mapping[key] = names if len(names) > 1 or key == "credit_markers" else names[0]
+    if "amount" in mapping and "credit" in mapping:
+        mapping.pop("amount")  # separate credit/debit columns win over a signed amount column
+    return mapping
+
+
+def _error_text(exc: ServiceError) -> str:
+    """The English message for an admin: the service's own text, else the catalogue's."""
+    if str(exc) != exc.key:
+        return str(exc)  # e.g. RangeExhausted explains which range to extend
+    try:
+        return t(exc.key, "en", **exc.params)
+    except (KeyError, TemplateError):
+        return "The registration changed meanwhile; reload the page and try again."
+
+
 def _approve(user: AdminUser, line_id: int, registration_id: int | None) -> str:
     with unit_of_work() as uow:
         refresh_overrides(uow.session, now=utcnow())
         result = statements.approve_line(
             uow.session, line_id=line_id, actor=user, now=utcnow(), registration_id=registration_id
         )
-        effects.deliver(uow, result.outbound)
-        if result.paid:
-            effects.send_ticket(uow, result.registration_id)
+        for approval in (result, *result.others):  # a photo group is approved together
+            effects.deliver(uow, approval.outbound)
+            if approval.paid:
+                effects.send_ticket(uow, approval.registration_id)
     return result.status
 
 
@@ -116,9 +229,7 @@ def approve_line(
         registration_id = _registration_id(registration.strip())
         status = _approve(user, line_id, registration_id)
     except ServiceError as exc:
-        return _back(
-            request, event_id, f"Not approved: {exc.key} {exc.params or ''}".strip(), "error"
-        )
+        return _back(request, event_id, f"Not approved: {_error_text(exc)}", "error")
     return _back(
         request, event_id, f"Line approved; registration is now {status.replace('_', ' ')}."
     )
@@ -143,18 +254,17 @@ def approve_exact(
     """Approve every exact match, one transaction per line (one failure does not stop the rest)."""
     with get_sessionmaker()() as session:
         line_ids = [m.line.id for m in statements.match(session, event_id=event_id).exact]
-    done, failed = 0, 0
+    done, errors = 0, []
     for line_id in line_ids:
         try:
             _approve(user, line_id, None)
             done += 1
-        except ServiceError:
-            failed += 1
-    return _back(
-        request,
-        event_id,
-        f"Approved {done} exact matches" + (f", {failed} failed." if failed else "."),
-    )
+        except ServiceError as exc:
+            errors.append(_error_text(exc))
+    text = f"Approved {done} exact matches"
+    if errors:
+        text += f", {len(errors)} failed (first: {errors[0]})"
+    return _back(request, event_id, text + ".", "error" if errors else "ok")
 
 
 @router.post("/lines/{line_id}/discard", dependencies=[Depends(csrf_protect)])
@@ -165,5 +275,5 @@ def discard_line(
         with unit_of_work() as uow:
             statements.discard_line(uow.session, line_id=line_id, actor=actor_name(user))
     except ServiceError as exc:
-        return _back(request, event_id, f"Not discarded: {exc.key}", "error")
+        return _back(request, event_id, f"Not discarded: {_error_text(exc)}", "error")
     return _back(request, event_id, "Line discarded.")

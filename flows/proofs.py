@@ -19,6 +19,7 @@ from flows import parsers
 
 AWAIT = "_await"
 PENDING_PHOTO = "_photo"
+MAX_ASKS = 3  # answers that are not a pick before the waiting photo is set aside
 
 
 def first_photo(message: InboundMessage) -> Attachment | None:
@@ -43,6 +44,7 @@ def receive(
     if len(candidates) == 1:
         return _attach(session, candidates, photo.stored_path or "", photo.unique_ref, now)
     answers = dict(conversation.answers or {})
+    _discard_file(answers.get(PENDING_PHOTO))  # a newer photo replaces the one still waiting
     answers[AWAIT] = "photo"
     answers[PENDING_PHOTO] = {
         "path": photo.stored_path,
@@ -56,16 +58,37 @@ def receive(
 def answer_choice(
     session: Session, conversation: Conversation, text: str, *, now: datetime
 ) -> list[Reply] | None:
-    """Apply the runner's pick for a waiting photo; None when the text is not a pick."""
+    """Apply the runner's pick for a waiting photo.
+
+    Anything else keeps the photo waiting and asks again with an example, up to ``MAX_ASKS``
+    times; then the photo is set aside (its file deleted) and the runner told to send it again.
+    None when no photo is waiting any more (the text is then an ordinary message).
+    """
     answers = dict(conversation.answers or {})
     pending: dict[str, Any] = answers.pop(PENDING_PHOTO, None) or {}
     answers.pop(AWAIT, None)
     conversation.answers = answers
     candidates = [r for r in payable(session, conversation) if r.id in pending.get("ids", [])]
-    chosen = _pick(text, candidates)
-    if chosen is None or not pending.get("path"):
+    if not pending.get("path") or not candidates:
+        _discard_file(pending)  # nothing awaits payment any more: the photo has no home
         return None
-    return _attach(session, chosen, pending["path"], pending.get("file_id"), now)
+    chosen = _pick(text, candidates)
+    if chosen is not None:
+        return _attach(session, chosen, pending["path"], pending.get("file_id"), now)
+    asks = int(pending.get("asks", 0)) + 1
+    language = conversation.language
+    if asks >= MAX_ASKS:
+        _discard_file(pending)
+        return [Reply(t("payment.choose_dropped", language))]
+    conversation.answers = {**answers, AWAIT: "photo", PENDING_PHOTO: {**pending, "asks": asks}}
+    again = Reply(t("payment.choose_again", language, last=len(candidates) + 1))
+    return [again, payments.choose_registration_reply(candidates, language)]
+
+
+def _discard_file(pending: Any) -> None:
+    """Delete a waiting photo's downloaded file (it is never attached now)."""
+    if isinstance(pending, dict) and pending.get("path"):
+        payments.discard_inbound_file(str(pending["path"]))
 
 
 def _pick(text: str, candidates: list[Registration]) -> list[Registration] | None:

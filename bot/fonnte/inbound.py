@@ -21,6 +21,16 @@ IMAGE_EXTENSIONS = {
     "jpeg": "image/jpeg",
     "png": "image/png",
     "webp": "image/webp",
+    # iPhone photos shared as files; converted by the images service (pillow-heif).
+    "heic": "image/heic",
+    "heif": "image/heif",
+}
+# Files that are certainly not screenshots. Anything else sent as a file (no or an odd extension)
+# is downloaded and its bytes decide: core.services.images opens it with Pillow and answers
+# clearly when it is not an image.
+NON_IMAGE_EXTENSIONS = {
+    *("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "zip", "rar", "apk"),
+    *("mp4", "mov", "3gp", "mp3", "m4a", "ogg", "opus", "aac", "wav", "vcf"),
 }
 # Placeholders Fonnte puts into `message` for media without a caption.
 PLACEHOLDERS = {"non-text message", "non-button message"}
@@ -84,6 +94,7 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
         attachments=(attachment,) if attachment else (),
         provider_message_id=str(inbox_id) if inbox_id > 0 else None,
         sent_at=datetime.fromtimestamp(timestamp, UTC) if timestamp > 0 else received_at,
+        received_at=received_at,
         raw=dict(payload),
     )
 
@@ -91,21 +102,33 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
 def _media(payload: Mapping[str, Any]) -> tuple[Attachment | None, str | None]:
     url = str(payload.get("url") or "").strip()
     kind = str(payload.get("type") or "").strip().lower()
-    extension = str(payload.get("extension") or "").strip().lower().lstrip(".")
     if url:
-        if not extension:
-            extension = url.rsplit("?", 1)[0].rsplit(".", 1)[-1].lower()
-        if extension in IMAGE_EXTENSIONS:
-            filename = str(payload.get("filename") or "").strip() or None
-            return Attachment(
-                kind="photo", ref=url, filename=filename, mime_type=IMAGE_EXTENSIONS[extension]
-            ), None
-        return None, kind if kind and kind not in ("text", "image") else "document"
+        return _url_media(payload, url, kind)
     if str(payload.get("location") or "").strip():
         return None, "location"
     if kind in UNSUPPORTED_TYPES:
         return None, kind
     return None, None
+
+
+def _url_media(
+    payload: Mapping[str, Any], url: str, kind: str
+) -> tuple[Attachment | None, str | None]:
+    """An image by its type or extension; an unknown file to be sniffed; else unsupported."""
+    extension = str(payload.get("extension") or "").strip().lower().lstrip(".")
+    if not extension:
+        last = url.rsplit("?", 1)[0].rsplit("/", 1)[-1]
+        extension = last.rsplit(".", 1)[-1].lower() if "." in last else ""
+    filename = str(payload.get("filename") or "").strip() or None
+    if kind == "image" or extension in IMAGE_EXTENSIONS:
+        mime = IMAGE_EXTENSIONS.get(extension, "image/jpeg" if kind == "image" else None)
+        return Attachment(kind="photo", ref=url, filename=filename, mime_type=mime), None
+    if kind in UNSUPPORTED_TYPES - {"document"}:
+        return None, kind
+    if extension in NON_IMAGE_EXTENSIONS:
+        return None, "document"
+    # A file of unknown type: download it; the stored bytes are checked, never the name.
+    return Attachment(kind="document", ref=url, filename=filename, mime_type=None), None
 
 
 def dedupe_key(payload: Mapping[str, Any], *, sender: str, text: str, received_at: datetime) -> str:

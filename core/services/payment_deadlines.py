@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import skip_locked
@@ -30,7 +30,6 @@ EXPIRING_STATUSES = (
     RegistrationStatus.REJECTED.value,
 )
 BATCH = 200
-REMINDER_WINDOW = timedelta(days=7)  # the longest reminder_hours_before we look ahead for
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +108,11 @@ def release_stock(session: Session, registration: Registration) -> None:
 
 def send_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> list[OutboundMessage]:
     """Queue the one payment reminder of each registration whose reminder time has come."""
+    # Look ahead as far as the longest reminder any event asks for, so no setting is too large
+    # to fire (the per-event time is checked below, in Python: portable interval arithmetic).
+    longest = session.scalar(select(func.max(Event.reminder_hours_before))) or 0
+    if longest <= 0:
+        return []
     candidates = session.execute(
         select(Registration.id, Registration.payment_deadline, Event.reminder_hours_before)
         .join(Event, Event.id == Registration.event_id)
@@ -116,7 +120,7 @@ def send_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> li
             Registration.status == RegistrationStatus.PENDING_PAYMENT.value,
             Registration.reminder_sent_at.is_(None),
             Registration.payment_deadline > now,
-            Registration.payment_deadline <= now + REMINDER_WINDOW,
+            Registration.payment_deadline <= now + timedelta(hours=longest),
             Event.reminder_hours_before > 0,
         )
         .order_by(Registration.payment_deadline)

@@ -65,6 +65,11 @@ def receive_photo(
     )
 
 
+def discard_inbound_file(stored_path: str) -> None:
+    """Delete a downloaded photo that will never be attached (the runner's pick was abandoned)."""
+    images.resolve(stored_path).unlink(missing_ok=True)
+
+
 def receive_photo_group(
     session: Session,
     *,
@@ -90,7 +95,8 @@ def receive_photo_group(
         images.resolve(image.path).unlink(missing_ok=True)
         return refusal
     group = [r.id for r in locked] if len(locked) > 1 else []
-    attached = [_attach(session, r, image, provider_file_id, now, group) for r in locked]
+    total = sum(r.amount_due - (r.amount_received or 0) for r in locked)
+    attached = [_attach(session, r, image, provider_file_id, now, group, total) for r in locked]
     duplicate = any(a[1] == "duplicate" for a in attached)
     if all(a[1] == "same" for a in attached):  # nothing new: drop the copy we just made
         images.resolve(image.path).unlink(missing_ok=True)
@@ -129,6 +135,7 @@ def _attach(
     provider_file_id: str | None,
     now: datetime,
     group: list[int],
+    total: int,
 ) -> tuple[Payment, str]:
     """Add the image to the open payment; return it and "first", "added", "same" or "duplicate"."""
     payment = _open_payment(session, registration, now)
@@ -137,7 +144,7 @@ def _attach(
         return payment, "same"
     row = _add_image(session, payment, image, provider_file_id, now)
     matches = find_reuse(session, registration, image, provider_file_id, exclude=group)
-    _flag(payment, matches, group)
+    _flag(payment, matches, group, total)
     before = registration.status
     registration.status = RegistrationStatus.AWAITING_VERIFICATION.value
     session.flush()
@@ -158,11 +165,12 @@ def _attach(
     return payment, "first" if not known else "added"
 
 
-def _flag(payment: Payment, matches: list[dict[str, object]], group: list[int]) -> None:
-    """Note reuse (for the verifier) and group photos on the payment."""
+def _flag(payment: Payment, matches: list[dict[str, object]], group: list[int], total: int) -> None:
+    """Note reuse (for the verifier) and group photos with the total they should cover."""
     flags = dict(payment.flags or {})  # a new dict, so the JSON column is seen as changed
     if group:
         flags["group"] = group
+        flags["group_total"] = total  # the verifier compares the photo's amount with this
     if matches:
         flags["duplicates"] = [*flags.get("duplicates", []), *matches]
         ids = {*flags.get("duplicate_of", []), *[m["payment_id"] for m in matches]}

@@ -78,7 +78,10 @@ def reject(
         key="payment.rejected",
         idempotency_key=f"payment:{payment.id}:rejected",
         reason=reject_reason_text(reason, registration.language),
-        deadline=deadline_text(registration),
+        # A part-paid registration never expires: no deadline is claimed for the rest.
+        deadline=""
+        if registration.status == RegistrationStatus.PARTIALLY_PAID.value
+        else deadline_text(registration),
         amount=registration.amount_due - (registration.amount_received or 0),
     )
     return Rejection(

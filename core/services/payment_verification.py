@@ -21,7 +21,6 @@ from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.services import audit, fulfilment
 from core.services.payment_support import (
     AWAITING_STATUSES,
-    deadline_text,
     extend_deadline,
     lock_open_payment,
     lock_payment,
@@ -47,6 +46,8 @@ class Approval:
     shortfall: int = 0
     refund_due: int = 0
     outbound: list[OutboundMessage] = field(default_factory=list)
+    # The other registrations approved together (one bank credit paying a photo group).
+    others: list[Approval] = field(default_factory=list)
 
     @property
     def paid(self) -> bool:
@@ -202,7 +203,6 @@ def _record_partial(
             received=registration.amount_received,
             shortfall=result.shortfall,
             due=registration.amount_due,
-            deadline=deadline_text(registration),
         )
     )
 

@@ -21,7 +21,12 @@ from core.i18n import t
 from core.messages import Choice, Reply
 from core.models import PaymentAccount, Registration
 from core.services.payment_deadlines import Expired, expire_unpaid, send_reminders
-from core.services.payment_photos import PhotoResult, receive_photo, receive_photo_group
+from core.services.payment_photos import (
+    PhotoResult,
+    discard_inbound_file,
+    receive_photo,
+    receive_photo_group,
+)
 from core.services.payment_rejection import (
     PRESET_REJECT_REASONS,
     Rejection,
@@ -44,6 +49,7 @@ __all__ = [
     "assign_amount",
     "awaiting_payment",
     "choose_registration_reply",
+    "discard_inbound_file",
     "expire_unpaid",
     "instructions",
     "receive_photo",
@@ -217,9 +223,10 @@ def awaiting_payment(session: Session, *, channel: str, chat_id: str) -> list[Re
 
 def choose_registration_reply(registrations: Sequence[Registration], language: str) -> Reply:
     """Ask which registration a photo is for (numbered; the last option means all of them)."""
+    owed = [r.amount_due - (r.amount_received or 0) for r in registrations]  # part-paid: the rest
     items = [
-        {"number": r.number, "name": r.participant.full_name, "amount": r.amount_due}
-        for r in registrations
+        {"number": r.number, "name": r.participant.full_name, "amount": amount}
+        for r, amount in zip(registrations, owed, strict=True)
     ]
     choices = tuple(Choice(label=r.number, value=str(r.id)) for r in registrations)
     text = t(
@@ -227,7 +234,7 @@ def choose_registration_reply(registrations: Sequence[Registration], language: s
         language,
         count=len(items),
         items=items,
-        total=sum(r.amount_due for r in registrations),
+        total=sum(owed),
     )
     every = Choice(label=t("payment.choose_all", language), value="all")
     return Reply(text=text, choices=(*choices, every))

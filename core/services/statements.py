@@ -9,21 +9,18 @@ Line status: ``unmatched`` (open), ``approved``, ``discarded``.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import insert_ignore
-from core.errors import Conflict, NotFound
-from core.models import AdminUser, PaymentAccount, Registration, StatementLine
-from core.services import audit
-from core.services.payment_support import AWAITING_STATUSES
-from core.services.payment_verification import Approval, approve_registration
+from core.errors import NotFound
+from core.models import PaymentAccount, Registration, StatementLine
+from core.services import audit, statements_groups
 from core.services.statement_csv import (
     PRESETS,
     ParsedLine,
@@ -31,6 +28,11 @@ from core.services.statement_csv import (
     StatementFormatError,
     parse,
     preset_for,
+)
+from core.services.statements_approval import (
+    OPEN,
+    approve_line,
+    discard_line,
 )
 
 __all__ = [
@@ -41,15 +43,15 @@ __all__ = [
     "Preview",
     "StatementFormatError",
     "approve_line",
+    "check_mapping",
     "discard_line",
     "import_lines",
     "mapping_for",
     "match",
     "parse_preview",
+    "preset_name",
     "save_mapping",
 ]
-
-OPEN, APPROVED, DISCARDED = "unmatched", "approved", "discarded"
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class LineMatch:
 
     line: StatementLine
     candidates: list[Registration]
+    group: bool = False  # the candidates are one photo group paid by this single credit
 
 
 @dataclass(slots=True)
@@ -67,6 +70,12 @@ class MatchReport:
     exact: list[LineMatch] = field(default_factory=list)
     ambiguous: list[LineMatch] = field(default_factory=list)
     unmatched: list[LineMatch] = field(default_factory=list)
+
+
+def preset_name(bank_name: str) -> str:
+    """Name of the preset used for a bank with no remembered mapping (``generic`` otherwise)."""
+    name = bank_name.lower()
+    return next((key for key in PRESETS if key != "generic" and key in name), "generic")
 
 
 def mapping_for(account: PaymentAccount) -> dict[str, Any]:
@@ -79,10 +88,23 @@ def parse_preview(content: bytes | str, mapping: Mapping[str, Any]) -> Preview:
     return parse(content, mapping)
 
 
+def check_mapping(mapping: Mapping[str, Any]) -> None:
+    """Raise StatementFormatError unless ``mapping`` names a date and an amount or credit column."""
+    if not mapping.get("date"):
+        raise StatementFormatError("choose the date column")
+    if not (mapping.get("amount") or mapping.get("credit")):
+        raise StatementFormatError("choose an amount column or a credit column")
+
+
 def save_mapping(
     session: Session, *, account_id: int, mapping: Mapping[str, Any], actor: str
 ) -> PaymentAccount:
-    """Remember the column mapping (or ``{"preset": "bca"}``-style copy) for an account."""
+    """Remember the column mapping (or ``{"preset": "bca"}``-style copy) for an account.
+
+    Raises:
+        StatementFormatError: the mapping names no date column, or neither amount nor credit.
+    """
+    check_mapping(mapping)
     account = session.get(PaymentAccount, account_id)
     if account is None:
         raise NotFound(f"payment account {account_id}")
@@ -159,18 +181,6 @@ def _new_rows(
     return rows
 
 
-def _outstanding(session: Session, event_id: int) -> dict[int, list[Registration]]:
-    """Map each amount still owed in the event to the registrations owing it."""
-    owing: dict[int, list[Registration]] = defaultdict(list)
-    for registration in session.scalars(
-        select(Registration)
-        .where(Registration.event_id == event_id, Registration.status.in_(AWAITING_STATUSES))
-        .order_by(Registration.id)
-    ):
-        owing[registration.amount_due - (registration.amount_received or 0)].append(registration)
-    return owing
-
-
 def match(session: Session, *, event_id: int) -> MatchReport:
     """Sort the event's open lines: one candidate claimed by one line is exact, else listed."""
     lines = session.scalars(
@@ -178,108 +188,25 @@ def match(session: Session, *, event_id: int) -> MatchReport:
         .where(StatementLine.event_id == event_id, StatementLine.status == OPEN)
         .order_by(StatementLine.id)
     ).all()
-    owing = _outstanding(session, event_id)
+    owing = statements_groups.owing_by_amount(session, event_id=event_id)
     claims: dict[int, int] = defaultdict(int)
     for line in lines:
         for registration in owing.get(line.amount, []):
             claims[registration.id] += 1
+    groups = statements_groups.open_groups(session, event_id=event_id)
+    # A group total is exact only when one group owes it and one otherwise unmatched line pays it.
+    group_claims = Counter(line.amount for line in lines if not owing.get(line.amount))
     report = MatchReport()
     for line in lines:
         candidates = owing.get(line.amount, [])
         item = LineMatch(line, list(candidates))
-        if not candidates:
+        paying = groups.get(line.amount, []) if not candidates else []
+        if len(paying) == 1 and group_claims[line.amount] == 1:
+            report.exact.append(LineMatch(line, paying[0], group=True))
+        elif not candidates:
             report.unmatched.append(item)
         elif len(candidates) == 1 and claims[candidates[0].id] == 1:
             report.exact.append(item)
         else:
             report.ambiguous.append(item)
     return report
-
-
-def _lock_line(session: Session, line_id: int) -> StatementLine:
-    line = session.scalars(
-        select(StatementLine)
-        .where(StatementLine.id == line_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if line is None:
-        raise NotFound(f"statement line {line_id}")
-    return line
-
-
-def approve_line(
-    session: Session,
-    *,
-    line_id: int,
-    actor: AdminUser,
-    now: datetime,
-    registration_id: int | None = None,
-) -> Approval:
-    """Approve the registration a credit pays (the exact match, or the one the admin picked).
-
-    Raises:
-        Conflict: discarded line, no single match and none picked, or registration already
-            approved from another line.
-    """
-    line = _lock_line(session, line_id)  # lock order: line, then registration (inside approve)
-    if line.status == APPROVED and line.registration_id is not None:
-        registration = session.get(Registration, line.registration_id)
-        return Approval(False, line.registration_id, 0, registration.status if registration else "")
-    if line.status == DISCARDED:
-        raise Conflict(key="payment.statement.discarded")
-    registration_id = _pick_registration(session, line, registration_id)
-    result = approve_registration(
-        session,
-        registration_id=registration_id,
-        actor=actor,
-        amount_received=line.amount,
-        reference=f"{line.account_id}:{line.reference}",
-        now=now,
-    )
-    line.status = APPROVED
-    line.registration_id = registration_id
-    audit.record(
-        session,
-        actor=actor.email,
-        action="statement.line_approved",
-        subject_type="statement_line",
-        subject_id=line.id,
-        registration_id=registration_id,
-        amount=line.amount,
-        changed=result.changed,
-    )
-    return result
-
-
-def _pick_registration(session: Session, line: StatementLine, registration_id: int | None) -> int:
-    """The registration this line pays: the admin's pick, else the single exact match."""
-    if registration_id is None:
-        candidates = _outstanding(session, line.event_id).get(line.amount, [])
-        if len(candidates) != 1:
-            raise Conflict(key="payment.statement.not_exact", count=len(candidates))
-        registration_id = candidates[0].id
-    taken = session.scalar(
-        select(StatementLine.id).where(StatementLine.registration_id == registration_id)
-    )
-    if taken is not None:
-        raise Conflict(key="payment.statement.registration_has_line", line_id=taken)
-    return registration_id
-
-
-def discard_line(session: Session, *, line_id: int, actor: str) -> StatementLine:
-    """Set a credit aside (not a registration payment); an approved line cannot be discarded."""
-    line = _lock_line(session, line_id)
-    if line.status == APPROVED:
-        raise Conflict(key="payment.statement.already_approved")
-    if line.status != DISCARDED:
-        line.status = DISCARDED
-        audit.record(
-            session,
-            actor=actor,
-            action="statement.line_discarded",
-            subject_type="statement_line",
-            subject_id=line.id,
-            amount=line.amount,
-        )
-    return line

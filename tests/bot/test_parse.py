@@ -153,3 +153,40 @@ def test_telegram_rejects_non_updates(payload: Any) -> None:
 @pytest.mark.parametrize("raw", ["+62 812-3456-7890", "6281234567890", "081234567890"])
 def test_normalise_phone(raw: str) -> None:
     assert telegram.normalise_phone(raw) == "6281234567890"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kind", "mime"),
+    [
+        # Fonnte's `type` says image: trusted over a missing or odd extension.
+        (
+            {"type": "image", "extension": "", "url": "https://f.example/att/7f3a9c"},
+            "photo",
+            "image/jpeg",
+        ),
+        ({"type": "image", "extension": "bin", "filename": "x.bin"}, "photo", "image/jpeg"),
+        # iPhone photos shared as files: the images service converts HEIC (pillow-heif).
+        (
+            {"type": "document", "extension": "heic", "filename": "IMG_0001.HEIC"},
+            "photo",
+            "image/heic",
+        ),
+        # A file of unknown type: downloaded, and its bytes decide.
+        (
+            {"type": "document", "extension": "", "url": "https://f.example/att/abc"},
+            "document",
+            None,
+        ),
+    ],
+)
+def test_fonnte_images_by_type_or_bytes(overrides: dict[str, Any], kind: str, mime: Any) -> None:
+    message = fonnte.parse({**_load("fonnte", "image"), **overrides}, received_at=RECEIVED)
+    assert message is not None and message.unsupported is None
+    assert message.attachments[0].kind == kind and message.attachments[0].mime_type == mime
+
+
+def test_fonnte_known_non_images_stay_unsupported() -> None:
+    pdf = fonnte.parse(_load("fonnte", "document"), received_at=RECEIVED)
+    video = fonnte.parse({**_load("fonnte", "video"), "extension": ""}, received_at=RECEIVED)
+    assert pdf and pdf.unsupported == "document" and not pdf.attachments
+    assert video and video.unsupported == "video" and not video.attachments

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.enums import PaymentStatus, RegistrationStatus
-from core.models import AuditLog, Payment, PaymentAccount
+from core.models import AuditLog, Payment, PaymentAccount, Registration
 from core.services import images, payments
 from tests.core.payments_factories import (
     NOW,
@@ -179,3 +179,42 @@ def test_photo_is_audited(session: Session) -> None:
         select(AuditLog.action).where(AuditLog.subject_id == str(reg.id))
     ).all()
     assert "payment.photo_received" in actions
+
+
+def test_unique_code_overflows_to_four_digits_when_1_to_999_are_taken(session: Session) -> None:
+    event = demo_event(session)
+    first = make_registration(session, event, assign=False)
+    price = first.price
+    # 999 registrations awaiting payment at this price, holding every three-digit code.
+    session.execute(
+        insert(Registration),
+        [
+            {
+                "number": f"OVF-{first.id}-{code}",
+                "event_id": event.id,
+                "category_id": first.category_id,
+                "participant_id": first.participant_id,
+                "status": RegistrationStatus.PENDING_PAYMENT.value,
+                "channel": "telegram",
+                "chat_id": f"ovf{code}",
+                "price": price,
+                "unique_code": code,
+                "amount_due": price + code,
+                "amount_key": price + code,
+            }
+            for code in payments.CODE_RANGE
+        ],
+    )
+    payments.assign_amount(session, registration=first, now=NOW)
+    assert 1000 <= first.unique_code <= 9999
+    assert first.amount_due == first.amount_key == price + first.unique_code
+    other = make_registration(session, event)
+    assert 1000 <= other.unique_code <= 9999 and other.amount_due != first.amount_due
+    # A code freed by an expiry is used again before the overflow range.
+    session.execute(
+        update(Registration)
+        .where(Registration.event_id == event.id, Registration.amount_key == price + 500)
+        .values(amount_key=None, status=RegistrationStatus.EXPIRED.value)
+    )
+    third = make_registration(session, event)
+    assert third.unique_code == 500

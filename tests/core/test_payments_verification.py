@@ -186,3 +186,28 @@ def test_outbound_rows_are_written(session: Session) -> None:
     ).all()
     notices = [r for r in rows if r.kind == "payment"]
     assert len(notices) == 1 and notices[0].channel == "telegram" and notices[0].status == "pending"
+
+
+def test_part_paid_runner_is_never_told_a_deadline_it_does_not_have(session: Session) -> None:
+    reg, payment = _with_photo(session)
+    admin = make_admin(session)
+    partial = payments.approve(
+        session, payment_id=payment.id, actor=admin, amount_received=100_000, now=later(2)
+    )
+    told = partial.outbound[0].text
+    assert "kekurangannya" in told and "sebelum" not in told and "WIB" not in told
+    # A wrong top-up photo is rejected: still no deadline, and still no expiry.
+    top_up = send_photo(session, reg, hours=3, amount=1_000, ref=7)
+    assert top_up.payment is not None
+    rejected = payments.reject(
+        session, payment_id=top_up.payment.id, actor=admin, reason="amount_mismatch", now=later(4)
+    )
+    assert reg.status == RegistrationStatus.PARTIALLY_PAID
+    assert "sebelum" not in rejected.outbound[0].text and "WIB" not in rejected.outbound[0].text
+    assert payments.expire_unpaid(session, now=later(24 * 60)) == []
+    # An ordinary rejection still names the deadline.
+    other, other_payment = _with_photo(session)
+    plain = payments.reject(
+        session, payment_id=other_payment.id, actor=admin, reason="unreadable", now=later(4)
+    )
+    assert "sebelum" in plain.outbound[0].text and other.status == RegistrationStatus.REJECTED

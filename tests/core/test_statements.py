@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
-from core.errors import Conflict
-from core.models import PaymentAccount, StatementLine
-from core.services import statements
+from core.errors import Conflict, RangeExhausted
+from core.models import Payment, PaymentAccount, StatementLine
+from core.services import fulfilment, payments, statements
 from core.services.statement_csv import parse_amount, preset_for
-from tests.core.payments_factories import demo_event, later, make_admin, make_registration
+from tests.core.payments_factories import (
+    NOW,
+    category,
+    demo_event,
+    encode,
+    inbound,
+    later,
+    make_admin,
+    make_registration,
+    screenshot,
+)
 
 BCA = """No. rekening : 1234567890
 Nama : YAYASAN LARI JAKARTA
@@ -170,3 +183,159 @@ def test_mapping_is_remembered_per_account(session: Session) -> None:
     assert statements.mapping_for(account) == custom
     preview = statements.parse_preview("Tgl,Ket,Nominal\n1/1,x,150.123\n", custom)
     assert [line.amount for line in preview.lines] == [150_123]
+
+
+def _import(session: Session, event_id: int, *lines: statements.ParsedLine) -> None:
+    statements.import_lines(
+        session, account_id=_account(session).id, event_id=event_id, lines=lines, actor="a"
+    )
+
+
+def _open_line(session: Session, reference: str) -> StatementLine:
+    return session.scalars(select(StatementLine).where(StatementLine.reference == reference)).one()
+
+
+def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
+    event = demo_event(session)
+    admin = make_admin(session)
+    reg = make_registration(session, event)
+    due = reg.amount_due
+    _import(session, event.id, statements.ParsedLine(1, "SHORT", due - 50_000, "28/11", "BUDI"))
+    assert statements.match(session, event_id=event.id).unmatched, "nobody owes the short amount"
+    short = statements.approve_line(
+        session,
+        line_id=_open_line(session, "SHORT").id,
+        actor=admin,
+        now=later(2),
+        registration_id=reg.id,
+    )
+    assert reg.status == RegistrationStatus.PARTIALLY_PAID and short.shortfall == 50_000
+    told = short.outbound[0].text
+    assert "50.000" in told and "WIB" not in told and "sebelum" not in told, "no deadline claim"
+
+    _import(session, event.id, statements.ParsedLine(2, "TOPUP", 50_000, "29/11", "BUDI"))
+    report = statements.match(session, event_id=event.id)
+    assert [m.candidates for m in report.exact] == [[reg]], "the rest is an exact match"
+    topup = statements.approve_line(
+        session, line_id=report.exact[0].line.id, actor=admin, now=later(3)
+    )
+    assert topup.paid and reg.status == RegistrationStatus.PAID
+    assert reg.amount_received == due and reg.bib
+    again = statements.approve_line(
+        session, line_id=report.exact[0].line.id, actor=admin, now=later(4)
+    )
+    assert not again.changed and again.registration_id == reg.id
+
+    _import(session, event.id, statements.ParsedLine(3, "EXTRA", 50_000, "30/11", "BUDI"))
+    extra = _open_line(session, "EXTRA")
+    assert statements.match(session, event_id=event.id).unmatched[0].line.id == extra.id
+    with pytest.raises(Conflict) as refused:
+        statements.approve_line(
+            session, line_id=extra.id, actor=admin, now=later(5), registration_id=reg.id
+        )
+    assert refused.value.key == "payment.statement.registration_has_line"
+
+
+def _group(session: Session, event: Any) -> list[Any]:
+    chat = f"grp-{secrets.token_hex(4)}"
+    regs = [make_registration(session, event, chat_id=chat) for _ in range(3)]
+    photo = payments.receive_photo_group(
+        session,
+        registrations=regs,
+        stored_path=inbound(encode(screenshot(sum(r.amount_due for r in regs)), "PNG")),
+        provider_file_id=None,
+        now=later(1),
+    )
+    assert photo.payments[0].flags["group_total"] == sum(r.amount_due for r in regs)
+    return regs
+
+
+def test_one_credit_for_a_photo_group_approves_them_together(session: Session) -> None:
+    event = demo_event(session)
+    regs = _group(session, event)
+    single = make_registration(session, event)
+    total = sum(r.amount_due for r in regs)
+    _import(
+        session,
+        event.id,
+        statements.ParsedLine(1, "GROUP", total, "28/11", "SITI"),
+        statements.ParsedLine(2, "ONE", single.amount_due, "28/11", "ANI"),
+    )
+    report = statements.match(session, event_id=event.id)
+    grouped = [m for m in report.exact if m.group]
+    assert [m.candidates for m in grouped] == [regs] and grouped[0].line.amount == total
+    result = statements.approve_line(
+        session, line_id=grouped[0].line.id, actor=make_admin(session), now=later(2)
+    )
+    approvals = [result, *result.others]
+    assert [a.registration_id for a in approvals] == [r.id for r in regs]
+    assert all(a.paid for a in approvals)
+    assert all(
+        r.status == RegistrationStatus.PAID and r.amount_received == r.amount_due for r in regs
+    )
+    assert single.status == RegistrationStatus.PENDING_PAYMENT
+    assert _open_line(session, "GROUP").registration_id == regs[0].id
+
+
+def test_a_group_total_does_not_match_once_one_of_them_changed(session: Session) -> None:
+    event = demo_event(session)
+    regs = _group(session, event)
+    total = sum(r.amount_due for r in regs)
+    regs[1].status = RegistrationStatus.PAID.value  # approved from the queue meanwhile
+    regs[1].amount_key = None
+    _import(session, event.id, statements.ParsedLine(1, "GROUP", total, "28/11", "SITI"))
+    report = statements.match(session, event_id=event.id)
+    assert not report.exact and len(report.unmatched) == 1
+    with pytest.raises(Conflict):
+        statements.approve_line(
+            session, line_id=report.unmatched[0].line.id, actor=make_admin(session), now=later(2)
+        )
+
+
+def test_bib_range_exhausted_leaves_the_line_and_payment_untouched(session: Session) -> None:
+    event = demo_event(session)
+    reg = make_registration(session, event)
+    cat = category(session, event)
+    cat.bib_start = cat.bib_end = 7001
+    fulfilment.mark_paid(
+        session, registration=make_registration(session, event), actor="t", now=NOW
+    )
+    _import(session, event.id, statements.ParsedLine(1, "FULL", reg.amount_due, "28/11", "X"))
+    line = _open_line(session, "FULL")
+    savepoint = session.begin_nested()  # the admin route's unit of work rolls back the same way
+    with pytest.raises(RangeExhausted, match="extend the range"):
+        statements.approve_line(session, line_id=line.id, actor=make_admin(session), now=later(2))
+    savepoint.rollback()
+    session.expire_all()
+    assert line.status == "unmatched" and line.registration_id is None
+    assert reg.status == RegistrationStatus.PENDING_PAYMENT and not reg.amount_received
+    assert not session.scalars(select(Payment).where(Payment.registration_id == reg.id)).all()
+
+
+# Second layouts of the presets: the same bank exports other headings from other products.
+BNI_NOMINAL = """Tanggal Transaksi,Uraian Transaksi,Tipe,Nominal,Saldo
+28/11/2026,TRF DARI BUDI,K,"{a}","1.150.123"
+28/11/2026,BIAYA ADM,D,"5.000","1.145.123"
+"""
+BRI_INDONESIAN = """Tanggal Transaksi;Uraian Transaksi;Debet;Kredit;Saldo
+28/11/2026;NBMB BUDI TO YAYASAN;0,00;{a},00;1.150.123,00
+28/11/2026;BIAYA ADM;6.500,00;0,00;1.143.623,00
+"""
+MANDIRI_MCM = """Account No,Ccy,Posting Date,Remark,Reference No.,Debit,Credit,Balance
+1230001234567,IDR,28/11/2026 10:01,TRF BUDI,FT2611280001,0.00,{a}.00,1150123.00
+1230001234567,IDR,28/11/2026 11:00,ADM,FT2611280002,2500.00,0.00,1147623.00
+"""
+
+
+@pytest.mark.parametrize(
+    ("bank", "text"),
+    [("BNI", BNI_NOMINAL), ("BRI", BRI_INDONESIAN), ("Bank Mandiri", MANDIRI_MCM)],
+)
+def test_second_layouts_of_presets(bank: str, text: str) -> None:
+    preview = statements.parse_preview(
+        text.format(a="150.123" if bank == "BNI" else 150_123), preset_for(bank)
+    )
+    assert [line.amount for line in preview.lines] == [150_123]
+    assert preview.debits == 1 and "BUDI" in preview.lines[0].description
+    if bank == "Bank Mandiri":
+        assert preview.lines[0].reference == "FT2611280001"

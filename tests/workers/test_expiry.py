@@ -26,6 +26,7 @@ from tests.core.payments_factories import (
     send_photo,
 )
 from workers import payments as payment_jobs
+from workers.jobs import PERIODIC
 
 
 def _messages(session: Session, registration_id: int) -> list[OutboundMessage]:
@@ -165,3 +166,66 @@ def test_expiry_and_unique_amounts_on_the_sqlite_default(sqlite_url: str) -> Non
             assert payments.expire_unpaid(sess, now=later(32)) == []
     finally:
         engine.dispose()
+
+
+def test_payment_jobs_are_registered_as_periodic_jobs() -> None:
+    assert PERIODIC["expire_unpaid"] == (payment_jobs.expire_unpaid, 60)
+    assert PERIODIC["payment_reminders"] == (payment_jobs.send_payment_reminders, 60)
+    assert payment_jobs.expire_unpaid.queue_name == "low"
+    assert payment_jobs.send_payment_reminders.queue_name == "low"
+
+
+def test_two_workers_reminding_at_once_send_one_message_each(committed_db: None) -> None:
+    with unit_of_work() as uow:
+        event = demo_event(uow.session)
+        ids = [make_registration(uow.session, event, channel="simulator").id for _ in range(30)]
+    barrier = threading.Barrier(4)
+
+    def run() -> int:
+        barrier.wait()
+        return payment_jobs.remind_once(now=later(22))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = [f.result() for f in [pool.submit(run) for _ in range(4)]]
+    assert sum(counts) == len(ids)
+    with unit_of_work() as uow:
+        messages = uow.session.scalar(
+            select(func.count()).where(OutboundMessage.registration_id.in_(ids))
+        )
+        audits = uow.session.scalar(
+            select(func.count()).where(AuditLog.action == "payment.reminder_sent")
+        )
+    assert messages == len(ids) and audits == len(ids), "one reminder per registration"
+
+
+def test_grace_periods_follow_the_event_settings(session: Session) -> None:
+    event = demo_event(session)
+    event.payment_grace_hours, event.reject_grace_hours = 2, 10
+    reg = make_registration(session, event)  # deadline NOW+24h, expiry NOW+26h
+    assert reg.expires_at == later(26)
+    assert payments.expire_unpaid(session, now=later(25.9)) == []
+    other = make_registration(session, event)
+    photo = send_photo(session, other, hours=1)
+    assert photo.payment is not None
+    rejected = payments.reject(
+        session,
+        payment_id=photo.payment.id,
+        actor=make_admin(session),
+        reason="other",
+        now=later(20),
+    )
+    assert rejected.deadline == later(30), "reject grace: 10 h from the rejection"
+    assert other.expires_at == later(32), "payment grace: 2 h after the told deadline"
+    expired = payments.expire_unpaid(session, now=later(26))
+    assert [e.registration_id for e in expired] == [reg.id]
+    assert payments.expire_unpaid(session, now=later(31.9)) == []
+    assert [e.registration_id for e in payments.expire_unpaid(session, now=later(32))] == [other.id]
+
+
+def test_a_reminder_set_more_than_a_week_ahead_still_fires(session: Session) -> None:
+    event = demo_event(session)
+    event.payment_deadline_hours, event.reminder_hours_before = 24 * 14, 24 * 10
+    reg = make_registration(session, event)  # deadline NOW+336h: reminder due at NOW+96h
+    assert payments.send_reminders(session, now=later(95)) == []
+    rows = payments.send_reminders(session, now=later(96))
+    assert [r.registration_id for r in rows] == [reg.id]
