@@ -6,20 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import TemplateError
 from sqlalchemy import select
 
-from admin import effects
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash_redirect
 from admin.templating import templates
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role
 from core.errors import Conflict, NotFound, ServiceError
-from core.i18n import t
-from core.models import AdminUser, Event, PaymentAccount, Registration
+from core.i18n import staff_message
+from core.models import AdminUser, AuditLog, Event, PaymentAccount, Registration
 from core.services import statements
-from core.services.templates import refresh_overrides
+from workers import statements as bulk
 
 router = APIRouter(prefix="/admin/statements")
 admin_only = require_roles(Role.ADMIN)
@@ -71,8 +69,21 @@ def statements_page(
             "mapping_fields": MAPPING_FIELDS,
             "delimiters": DELIMITERS,
             "report": statements.match(session, event_id=event_id) if event_id else None,
+            "last_bulk": _last_bulk(session, event_id),
         }
         return templates.TemplateResponse(request, "statements.html", ctx)
+
+
+def _last_bulk(session: Any, event_id: int | None) -> AuditLog | None:
+    """The latest "approve all exact matches" outcome for the event (written by the worker)."""
+    if event_id is None:
+        return None
+    return session.scalar(
+        select(AuditLog)
+        .where(AuditLog.action == bulk.BULK_ACTION, AuditLog.subject_id == str(event_id))
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
 
 
 def _mapping_name(account: PaymentAccount) -> str:
@@ -193,29 +204,6 @@ def _mapping_from_form(values: dict[str, str]) -> dict[str, Any]:
     return mapping
 
 
-def _error_text(exc: ServiceError) -> str:
-    """The English message for an admin: the service's own text, else the catalogue's."""
-    if str(exc) != exc.key:
-        return str(exc)  # e.g. RangeExhausted explains which range to extend
-    try:
-        return t(exc.key, "en", **exc.params)
-    except (KeyError, TemplateError):
-        return "The registration changed meanwhile; reload the page and try again."
-
-
-def _approve(user: AdminUser, line_id: int, registration_id: int | None) -> str:
-    with unit_of_work() as uow:
-        refresh_overrides(uow.session, now=utcnow())
-        result = statements.approve_line(
-            uow.session, line_id=line_id, actor=user, now=utcnow(), registration_id=registration_id
-        )
-        for approval in (result, *result.others):  # a photo group is approved together
-            effects.deliver(uow, approval.outbound)
-            if approval.paid:
-                effects.send_ticket(uow, approval.registration_id)
-    return result.status
-
-
 @router.post("/lines/{line_id}/approve", dependencies=[Depends(csrf_protect)])
 def approve_line(
     request: Request,
@@ -227,9 +215,9 @@ def approve_line(
     """Approve the exact match, or the registration picked by id or typed by number."""
     try:
         registration_id = _registration_id(registration.strip())
-        status = _approve(user, line_id, registration_id)
+        status = bulk.approve_one(user.id, line_id, registration_id)
     except ServiceError as exc:
-        return _back(request, event_id, f"Not approved: {_error_text(exc)}", "error")
+        return _back(request, event_id, f"Not approved: {staff_message(exc)}", "error")
     return _back(
         request, event_id, f"Line approved; registration is now {status.replace('_', ' ')}."
     )
@@ -251,20 +239,18 @@ def _registration_id(value: str) -> int | None:
 def approve_exact(
     request: Request, event_id: int = Form(...), user: AdminUser = Depends(admin_only)
 ) -> Response:
-    """Approve every exact match, one transaction per line (one failure does not stop the rest)."""
+    """Approve every exact match in the background (queue `high`), one transaction per line."""
     with get_sessionmaker()() as session:
         line_ids = [m.line.id for m in statements.match(session, event_id=event_id).exact]
-    done, errors = 0, []
-    for line_id in line_ids:
-        try:
-            _approve(user, line_id, None)
-            done += 1
-        except ServiceError as exc:
-            errors.append(_error_text(exc))
-    text = f"Approved {done} exact matches"
-    if errors:
-        text += f", {len(errors)} failed (first: {errors[0]})"
-    return _back(request, event_id, text + ".", "error" if errors else "ok")
+    if not line_ids:
+        return _back(request, event_id, "No exact matches to approve.")
+    bulk.approve_exact_matches.send(event_id, user.id, line_ids)
+    return _back(
+        request,
+        event_id,
+        f"Approving {len(line_ids)} exact matches in the background; "
+        "reload this page in a moment to see the result.",
+    )
 
 
 @router.post("/lines/{line_id}/discard", dependencies=[Depends(csrf_protect)])
@@ -275,5 +261,5 @@ def discard_line(
         with unit_of_work() as uow:
             statements.discard_line(uow.session, line_id=line_id, actor=actor_name(user))
     except ServiceError as exc:
-        return _back(request, event_id, f"Not discarded: {_error_text(exc)}", "error")
+        return _back(request, event_id, f"Not discarded: {staff_message(exc)}", "error")
     return _back(request, event_id, "Line discarded.")

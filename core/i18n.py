@@ -23,6 +23,7 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError, meta
 
+from core.errors import ServiceError
 from core.formatting import chat_value, format_date, format_datetime, rupiah
 
 TEXTS_DIR = Path(__file__).parent / "texts"
@@ -158,3 +159,13 @@ def placeholders(key: str) -> frozenset[str]:
 
 def has(key: str, language: str = "id") -> bool:
     return key in catalogue(language)
+
+
+def staff_message(exc: ServiceError) -> str:
+    """English text of a service error for staff pages: the service's own, else the catalogue's."""
+    if str(exc) != exc.key:
+        return str(exc)  # e.g. RangeExhausted says which range to extend
+    try:
+        return t(exc.key, "en", **exc.params)
+    except (KeyError, TemplateError):
+        return "The registration changed meanwhile; reload the page and try again."

@@ -4,7 +4,24 @@ Imports core, flows and bot.outbound (senders). The broker is set before any act
 imported, so `dramatiq workers` (and the in-process worker) sees every actor.
 """
 
-from workers import conversations, delivery, drafts, payments, sweeper, tickets  # noqa: E402
+from workers import (  # noqa: E402
+    conversations,
+    delivery,
+    drafts,
+    payments,
+    statements,
+    sweeper,
+    tickets,
+)
 from workers.broker import broker  # must come first: actors bind to the broker when declared
 
-__all__ = ["broker", "conversations", "delivery", "drafts", "payments", "sweeper", "tickets"]
+__all__ = [
+    "broker",
+    "conversations",
+    "delivery",
+    "drafts",
+    "payments",
+    "statements",
+    "sweeper",
+    "tickets",
+]

@@ -3,7 +3,7 @@
 Both are safe on several workers at once (the services lock rows with SKIP LOCKED and re-check
 them) and catch up after downtime (they work from stored deadlines, in batches, until none is due).
 ``after_verification`` is the follow-up for admin approve/reject calls: deliver the runner's
-message and, when a registration became paid, send its e-ticket (queue `high`), both after commit.
+message and, when a registration became paid, send its e-ticket, both after commit.
 """
 
 from __future__ import annotations

@@ -1,10 +1,4 @@
-"""E-ticket actor (queue `high`): render the ticket and write it to the outbox, then deliver.
-
-Queue `high` is for payment verification and BIB numbers (the original design's
-ProcessPaymentVerification / AssignBibNumber). Here a verifier's approval and the BIB are committed in
-the admin request itself; what follows asynchronously is this e-ticket, the runner's proof of the
-verified payment and their BIB. On `high` it is not stuck behind a registration rush's conversation
-jobs on `default`.
+"""E-ticket actor (queue `default`): render the ticket and write it to the outbox, then deliver.
 
 Idempotent: the outbox rows carry the key ``ticket:{registration}:{version}`` (and
 ``ticket-email:...``), so a redelivered or retried message finds the rows already written and the
@@ -27,7 +21,7 @@ from workers.delivery import deliver_after_commit
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(queue_name="high", broker=broker, max_retries=8)
+@dramatiq.actor(queue_name="default", broker=broker, max_retries=8)
 def send_ticket(registration_id: int, resend: str | None = None) -> None:
     """Send a paid registration's e-ticket to its chat (and by email when possible).
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from core.db import get_sessionmaker, unit_of_work
 from core.models import Event, PaymentAccount, Registration, StatementLine
 from tests.admin import factories as f
+from tests.bot.helpers import wait_until
 
 
-def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, broker) -> None:
+def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, worker) -> None:
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
         reg = f.make_registration(uow.session, event, unique_code=321)
@@ -39,9 +40,12 @@ def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, bro
     r = client.post(
         "/admin/statements/approve-exact", data={"event_id": seeded.event_id, "csrf_token": token}
     )
-    assert "Approved 1 exact matches." in r.text
+    assert "Approving 1 exact matches in the background" in r.text
+    wait_until(lambda: _status(reg_id) == "paid", what="the high-queue bulk approval")
+    wait_until(
+        lambda: "1 approved." in client.get(f"/admin/statements?event_id={seeded.event_id}").text
+    )
     with get_sessionmaker()() as session:
-        assert session.get(Registration, reg_id).status == "paid"
         other = session.scalars(
             select(StatementLine).where(StatementLine.reference == "REF2")
         ).one()
@@ -50,6 +54,11 @@ def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, bro
         data={"event_id": seeded.event_id, "csrf_token": token},
     )
     assert "Line discarded." in r.text and "Unmatched (0)" in r.text
+
+
+def _status(reg_id: int) -> str:
+    with get_sessionmaker()() as session:
+        return session.get(Registration, reg_id).status
 
 
 def test_dead_letter_listed_and_retried(client_for, broker) -> None:

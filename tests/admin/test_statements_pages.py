@@ -11,6 +11,7 @@ from core.enums import RegistrationStatus
 from core.models import Event, OutboundMessage, Payment, PaymentAccount, Registration, StatementLine
 from core.services import fulfilment
 from tests.admin import factories as f
+from tests.bot.helpers import wait_until
 from tests.factories import category
 
 CUSTOM = """Laporan mutasi;;;;
@@ -100,7 +101,7 @@ def test_mapping_form_needs_csrf(client_for, seeded) -> None:
 
 
 def test_bib_range_exhausted_is_explained_and_nothing_is_half_done(
-    client_for, seeded, broker
+    client_for, seeded, worker
 ) -> None:
     reg_id, amount, account_id = _setup(seeded.event_id)
     with unit_of_work() as uow:
@@ -132,7 +133,10 @@ def test_bib_range_exhausted_is_explained_and_nothing_is_half_done(
     r = client.post(
         "/admin/statements/approve-exact", data={"event_id": seeded.event_id, "csrf_token": token}
     )
-    assert "Approved 0 exact matches, 1 failed (first: BIB range" in html.unescape(r.text)
+    assert "Approving 1 exact matches in the background" in r.text
+    page = f"/admin/statements?event_id={seeded.event_id}"
+    wait_until(lambda: "0 approved, 1 failed" in client.get(page).text, what="bulk outcome")
+    assert "(first: BIB range of category 5K" in html.unescape(client.get(page).text)
     with get_sessionmaker()() as session:
         reg = session.get(Registration, reg_id)
         assert reg.status == RegistrationStatus.PENDING_PAYMENT and not reg.amount_received

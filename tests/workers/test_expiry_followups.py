@@ -32,6 +32,6 @@ def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) 
         assert admin is not None
         result = payments.approve(uow.session, payment_id=payment_id, actor=admin, now=later(2))
         payment_jobs.after_verification(uow, result)
-        assert _queued(broker, "high") == 0, "nothing is enqueued before the commit"
-    assert _queued(broker, "high") == 1  # the e-ticket: payment verification's follow-up
+        assert _queued(broker, "default") == 0, "nothing is enqueued before the commit"
+    assert _queued(broker, "default") == 1
     assert _queued(broker, "notifications") == 1

@@ -23,7 +23,7 @@ def _paid(channel: str, chat_id: str) -> dict[str, Any]:
 
 
 def _drain(broker: Any, worker: Any) -> None:
-    broker.join("high", timeout=30_000)
+    broker.join("default", timeout=30_000)
     broker.join("notifications", timeout=30_000)
     worker.join()
 

@@ -65,7 +65,7 @@ def _paid_registration(address: str | None = "siti@example.com") -> tuple[int, s
 
 
 def _drain(broker: Any, worker: Any) -> None:
-    broker.join("high", timeout=20_000)
+    broker.join("default", timeout=20_000)
     broker.join("notifications", timeout=20_000)
     worker.join()
 
@@ -108,7 +108,7 @@ def test_failed_email_is_retried_and_visible(
     try:
         registration_id, _ = _paid_registration()
         send_ticket.send(registration_id)
-        broker.join("high", timeout=20_000)
+        broker.join("default", timeout=20_000)
         row = _wait_for_error(registration_id)
     finally:
         monkeypatch.delenv("SMTP_URL")
