@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from admin import checkin_desks as desk_routes
 from admin.auth import CSRF_HEADER, current_staff, has_role, verify_csrf
@@ -118,12 +119,7 @@ async def scan(
     if target is None:
         raise HTTPException(status_code=400, detail="event missing")
     lang = language(request)
-    letter_path = None
-    if representative_name.strip() and letter is not None and letter.filename:
-        try:
-            letter_path = checkin_files.store_letter(await letter.read())
-        except InvalidImage as exc:
-            return JSONResponse({"outcome": "invalid_letter", "message": t(exc.key, lang)})
+    photo = await _letter(representative_name, letter)
     request_ = checkin.Scan(
         event_id=target,
         code=code[:200],
@@ -131,13 +127,52 @@ async def scan(
         nonce=nonce,
         staff_id=who.staff_id,
         representative_name=representative_name.strip()[:200] or None,
-        letter_path=letter_path,
+        letter_path=photo.path,
+        letter_error=photo.error,
     )
-    with unit_of_work() as uow:
-        result = checkin.scan(uow.session, request=request_, now=utcnow())
-        event = uow.session.get(Event, target)
-        zone = event.timezone if event else get_settings().timezone
+    # In a worker thread: the scan may wait on another desk's lock, never block the event loop.
+    result, zone = await run_in_threadpool(_record, request_, photo)
     return JSONResponse(_payload(result, lang, zone))
+
+
+def _record(request_: checkin.Scan, photo: _Letter) -> tuple[checkin.ScanResult, str]:
+    """Run the scan in one transaction; save the letter photo only with the check-in holding it."""
+    saved = False
+    try:
+        with unit_of_work() as uow:
+            result = checkin.scan(uow.session, request=request_, now=utcnow())
+            if result.letter_recorded and photo.path and photo.jpeg:
+                # Written inside the transaction: a failed write rolls the check-in back.
+                checkin_files.save_letter(photo.jpeg, photo.path)
+                saved = True
+            event = uow.session.get(Event, request_.event_id)
+            zone = event.timezone if event else get_settings().timezone
+    except BaseException:
+        if saved and photo.path:
+            checkin_files.discard_letter(photo.path)  # the check-in did not commit
+        raise
+    return result, zone
+
+
+@dataclass(frozen=True, slots=True)
+class _Letter:
+    path: str | None = None  # planned name; the file is written only with its check-in
+    jpeg: bytes | None = None
+    error: str | None = None
+
+
+async def _letter(representative_name: str, upload: UploadFile | None) -> _Letter:
+    """Read and clean an authorisation-letter photo sent with a representative's pickup."""
+    if not representative_name.strip() or upload is None or not upload.filename:
+        return _Letter()
+    try:
+        jpeg = checkin_files.clean_letter(await upload.read(checkin_files.MAX_LETTER_BYTES + 1))
+    except InvalidImage as exc:
+        return _Letter(error=str(exc))
+    return _Letter(path=checkin_files.new_letter_path(), jpeg=jpeg)
+
+
+_MESSAGE_KEYS = {"invalid_letter": "letter_invalid"}
 
 
 def _payload(result: checkin.ScanResult, lang: str, zone: str) -> dict[str, Any]:
@@ -147,10 +182,11 @@ def _payload(result: checkin.ScanResult, lang: str, zone: str) -> dict[str, Any]
         else ""
     )
     params = {"time": time, "desk": result.collected_by_desk or "-"}
+    key = result.outcome.value
     return {
         "outcome": result.outcome.value,
         "ok": result.ok,
-        "message": t(f"checkin.{result.outcome.value}", lang, **params),
+        "message": t(f"checkin.{_MESSAGE_KEYS.get(key, key)}", lang, **params),
         "runner_name": result.runner_name,
         "category": result.category,
         "bib": result.bib,

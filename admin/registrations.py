@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from admin import answers, effects
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
@@ -21,6 +22,7 @@ from core.models import (
     AdminUser,
     AuditLog,
     Category,
+    CheckIn,
     Event,
     InboundUpdate,
     JerseyStock,
@@ -167,8 +169,22 @@ def detail(
                 .order_by(JerseyStock.sort_order)
             ).all(),
             "editable": regs.EDITABLE,
+            "checkin": _checkin(session, reg.id),
         }
         return templates.TemplateResponse(request, "registration_detail.html", ctx)
+
+
+def _checkin(session: Session, registration_id: int) -> CheckIn | None:
+    return session.scalar(select(CheckIn).where(CheckIn.registration_id == registration_id))
+
+
+@router.get("/{registration_id}/checkin-letter")
+def checkin_letter(registration_id: int, _user: AdminUser = Depends(verifier)) -> Response:
+    """The authorisation-letter photo of a representative's pickup (staff only, never cached)."""
+    with get_sessionmaker()() as session:
+        done = _checkin(session, registration_id)
+        relative = done.authorisation_letter_path if done else None
+    return private_file(relative)
 
 
 def _done(request: Request, registration_id: int, message: str, kind: str = "ok") -> Response:

@@ -3,11 +3,14 @@
 A scan resolves the code (ticket token, registration number or BIB), locks the registration row and
 inserts the CheckIn with ON CONFLICT DO NOTHING: two desks scanning one ticket at the same moment
 produce one row, and the other desk is told "already collected". A retried request carrying the same
-client nonce gets the same answer and is never counted twice. Every scan is written to ScanLog.
+client nonce gets the same answer and is never counted twice, even while the first is still running:
+requests with one nonce are serialised by an advisory lock, and the replay check runs inside it and
+the registration's row lock. Every scan, accepted or refused, is written to ScanLog with its reason.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import is_postgres
+from core.db import advisory_xact_lock, is_postgres
 from core.enums import RegistrationStatus
 from core.models import Category, CheckIn, Event, Registration, ScanLog
 from core.services import audit, tickets
@@ -28,6 +31,8 @@ class Outcome(StrEnum):
     NOT_PAID = "not_paid"
     INVALID = "invalid"
     LETTER_REQUIRED = "letter_required"
+    INVALID_LETTER = "invalid_letter"
+    REUSED_NONCE = "reused_nonce"  # a client bug: one request id sent with two different codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class ScanResult:
     collected_at: datetime | None = None
     collected_by_desk: str = ""
     representative_name: str | None = None
+    letter_recorded: bool = False  # this request wrote a check-in holding Scan.letter_path
 
     @property
     def ok(self) -> bool:
@@ -60,7 +66,9 @@ class Scan:
     nonce: str | None = None
     staff_id: int | None = None
     representative_name: str | None = None
-    letter_path: str | None = None  # relative to MEDIA_DIR, stored by the caller
+    letter_path: str | None = None  # relative to MEDIA_DIR; the caller saves the file only when
+    # the result says letter_recorded (a refused or replayed scan leaves no orphan file)
+    letter_error: str | None = None  # why the attached letter photo could not be read
 
 
 def resolve(session: Session, *, event_id: int, code: str) -> Registration | None:
@@ -81,7 +89,13 @@ def resolve(session: Session, *, event_id: int, code: str) -> Registration | Non
     )
 
 
-def _result(outcome: Outcome, reg: Registration | None, done: CheckIn | None = None) -> ScanResult:
+def _result(
+    outcome: Outcome,
+    reg: Registration | None,
+    done: CheckIn | None = None,
+    *,
+    letter_recorded: bool = False,
+) -> ScanResult:
     if reg is None:
         return ScanResult(outcome)
     return ScanResult(
@@ -95,24 +109,48 @@ def _result(outcome: Outcome, reg: Registration | None, done: CheckIn | None = N
         collected_at=done.created_at if done else None,
         collected_by_desk=done.desk if done else "",
         representative_name=done.representative_name if done else None,
+        letter_recorded=letter_recorded,
     )
 
 
-def _replay(session: Session, scan: Scan) -> ScanResult | None:
-    """Answer a retried request (same nonce) exactly as the first time."""
+def _nonce_key(nonce: str) -> int:
+    digest = hashlib.blake2b(f"checkin-nonce:{nonce}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _replay(
+    session: Session, scan: Scan, reg: Registration | None, now: datetime
+) -> ScanResult | None:
+    """Answer a retried request (same nonce) exactly as the first time.
+
+    Called with the nonce's advisory lock and the registration's row lock held, so a first
+    request still running has committed (or rolled back) before this looks. A nonce already used
+    for another registration is refused with REUSED_NONCE, never a unique-constraint error.
+    """
     if not scan.nonce:
         return None
+    reg_id = reg.id if reg is not None else None
     done = session.scalar(select(CheckIn).where(CheckIn.nonce == scan.nonce))
     if done is not None:
-        return _result(Outcome.OK, session.get(Registration, done.registration_id), done)
+        if done.registration_id != reg_id:
+            return _reused(session, scan, reg, now)
+        return _result(Outcome.OK, reg, done)
     logged = session.scalar(
-        select(ScanLog).where(ScanLog.nonce == scan.nonce).order_by(ScanLog.id.desc()).limit(1)
+        select(ScanLog).where(ScanLog.nonce == scan.nonce).order_by(ScanLog.id).limit(1)
     )
     if logged is None:
         return None
-    reg = session.get(Registration, logged.registration_id) if logged.registration_id else None
+    if logged.registration_id != reg_id:
+        return _reused(session, scan, reg, now)
     existing = _existing(session, reg.id) if reg is not None else None
     return _result(Outcome(logged.result), reg, existing)
+
+
+def _reused(session: Session, scan: Scan, reg: Registration | None, now: datetime) -> ScanResult:
+    reason = "request nonce already used for another code"
+    # Logged without the nonce, so it never becomes the answer to the nonce's own retries.
+    _log(session, scan, reg, Outcome.REUSED_NONCE, reason, now, with_nonce=False)
+    return _result(Outcome.REUSED_NONCE, None)
 
 
 def _existing(session: Session, registration_id: int) -> CheckIn | None:
@@ -126,13 +164,15 @@ def _log(
     outcome: Outcome,
     reason: str,
     now: datetime,
+    *,
+    with_nonce: bool = True,
 ) -> None:
     session.add(
         ScanLog(
             event_id=scan.event_id,
             registration_id=reg.id if reg else None,
             desk=scan.desk,
-            nonce=scan.nonce,
+            nonce=scan.nonce if with_nonce else None,
             code_hint=_hint(scan.code),
             result=outcome.value,
             reason=reason,
@@ -155,6 +195,8 @@ def _refusal(session: Session, scan: Scan, reg: Registration | None) -> tuple[Ou
         return Outcome.INVALID, "unknown, revoked or forged code"
     if reg.status != RegistrationStatus.PAID.value:
         return Outcome.NOT_PAID, f"registration status {reg.status}"
+    if scan.letter_error:
+        return Outcome.INVALID_LETTER, f"authorisation letter unreadable: {scan.letter_error}"
     if scan.representative_name and scan.letter_path is None:
         event = session.get(Event, scan.event_id)
         if event is not None and event.requires_authorisation_letter:
@@ -163,15 +205,21 @@ def _refusal(session: Session, scan: Scan, reg: Registration | None) -> tuple[Ou
 
 
 def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
-    """Check a code in at a desk and return what the desk should show."""
-    replayed = _replay(session, request)
-    if replayed is not None:
-        return replayed
+    """Check a code in at a desk and return what the desk should show.
+
+    Lock order: the nonce's advisory lock, then the registration row.
+    """
     reg = resolve(session, event_id=request.event_id, code=request.code)
+    if request.nonce:
+        # A retry sent while the first request is still running waits here, then replays it.
+        advisory_xact_lock(session, _nonce_key(request.nonce))
     if reg is not None:
         # Lock before reading its check-in so concurrent desks queue here instead of racing.
         session.execute(select(Registration.id).where(Registration.id == reg.id).with_for_update())
         session.refresh(reg)
+    replayed = _replay(session, request, reg, now)
+    if replayed is not None:
+        return replayed
     refusal = _refusal(session, request, reg)
     if refusal is not None:
         _log(session, request, reg, *refusal, now)
@@ -190,6 +238,7 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
         )
         return _result(Outcome.ALREADY, reg, done)
     _log(session, request, reg, Outcome.OK, "", now)
+    recorded = bool(request.letter_path) and done is not None
     audit.record(
         session,
         actor=request.desk or "checkin",
@@ -199,7 +248,7 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
         desk=request.desk,
         representative=bool(request.representative_name),
     )
-    return _result(Outcome.OK, reg, done)
+    return _result(Outcome.OK, reg, done, letter_recorded=recorded)
 
 
 def _insert_checkin(session: Session, row: dict[str, object]) -> bool:

@@ -1,7 +1,9 @@
 """Check-in desks: a device opened with the event PIN gets its own revocable token.
 
 Only a SHA-256 of the token is stored. Wrong PINs are counted in login_attempts per device address
-and per event, so a four-digit PIN cannot be brute-forced from one or from many addresses.
+and per event, so a four-digit PIN cannot be brute-forced from one or from many addresses. Attempts
+on one event are serialised by an advisory lock taken before counting, so parallel guesses cannot
+all pass the count before any of them is recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import advisory_xact_lock
 from core.models import CheckinDesk, Event, LoginAttempt
 from core.services import audit, login_attempts
 from core.services.staff import verify_password
@@ -46,6 +49,11 @@ def _keys(event_id: int, address: str) -> tuple[str, str]:
     return f"pin:{event_id}:{address}"[:200], f"pin:{event_id}"
 
 
+def _lock_key(event_id: int) -> int:
+    digest = hashlib.blake2b(f"checkin-pin:{event_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _failures(session: Session, key: str, now: datetime) -> int:
     return login_attempts.count_failures(session, key=key, since=now - WINDOW)
 
@@ -67,8 +75,14 @@ def open_desk(
     if event is None or not event.checkin_pin_hash:
         return DeskOpening(DeskOutcome.NO_PIN)
     if is_throttled(session, event_id=event_id, address=address, now=now):
+        return DeskOpening(DeskOutcome.THROTTLED)  # cheap early answer, before hashing
+    ok = verify_password(event.checkin_pin_hash, pin.strip())  # slow (argon2): outside the lock
+    # Count again under a lock held until commit, so each guess sees every earlier one: parallel
+    # guesses cannot all pass the count before any is recorded. Per event, so the event-wide
+    # limit holds too; the lock covers only a count and an insert, never the hashing.
+    advisory_xact_lock(session, _lock_key(event_id))
+    if is_throttled(session, event_id=event_id, address=address, now=now):
         return DeskOpening(DeskOutcome.THROTTLED)
-    ok = verify_password(event.checkin_pin_hash, pin.strip())
     for key in _keys(event_id, address):
         session.add(LoginAttempt(key=key, success=ok, created_at=now))
     if not ok:

@@ -20,8 +20,12 @@ LETTERS_SUBDIR = "checkin-letters"
 MAX_LETTER_BYTES = 10 * 1024 * 1024
 
 
-def store_letter(data: bytes) -> str:
-    """Re-encode an authorisation-letter photo (EXIF dropped, random name); return its MEDIA_DIR path."""
+def clean_letter(data: bytes) -> bytes:
+    """Re-encode an authorisation-letter photo as JPEG in memory (EXIF dropped); raise InvalidImage.
+
+    Nothing is written: the caller saves it with save_letter() only once the check-in holding it
+    is written, so a refused or retried scan leaves no orphan file.
+    """
     if not data or len(data) > MAX_LETTER_BYTES:
         raise InvalidImage("letter photo empty or too large", key="checkin.letter_invalid")
     try:
@@ -30,10 +34,34 @@ def store_letter(data: bytes) -> str:
             clean = ImageOps.exif_transpose(opened).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidImage("letter photo unreadable", key="checkin.letter_invalid") from exc
-    relative = f"{LETTERS_SUBDIR}/{secrets.token_hex(16)}.jpg"
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=85)  # saving without exif= drops the metadata
+    return out.getvalue()
+
+
+def new_letter_path() -> str:
+    """A fresh random MEDIA_DIR-relative name for a letter photo."""
+    return f"{LETTERS_SUBDIR}/{secrets.token_hex(16)}.jpg"
+
+
+def save_letter(jpeg: bytes, relative: str) -> None:
+    """Write a cleaned letter photo under MEDIA_DIR (atomically: readers never see half a file)."""
     target = Path(get_settings().media_dir) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    clean.save(target, format="JPEG", quality=85)  # saving without exif= drops the metadata
+    partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    partial.write_bytes(jpeg)
+    partial.replace(target)
+
+
+def discard_letter(relative: str) -> None:
+    """Remove a letter photo whose check-in did not commit."""
+    (Path(get_settings().media_dir) / relative).unlink(missing_ok=True)
+
+
+def store_letter(data: bytes) -> str:
+    """Clean and save a letter photo at once; return its MEDIA_DIR-relative path."""
+    relative = new_letter_path()
+    save_letter(clean_letter(data), relative)
     return relative
 
 

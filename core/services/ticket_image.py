@@ -1,13 +1,17 @@
 """Pure e-ticket rendering with Pillow and qrcode: data in, PNG bytes out (no database, no I/O).
 
-Fonts ship in core/assets/fonts (DejaVu, Bitstream Vera licence; Droid Sans Fallback, Apache-2.0).
-Text that DejaVu cannot draw (CJK, for instance) uses the fallback; every text block is shrunk and
-wrapped to its box, so long or non-Latin names never overflow the ticket.
+Fonts ship in core/assets/fonts (DejaVu, Bitstream Vera licence; Droid Sans Fallback, Apache-2.0;
+Noto Sans Thai, Devanagari and Javanese, OFL, from the npm @expo-google-fonts packages: plain TTF,
+about 0.8 MB together, so no system font package is needed). Text that DejaVu cannot draw uses the
+first bundled fallback that covers it (each Noto script font also covers basic Latin, so a mixed
+"Somchai สมชาย" works); every text block is shrunk and wrapped to its box, so long or non-Latin
+names never overflow the ticket. Complex scripts are shaped by Pillow's raqm layout.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,15 +23,23 @@ from qrcode.constants import ERROR_CORRECT_M
 FONTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 REGULAR = FONTS_DIR / "DejaVuSans.ttf"
 BOLD = FONTS_DIR / "DejaVuSans-Bold.ttf"
-# Used only for text DejaVu has no glyphs for: the bundled Droid fallback (CJK, Apache-2.0), then
-# fuller fonts when the host happens to have them.
+# Used only for text DejaVu has no glyphs for: the bundled fallbacks (CJK; Thai, Devanagari and
+# Javanese, the scripts of runners we expect besides Latin), then fuller fonts when the host has them.
 FALLBACKS = (
     FONTS_DIR / "DroidSansFallback.ttf",
+    FONTS_DIR / "NotoSansThai-Regular.ttf",
+    FONTS_DIR / "NotoSansDevanagari-Regular.ttf",
+    FONTS_DIR / "NotoSansJavanese-Regular.ttf",
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
     Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
     Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
 )
+# A bundled fallback's bold face, used for bold blocks when it draws the same text.
+BOLD_FACES = {
+    FONTS_DIR / f"NotoSans{script}-Regular.ttf": FONTS_DIR / f"NotoSans{script}-Bold.ttf"
+    for script in ("Thai", "Devanagari", "Javanese")
+}
 
 WIDTH, HEIGHT = 900, 1580
 MARGIN = 56
@@ -79,15 +91,20 @@ def font_for(text: str, *, bold: bool = False) -> Path:
         return primary
     for candidate in FALLBACKS:
         if candidate.exists() and _covers(candidate, text):
-            return candidate
+            bold_face = BOLD_FACES.get(candidate) if bold else None
+            return bold_face if bold_face and _covers(bold_face, text) else candidate
     return primary  # unknown glyphs print as boxes, but the layout still fits
 
 
 def _break_word(word: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Split a word (or unspaced CJK text) between characters so each piece fits ``width``."""
+    """Split a word (or unspaced CJK text) between characters so each piece fits ``width``.
+
+    Combining marks (Thai and Devanagari vowel signs, the virama) stay with the letter before them.
+    """
     pieces = [""]
     for ch in word:
-        if pieces[-1] and font.getlength(pieces[-1] + ch) > width:
+        joins = unicodedata.category(ch).startswith("M") or ch in "\u200c\u200d"
+        if pieces[-1] and not joins and font.getlength(pieces[-1] + ch) > width:
             pieces.append(ch)
         else:
             pieces[-1] += ch
@@ -125,27 +142,64 @@ def fit(
     return font, lines
 
 
-def _block(
-    draw: ImageDraw.ImageDraw,
-    y: int,
-    text: str,
-    *,
-    fill: tuple[int, int, int],
-    size: int,
-    min_size: int,
-    max_lines: int,
-    bold: bool = False,
-    center: bool = False,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class TextField:
+    """One text block the ticket draws: what it says and the box it is fitted to."""
+
+    key: str
+    text: str
+    section: str  # "header" (on the coloured band), "runner" (above the QR), "pickup", "hint"
+    size: int
+    min_size: int
+    max_lines: int
+    fill: tuple[int, int, int] = INK
+    bold: bool = False
+    center: bool = False
+    gap: int = 0  # extra space above the block
+
+
+def text_fields(data: TicketData) -> list[TextField]:
+    """Return every text block of the ticket in drawing order (pure: the layout, without pixels)."""
+    labels = data.labels
+    details = (
+        f"{labels.get('number', 'No.')}: {data.number} · "
+        f"{labels.get('jersey', 'Jersey')}: {data.jersey_size}"
+    )
+    fields = [
+        TextField("event_name", data.event_name, "header", 52, 28, 2, WHITE, bold=True),
+        TextField("event_date", data.event_date, "header", 30, 20, 1, WHITE, gap=6),
+        TextField("venue", data.venue, "header", 26, 18, 1, WHITE),
+        TextField("runner_name", data.runner_name, "runner", 54, 26, 2, bold=True),
+        TextField("category", data.category, "runner", 34, 22, 1, MUTED, gap=4),
+        TextField(
+            "bib_label", labels.get("bib", "BIB"), "runner", 28, 20, 1, MUTED, center=True, gap=16
+        ),
+        TextField("bib", data.bib, "runner", 170, 60, 1, ACCENT, bold=True, center=True),
+        TextField("details", details, "runner", 32, 20, 2, center=True, gap=8),
+        TextField("pickup_label", labels.get("pickup", ""), "pickup", 28, 20, 1, bold=True),
+        TextField("pickup_info", data.pickup_info or "-", "pickup", 26, 16, 4, MUTED),
+    ]
+    if labels.get("hint"):
+        fields.append(TextField("hint", labels["hint"], "hint", 22, 14, 1, MUTED, center=True))
+    return fields
+
+
+def _block(draw: ImageDraw.ImageDraw, y: int, field: TextField) -> int:
     """Draw a fitted text block at ``y``; return the y below it."""
     width = WIDTH - 2 * MARGIN
     font, lines = fit(
-        text, width=width, size=size, min_size=min_size, max_lines=max_lines, bold=bold
+        field.text,
+        width=width,
+        size=field.size,
+        min_size=field.min_size,
+        max_lines=field.max_lines,
+        bold=field.bold,
     )
     step = int(font.size * 1.25)
+    y += field.gap
     for line in lines:
-        x = MARGIN + (width - font.getlength(line)) / 2 if center else MARGIN
-        draw.text((x, y), line, font=font, fill=fill)
+        x = MARGIN + (width - font.getlength(line)) / 2 if field.center else MARGIN
+        draw.text((x, y), line, font=font, fill=field.fill)
         y += step
     return y
 
@@ -159,51 +213,25 @@ def qr_image(payload: str, size: int) -> Image.Image:
     return image.resize((size, size), Image.Resampling.NEAREST)
 
 
-def _header(draw: ImageDraw.ImageDraw, data: TicketData) -> int:
-    draw.rectangle((0, 0, WIDTH, 250), fill=ACCENT)
-    y = _block(draw, 36, data.event_name, fill=WHITE, size=52, min_size=28, max_lines=2, bold=True)
-    y = _block(draw, y + 6, data.event_date, fill=WHITE, size=30, min_size=20, max_lines=1)
-    _block(draw, y, data.venue, fill=WHITE, size=26, min_size=18, max_lines=1)
-    return 280
-
-
-def _runner(draw: ImageDraw.ImageDraw, data: TicketData, y: int) -> int:
-    y = _block(draw, y, data.runner_name, fill=INK, size=54, min_size=26, max_lines=2, bold=True)
-    y = _block(draw, y + 4, data.category, fill=MUTED, size=34, min_size=22, max_lines=1)
-    label = data.labels.get("bib", "BIB")
-    y = _block(draw, y + 16, label, fill=MUTED, size=28, min_size=20, max_lines=1, center=True)
-    y = _block(
-        draw, y, data.bib, fill=ACCENT, size=170, min_size=60, max_lines=1, bold=True, center=True
-    )
-    details = (
-        f"{data.labels.get('number', 'No.')}: {data.number} · "
-        f"{data.labels.get('jersey', 'Jersey')}: {data.jersey_size}"
-    )
-    return _block(draw, y + 8, details, fill=INK, size=32, min_size=20, max_lines=2, center=True)
+QR_SIZE = 460
+# Where each section starts; None means right below the previous one.
+SECTION_TOP = {"header": 36, "runner": 280, "pickup": None, "hint": HEIGHT - 52}
 
 
 def render_png(data: TicketData) -> bytes:
     """Draw the ticket and return it as PNG bytes."""
     image = Image.new("RGB", (WIDTH, HEIGHT), WHITE)
     draw = ImageDraw.Draw(image)
-    y = _runner(draw, data, _header(draw, data))
-    qr_size = 460
-    image.paste(qr_image(data.token, qr_size), ((WIDTH - qr_size) // 2, y + 16))
-    y += qr_size + 32
-    y = _block(
-        draw,
-        y,
-        data.labels.get("pickup", ""),
-        fill=INK,
-        size=28,
-        min_size=20,
-        max_lines=1,
-        bold=True,
-    )
-    _block(draw, y, data.pickup_info or "-", fill=MUTED, size=26, min_size=16, max_lines=4)
-    hint = data.labels.get("hint", "")
-    if hint:
-        _block(draw, HEIGHT - 52, hint, fill=MUTED, size=22, min_size=14, max_lines=1, center=True)
+    draw.rectangle((0, 0, WIDTH, 250), fill=ACCENT)
+    y, section = 0, ""
+    for field in text_fields(data):
+        if field.section != section:
+            if field.section == "pickup":  # the QR code sits between the runner and pickup blocks
+                image.paste(qr_image(data.token, QR_SIZE), ((WIDTH - QR_SIZE) // 2, y + 16))
+                y += QR_SIZE + 32
+            y = SECTION_TOP[field.section] or y
+            section = field.section
+        y = _block(draw, y, field)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

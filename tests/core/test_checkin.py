@@ -132,3 +132,63 @@ def test_counts_per_category(session: Session) -> None:
     }
     assert counts == {"5K": (1, 0), "10K": (2, 1), "21K": (0, 0)}
     _ = (b, c)
+
+
+def test_unreadable_letter_is_refused_and_logged_with_its_reason(session: Session) -> None:
+    reg = paid(session)
+    result = do_scan(
+        session,
+        reg.event_id,
+        reg.number,
+        nonce="letter-1",
+        representative_name="Budi",
+        letter_error="letter photo unreadable",
+    )
+    assert result.outcome is Outcome.INVALID_LETTER and not result.letter_recorded
+    log = session.scalars(select(ScanLog).where(ScanLog.nonce == "letter-1")).one()
+    assert (log.result, log.registration_id) == ("invalid_letter", reg.id)
+    assert "letter photo unreadable" in log.reason
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 0
+    retry = do_scan(
+        session, reg.event_id, reg.number, nonce="letter-1", letter_error="letter photo unreadable"
+    )
+    assert retry.outcome is Outcome.INVALID_LETTER
+    assert session.scalar(select(func.count()).where(ScanLog.nonce == "letter-1")) == 1
+
+
+def test_letter_is_recorded_only_by_the_scan_that_writes_the_checkin(session: Session) -> None:
+    reg = paid(session)
+    first = do_scan(
+        session, reg.event_id, reg.number, nonce="rep-1", representative_name="Budi",
+        letter_path="checkin-letters/a.jpg",
+    )  # fmt: skip
+    assert first.outcome is Outcome.OK and first.letter_recorded
+    retry = do_scan(
+        session, reg.event_id, reg.number, nonce="rep-1", representative_name="Budi",
+        letter_path="checkin-letters/b.jpg",
+    )  # fmt: skip
+    again = do_scan(
+        session, reg.event_id, reg.number, nonce="rep-2", representative_name="Budi",
+        letter_path="checkin-letters/c.jpg",
+    )  # fmt: skip
+    assert (retry.outcome, again.outcome) == (Outcome.OK, Outcome.ALREADY)
+    assert not retry.letter_recorded and not again.letter_recorded
+    row = session.scalars(select(CheckIn)).one()
+    assert row.authorisation_letter_path == "checkin-letters/a.jpg"
+
+
+def test_nonce_reused_for_another_registration_is_refused_clearly(session: Session) -> None:
+    first, second = paid(session), paid(session)
+    assert do_scan(session, first.event_id, first.number, nonce="same-1").outcome is Outcome.OK
+    reused = do_scan(session, second.event_id, second.number, nonce="same-1")
+    assert reused.outcome is Outcome.REUSED_NONCE and reused.registration_id is None
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+    log = session.scalars(select(ScanLog).where(ScanLog.result == "reused_nonce")).one()
+    assert log.nonce is None and "another code" in log.reason
+    # The first request's own retry is still answered as the first time.
+    assert do_scan(session, first.event_id, first.number, nonce="same-1").outcome is Outcome.OK
+    # A refused scan's nonce cannot be reused for a real check-in either.
+    do_scan(session, first.event_id, "nonsense", nonce="same-2")
+    assert do_scan(session, second.event_id, second.number, nonce="same-2").outcome is (
+        Outcome.REUSED_NONCE
+    )

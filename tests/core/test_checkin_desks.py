@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db import unit_of_work
+from core.models import LoginAttempt
 from core.services import checkin_desks
 from core.services.checkin_desks import DeskOutcome
 from core.services.staff import hash_password
@@ -53,3 +58,28 @@ def test_pin_guessing_is_throttled_per_address_and_per_event(session: Session) -
         _open(session, event.id, "000000", address=f"10.1.{n}.1", now=later)
     fresh = _open(session, event.id, "482916", address="10.9.9.9", now=later)
     assert fresh.outcome is DeskOutcome.THROTTLED
+
+
+def test_parallel_guesses_cannot_exceed_the_limit(committed_db: None) -> None:
+    with unit_of_work() as uow:
+        event = demo_event(uow.session)
+        event.checkin_pin_hash = hash_password("482916")
+        event_id = event.id
+    guesses = checkin_desks.MAX_PER_ADDRESS + 5
+    barrier = threading.Barrier(guesses)
+
+    def guess(n: int) -> DeskOutcome:
+        barrier.wait()
+        with unit_of_work(lock_timeout="30s") as uow:
+            return _open(uow.session, event_id, f"{n:06d}").outcome
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        outcomes = list(pool.map(guess, range(guesses)))
+
+    assert outcomes.count(DeskOutcome.WRONG_PIN) == checkin_desks.MAX_PER_ADDRESS
+    assert outcomes.count(DeskOutcome.THROTTLED) == guesses - checkin_desks.MAX_PER_ADDRESS
+    with unit_of_work() as uow:
+        recorded = uow.session.scalar(
+            select(func.count()).where(LoginAttempt.key == f"pin:{event_id}:10.0.0.1")
+        )
+        assert recorded == checkin_desks.MAX_PER_ADDRESS

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.enums import RegistrationStatus
+from core.formatting import format_date
 from core.models import OutboundMessage
 from core.services import fulfilment, tickets
-from core.services.ticket_image import HEIGHT, WIDTH, fit
+from core.services.ticket_image import BOLD, HEIGHT, MARGIN, WIDTH, fit, font_for, text_fields
 from tests.core.fulfilment_factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -139,3 +141,79 @@ def test_cjk_names_use_the_bundled_fallback_font() -> None:
     assert font_for("Siti Aminah", bold=True) == BOLD
     assert font_for("山田太郎", bold=True) == FALLBACKS[0]
     assert FALLBACKS[0].exists()
+
+
+def test_ticket_draws_every_field_and_each_fits_its_box(session: Session) -> None:
+    reg = paid(session, full_name="Siti Aminah", jersey_size="XL", language="en")
+    event = reg.event
+    data = tickets.ticket_data(reg, "en")
+    fields = text_fields(data)
+    shown = {field.key: field.text for field in fields}
+
+    assert shown["event_name"] == event.name
+    assert format_date(event.race_date, "en") in shown["event_date"]
+    assert event.race_start_time and event.race_start_time in shown["event_date"]
+    assert shown["venue"] == event.venue == "Gelora Bung Karno, Jakarta"
+    assert shown["runner_name"] == "Siti Aminah"
+    assert shown["category"] == reg.category.name
+    assert shown["bib"] == reg.bib and reg.bib
+    assert reg.number in shown["details"] and "XL" in shown["details"]
+    assert shown["pickup_info"] == event.pickup_info and "Senayan City" in shown["pickup_info"]
+    assert shown["pickup_label"] == "Race-pack pickup" and "BIB" in shown["bib_label"]
+    assert reg.ticket_token not in " ".join(shown.values())  # the secret is only in the QR
+    width = WIDTH - 2 * MARGIN
+    for field in fields:
+        font, lines = fit(
+            field.text,
+            width=width,
+            size=field.size,
+            min_size=field.min_size,
+            max_lines=field.max_lines,
+            bold=field.bold,
+        )
+        assert len(lines) <= field.max_lines
+        assert all(font.getlength(line) <= width for line in lines), field.key
+    assert decode_qr(tickets.render_ticket_png(reg, "en")) == reg.ticket_token
+
+
+SCRIPTS = [
+    ("สมชาย ใจดี", "NotoSansThai"),  # Thai
+    ("प्रियंका चोपड़ा", "NotoSansDevanagari"),  # Hindi
+    ("ꦱꦸꦱꦶꦭꦺꦴ ꦧꦩ꧀ꦧꦁ", "NotoSansJavanese"),  # Javanese script
+    ("Somchai สมชาย Wongsawat", "NotoSansThai"),  # mixed Latin and Thai
+]
+
+
+def _ink(font: ImageFont.FreeTypeFont, text: str) -> bytes:
+    return bytes(font.getmask(text))
+
+
+@pytest.mark.parametrize(("name", "face"), SCRIPTS)
+def test_thai_hindi_and_javanese_names_render_real_glyphs(
+    session: Session, name: str, face: str
+) -> None:
+    path = font_for(name, bold=True)
+    assert path.name == f"{face}-Bold.ttf" and path.parent == BOLD.parent  # shipped, not the host's
+    font = ImageFont.truetype(str(path), 54)
+    notdef = _ink(font, "\U0010fffd")  # a code point no font maps: the .notdef box
+    letters = {
+        ch for ch in name if not ch.isspace() and not unicodedata.category(ch).startswith("M")
+    }
+    assert letters and all(_ink(font, ch) != notdef for ch in letters)
+    dejavu = ImageFont.truetype(str(BOLD), 54)
+    non_latin = [ch for ch in letters if ord(ch) > 0x24F]
+    assert all(_ink(dejavu, ch) == _ink(dejavu, "\U0010fffd") for ch in non_latin)  # why we ship
+
+    drawn, lines = fit(name, width=WIDTH - 2 * MARGIN, size=54, min_size=26, max_lines=2, bold=True)
+    assert drawn.path == str(path) and len(lines) <= 2
+    assert all(drawn.getlength(line) <= WIDTH - 2 * MARGIN for line in lines)
+    line = Image.new("L", (WIDTH, 120), 0)
+    ImageDraw.Draw(line).text((0, 20), " ".join(lines), font=drawn, fill=255)
+    boxes = Image.new("L", (WIDTH, 120), 0)
+    ImageDraw.Draw(boxes).text((0, 20), "\U0010fffd" * len(letters), font=drawn, fill=255)
+    assert line.getbbox() is not None and line.tobytes() != boxes.tobytes()
+
+    reg = paid(session, full_name=name)
+    png = tickets.render_ticket_png(reg, "id")
+    assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
+    assert decode_qr(png) == reg.ticket_token
