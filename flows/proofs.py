@@ -44,7 +44,7 @@ def receive(
     if len(candidates) == 1:
         return _attach(session, candidates, photo.stored_path or "", photo.unique_ref, now)
     answers = dict(conversation.answers or {})
-    _discard_file(answers.get(PENDING_PHOTO))  # a newer photo replaces the one still waiting
+    discard_file(answers.get(PENDING_PHOTO))  # a newer photo replaces the one still waiting
     answers[AWAIT] = "photo"
     answers[PENDING_PHOTO] = {
         "path": photo.stored_path,
@@ -70,7 +70,7 @@ def answer_choice(
     conversation.answers = answers
     candidates = [r for r in payable(session, conversation) if r.id in pending.get("ids", [])]
     if not pending.get("path") or not candidates:
-        _discard_file(pending)  # nothing awaits payment any more: the photo has no home
+        discard_file(pending)  # nothing awaits payment any more: the photo has no home
         return None
     chosen = _pick(text, candidates)
     if chosen is not None:
@@ -78,14 +78,14 @@ def answer_choice(
     asks = int(pending.get("asks", 0)) + 1
     language = conversation.language
     if asks >= MAX_ASKS:
-        _discard_file(pending)
+        discard_file(pending)
         return [Reply(t("payment.choose_dropped", language))]
     conversation.answers = {**answers, AWAIT: "photo", PENDING_PHOTO: {**pending, "asks": asks}}
     again = Reply(t("payment.choose_again", language, last=len(candidates) + 1))
     return [again, payments.choose_registration_reply(candidates, language)]
 
 
-def _discard_file(pending: Any) -> None:
+def discard_file(pending: Any) -> None:
     """Delete a waiting photo's downloaded file (it is never attached now)."""
     if isinstance(pending, dict) and pending.get("path"):
         payments.discard_inbound_file(str(pending["path"]))

@@ -215,7 +215,8 @@ def _command(
 def _clear_await(conversation: Conversation) -> None:
     answers = dict(conversation.answers or {})
     if answers.pop(AWAIT, None) is not None:
-        answers.pop(proofs.PENDING_PHOTO, None)
+        # A photo waiting for the runner's pick: the command abandoned the pick.
+        proofs.discard_file(answers.pop(proofs.PENDING_PHOTO, None))
         conversation.answers = answers
 
 

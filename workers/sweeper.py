@@ -7,13 +7,14 @@ deliveries whose worker died mid-send.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import dramatiq
 
 from core.db import unit_of_work, utcnow
-from core.services import inbox, outbox
+from core.services import images, inbox, outbox
 from workers import conversations, delivery
 from workers.broker import broker
 from workers.jobs import periodic
@@ -21,6 +22,7 @@ from workers.jobs import periodic
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=60)
+INBOUND_KEEP = timedelta(days=8)  # longer than a draft lives (7 days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +55,12 @@ def sweep_once(*, now: datetime | None = None) -> SweepResult:
 def sweep() -> None:
     """Periodic job: re-enqueue stale inbound and outbound rows."""
     sweep_once()
+
+
+@periodic("clean_inbound", 3600)
+@dramatiq.actor(queue_name="low", broker=broker, max_retries=0)
+def clean_inbound() -> None:
+    """Periodic job: delete raw image downloads that were never used (see images.remove_stale_inbound)."""
+    removed = images.remove_stale_inbound(older_than=INBOUND_KEEP.total_seconds(), now=time.time())
+    if removed:
+        log.info("removed %s unused inbound files", removed)

@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"} | HEIF_FORMATS
 PAYMENTS_DIR = "payments"
+INBOUND_DIR = "inbound"  # raw downloads (bot.media writes them); deleted once checked
 # Perceptual hash: an 11x11 DCT (121 bits, 31 hex chars). The 8x8 default cannot tell apart two
 # screenshots of the same banking app with different amounts; at 11x11 a re-sent, recompressed or
 # resized copy stays within a few bits while a different transfer moves 8 or more.
@@ -59,6 +60,25 @@ def resolve(path: str | Path, settings: Settings | None = None) -> Path:
     if candidate.is_absolute():
         return candidate
     return (settings or get_settings()).media_dir / candidate
+
+
+def remove_stale_inbound(*, older_than: float, now: float, settings: Settings | None = None) -> int:
+    """Delete raw downloads older than ``older_than`` seconds; return how many.
+
+    A raw file is deleted as soon as it is checked, so what lingers was never used: a photo sent
+    while the bot expected text, a pick between registrations that was abandoned, a worker that
+    died between download and check. Drafts are dropped after 7 days; callers keep files longer.
+    """
+    folder = (settings or get_settings()).media_dir / INBOUND_DIR
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another worker took it
+    return removed
 
 
 def store_payment_image(raw_path: str | Path, *, settings: Settings | None = None) -> StoredImage:

@@ -74,3 +74,15 @@ def test_a_newer_photo_replaces_the_waiting_one(session: Session, event: Event) 
     chat.photo(second)
     assert not _file(first).exists() and _file(second).exists()
     assert chat.conversation.answers[PENDING_PHOTO]["path"] == second
+
+
+def test_a_command_instead_of_the_pick_removes_the_waiting_photo(
+    session: Session, event: Event
+) -> None:
+    chat, regs = _two_registrations(session)
+    photo = make_photo()
+    chat.photo(photo)
+    chat.send("STATUS")
+    assert PENDING_PHOTO not in chat.conversation.answers
+    assert not _file(photo).exists(), "no orphan file"
+    assert {r.status for r in regs} == {RegistrationStatus.PENDING_PAYMENT.value}
