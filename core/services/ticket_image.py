@@ -184,10 +184,11 @@ def text_fields(data: TicketData) -> list[TextField]:
     return fields
 
 
-def _block(draw: ImageDraw.ImageDraw, y: int, field: TextField) -> int:
-    """Draw a fitted text block at ``y``; return the y below it."""
-    width = WIDTH - 2 * MARGIN
-    font, lines = fit(
+def fit_field(
+    field: TextField, width: int = WIDTH - 2 * MARGIN
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The font and wrapped lines a text block is drawn with (its box is ``width`` wide)."""
+    return fit(
         field.text,
         width=width,
         size=field.size,
@@ -195,6 +196,12 @@ def _block(draw: ImageDraw.ImageDraw, y: int, field: TextField) -> int:
         max_lines=field.max_lines,
         bold=field.bold,
     )
+
+
+def _block(draw: ImageDraw.ImageDraw, y: int, field: TextField) -> int:
+    """Draw a fitted text block at ``y``; return the y below it."""
+    width = WIDTH - 2 * MARGIN
+    font, lines = fit_field(field, width)
     step = int(font.size * 1.25)
     y += field.gap
     for line in lines:

@@ -13,7 +13,8 @@ from core.services import fulfilment
 from tests.admin import factories as f
 from tests.admin.test_checkin import scan
 from tests.core import fulfilment_factories as ff
-from tests.core.test_tickets import NOW, decode_qr
+from tests.core.test_tickets import NOW
+from tests.qr import decode_qr
 from workers.broker import QUEUES
 
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}

@@ -7,8 +7,6 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
@@ -19,19 +17,20 @@ from core.enums import RegistrationStatus
 from core.formatting import format_date
 from core.models import OutboundMessage
 from core.services import fulfilment, tickets
-from core.services.ticket_image import BOLD, HEIGHT, MARGIN, WIDTH, fit, font_for, text_fields
+from core.services.ticket_image import (
+    BOLD,
+    HEIGHT,
+    MARGIN,
+    WIDTH,
+    fit,
+    fit_field,
+    font_for,
+    text_fields,
+)
 from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.qr import decode_qr
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-
-
-def decode_qr(png: bytes) -> str:
-    """Decode the QR code in a PNG with OpenCV (independent of the qrcode package)."""
-    array = np.frombuffer(png, dtype=np.uint8)
-    image = cv2.imdecode(array, cv2.IMREAD_COLOR)
-    text, points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert points is not None, "no QR code found"
-    return str(text)
 
 
 def paid(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -163,14 +162,7 @@ def test_ticket_draws_every_field_and_each_fits_its_box(session: Session) -> Non
     assert reg.ticket_token not in " ".join(shown.values())  # the secret is only in the QR
     width = WIDTH - 2 * MARGIN
     for field in fields:
-        font, lines = fit(
-            field.text,
-            width=width,
-            size=field.size,
-            min_size=field.min_size,
-            max_lines=field.max_lines,
-            bold=field.bold,
-        )
+        font, lines = fit_field(field, width)
         assert len(lines) <= field.max_lines
         assert all(font.getlength(line) <= width for line in lines), field.key
     assert decode_qr(tickets.render_ticket_png(reg, "en")) == reg.ticket_token

@@ -6,9 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -89,14 +87,6 @@ def staff_login(base_url: str, email: str, password: str) -> tuple[httpx.Client,
     token = CSRF_META.search(landed.text)
     assert token
     return client, token.group(1)
-
-
-def decode_qr(png: bytes) -> str:
-    """Read the QR code of an e-ticket with OpenCV (independent of the qrcode package)."""
-    image = cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_COLOR)
-    text, points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert points is not None and text, "no QR code on the e-ticket"
-    return str(text)
 
 
 def scan_twice(client: httpx.Client, code: str) -> list[dict[str, Any]]:

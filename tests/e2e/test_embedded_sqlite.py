@@ -27,7 +27,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.services.demo import DEMO_ADMIN
-from tests.e2e.conftest import decode_qr, scan_twice, staff_login
+from tests.e2e.conftest import scan_twice, staff_login
+from tests.qr import decode_qr
 
 ROOT = Path(__file__).resolve().parents[2]
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}

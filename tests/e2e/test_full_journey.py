@@ -26,7 +26,8 @@ from core.formatting import rupiah
 from core.models import InboundUpdate, OutboundMessage, Registration
 from core.services import staff
 from tests.bot.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
-from tests.e2e.conftest import decode_qr, scan_twice, staff_login
+from tests.e2e.conftest import scan_twice, staff_login
+from tests.qr import decode_qr
 
 PASSWORD = "e2e-staff-password"
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}

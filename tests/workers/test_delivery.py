@@ -256,8 +256,10 @@ def test_network_errors_are_retried_with_growing_backoff(
     assert delays[0] >= 1.5 and delays[-1] >= 8 * delays[0] * 0.9, delays
     row = _status(row_id)
     assert row.attempts == 4
-    expected = "RemoteProtocolError" if unreachable_telegram == "connection closed" else "Connect"
-    assert expected in (row.error or "")
+    # A hang-up surfaces as RemoteProtocolError or ReadError depending on timing.
+    closed = unreachable_telegram == "connection closed"
+    expected = ("RemoteProtocolError", "ReadError") if closed else ("Connect",)
+    assert any(name in (row.error or "") for name in expected), row.error
     # The network is back: the same row is sent once, by the next attempt.
     monkeypatch.setenv("TELEGRAM_API_BASE", fake_telegram.base_url)
     get_settings.cache_clear()

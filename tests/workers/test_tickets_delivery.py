@@ -10,7 +10,8 @@ from core.db import unit_of_work
 from core.models import OutboundMessage
 from core.services import fulfilment, tickets
 from tests.core.fulfilment_factories import demo_event, make_registration
-from tests.core.test_tickets import NOW, decode_qr
+from tests.core.test_tickets import NOW
+from tests.qr import decode_qr
 
 
 def _paid(channel: str, chat_id: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from core.db import unit_of_work
 from core.models import OutboundMessage
 from core.services import fulfilment
 from tests.core.fulfilment_factories import demo_event, make_registration
-from tests.core.test_tickets import NOW, decode_qr
+from tests.core.test_tickets import NOW
+from tests.qr import decode_qr
 
 
 class Inbox:
