@@ -7,6 +7,7 @@ on SQLite) is still safe.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -152,6 +153,14 @@ def insert_ignore(
     if primary_key:
         return len(session.execute(stmt.returning(*primary_key)).all())
     return max(session.execute(stmt).rowcount or 0, 0)
+
+
+def lock_key(*parts: object) -> int:
+    """A stable signed 64-bit advisory-lock key for ``parts`` (joined with ":", e.g. "chat", id)."""
+    name = ":".join(str(part) for part in parts)
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def advisory_xact_lock(session: Session, key: int) -> None:

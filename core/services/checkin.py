@@ -10,7 +10,6 @@ the registration's row lock. Every scan, accepted or refused, is written to Scan
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import advisory_xact_lock, is_postgres
+from core.db import advisory_xact_lock, is_postgres, lock_key
 from core.enums import RegistrationStatus
 from core.models import Category, CheckIn, Event, Registration, ScanLog
 from core.services import audit, tickets
@@ -111,11 +110,6 @@ def _result(
         representative_name=done.representative_name if done else None,
         letter_recorded=letter_recorded,
     )
-
-
-def _nonce_key(nonce: str) -> int:
-    digest = hashlib.blake2b(f"checkin-nonce:{nonce}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def _replay(
@@ -212,7 +206,7 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
     reg = resolve(session, event_id=request.event_id, code=request.code)
     if request.nonce:
         # A retry sent while the first request is still running waits here, then replays it.
-        advisory_xact_lock(session, _nonce_key(request.nonce))
+        advisory_xact_lock(session, lock_key("checkin-nonce", request.nonce))
     if reg is not None:
         # Lock before reading its check-in so concurrent desks queue here instead of racing.
         session.execute(select(Registration.id).where(Registration.id == reg.id).with_for_update())

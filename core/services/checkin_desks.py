@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import advisory_xact_lock
+from core.db import advisory_xact_lock, lock_key
 from core.models import CheckinDesk, Event, LoginAttempt
 from core.services import audit, login_attempts
 from core.services.staff import verify_password
@@ -49,11 +49,6 @@ def _keys(event_id: int, address: str) -> tuple[str, str]:
     return f"pin:{event_id}:{address}"[:200], f"pin:{event_id}"
 
 
-def _lock_key(event_id: int) -> int:
-    digest = hashlib.blake2b(f"checkin-pin:{event_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def _failures(session: Session, key: str, now: datetime) -> int:
     return login_attempts.count_failures(session, key=key, since=now - WINDOW)
 
@@ -80,7 +75,7 @@ def open_desk(
     # Count again under a lock held until commit, so each guess sees every earlier one: parallel
     # guesses cannot all pass the count before any is recorded. Per event, so the event-wide
     # limit holds too; the lock covers only a count and an insert, never the hashing.
-    advisory_xact_lock(session, _lock_key(event_id))
+    advisory_xact_lock(session, lock_key("checkin-pin", event_id))
     if is_throttled(session, event_id=event_id, address=address, now=now):
         return DeskOpening(DeskOutcome.THROTTLED)
     for key in _keys(event_id, address):

@@ -5,7 +5,6 @@ Workers drain a conversation's unprocessed rows in id order; the sweeper finds r
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,15 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
-from core.db import advisory_xact_lock, insert_ignore, utcnow
+from core.db import advisory_xact_lock, insert_ignore, lock_key, utcnow
 from core.messages import Attachment, InboundMessage
 from core.models import Conversation, InboundUpdate
 
 
 def chat_lock_key(channel: str, chat_id: str) -> int:
     """A stable signed 64-bit advisory-lock key for one chat."""
-    digest = hashlib.blake2b(f"chat:{channel}:{chat_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return lock_key("chat", channel, chat_id)
 
 
 def record_inbound(session: Session, message: InboundMessage) -> InboundUpdate | None:

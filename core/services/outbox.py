@@ -5,7 +5,6 @@ A dispatcher (workers.delivery) sends them after commit, in id order per recipie
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -14,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.db import advisory_xact_lock
+from core.db import advisory_xact_lock, lock_key
 from core.enums import Channel, OutboundStatus
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
@@ -135,8 +134,7 @@ def _language(session: Session, conversation_id: int | None) -> str | None:
 
 def recipient_lock_key(channel: str, recipient: str) -> int:
     """A stable signed 64-bit advisory-lock key for one recipient's outbox queue."""
-    digest = hashlib.blake2b(f"out:{channel}:{recipient}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return lock_key("out", channel, recipient)
 
 
 def _head(session: Session, channel: str, recipient: str, *, lock: bool) -> OutboundMessage | None:

@@ -11,7 +11,6 @@ row locks free, and no runner waits several times the median (or past lock_timeo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.db import advisory_xact_lock, insert_ignore
+from core.db import advisory_xact_lock, insert_ignore, lock_key
 from core.enums import ACTIVE_STATUSES, RegistrationStatus
 from core.errors import DuplicateParticipant, NotFound, SoldOut
 from core.models import Category, Event, JerseyStock, Participant, Registration, Sequence
@@ -46,8 +45,7 @@ class Submission:
 
 def category_queue_key(event_id: int, code: str) -> int:
     """The advisory lock key confirmations of one category queue on."""
-    digest = hashlib.blake2b(f"cat:{event_id}:{code.lower()}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return lock_key("cat", event_id, code.lower())
 
 
 def queue_for_category(session: Session, *, event_id: int, code: str) -> None:
@@ -119,8 +117,7 @@ def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -
 
 
 def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
-    digest = hashlib.blake2b(f"dup:{event_id}:{field}:{value}".encode(), digest_size=8).digest()
-    advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))
+    advisory_xact_lock(session, lock_key("dup", event_id, field, value))
 
 
 def _check_duplicates(session: Session, event_id: int, answers: dict[str, Any]) -> None:
