@@ -19,7 +19,7 @@ from core.db import skip_locked
 from core.enums import RegistrationStatus
 from core.models import Category, Event, JerseyStock, OutboundMessage, Registration
 from core.services import audit, outbox
-from core.services.payment_support import deadline_text, notify
+from core.services.payment_support import deadline_text, notify, outstanding
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _remind(session: Session, registration: Registration, now: datetime) -> Outb
         key="payment.reminder",
         idempotency_key=f"registration:{registration.id}:payment-reminder",
         priority=outbox.PRIORITY_REMINDER,
-        amount=registration.amount_due - (registration.amount_received or 0),
+        amount=outstanding(registration),
         deadline=deadline_text(registration),
     )
     audit.record(

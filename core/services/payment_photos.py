@@ -22,7 +22,7 @@ from core.messages import Reply
 from core.models import Payment, PaymentImage, Registration
 from core.services import audit, images
 from core.services.images import StoredImage
-from core.services.payment_support import lock_open_payment, lock_registration
+from core.services.payment_support import lock_open_payment, lock_registration, outstanding
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def receive_photo_group(
         images.resolve(image.path).unlink(missing_ok=True)
         return refusal
     group = [r.id for r in locked] if len(locked) > 1 else []
-    total = sum(r.amount_due - (r.amount_received or 0) for r in locked)
+    total = sum(outstanding(r) for r in locked)
     attached = [_attach(session, r, image, provider_file_id, now, group, total) for r in locked]
     duplicate = any(a[1] == "duplicate" for a in attached)
     if all(a[1] == "same" for a in attached):  # nothing new: drop the copy we just made

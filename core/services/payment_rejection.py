@@ -21,6 +21,7 @@ from core.services.payment_support import (
     extend_deadline,
     lock_payment,
     notify,
+    outstanding,
     staff_label,
 )
 
@@ -82,7 +83,7 @@ def reject(
         deadline=""
         if registration.status == RegistrationStatus.PARTIALLY_PAID.value
         else deadline_text(registration),
-        amount=registration.amount_due - (registration.amount_received or 0),
+        amount=outstanding(registration),
     )
     return Rejection(
         True, registration.id, payment.id, reason, registration.payment_deadline, [row]

@@ -29,6 +29,11 @@ AWAITING_STATUSES = (
 PHOTO_STATUSES = AWAITING_STATUSES
 
 
+def outstanding(registration: Registration) -> int:
+    """What the registration still owes (a part-paid one: the rest)."""
+    return registration.amount_due - (registration.amount_received or 0)
+
+
 def lock_registration(session: Session, registration_id: int) -> Registration:
     """SELECT the registration FOR UPDATE and refresh it (lock order: registration, then payment)."""
     registration = session.scalars(

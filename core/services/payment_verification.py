@@ -26,6 +26,7 @@ from core.services.payment_support import (
     lock_payment,
     lock_registration,
     notify,
+    outstanding,
     staff_label,
 )
 
@@ -192,7 +193,7 @@ def _record_partial(
     session: Session, registration: Registration, payment: Payment, result: Approval, now: datetime
 ) -> None:
     registration.status = RegistrationStatus.PARTIALLY_PAID.value
-    result.shortfall = registration.amount_due - (registration.amount_received or 0)
+    result.shortfall = outstanding(registration)
     extend_deadline(registration, now)
     result.outbound.append(
         notify(

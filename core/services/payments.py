@@ -33,7 +33,12 @@ from core.services.payment_rejection import (
     reject,
     reject_reason_text,
 )
-from core.services.payment_support import AWAITING_STATUSES, PHOTO_STATUSES, deadline_text
+from core.services.payment_support import (
+    AWAITING_STATUSES,
+    PHOTO_STATUSES,
+    deadline_text,
+    outstanding,
+)
 from core.services.payment_verification import Approval, approve, approve_registration
 
 __all__ = [
@@ -223,7 +228,7 @@ def awaiting_payment(session: Session, *, channel: str, chat_id: str) -> list[Re
 
 def choose_registration_reply(registrations: Sequence[Registration], language: str) -> Reply:
     """Ask which registration a photo is for (numbered; the last option means all of them)."""
-    owed = [r.amount_due - (r.amount_received or 0) for r in registrations]  # part-paid: the rest
+    owed = [outstanding(r) for r in registrations]  # part-paid: the rest
     items = [
         {"number": r.number, "name": r.participant.full_name, "amount": amount}
         for r, amount in zip(registrations, owed, strict=True)

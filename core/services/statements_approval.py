@@ -56,13 +56,16 @@ def approve_line(
         return _already_approved(session, line)
     if line.status == DISCARDED:
         raise Conflict(key="payment.statement.discarded")
-    if registration_id is None and not statements_groups.owing_by_amount(
-        session, event_id=line.event_id
-    ).get(line.amount):
-        group = statements_groups.group_for(session, event_id=line.event_id, amount=line.amount)
-        if group is not None:
-            return _approve_group(session, line, group, actor, now)
-    registration_id = _pick_registration(session, line, registration_id)
+    owing: list[Registration] = []
+    if registration_id is None:
+        owing = statements_groups.owing_by_amount(session, event_id=line.event_id).get(
+            line.amount, []
+        )
+        if not owing:  # no single registration owes it: perhaps one photo group in total
+            group = statements_groups.group_for(session, event_id=line.event_id, amount=line.amount)
+            if group is not None:
+                return _approve_group(session, line, group, actor, now)
+    registration_id = _pick_registration(session, registration_id, owing)
     result = approve_registration(
         session,
         registration_id=registration_id,
@@ -146,12 +149,14 @@ def _already_approved(session: Session, line: StatementLine) -> Approval:
     return Approval(False, registration_id or 0, 0, status)
 
 
-def _pick_registration(session: Session, line: StatementLine, registration_id: int | None) -> int:
-    """The registration this line pays: the admin's pick, else the single exact match."""
+def _pick_registration(
+    session: Session, registration_id: int | None, candidates: Sequence[Registration]
+) -> int:
+    """The registration this line pays: the admin's pick, else the single exact match.
+
+    ``candidates``: the registrations owing exactly the line's amount (looked up by the caller).
+    """
     if registration_id is None:
-        candidates = statements_groups.owing_by_amount(session, event_id=line.event_id).get(
-            line.amount, []
-        )
         if len(candidates) != 1:
             raise Conflict(key="payment.statement.not_exact", count=len(candidates))
         registration_id = candidates[0].id

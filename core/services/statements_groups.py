@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.enums import PaymentStatus, RegistrationStatus
 from core.models import Payment, Registration
-from core.services.payment_support import AWAITING_STATUSES
+from core.services.payment_support import AWAITING_STATUSES, outstanding
 
 # Every registration of the group must still be waiting for this money: none paid in part,
 # rejected, paid or expired meanwhile (then the admin matches the credit by hand).
@@ -26,11 +26,6 @@ GROUP_STATUSES = (
     RegistrationStatus.PENDING_PAYMENT.value,
     RegistrationStatus.AWAITING_VERIFICATION.value,
 )
-
-
-def outstanding(registration: Registration) -> int:
-    """What the registration still owes."""
-    return registration.amount_due - (registration.amount_received or 0)
 
 
 def owing_by_amount(session: Session, *, event_id: int) -> dict[int, list[Registration]]:
@@ -41,7 +36,7 @@ def owing_by_amount(session: Session, *, event_id: int) -> dict[int, list[Regist
         .where(Registration.event_id == event_id, Registration.status.in_(AWAITING_STATUSES))
         .order_by(Registration.id)
     ):
-        owing[registration.amount_due - (registration.amount_received or 0)].append(registration)
+        owing[outstanding(registration)].append(registration)
     return owing
 
 
