@@ -8,9 +8,10 @@ from pathlib import Path
 
 import httpx
 
+from core.services.images import INBOUND_DIR
+
 log = logging.getLogger(__name__)
 
-INBOUND_DIR = "inbound"
 EXTENSIONS = {
     "image/jpeg": ".jpg",
     "image/png": ".png",

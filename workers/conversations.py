@@ -24,7 +24,7 @@ from core.enums import Channel
 from core.i18n import t
 from core.messages import Attachment, InboundMessage, Reply
 from core.models import Conversation, InboundUpdate, OutboundMessage
-from core.services import audit, inbox, outbox, templates
+from core.services import audit, inbox, outbox, payments, templates
 from flows import runtime
 from workers.broker import broker
 from workers.delivery import deliver_after_commit, http_client
@@ -90,7 +90,7 @@ def _download_and_record(update_id: int, channel: Channel, message: InboundMessa
     if not recorded:  # the other downloader was first: drop this copy
         for attachment in results:
             if attachment.stored_path and attachment not in message.attachments:
-                (settings.media_dir / attachment.stored_path).unlink(missing_ok=True)
+                payments.discard_inbound_file(attachment.stored_path)
 
 
 def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Attachment:

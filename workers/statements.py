@@ -9,7 +9,6 @@ registration approved meanwhile) does not stop the rest. The outcome is written 
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 import dramatiq
 
@@ -20,8 +19,7 @@ from core.models import AdminUser
 from core.services import audit, statements
 from core.services.templates import refresh_overrides
 from workers.broker import broker
-from workers.delivery import deliver_after_commit
-from workers.tickets import send_ticket
+from workers.payments import after_verification
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +62,5 @@ def approve_one(staff_id: int, line_id: int, registration_id: int | None = None)
             uow.session, line_id=line_id, actor=staff, now=utcnow(), registration_id=registration_id
         )
         for approval in (result, *result.others):  # a photo group is approved together
-            deliver_after_commit(uow, approval.outbound)
-            if approval.paid:
-                uow.on_commit(partial(send_ticket.send, approval.registration_id))
+            after_verification(uow, approval)
     return result.status

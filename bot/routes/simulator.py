@@ -8,7 +8,6 @@ Enabled only when settings.simulator_enabled; otherwise every route answers 404.
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from bot.media import new_relative_path
 from bot.routes._common import store
 from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
@@ -29,12 +29,6 @@ from core.models import Conversation, InboundUpdate, OutboundMessage
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 DEFAULT_PHONE = "6281234567890"
-IMAGE_TYPES = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/heic": ".heic",
-}
 
 
 def _enabled() -> None:
@@ -91,7 +85,7 @@ async def _save_upload(upload: UploadFile) -> Attachment:
     mime = upload.content_type or ""
     if len(data) > settings.download_max_bytes:
         return Attachment(kind="photo", ref="simulator", mime_type=mime, error="too_large")
-    relative = f"inbound/sim-{secrets.token_hex(12)}{IMAGE_TYPES.get(mime, '.bin')}"
+    relative = new_relative_path(mime)
     target = Path(settings.media_dir) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)

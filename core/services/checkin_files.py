@@ -58,13 +58,6 @@ def discard_letter(relative: str) -> None:
     (Path(get_settings().media_dir) / relative).unlink(missing_ok=True)
 
 
-def store_letter(data: bytes) -> str:
-    """Clean and save a letter photo at once; return its MEDIA_DIR-relative path."""
-    relative = new_letter_path()
-    save_letter(clean_letter(data), relative)
-    return relative
-
-
 def _csv(header: list[str], rows: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)

@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"} | HEIF_FORMATS
 PAYMENTS_DIR = "payments"
-INBOUND_DIR = "inbound"  # raw downloads (bot.media writes them); deleted once checked
+INBOUND_DIR = "inbound"  # raw downloads (bot.media names them); deleted once checked
 # Perceptual hash: an 11x11 DCT (121 bits, 31 hex chars). The 8x8 default cannot tell apart two
 # screenshots of the same banking app with different amounts; at 11x11 a re-sent, recompressed or
 # resized copy stays within a few bits while a different transfer moves 8 or more.

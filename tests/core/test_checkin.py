@@ -110,7 +110,8 @@ def test_representative_pickup_and_letter_requirement(session: Session) -> None:
 
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, format="JPEG")
-    letter = checkin_files.store_letter(buffer.getvalue())
+    letter = checkin_files.new_letter_path()
+    checkin_files.save_letter(checkin_files.clean_letter(buffer.getvalue()), letter)
     ok = do_scan(session, reg.event_id, reg.number, representative_name="Budi", letter_path=letter)
     assert ok.outcome is Outcome.OK and ok.representative_name == "Budi"
     row = session.scalars(select(CheckIn)).one()
