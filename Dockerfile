@@ -12,7 +12,8 @@ WORKDIR /tmp/build
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY core ./core
-COPY bot ./bot
+COPY channels ./channels
+COPY webhooks ./webhooks
 COPY flows ./flows
 COPY admin ./admin
 COPY workers ./workers

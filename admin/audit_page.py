@@ -14,7 +14,7 @@ from admin.templating import templates
 from core.db import get_sessionmaker
 from core.enums import Role
 from core.models import AdminUser, AuditLog
-from core.services.admin_registrations import Page
+from core.registration.manage import Page
 
 router = APIRouter(prefix="/admin")
 PER_PAGE = 100

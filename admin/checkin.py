@@ -23,9 +23,9 @@ from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import EventStatus, Role
 from core.errors import InvalidImage
+from core.fulfilment import checkin, checkin_exports, desks
 from core.i18n import t
 from core.models import Event
-from core.services import checkin, checkin_desks, checkin_files
 
 DESK_COOKIE = desk_routes.DESK_COOKIE
 router = APIRouter()
@@ -50,7 +50,7 @@ def operator(request: Request) -> Operator | None:
     if not token:
         return None
     with get_sessionmaker()() as session:
-        desk = checkin_desks.find_desk(session, token)
+        desk = desks.find_desk(session, token)
         return Operator(desk=desk.name, event_id=desk.event_id) if desk else None
 
 
@@ -143,13 +143,13 @@ def _record(request_: checkin.Scan, photo: _Letter) -> tuple[checkin.ScanResult,
             result = checkin.scan(uow.session, request=request_, now=utcnow())
             if result.letter_recorded and photo.path and photo.jpeg:
                 # Written inside the transaction: a failed write rolls the check-in back.
-                checkin_files.save_letter(photo.jpeg, photo.path)
+                checkin_exports.save_letter(photo.jpeg, photo.path)
                 saved = True
             event = uow.session.get(Event, request_.event_id)
             zone = event.timezone if event else get_settings().timezone
     except BaseException:
         if saved and photo.path:
-            checkin_files.discard_letter(photo.path)  # the check-in did not commit
+            checkin_exports.discard_letter(photo.path)  # the check-in did not commit
         raise
     return result, zone
 
@@ -166,10 +166,10 @@ async def _letter(representative_name: str, upload: UploadFile | None) -> _Lette
     if not representative_name.strip() or upload is None or not upload.filename:
         return _Letter()
     try:
-        jpeg = checkin_files.clean_letter(await upload.read(checkin_files.MAX_LETTER_BYTES + 1))
+        jpeg = checkin_exports.clean_letter(await upload.read(checkin_exports.MAX_LETTER_BYTES + 1))
     except InvalidImage as exc:
         return _Letter(error=str(exc))
-    return _Letter(path=checkin_files.new_letter_path(), jpeg=jpeg)
+    return _Letter(path=checkin_exports.new_letter_path(), jpeg=jpeg)
 
 
 _MESSAGE_KEYS = {"invalid_letter": "letter_invalid"}

@@ -16,10 +16,10 @@ from admin.templating import templates
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
+from core.fulfilment import checkin_exports, desks
+from core.fulfilment.desks import DeskOutcome
 from core.i18n import t
 from core.models import AdminUser, Event
-from core.services import checkin_desks, checkin_files
-from core.services.checkin_desks import DeskOutcome
 
 DESK_COOKIE = "funrun_desk"
 DESK_MAX_AGE = 4 * 24 * 3600  # race-pack pickup runs a few days before the race
@@ -68,7 +68,7 @@ def open_desk(
     verify_csrf(request, csrf_token)
     address = request.client.host if request.client else "unknown"
     with unit_of_work() as uow:
-        opening = checkin_desks.open_desk(
+        opening = desks.open_desk(
             uow.session, event_id=event_id, pin=pin, name=name, address=address, now=utcnow()
         )
     if opening.outcome is not DeskOutcome.OPENED or opening.token is None:
@@ -105,7 +105,7 @@ def desks_page(
     with get_sessionmaker()() as session:
         context = {
             "event": session.get(Event, event),
-            "desks": checkin_desks.list_desks(session, event),
+            "desks": desks.list_desks(session, event),
         }
         return templates.TemplateResponse(request, "checkin_desks.html", context)
 
@@ -121,9 +121,7 @@ def revoke(
     """Revoke one desk: its device is sent back to the PIN form on its next request."""
     verify_csrf(request, csrf_token)
     with unit_of_work() as uow:
-        checkin_desks.revoke_desk(
-            uow.session, desk_id=desk_id, actor=actor_name(user), now=utcnow()
-        )
+        desks.revoke_desk(uow.session, desk_id=desk_id, actor=actor_name(user), now=utcnow())
     return RedirectResponse(f"/checkin/desks?event={event}", status_code=303)
 
 
@@ -141,7 +139,7 @@ def export_checkins(
 ) -> Response:
     """Download every check-in of an event."""
     with get_sessionmaker()() as session:
-        return _csv(checkin_files.export_checkins_csv(session, event), f"checkins-{event}.csv")
+        return _csv(checkin_exports.export_checkins_csv(session, event), f"checkins-{event}.csv")
 
 
 @router.get("/checkin/export/failed-scans.csv")
@@ -149,5 +147,5 @@ def export_failed(event: int, _user: AdminUser = Depends(require_roles(Role.CHEC
     """Download every refused scan of an event, with its reason."""
     with get_sessionmaker()() as session:
         return _csv(
-            checkin_files.export_failed_scans_csv(session, event), f"failed-scans-{event}.csv"
+            checkin_exports.export_failed_scans_csv(session, event), f"failed-scans-{event}.csv"
         )

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from admin.auth import has_role, require_roles
 from admin.charts import bar_chart
 from admin.templating import templates
+from core import reports
 from core.config import get_settings
 from core.db import get_sessionmaker
 from core.enums import RegistrationStatus, Role
 from core.models import AdminUser, Event
-from core.services import admin_queue, reports
+from core.payments import review_queue
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -46,7 +47,7 @@ def dashboard(
             "avg_verification": _duration(board.avg_verification_seconds),
             "funnel": funnel,
             "funnel_totals": _totals(funnel),
-            "pending": admin_queue.queue_size(session),
+            "pending": review_queue.queue_size(session),
             "sizes": sorted({s for c in board.categories for s in c.jersey}),
         }
         return templates.TemplateResponse(request, "dashboard.html", ctx)

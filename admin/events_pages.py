@@ -15,8 +15,8 @@ from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import EventStatus, Role
 from core.errors import ServiceError
+from core.events import setup
 from core.models import AdminUser, Category, Event, JerseyStock
-from core.services import events
 
 router = APIRouter(prefix="/admin/events")
 admin_only = require_roles(Role.ADMIN)
@@ -78,7 +78,7 @@ async def save_event(
     form = await request.form()
     try:
         with unit_of_work() as uow:
-            event = events.save_event(
+            event = setup.save_event(
                 uow.session,
                 event_id=event_id or None,
                 data=_event_data(form),
@@ -96,7 +96,7 @@ def set_status(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            events.set_status(
+            setup.set_status(
                 uow.session, event_id=event_id, status=EventStatus(status), actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:
@@ -130,8 +130,8 @@ async def save_category(
     try:
         with unit_of_work() as uow:
             if category_id and uow.session.get(Category, category_id) is None:
-                raise events.InvalidSetting("no such category")
-            events.save_category(
+                raise setup.InvalidSetting("no such category")
+            setup.save_category(
                 uow.session, event_id=event_id, category_id=category_id or None,
                 data=_category_data(form), actor=actor_name(user),
             )  # fmt: skip
@@ -153,7 +153,7 @@ async def save_jersey(
                 size, amount = (part.strip() for part in line.split("=", 1))
                 stock[size.upper()[:10]] = int(amount)
         with unit_of_work() as uow:
-            events.set_jersey_stock(
+            setup.set_jersey_stock(
                 uow.session, event_id=event_id, stock=stock, actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:

@@ -17,10 +17,10 @@ from admin import answers
 from admin.auth import actor_name, require_roles
 from admin.registrations import filters_from
 from admin.templating import local_dt
+from core import audit, reports
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
 from core.models import AdminUser, Registration
-from core.services import audit, reports
 
 router = APIRouter(prefix="/admin/exports")
 admin_only = require_roles(Role.ADMIN)

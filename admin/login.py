@@ -16,9 +16,10 @@ from admin.auth import (
 )
 from admin.session import flash_redirect
 from admin.templating import templates
+from core import audit
 from core.db import unit_of_work, utcnow
 from core.models import AdminUser
-from core.services import audit, staff
+from core.staff import accounts
 
 router = APIRouter(prefix="/admin")
 any_staff = require_roles()
@@ -58,8 +59,10 @@ def login_submit(
             )
             error, status, user = "Too many failed attempts. Wait 15 minutes.", 429, None
         else:
-            user = staff.find_by_email(uow.session, email.strip())
-            ok = bool(user and user.active and staff.verify_password(user.password_hash, password))
+            user = accounts.find_by_email(uow.session, email.strip())
+            ok = bool(
+                user and user.active and accounts.verify_password(user.password_hash, password)
+            )
             throttle.record(uow.session, email=email, address=address, success=ok, now=now)
             if ok and user is not None:
                 user.last_login_at = now
@@ -116,7 +119,7 @@ def change_password(
     with unit_of_work() as uow:
         row = uow.session.get(AdminUser, user.id)
         assert row is not None
-        staff.set_password(uow.session, user=row, password=new, actor=actor_name(user))
+        accounts.set_password(uow.session, user=row, password=new, actor=actor_name(user))
         uow.session.flush()
         uow.session.expunge(row)
     login_session(request, row)  # keep this session, end the others
@@ -124,7 +127,7 @@ def change_password(
 
 
 def _password_problem(user: AdminUser, current: str, new: str, confirm: str) -> str | None:
-    if not staff.verify_password(user.password_hash, current):
+    if not accounts.verify_password(user.password_hash, current):
         return "Current password is wrong."
     if len(new) < MIN_PASSWORD:
         return f"The new password needs at least {MIN_PASSWORD} characters."

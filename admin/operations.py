@@ -12,10 +12,10 @@ from admin import broker_ops
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash
 from admin.templating import templates
+from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
 from core.models import AdminUser, InboundUpdate, OutboundMessage
-from core.services import audit
 
 router = APIRouter(prefix="/admin/operations")
 admin_only = require_roles(Role.ADMIN)

@@ -14,9 +14,9 @@ from admin.templating import local_dt, templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
 from core.errors import Conflict, NotFound, RangeExhausted
+from core.messaging.texts import refresh_overrides
 from core.models import AdminUser, Payment
-from core.services import admin_queue, payments
-from core.services.templates import refresh_overrides
+from core.payments import rejection, review_queue, verification
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -34,8 +34,8 @@ def _item_context(session: Any, payment: Payment | None) -> dict[str, Any]:
         "event": registration.event,
         "images": list(payment.images),
         "flags": payment.flags or {},
-        "pending": admin_queue.queue_size(session),
-        "reasons": payments.PRESET_REJECT_REASONS,
+        "pending": review_queue.queue_size(session),
+        "reasons": rejection.PRESET_REJECT_REASONS,
     }
 
 
@@ -45,9 +45,9 @@ def queue_page(
 ) -> Response:
     """The queue page, opened on the oldest waiting payment (or ``payment``)."""
     with get_sessionmaker()() as session:
-        item = session.get(Payment, payment) if payment else admin_queue.queue_item(session)
+        item = session.get(Payment, payment) if payment else review_queue.queue_item(session)
         ctx = _item_context(session, item)
-        ctx["pending"] = admin_queue.queue_size(session)
+        ctx["pending"] = review_queue.queue_size(session)
         return templates.TemplateResponse(request, "queue.html", ctx)
 
 
@@ -57,9 +57,9 @@ def queue_item(
 ) -> Response:
     """The HTML fragment of the next (or previous) waiting payment, for the queue's fetch calls."""
     with get_sessionmaker()() as session:
-        item = admin_queue.queue_item(session, current=current, step=step)
+        item = review_queue.queue_item(session, current=current, step=step)
         ctx = _item_context(session, item)
-        ctx["pending"] = admin_queue.queue_size(session)
+        ctx["pending"] = review_queue.queue_size(session)
         return templates.TemplateResponse(request, "_queue_item.html", ctx)
 
 
@@ -85,7 +85,7 @@ def approve(
     try:
         with unit_of_work() as uow:
             refresh_overrides(uow.session, now=utcnow())
-            result = payments.approve(
+            result = verification.approve(
                 uow.session,
                 payment_id=payment_id,
                 actor=user,
@@ -135,7 +135,7 @@ def reject(
     try:
         with unit_of_work() as uow:
             refresh_overrides(uow.session, now=utcnow())
-            result = payments.reject(
+            result = rejection.reject(
                 uow.session, payment_id=payment_id, actor=user, reason=reason[:500], now=utcnow()
             )
             effects.deliver(uow, result.outbound)

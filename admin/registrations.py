@@ -15,6 +15,7 @@ from admin.auth import actor_name, csrf_protect, require_roles
 from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
+from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import RegistrationStatus, Role
 from core.errors import ServiceError
@@ -29,8 +30,7 @@ from core.models import (
     OutboundMessage,
     Registration,
 )
-from core.services import admin_registrations as regs
-from core.services import audit
+from core.registration import manage as regs
 
 router = APIRouter(prefix="/admin/registrations")
 verifier = require_roles(Role.VERIFIER)

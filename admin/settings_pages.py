@@ -14,14 +14,15 @@ from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash_redirect
 from admin.templating import templates
-from core import i18n
+from core import i18n, media
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role, UniqueCodeMode
 from core.errors import ServiceError
+from core.events import setup
 from core.i18n import LANGUAGES, catalogue
 from core.models import AdminUser, Event, NotificationTemplate, PaymentAccount
-from core.services import events, images, staff
+from core.staff import accounts
 
 router = APIRouter(prefix="/admin/settings", dependencies=[Depends(require_roles(Role.ADMIN))])
 admin_only = require_roles(Role.ADMIN)
@@ -59,11 +60,11 @@ async def payment_rules(
     form = await request.form()
     try:
         data: dict[str, Any] = {"unique_code_mode": forms.text(form, "unique_code_mode")}
-        for name in events.PAYMENT_FIELDS[1:]:
+        for name in setup.PAYMENT_FIELDS[1:]:
             if forms.text(form, name):
                 data[name] = forms.integer(form, name)
         with unit_of_work() as uow:
-            events.update_payment_settings(
+            setup.update_payment_settings(
                 uow.session, event_id=event_id, data=data, actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:
@@ -93,7 +94,7 @@ async def save_account(
         )
         with unit_of_work() as uow:
             event_id = forms.integer(form, "event_id", required=False)
-            account = events.save_account(
+            account = setup.save_account(
                 uow.session,
                 account_id=account_id or None,
                 event_id=event_id,
@@ -101,7 +102,7 @@ async def save_account(
                 actor=actor_name(user),
             )
             if stored:
-                events.set_qris_image(
+                setup.set_qris_image(
                     uow.session, account_id=account.id, path=stored, actor=actor_name(user)
                 )
     except ServiceError as exc:
@@ -113,15 +114,15 @@ async def _store_qris(upload: UploadFile) -> str:
     """Check and re-encode the QRIS image like a payment photo; return its MEDIA_DIR path."""
     raw = await upload.read(MAX_QRIS_BYTES + 1)
     if len(raw) > MAX_QRIS_BYTES:
-        raise events.InvalidSetting("the QRIS image is larger than 5 MB")
+        raise setup.InvalidSetting("the QRIS image is larger than 5 MB")
     inbox = get_settings().media_dir / "incoming"
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / secrets.token_hex(16)
     target.write_bytes(raw)
     try:
-        return images.store_payment_image(target).path
+        return media.store_payment_image(target).path
     except ServiceError as exc:
-        raise events.InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
+        raise setup.InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
 
 
 @router.post("/templates", dependencies=[Depends(csrf_protect)])
@@ -136,7 +137,7 @@ def save_template(
         return _back(request, "Unknown message key or language.", "error", "#templates")
     try:
         with unit_of_work() as uow:
-            events.set_template(
+            setup.set_template(
                 uow.session, key=key, language=language, body=body, actor=actor_name(user)
             )
             uow.on_commit(i18n.invalidate_overrides)  # this process shows the change at once
@@ -155,7 +156,7 @@ def checkin_pin(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            events.set_checkin_pin(
+            setup.set_checkin_pin(
                 uow.session, event_id=event_id, pin=pin.strip(), actor=actor_name(user)
             )
     except ServiceError as exc:
@@ -181,7 +182,7 @@ def add_staff(
         )
     try:
         with unit_of_work() as uow:
-            staff.create(
+            accounts.create(
                 uow.session,
                 email=email.strip(),
                 password=password,
@@ -208,7 +209,7 @@ def update_staff(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            events.update_staff(
+            setup.update_staff(
                 uow.session,
                 user_id=user_id,
                 role=Role(role),

@@ -16,7 +16,7 @@ from core.enums import Role
 from core.errors import Conflict, NotFound, ServiceError
 from core.i18n import staff_message
 from core.models import AdminUser, AuditLog, Event, PaymentAccount, Registration
-from core.services import statements
+from core.payments.statements import approval, bank_csv, credits
 from workers import statements as bulk
 
 router = APIRouter(prefix="/admin/statements")
@@ -62,13 +62,13 @@ def statements_page(
             "events": events,
             "event_id": event_id,
             "accounts": accounts,
-            "presets": sorted(statements.PRESETS),
+            "presets": sorted(bank_csv.PRESETS),
             "mapping_names": {a.id: _mapping_name(a) for a in accounts},
             "mapping_account": chosen,
-            "mapping": _form_values(statements.mapping_for(chosen)) if chosen else {},
+            "mapping": _form_values(credits.mapping_for(chosen)) if chosen else {},
             "mapping_fields": MAPPING_FIELDS,
             "delimiters": DELIMITERS,
-            "report": statements.match(session, event_id=event_id) if event_id else None,
+            "report": credits.match(session, event_id=event_id) if event_id else None,
             "last_bulk": _last_bulk(session, event_id),
         }
         return templates.TemplateResponse(request, "statements.html", ctx)
@@ -92,7 +92,7 @@ def _mapping_name(account: PaymentAccount) -> str:
     if remembered:
         preset = remembered.get("preset")
         return f"{preset} preset".upper() if preset else "custom columns"
-    return f"{statements.preset_name(account.bank_name)} preset (default)".upper()
+    return f"{credits.preset_name(account.bank_name)} preset (default)".upper()
 
 
 def _form_values(mapping: dict[str, Any]) -> dict[str, str]:
@@ -125,7 +125,7 @@ async def upload(
         return _back(request, event_id, "The file is larger than 10 MB.", "error")
     try:
         text = _import(user, content, event_id=event_id, account_id=account_id, preset=preset)
-    except (statements.StatementFormatError, ServiceError) as exc:
+    except (bank_csv.StatementFormatError, ServiceError) as exc:
         return _back(request, event_id, f"Could not read the statement: {exc}", "error")
     return _back(request, event_id, text)
 
@@ -136,18 +136,18 @@ def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, 
         account = uow.session.get(PaymentAccount, account_id)
         if account is None:
             raise Conflict("choose an account", key="admin.no_account")
-        chosen = preset in statements.PRESETS
+        chosen = preset in bank_csv.PRESETS
         mapping = (
-            {**statements.PRESETS[preset], "preset": preset}
+            {**bank_csv.PRESETS[preset], "preset": preset}
             if chosen
-            else statements.mapping_for(account)
+            else credits.mapping_for(account)
         )
-        preview = statements.parse_preview(content, mapping)
+        preview = credits.parse_preview(content, mapping)
         if chosen:
-            statements.save_mapping(
+            credits.save_mapping(
                 uow.session, account_id=account.id, mapping=mapping, actor=actor_name(user)
             )
-        new, known = statements.import_lines(
+        new, known = credits.import_lines(
             uow.session,
             account_id=account.id,
             event_id=event_id,
@@ -170,8 +170,8 @@ async def save_mapping(
 ) -> Response:
     """Remember how this account's exports are read: a preset, or columns picked by hand."""
     form = await request.form()
-    if preset in statements.PRESETS:
-        mapping: dict[str, Any] = {**statements.PRESETS[preset], "preset": preset}
+    if preset in bank_csv.PRESETS:
+        mapping: dict[str, Any] = {**bank_csv.PRESETS[preset], "preset": preset}
     else:
         mapping = _mapping_from_form({k: str(form.get(k) or "") for k in MAPPING_FIELDS})
         delimiter = DELIMITERS.get(str(form.get("delimiter") or ""))
@@ -180,10 +180,10 @@ async def save_mapping(
     back = f"/admin/statements?event_id={event_id}&account_id={account_id}"
     try:
         with unit_of_work() as uow:
-            statements.save_mapping(
+            credits.save_mapping(
                 uow.session, account_id=account_id, mapping=mapping, actor=actor_name(user)
             )
-    except statements.StatementFormatError as exc:
+    except bank_csv.StatementFormatError as exc:
         return flash_redirect(request, back, f"Columns not saved: {exc}.", "error")
     except NotFound:
         return flash_redirect(request, back, "Choose an account.", "error")
@@ -241,7 +241,7 @@ def approve_exact(
 ) -> Response:
     """Approve every exact match in the background (queue `high`), one transaction per line."""
     with get_sessionmaker()() as session:
-        line_ids = [m.line.id for m in statements.match(session, event_id=event_id).exact]
+        line_ids = [m.line.id for m in credits.match(session, event_id=event_id).exact]
     if not line_ids:
         return _back(request, event_id, "No exact matches to approve.")
     bulk.approve_exact_matches.send(event_id, user.id, line_ids)
@@ -259,7 +259,7 @@ def discard_line(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            statements.discard_line(uow.session, line_id=line_id, actor=actor_name(user))
+            approval.discard_line(uow.session, line_id=line_id, actor=actor_name(user))
     except ServiceError as exc:
         return _back(request, event_id, f"Not discarded: {staff_message(exc)}", "error")
     return _back(request, event_id, "Line discarded.")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import LoginAttempt
-from core.services import login_attempts
+from core.staff import throttle
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5  # a verifier mistyping twice is fine; a guesser is stopped quickly
@@ -26,7 +26,7 @@ def _failures(session: Session, key: str, now: datetime) -> int:
         )
     )
     since = max(now - WINDOW, last_ok) if last_ok else now - WINDOW
-    return login_attempts.count_failures(session, key=key, since=since)
+    return throttle.count_failures(session, key=key, since=since)
 
 
 def is_blocked(session: Session, *, email: str, address: str, now: datetime) -> bool:

@@ -87,9 +87,9 @@ def demo(if_empty: bool = typer.Option(False, help="Only seed when there is no e
     """Seed the demo event "Jakarta Fun Run" and an admin user (idempotent)."""
     from sqlalchemy import select
 
+    from core import demo as demo_service
     from core.db import unit_of_work
     from core.models import Event
-    from core.services import demo as demo_service
 
     _settings()
     with unit_of_work() as uow:
@@ -113,7 +113,7 @@ def create_admin(
     from core.db import unit_of_work
     from core.enums import Role
     from core.errors import Conflict
-    from core.services import staff
+    from core.staff import accounts
 
     _settings()
     try:
@@ -130,7 +130,7 @@ def create_admin(
         raise typer.Exit(2)
     try:
         with unit_of_work() as uow:
-            staff.create(uow.session, email=email, password=password, role=role_value)
+            accounts.create(uow.session, email=email, password=password, role=role_value)
     except Conflict as exc:
         typer.echo(f"{email} already exists", err=True)
         raise typer.Exit(1) from exc
@@ -230,7 +230,7 @@ def chat(
 @telegram_cli.command("set-webhook")
 def telegram_set_webhook(url: str) -> None:
     """Register URL with Telegram (secret token and allowed updates included)."""
-    from bot.telegram.setup import set_webhook
+    from channels.telegram.setup import set_webhook
 
     settings = _settings()
     _telegram_call(lambda: set_webhook(settings, url))
@@ -239,7 +239,7 @@ def telegram_set_webhook(url: str) -> None:
 @telegram_cli.command("info")
 def telegram_info() -> None:
     """Show the bot and its current webhook."""
-    from bot.telegram.setup import webhook_info
+    from channels.telegram.setup import webhook_info
 
     settings = _settings()
     _telegram_call(lambda: webhook_info(settings))

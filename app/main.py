@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker
+from core.health import check_database
 from core.logging import configure_logging, secret_values
-from core.services.health import check_database
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,7 +75,7 @@ def _mount_routers(app: FastAPI, settings: Settings) -> None:
     """Mount every door. Each package exposes ``router`` (and optionally ``mount(app)``)."""
     import importlib
 
-    for module_name in ("bot.routes", "admin.routes", "admin.checkin"):
+    for module_name in ("webhooks", "admin.routes", "admin.checkin"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -20,8 +20,8 @@ from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Channel
 from core.messages import Attachment, InboundMessage, Reply
+from core.messaging import inbox
 from core.models import Conversation
-from core.services import inbox
 from flows import parsers, runtime
 
 QUIT = {"/keluar", "/quit", "/exit"}

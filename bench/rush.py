@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import select, text
 
 from bench._report import ROOT, machine, median_ms, quantile_ms, write_section
+from core import demo
 from core.db import Base, get_engine, unit_of_work, utcnow
 from core.errors import SoldOut
 from core.models import Category
-from core.services import demo, payments, registrations
+from core.payments import amounts
+from core.registration import intake
 
 RUNNERS, SLOTS, THREADS = 1000, 25, 30  # THREADS = pool_size 10 + max_overflow 20
 CATEGORY = "21K"
@@ -88,7 +90,7 @@ def _answers(n: int) -> dict[str, Any]:
 def _confirm(event_id: int, n: int) -> str:
     """One runner's confirmation, the way flows.completion.confirm makes it."""
     now = utcnow()
-    submission = registrations.Submission(
+    submission = intake.Submission(
         event_id=event_id,
         category_code=CATEGORY,
         answers=_answers(n),
@@ -98,8 +100,8 @@ def _confirm(event_id: int, n: int) -> str:
     with unit_of_work() as uow:
         try:
             with uow.session.begin_nested():
-                registration = registrations.submit(uow.session, submission=submission, now=now)
-                payments.assign_amount(uow.session, registration=registration, now=now)
+                registration = intake.submit(uow.session, submission=submission, now=now)
+                amounts.assign_amount(uow.session, registration=registration, now=now)
         except SoldOut:
             return "sold_out"
     return "registered"

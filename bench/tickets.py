@@ -18,9 +18,9 @@ from PIL import Image
 
 from bench._report import emit, machine, measure_here, run_child, write_section
 from core.formatting import format_date
+from core.fulfilment.ticket_image import HEIGHT, WHITE, WIDTH, TicketData, render_png
+from core.fulfilment.tickets import new_token
 from core.i18n import t
-from core.services.ticket_image import HEIGHT, WHITE, WIDTH, TicketData, render_png
-from core.services.tickets import new_token
 
 REPS = 10
 CASES = {

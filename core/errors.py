@@ -7,7 +7,7 @@ ServiceError                 -- base; ``key`` names a message in the catalogue
  +-- DuplicateParticipant    -- email or NIK already registered in this event
  +-- RangeExhausted          -- no BIB numbers left in the category's range
  +-- InvalidImage            -- a payment photo failed a check (``key`` says which)
- +-- ChannelError            -- a provider refused a message (bot/ raises these)
+ +-- ChannelError            -- a provider refused a message (channels/ raises these)
       +-- ChannelRateLimited -- retry after ``retry_after`` seconds
       +-- ChannelPermanent   -- never retry (blocked by the user, bad number)
 """

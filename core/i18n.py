@@ -5,7 +5,7 @@ template's own *asterisks* are markup: every string a ``{{ value }}`` puts in ha
 replaced by a look-alike (core.formatting.chat_value), so a runner called ``*Budi*`` is not bold on
 either channel. The Telegram sender escapes the rest for HTML parse mode.
 Organisers can override any key per language (notification_templates table): t() prefers an
-override, which core.services.templates.refresh_overrides loads into this module's process cache
+override, which core.messaging.texts.refresh_overrides loads into this module's process cache
 (this module itself never touches the database). An override that fails to render falls back to
 the catalogue text, so a bad edit never breaks a reply.
 """
@@ -56,7 +56,7 @@ class _Overrides:
 
 
 # Process-wide and replaced as a whole (never mutated), so worker threads read it without a lock.
-# core.services.templates fills it from the database; this module never queries anything itself.
+# core.messaging.texts fills it from the database; this module never queries anything itself.
 _overrides = _Overrides()
 
 

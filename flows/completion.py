@@ -11,7 +11,8 @@ from core.errors import DuplicateParticipant, SoldOut
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
-from core.services import payments, registrations
+from core.payments import amounts
+from core.registration import intake
 from flows import context, engine
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
@@ -30,7 +31,7 @@ def confirm(
     event = ctx.event
     if event is None:  # closed meanwhile: the draft is kept, as the message says
         return "confirm", dict(ctx.answers), [Reply(t("flow.event_gone", ctx.language))]
-    submission = registrations.Submission(
+    submission = intake.Submission(
         event_id=event.id,
         category_code=str(ctx.answers.get("category")),
         answers={k: v for k, v in ctx.answers.items() if not k.startswith("_")},
@@ -42,8 +43,8 @@ def confirm(
     try:
         # A savepoint: a refusal undoes only the submit, never the conversation's own changes.
         with session.begin_nested():
-            registration = registrations.submit(session, submission=submission, now=now)
-            payments.assign_amount(session, registration=registration, now=now)
+            registration = intake.submit(session, submission=submission, now=now)
+            amounts.assign_amount(session, registration=registration, now=now)
     except SoldOut as err:
         return _back_to(
             session, conversation, ctx, now, _sold_out_step(err), _sold_out_text(err, ctx)
@@ -65,7 +66,7 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
         name=registration.participant.full_name,
     )
     replies = [Reply(head)]
-    replies.extend(payments.instructions(session, registration=registration, language=language))
+    replies.extend(amounts.instructions(session, registration=registration, language=language))
     replies.append(Reply(t("flow.another", language)))
     return replies
 

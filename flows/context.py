@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
+from core.events import catalog
 from core.messages import InboundMessage
 from core.models import Conversation, Participant, Registration
-from core.services import catalog, registrations
+from core.registration import intake
 from flows.spec import Ctx
 
 
@@ -43,7 +44,7 @@ def build(
         event = ctx.event
         if event is None:
             return False
-        return registrations.find_duplicate(session, event_id=event.id, field=field, value=value)
+        return intake.find_duplicate(session, event_id=event.id, field=field, value=value)
 
     ctx.taken = taken
     return ctx

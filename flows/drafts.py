@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from core.db import skip_locked
 from core.i18n import t
 from core.messages import Reply
+from core.messaging import outbox
 from core.models import Conversation, OutboundMessage
-from core.services import outbox
 from flows import runtime
 from flows.registration import REGISTRATION
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.i18n import t
 from core.messages import Attachment, InboundMessage, Reply
 from core.models import Conversation, Registration
-from core.services import payments
+from core.payments import amounts, photos
 from flows import parsers
 
 AWAIT = "_await"
@@ -29,7 +29,7 @@ def first_photo(message: InboundMessage) -> Attachment | None:
 
 def payable(session: Session, conversation: Conversation) -> list[Registration]:
     """This chat's registrations that may take a proof photo, oldest first."""
-    return payments.awaiting_payment(
+    return amounts.awaiting_payment(
         session, channel=conversation.channel, chat_id=conversation.chat_id
     )
 
@@ -52,7 +52,7 @@ def receive(
         "ids": [r.id for r in candidates],
     }
     conversation.answers = answers
-    return [payments.choose_registration_reply(candidates, conversation.language)]
+    return [amounts.choose_registration_reply(candidates, conversation.language)]
 
 
 def answer_choice(
@@ -82,13 +82,13 @@ def answer_choice(
         return [Reply(t("payment.choose_dropped", language))]
     conversation.answers = {**answers, AWAIT: "photo", PENDING_PHOTO: {**pending, "asks": asks}}
     again = Reply(t("payment.choose_again", language, last=len(candidates) + 1))
-    return [again, payments.choose_registration_reply(candidates, language)]
+    return [again, amounts.choose_registration_reply(candidates, language)]
 
 
 def discard_file(pending: Any) -> None:
     """Delete a waiting photo's downloaded file (it is never attached now)."""
     if isinstance(pending, dict) and pending.get("path"):
-        payments.discard_inbound_file(str(pending["path"]))
+        photos.discard_inbound_file(str(pending["path"]))
 
 
 def _pick(text: str, candidates: list[Registration]) -> list[Registration] | None:
@@ -109,7 +109,7 @@ def _attach(
     now: datetime,
 ) -> list[Reply]:
     if len(registrations) == 1:
-        result = payments.receive_photo(
+        result = photos.receive_photo(
             session,
             registration=registrations[0],
             stored_path=path,
@@ -117,7 +117,7 @@ def _attach(
             now=now,
         )
     else:
-        result = payments.receive_photo_group(
+        result = photos.receive_photo_group(
             session,
             registrations=registrations,
             stored_path=path,

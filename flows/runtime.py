@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
+from core.messaging import texts
 from core.models import Conversation
-from core.services import audit, templates
+from core.registration import intake
 from flows import commands, completion, context, engine, proofs, render, starting, status
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
@@ -41,7 +43,7 @@ def handle_message(
 def _handle(
     session: Session, conversation: Conversation, message: InboundMessage, now: datetime
 ) -> list[Reply]:
-    templates.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
+    texts.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None
@@ -224,7 +226,7 @@ def _ask_cancel(session: Session, conversation: Conversation) -> list[Reply]:
     language = conversation.language
     if not in_flow(conversation):
         replies = [Reply(t("flow.nothing_to_cancel", language))]
-        if status.registrations.for_chat(
+        if intake.for_chat(
             session, channel=conversation.channel, chat_id=conversation.chat_id
         ):
             replies.append(Reply(t("flow.cancel_registered_hint", language)))

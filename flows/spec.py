@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from core.services.catalog import CatalogEvent, EventCatalog
+from core.events.catalog import CatalogEvent, EventCatalog
 
 
 class Invalid(Exception):  # noqa: N818  (a parse outcome, not a failure of the program)

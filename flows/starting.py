@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.enums import Channel
+from core.events import catalog
 from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from core.services import audit, catalog
 from flows import context, engine, parsers
 from flows.registration import REGISTRATION
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
+from core.fulfilment import tickets
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
-from core.services import registrations, tickets
+from core.registration import intake
 
 UNPAID = {
     RegistrationStatus.PENDING_PAYMENT.value,
@@ -20,9 +21,7 @@ UNPAID = {
 def status_replies(session: Session, conversation: Conversation, *, in_draft: bool) -> list[Reply]:
     """List every registration of this chat, then re-send the e-tickets of paid ones."""
     language = conversation.language
-    rows = registrations.for_chat(
-        session, channel=conversation.channel, chat_id=conversation.chat_id
-    )
+    rows = intake.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id)
     if not rows:
         # During a draft, "no registration yet, type DAFTAR" would contradict the draft in progress.
         text = t("flow.status.none_draft" if in_draft else "flow.status.none", language)
@@ -36,9 +35,7 @@ def status_replies(session: Session, conversation: Conversation, *, in_draft: bo
 
 def ticket_replies(session: Session, conversation: Conversation) -> list[Reply]:
     """Re-send the e-ticket of every paid registration of this chat."""
-    rows = registrations.for_chat(
-        session, channel=conversation.channel, chat_id=conversation.chat_id
-    )
+    rows = intake.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id)
     replies = _tickets(session, rows, conversation.language)
     return replies or [Reply(t("flow.ticket_none", conversation.language))]
 

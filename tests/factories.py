@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import demo
 from core.enums import RegistrationStatus
 from core.models import Category, Event, JerseyStock, Participant, Registration
-from core.services import demo
 
 DEMO_PASSWORD = "demo-password-123"
 

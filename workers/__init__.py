@@ -1,6 +1,6 @@
 """Dramatiq actors and periodic jobs: the queue between the doors and the engine.
 
-Imports core, flows and bot.outbound (senders). The broker is set before any actor module is
+Imports core, flows and channels (senders). The broker is set before any actor module is
 imported, so `dramatiq workers` (and the in-process worker) sees every actor.
 """
 

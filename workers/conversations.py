@@ -17,14 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.outbound import CALLBACK_ANSWER, DownloadError, TooLarge, fetch_attachment
+from channels.outbound import CALLBACK_ANSWER, DownloadError, TooLarge, fetch_attachment
+from core import audit
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel
 from core.i18n import t
 from core.messages import Attachment, InboundMessage, Reply
+from core.messaging import inbox, outbox, texts
 from core.models import Conversation, InboundUpdate, OutboundMessage
-from core.services import audit, inbox, outbox, payments, templates
+from core.payments import photos
 from flows import runtime
 from workers.broker import broker
 from workers.delivery import deliver_after_commit, http_client
@@ -90,7 +92,7 @@ def _download_and_record(update_id: int, channel: Channel, message: InboundMessa
     if not recorded:  # the other downloader was first: drop this copy
         for attachment in results:
             if attachment.stored_path and attachment not in message.attachments:
-                payments.discard_inbound_file(attachment.stored_path)
+                photos.discard_inbound_file(attachment.stored_path)
 
 
 def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Attachment:
@@ -114,7 +116,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
     ).one_or_none()
     if conversation is None:
         return
-    templates.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
+    texts.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
     written: list[OutboundMessage] = []
     for update in inbox.pending(session, conversation_id=conversation_id):
         if inbox.needs_download(update):

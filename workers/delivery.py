@@ -20,15 +20,15 @@ import dramatiq
 import httpx
 from sqlalchemy import func, select
 
-from bot.outbound import CALLBACK_ANSWER, deliver, new_client
-from bot.ratelimit import Bucket, Limiter
+from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.messaging import outbox
 from core.models import OutboundMessage
-from core.services import outbox
 from workers.broker import broker
+from workers.ratelimit import Bucket, Limiter
 
 log = logging.getLogger(__name__)
 

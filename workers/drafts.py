@@ -7,7 +7,7 @@ from datetime import datetime
 import dramatiq
 
 from core.db import unit_of_work, utcnow
-from core.services import templates
+from core.messaging import texts
 from flows import drafts
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
@@ -17,7 +17,7 @@ from workers.jobs import periodic
 def sweep_drafts_once(now: datetime | None = None) -> int:
     """Run one pass in one transaction; return the number of reminders written."""
     with unit_of_work() as uow:
-        templates.refresh_overrides(uow.session, now=utcnow())
+        texts.refresh_overrides(uow.session, now=utcnow())
         rows = drafts.sweep_idle(uow.session, now=now or utcnow())
         deliver_after_commit(uow, rows)
     return len(rows)

@@ -15,8 +15,9 @@ from functools import partial
 import dramatiq
 
 from core.db import UnitOfWork, unit_of_work, utcnow
-from core.services import payments, templates
-from core.services.payment_deadlines import BATCH
+from core.messaging import texts
+from core.payments import deadlines, rejection, verification
+from core.payments.deadlines import BATCH
 from workers import tickets
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
@@ -32,8 +33,8 @@ def expire_once(*, now: datetime | None = None) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
         with unit_of_work() as uow:
-            templates.refresh_overrides(uow.session, now=utcnow())
-            expired = payments.expire_unpaid(uow.session, now=now or utcnow())
+            texts.refresh_overrides(uow.session, now=utcnow())
+            expired = deadlines.expire_unpaid(uow.session, now=now or utcnow())
             deliver_after_commit(uow, [e.outbound for e in expired])
         total += len(expired)
         if len(expired) < BATCH:
@@ -48,8 +49,8 @@ def remind_once(*, now: datetime | None = None) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
         with unit_of_work() as uow:
-            templates.refresh_overrides(uow.session, now=utcnow())
-            rows = payments.send_reminders(uow.session, now=now or utcnow())
+            texts.refresh_overrides(uow.session, now=utcnow())
+            rows = deadlines.send_reminders(uow.session, now=now or utcnow())
             deliver_after_commit(uow, rows)
         total += len(rows)
         if len(rows) < BATCH:
@@ -71,8 +72,10 @@ def send_payment_reminders() -> None:
     remind_once()
 
 
-def after_verification(uow: UnitOfWork, result: payments.Approval | payments.Rejection) -> None:
+def after_verification(
+    uow: UnitOfWork, result: verification.Approval | rejection.Rejection
+) -> None:
     """Deliver the runner's notice after commit; send the e-ticket when the approval made it paid."""
     deliver_after_commit(uow, result.outbound)
-    if isinstance(result, payments.Approval) and result.paid:
+    if isinstance(result, verification.Approval) and result.paid:
         uow.on_commit(partial(tickets.send_ticket.send, result.registration_id))

@@ -12,12 +12,13 @@ import logging
 
 import dramatiq
 
+from core import audit
 from core.db import unit_of_work, utcnow
 from core.errors import ServiceError
 from core.i18n import staff_message
+from core.messaging.texts import refresh_overrides
 from core.models import AdminUser
-from core.services import audit, statements
-from core.services.templates import refresh_overrides
+from core.payments.statements import approval
 from workers.broker import broker
 from workers.payments import after_verification
 
@@ -58,9 +59,9 @@ def approve_one(staff_id: int, line_id: int, registration_id: int | None = None)
         staff = uow.session.get(AdminUser, staff_id)
         if staff is None:
             raise ServiceError("The staff account no longer exists.")
-        result = statements.approve_line(
+        result = approval.approve_line(
             uow.session, line_id=line_id, actor=staff, now=utcnow(), registration_id=registration_id
         )
-        for approval in (result, *result.others):  # a photo group is approved together
-            after_verification(uow, approval)
+        for approved in (result, *result.others):  # a photo group is approved together
+            after_verification(uow, approved)
     return result.status

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 import dramatiq
 
+from core import media
 from core.db import unit_of_work, utcnow
-from core.services import images, inbox, outbox
+from core.messaging import inbox, outbox
 from workers import conversations, delivery
 from workers.broker import broker
 from workers.jobs import periodic
@@ -61,6 +62,6 @@ def sweep() -> None:
 @dramatiq.actor(queue_name="low", broker=broker, max_retries=0)
 def clean_inbound() -> None:
     """Periodic job: delete raw image downloads that were never used (see images.remove_stale_inbound)."""
-    removed = images.remove_stale_inbound(older_than=INBOUND_KEEP.total_seconds(), now=time.time())
+    removed = media.remove_stale_inbound(older_than=INBOUND_KEEP.total_seconds(), now=time.time())
     if removed:
         log.info("removed %s unused inbound files", removed)

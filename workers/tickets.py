@@ -13,8 +13,9 @@ import logging
 import dramatiq
 
 from core.db import unit_of_work, utcnow
+from core.fulfilment import tickets
+from core.messaging import texts
 from core.models import Registration
-from core.services import templates, tickets
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
 
@@ -30,7 +31,7 @@ def send_ticket(registration_id: int, resend: str | None = None) -> None:
     """
     suffix = f":resend:{resend}" if resend else ""
     with unit_of_work() as uow:
-        templates.refresh_overrides(uow.session, now=utcnow())
+        texts.refresh_overrides(uow.session, now=utcnow())
         registration = uow.session.get(Registration, registration_id)
         if registration is None:
             log.warning("send_ticket: registration %s not found", registration_id)

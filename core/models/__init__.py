@@ -1,22 +1,15 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 
-from core.models.event import Category, Event, JerseyStock, PaymentAccount, Sequence
+from core.models.checkin import CheckIn, CheckinDesk, ScanLog
+from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
     Conversation,
     InboundUpdate,
     NotificationTemplate,
     OutboundMessage,
 )
-from core.models.registration import (
-    CheckIn,
-    CheckinDesk,
-    Participant,
-    Payment,
-    PaymentImage,
-    Registration,
-    ScanLog,
-    StatementLine,
-)
+from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
+from core.models.registration import Participant, Registration
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
 
 __all__ = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,23 +98,3 @@ class Sequence(Base):
     category_id: Mapped[int] = mapped_column(BigId, ForeignKey("categories.id", ondelete="CASCADE"))
     kind: Mapped[str20]
     next_value: Mapped[int] = mapped_column(Integer)
-
-
-class PaymentAccount(Base):
-    """A bank account, e-wallet or QRIS that runners may pay into (the payment settings)."""
-
-    __tablename__ = "payment_accounts"
-
-    id: Mapped[pk]
-    event_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("events.id", ondelete="CASCADE"), default=None
-    )
-    kind: Mapped[str20] = mapped_column(default="bank")
-    bank_name: Mapped[str100]
-    account_number: Mapped[str40] = mapped_column(default="")
-    holder_name: Mapped[str200] = mapped_column(default="")
-    qris_image_path: Mapped[str | None] = mapped_column(String(300), default=None)
-    statement_mapping: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    sort_order: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[created]

@@ -14,7 +14,7 @@ from core.config import get_settings
 from core.db import utcnow
 from core.enums import ACTIVE_STATUSES, PaymentStatus, RegistrationStatus, Role
 from core.models import AdminUser, Event, Payment, PaymentImage, Registration
-from core.services import staff
+from core.staff import accounts
 from tests import factories
 from tests.factories import category, suffix
 
@@ -28,7 +28,7 @@ def seed_event(session: Session) -> Event:
 
 
 def make_staff(session: Session, role: Role, *, password: str = PASSWORD) -> AdminUser:
-    return staff.create(
+    return accounts.create(
         session,
         email=f"{role.value}-{suffix()}@example.test",
         password=password,

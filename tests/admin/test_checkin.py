@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from core.db import unit_of_work
+from core.fulfilment import paid
 from core.models import Event
-from core.services import fulfilment
-from core.services.staff import hash_password
+from core.staff.accounts import hash_password
 from tests.core.fulfilment_factories import make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ def paid_registration(event_id: int, **kwargs: object) -> dict[str, str]:
         event = uow.session.get(Event, event_id)
         assert event is not None
         reg = make_registration(uow.session, event, **kwargs)  # type: ignore[arg-type]
-        fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"number": reg.number, "bib": reg.bib or "", "token": reg.ticket_token or ""}
 
 

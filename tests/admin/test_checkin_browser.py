@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.services.ticket_image import qr_image
+from core.fulfilment.ticket_image import qr_image
 from tests.admin.test_checkin import PIN, paid_registration, set_pin
 from tests.fakes.server import serve
 

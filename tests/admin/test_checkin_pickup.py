@@ -14,8 +14,8 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
+from core.fulfilment import checkin_exports
 from core.models import CheckIn, Event, Registration, ScanLog
-from core.services import checkin_files
 from tests.admin.test_checkin import paid_registration, scan
 from tests.core.fulfilment_factories import make_registration
 
@@ -27,7 +27,7 @@ def _letter_jpeg() -> bytes:
 
 
 def _letters() -> list[Path]:
-    folder = Path(get_settings().media_dir) / checkin_files.LETTERS_SUBDIR
+    folder = Path(get_settings().media_dir) / checkin_exports.LETTERS_SUBDIR
     return sorted(folder.glob("*")) if folder.exists() else []
 
 
@@ -77,7 +77,8 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
     with get_sessionmaker()() as session:
         done = session.scalars(select(CheckIn)).one()
         assert (
-            done.authorisation_letter_path == f"{checkin_files.LETTERS_SUBDIR}/{new_files[0].name}"
+            done.authorisation_letter_path
+            == f"{checkin_exports.LETTERS_SUBDIR}/{new_files[0].name}"
         )
 
     reg_id = _reg_id(reg["number"])

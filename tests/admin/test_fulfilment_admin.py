@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.db import get_sessionmaker, unit_of_work
+from core.fulfilment import paid
 from core.models import AuditLog, Category, Event, Payment, Registration
-from core.services import fulfilment
 from tests.admin import factories as f
 from tests.admin.test_checkin import scan
 from tests.core import fulfilment_factories as ff
@@ -38,7 +38,7 @@ def _use_up_5k_range(event_id: int) -> None:
         cat = _category(uow.session, event_id, "5K")
         cat.bib_end = cat.bib_start
         filler = ff.make_registration(uow.session, event, code="5K")
-        fulfilment.mark_paid(uow.session, registration=filler, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=filler, actor="t", now=NOW)
 
 
 def test_approve_is_refused_with_409_when_the_bib_range_is_used_up(
@@ -90,7 +90,7 @@ def _paid_telegram(event_id: int, chat_id: str) -> dict[str, Any]:
     with unit_of_work() as uow:
         event = uow.session.get(Event, event_id)
         reg = ff.make_registration(uow.session, event, code="10K", chat_id=chat_id)
-        fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"id": reg.id, "bib": reg.bib, "token": reg.ticket_token, "number": reg.number}
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from admin import broker_ops
+from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.models import (
     AuditLog,
@@ -23,7 +24,6 @@ from core.models import (
     Payment,
     Registration,
 )
-from core.services import audit
 from tests.admin import factories as f
 from tests.admin.conftest import login
 from tests.factories import category, suffix

@@ -12,8 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import reports
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import RegistrationStatus
+from core.events import setup
 from core.models import (
     AuditLog,
     Conversation,
@@ -22,7 +24,6 @@ from core.models import (
     OutboundMessage,
     PaymentAccount,
 )
-from core.services import events, reports
 from tests.admin import factories as f
 from tests.factories import random_chat_id, suffix
 
@@ -50,7 +51,7 @@ def failed_outbound(session: Session, channel: str, error: str) -> OutboundMessa
 
 def test_funnel_started_follows_the_event_filter(session: Session) -> None:
     demo = f.seed_event(session)
-    other = events.save_event(
+    other = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
     )  # fmt: skip
@@ -179,7 +180,7 @@ def test_financial_csv_after_an_approval(client_for, seeded, broker) -> None:
 
 def test_editing_an_account_can_move_it_to_another_event(client_for, seeded) -> None:
     with unit_of_work() as uow:
-        other = events.save_event(
+        other = setup.save_event(
             uow.session, event_id=None,
             data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)},
             actor="t",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.db import get_sessionmaker, unit_of_work
 from core.models import Event, PaymentAccount, Registration, StatementLine
 from tests.admin import factories as f
-from tests.bot.helpers import wait_until
+from tests.channels.helpers import wait_until
 
 
 def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, worker) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
 from core.models import AuditLog, Category, Event
-from core.services import staff
+from core.staff import accounts
 from tests.admin import factories as f
 
 
@@ -95,7 +95,7 @@ def test_settings_changes_are_audited(client_for, seeded) -> None:
     with get_sessionmaker()() as session:
         event = session.get(Event, seeded.event_id)
         assert event.unique_code_mode == "subtract" and event.payment_deadline_hours == 12
-        assert staff.verify_password(event.checkin_pin_hash, "135790")
+        assert accounts.verify_password(event.checkin_pin_hash, "135790")
     assert {"settings.payment", "settings.checkin_pin", "settings.qris"} <= set(audit_actions())
 
 

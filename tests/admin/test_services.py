@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import reports
 from core.db import utcnow
 from core.enums import EventStatus, RegistrationStatus, Role
 from core.errors import Conflict, SoldOut
+from core.events import setup
 from core.models import AuditLog, JerseyStock
-from core.services import admin_registrations as regs
-from core.services import events, reports, staff
+from core.registration import manage as regs
+from core.staff import accounts
 from tests.admin import factories as f
 
 
@@ -142,23 +144,23 @@ def category_data(**overrides: object) -> dict[str, object]:
 
 def test_save_category_validates_ranges_and_quota(session: Session) -> None:
     event = f.seed_event(session)
-    cat = events.save_category(
+    cat = setup.save_category(
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
     )
     assert cat.id and cat.slots_taken == 0
-    with pytest.raises(events.InvalidSetting, match="overlaps"):
-        events.save_category(
+    with pytest.raises(setup.InvalidSetting, match="overlaps"):
+        setup.save_category(
             session, event_id=event.id, category_id=None,
             data=category_data(code="4K", bib_start=500, bib_end=1500), actor="t",
         )  # fmt: skip
     five = f.category(session, event)
     five.slots_taken = 10
-    with pytest.raises(events.InvalidSetting, match="quota"):
-        events.save_category(
+    with pytest.raises(setup.InvalidSetting, match="quota"):
+        setup.save_category(
             session, event_id=event.id, category_id=five.id, data={"quota": 5}, actor="t"
         )
-    with pytest.raises(events.InvalidSetting, match="BIB range"):
-        events.save_category(
+    with pytest.raises(setup.InvalidSetting, match="BIB range"):
+        setup.save_category(
             session, event_id=event.id, category_id=five.id, data={"bib_end": 1}, actor="t"
         )
     assert "category.created" in actions(session)
@@ -166,30 +168,30 @@ def test_save_category_validates_ranges_and_quota(session: Session) -> None:
 
 def test_event_create_open_close_and_settings(session: Session) -> None:
     f.seed_event(session)
-    event = events.save_event(
+    event = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
     )  # fmt: skip
-    with pytest.raises(events.InvalidSetting):
-        events.set_status(session, event_id=event.id, status=EventStatus.OPEN, actor="t")
-    events.save_category(
+    with pytest.raises(setup.InvalidSetting):
+        setup.set_status(session, event_id=event.id, status=EventStatus.OPEN, actor="t")
+    setup.save_category(
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
     )
     session.refresh(event)
-    events.set_status(session, event_id=event.id, status=EventStatus.OPEN, actor="t")
+    setup.set_status(session, event_id=event.id, status=EventStatus.OPEN, actor="t")
     assert event.status == "open"
-    events.update_payment_settings(
+    setup.update_payment_settings(
         session,
         event_id=event.id,
         data={"unique_code_mode": "subtract", "payment_deadline_hours": 12},
         actor="t",
     )
     assert event.unique_code_mode == "subtract" and event.payment_deadline_hours == 12
-    events.set_checkin_pin(session, event_id=event.id, pin="246810", actor="t")
+    setup.set_checkin_pin(session, event_id=event.id, pin="246810", actor="t")
     assert event.checkin_pin_hash and "246810" not in event.checkin_pin_hash
-    assert staff.verify_password(event.checkin_pin_hash, "246810")
-    with pytest.raises(events.InvalidSetting):
-        events.save_event(
+    assert accounts.verify_password(event.checkin_pin_hash, "246810")
+    with pytest.raises(setup.InvalidSetting):
+        setup.save_event(
             session,
             event_id=None,
             data={"slug": "bdg-run", "name": "x", "race_date": date(2030, 1, 1)},
@@ -202,16 +204,16 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
 
 def test_templates_and_last_admin(session: Session) -> None:
     event = f.seed_event(session)
-    events.set_template(
+    setup.set_template(
         session, key="payment.received", language="id", body="Terima kasih!", actor="t"
     )
-    events.set_template(session, key="payment.received", language="id", body="", actor="t")
-    admin = staff.find_by_email(session, "admin@funrun.local")
+    setup.set_template(session, key="payment.received", language="id", body="", actor="t")
+    admin = accounts.find_by_email(session, "admin@funrun.local")
     assert admin is not None
     with pytest.raises(Conflict):
-        events.update_staff(session, user_id=admin.id, role=Role.VERIFIER, active=True, actor="t")
+        setup.update_staff(session, user_id=admin.id, role=Role.VERIFIER, active=True, actor="t")
     other = f.make_staff(session, Role.VERIFIER)
-    events.update_staff(session, user_id=other.id, role=Role.CHECKIN, active=False, actor="t")
+    setup.update_staff(session, user_id=other.id, role=Role.CHECKIN, active=False, actor="t")
     assert other.role == "checkin" and not other.active
     assert event.id
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import RegistrationStatus
+from core.fulfilment import paid
 from core.models import Event, OutboundMessage, Payment, PaymentAccount, Registration, StatementLine
-from core.services import fulfilment
 from tests.admin import factories as f
-from tests.bot.helpers import wait_until
+from tests.channels.helpers import wait_until
 from tests.factories import category
 
 CUSTOM = """Laporan mutasi;;;;
@@ -109,7 +109,7 @@ def test_bib_range_exhausted_is_explained_and_nothing_is_half_done(
         cat = category(uow.session, event, "5K")
         cat.bib_start = cat.bib_end = 9001
         other = f.make_registration(uow.session, event, status=RegistrationStatus.PENDING_PAYMENT)
-        fulfilment.mark_paid(uow.session, registration=other, actor="t", now=utcnow())
+        paid.mark_paid(uow.session, registration=other, actor="t", now=utcnow())
     client, token = client_for("admin")
     r = _upload(
         client,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.enums import RegistrationStatus, Role
 from core.models import AdminUser, Category, Event, Registration
-from core.services import payments
+from core.payments import amounts, photos
 from tests import factories
 from tests.factories import demo_event, jersey
 
@@ -75,7 +75,7 @@ def make_registration(
         language=language,
     )
     if assign:
-        payments.assign_amount(session, registration=registration, now=now)
+        amounts.assign_amount(session, registration=registration, now=now)
         session.flush()
     return registration
 
@@ -117,10 +117,10 @@ def send_photo(
     hours: float = 1,
     amount: int | None = None,
     ref: int = 1,
-) -> payments.PhotoResult:
+) -> photos.PhotoResult:
     """The runner sends a PNG transfer screenshot ``hours`` after NOW (their own amount by default)."""
     image = screenshot(amount if amount is not None else registration.amount_due, ref=ref)
-    return payments.receive_photo(
+    return photos.receive_photo(
         session,
         registration=registration,
         stored_path=inbound(encode(image, "PNG")),

@@ -12,8 +12,8 @@ import pytest
 from core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "flows", "bot", "workers", "admin", "app")
-RUNNER_TEXT_CODE = ("flows", "core/services")
+PACKAGES = ("core", "flows", "channels", "webhooks", "workers", "admin", "app")
+RUNNER_TEXT_CODE = ("flows", "core")
 # Keys under these prefixes are read by runners; admin./staff. keys name English staff messages.
 RUNNER_AREAS = {key.split(".")[0] for key in i18n.catalogue("id")}
 TEXT_CALLS = {"t", "Invalid"}  # first argument is a catalogue key

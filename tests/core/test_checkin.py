@@ -10,17 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
+from core.fulfilment import checkin, checkin_exports, paid
+from core.fulfilment.checkin import Outcome, Scan
 from core.models import AuditLog, CheckIn, ScanLog
-from core.services import checkin, checkin_files, fulfilment
-from core.services.checkin import Outcome, Scan
 from tests.core.fulfilment_factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
-def paid(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
+def paid_registration(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
     reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     return reg
 
 
@@ -30,7 +30,7 @@ def do_scan(session: Session, reg_or_event_id: int, code: str, **kw: object) -> 
 
 
 def test_scan_ticket_token_checks_in_once(session: Session) -> None:
-    reg = paid(session, full_name="Siti Aminah", jersey_size="L")
+    reg = paid_registration(session, full_name="Siti Aminah", jersey_size="L")
     result = do_scan(session, reg.event_id, reg.ticket_token or "", nonce="n1")
     assert result.outcome is Outcome.OK
     assert (result.runner_name, result.bib, result.jersey_size) == ("Siti Aminah", reg.bib, "L")
@@ -47,13 +47,13 @@ def test_scan_ticket_token_checks_in_once(session: Session) -> None:
 
 
 def test_typed_registration_number_and_bib(session: Session) -> None:
-    first, second = paid(session), paid(session)
+    first, second = paid_registration(session), paid_registration(session)
     assert do_scan(session, first.event_id, first.number.lower()).outcome is Outcome.OK
     assert do_scan(session, second.event_id, f" {second.bib} ").outcome is Outcome.OK
 
 
 def test_retried_nonce_is_answered_the_same_and_counted_once(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     first = do_scan(session, reg.event_id, reg.number, nonce="abc")
     retry = do_scan(session, reg.event_id, reg.number, nonce="abc")
     assert first.outcome is retry.outcome is Outcome.OK
@@ -69,9 +69,9 @@ def test_retried_nonce_is_answered_the_same_and_counted_once(session: Session) -
 def test_refusals_are_logged_with_reasons(session: Session) -> None:
     event = demo_event(session)
     unpaid = make_registration(session, event, status=RegistrationStatus.PENDING_PAYMENT)
-    reg = paid(session)
+    reg = paid_registration(session)
     old_token = reg.ticket_token or ""
-    from core.services import tickets
+    from core.fulfilment import tickets
 
     tickets.reissue(session, registration=reg, actor="t")
     assert do_scan(session, event.id, unpaid.number).outcome is Outcome.NOT_PAID
@@ -83,7 +83,7 @@ def test_refusals_are_logged_with_reasons(session: Session) -> None:
     assert old_token not in logs[1].code_hint
 
     exported = list(
-        csv.reader(io.StringIO(checkin_files.export_failed_scans_csv(session, event.id)))
+        csv.reader(io.StringIO(checkin_exports.export_failed_scans_csv(session, event.id)))
     )
     assert exported[0][:3] == ["scanned_at", "desk", "result"]
     assert len(exported) == 4 and exported[3][4].startswith("'=")  # no spreadsheet formulas
@@ -92,7 +92,7 @@ def test_refusals_are_logged_with_reasons(session: Session) -> None:
 def test_token_of_another_event_is_invalid(session: Session) -> None:
     from core.models import Event
 
-    reg = paid(session)
+    reg = paid_registration(session)
     other = Event(slug="other-run", name="Other Run", race_date=reg.event.race_date)
     session.add(other)
     session.flush()
@@ -101,7 +101,7 @@ def test_token_of_another_event_is_invalid(session: Session) -> None:
 
 
 def test_representative_pickup_and_letter_requirement(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     reg.event.requires_authorisation_letter = True
     refused = do_scan(session, reg.event_id, reg.number, representative_name="Budi")
     assert refused.outcome is Outcome.LETTER_REQUIRED
@@ -110,22 +110,26 @@ def test_representative_pickup_and_letter_requirement(session: Session) -> None:
 
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, format="JPEG")
-    letter = checkin_files.new_letter_path()
-    checkin_files.save_letter(checkin_files.clean_letter(buffer.getvalue()), letter)
+    letter = checkin_exports.new_letter_path()
+    checkin_exports.save_letter(checkin_exports.clean_letter(buffer.getvalue()), letter)
     ok = do_scan(session, reg.event_id, reg.number, representative_name="Budi", letter_path=letter)
     assert ok.outcome is Outcome.OK and ok.representative_name == "Budi"
     row = session.scalars(select(CheckIn)).one()
     assert row.authorisation_letter_path == letter and letter.startswith("checkin-letters/")
 
     exported = list(
-        csv.reader(io.StringIO(checkin_files.export_checkins_csv(session, reg.event_id)))
+        csv.reader(io.StringIO(checkin_exports.export_checkins_csv(session, reg.event_id)))
     )
     assert exported[1][1:5] == ["Desk 1", reg.number, reg.bib, reg.participant.full_name]
     assert exported[1][7:] == ["Budi", "yes"]
 
 
 def test_counts_per_category(session: Session) -> None:
-    a, b, c = paid(session), paid(session), paid(session, code="5K")
+    a, b, c = (
+        paid_registration(session),
+        paid_registration(session),
+        paid_registration(session, code="5K"),
+    )
     do_scan(session, a.event_id, a.number)
     counts = {
         row.code: (row.paid, row.checked_in)
@@ -136,7 +140,7 @@ def test_counts_per_category(session: Session) -> None:
 
 
 def test_unreadable_letter_is_refused_and_logged_with_its_reason(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     result = do_scan(
         session,
         reg.event_id,
@@ -158,7 +162,7 @@ def test_unreadable_letter_is_refused_and_logged_with_its_reason(session: Sessio
 
 
 def test_letter_is_recorded_only_by_the_scan_that_writes_the_checkin(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     first = do_scan(
         session, reg.event_id, reg.number, nonce="rep-1", representative_name="Budi",
         letter_path="checkin-letters/a.jpg",
@@ -179,7 +183,7 @@ def test_letter_is_recorded_only_by_the_scan_that_writes_the_checkin(session: Se
 
 
 def test_nonce_reused_for_another_registration_is_refused_clearly(session: Session) -> None:
-    first, second = paid(session), paid(session)
+    first, second = paid_registration(session), paid_registration(session)
     assert do_scan(session, first.event_id, first.number, nonce="same-1").outcome is Outcome.OK
     reused = do_scan(session, second.event_id, second.number, nonce="same-1")
     assert reused.outcome is Outcome.REUSED_NONCE and reused.registration_id is None

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 
 from core.db import unit_of_work
+from core.fulfilment import checkin, paid
+from core.fulfilment.checkin import Outcome, Scan
 from core.models import CheckIn, ScanLog
-from core.services import checkin, fulfilment
-from core.services.checkin import Outcome, Scan
 from tests.core.fulfilment_factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ def test_concurrent_scans_of_one_ticket_give_one_checkin(committed_db: None) -> 
     with unit_of_work() as uow:
         event = demo_event(uow.session)
         reg = make_registration(uow.session, event)
-        fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         event_id, token = event.id, reg.ticket_token or ""
     barrier = threading.Barrier(DESKS)
     outcomes: list[Outcome] = []
@@ -56,7 +56,7 @@ def _paid_registrations(count: int) -> tuple[int, list[str]]:
         event = demo_event(uow.session)
         regs = [make_registration(uow.session, event) for _ in range(count)]
         for reg in regs:
-            fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+            paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return event.id, [reg.number for reg in regs]
 
 

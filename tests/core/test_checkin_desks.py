@@ -10,17 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
+from core.fulfilment import desks
+from core.fulfilment.desks import DeskOutcome
 from core.models import LoginAttempt
-from core.services import checkin_desks
-from core.services.checkin_desks import DeskOutcome
-from core.services.staff import hash_password
+from core.staff.accounts import hash_password
 from tests.core.fulfilment_factories import demo_event
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def _open(session: Session, event_id: int, pin: str, address: str = "10.0.0.1", now=NOW):  # type: ignore[no-untyped-def]
-    return checkin_desks.open_desk(
+    return desks.open_desk(
         session, event_id=event_id, pin=pin, name="Desk 2", address=address, now=now
     )
 
@@ -36,25 +36,25 @@ def test_right_pin_opens_a_revocable_desk(session: Session) -> None:
     opening = _open(session, event.id, "482916")
     assert opening.outcome is DeskOutcome.OPENED and opening.token and opening.desk
     assert opening.desk.token_hash != opening.token
-    assert checkin_desks.find_desk(session, opening.token) is opening.desk
-    assert checkin_desks.find_desk(session, opening.token + "x") is None
+    assert desks.find_desk(session, opening.token) is opening.desk
+    assert desks.find_desk(session, opening.token + "x") is None
 
-    assert checkin_desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
-    assert checkin_desks.find_desk(session, opening.token) is None
-    assert not checkin_desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
+    assert desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
+    assert desks.find_desk(session, opening.token) is None
+    assert not desks.revoke_desk(session, desk_id=opening.desk.id, actor="staff:1", now=NOW)
 
 
 def test_pin_guessing_is_throttled_per_address_and_per_event(session: Session) -> None:
     event = demo_event(session)
     event.checkin_pin_hash = hash_password("482916")
-    for guess in range(checkin_desks.MAX_PER_ADDRESS):
+    for guess in range(desks.MAX_PER_ADDRESS):
         assert _open(session, event.id, f"{guess:06d}").outcome is DeskOutcome.WRONG_PIN
     # Even the right PIN is refused from this address until the window passes.
     assert _open(session, event.id, "482916").outcome is DeskOutcome.THROTTLED
-    later = NOW + checkin_desks.WINDOW + timedelta(seconds=1)
+    later = NOW + desks.WINDOW + timedelta(seconds=1)
     assert _open(session, event.id, "482916", now=later).outcome is DeskOutcome.OPENED
 
-    for n in range(checkin_desks.MAX_PER_EVENT):
+    for n in range(desks.MAX_PER_EVENT):
         _open(session, event.id, "000000", address=f"10.1.{n}.1", now=later)
     fresh = _open(session, event.id, "482916", address="10.9.9.9", now=later)
     assert fresh.outcome is DeskOutcome.THROTTLED
@@ -65,7 +65,7 @@ def test_parallel_guesses_cannot_exceed_the_limit(committed_db: None) -> None:
         event = demo_event(uow.session)
         event.checkin_pin_hash = hash_password("482916")
         event_id = event.id
-    guesses = checkin_desks.MAX_PER_ADDRESS + 5
+    guesses = desks.MAX_PER_ADDRESS + 5
     barrier = threading.Barrier(guesses)
 
     def guess(n: int) -> DeskOutcome:
@@ -76,10 +76,10 @@ def test_parallel_guesses_cannot_exceed_the_limit(committed_db: None) -> None:
     with ThreadPoolExecutor(max_workers=guesses) as pool:
         outcomes = list(pool.map(guess, range(guesses)))
 
-    assert outcomes.count(DeskOutcome.WRONG_PIN) == checkin_desks.MAX_PER_ADDRESS
-    assert outcomes.count(DeskOutcome.THROTTLED) == guesses - checkin_desks.MAX_PER_ADDRESS
+    assert outcomes.count(DeskOutcome.WRONG_PIN) == desks.MAX_PER_ADDRESS
+    assert outcomes.count(DeskOutcome.THROTTLED) == guesses - desks.MAX_PER_ADDRESS
     with unit_of_work() as uow:
         recorded = uow.session.scalar(
             select(func.count()).where(LoginAttempt.key == f"pin:{event_id}:10.0.0.1")
         )
-        assert recorded == checkin_desks.MAX_PER_ADDRESS
+        assert recorded == desks.MAX_PER_ADDRESS

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
 from core.errors import RangeExhausted
+from core.fulfilment import paid, tickets
 from core.models import AuditLog, Sequence
-from core.services import fulfilment, tickets
 from tests.core.fulfilment_factories import category, demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ def test_mark_paid_assigns_first_bib_token_and_audit(session: Session) -> None:
     event = demo_event(session)
     reg = make_registration(session, event, code="10K")
 
-    fulfilment.mark_paid(session, registration=reg, actor="staff:1", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="staff:1", now=NOW)
 
     assert reg.status == RegistrationStatus.PAID.value
     assert reg.paid_at == NOW
@@ -44,16 +44,16 @@ def test_bibs_follow_approval_order_with_prefix(session: Session) -> None:
     cat.bib_prefix = "HM"
     regs = [make_registration(session, event, code="21K") for _ in range(3)]
     for reg in reversed(regs):
-        fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     assert [r.bib for r in reversed(regs)] == ["HM21001", "HM21002", "HM21003"]
 
 
 def test_mark_paid_is_idempotent(session: Session) -> None:
     event = demo_event(session)
     reg = make_registration(session, event)
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     token, bib = reg.ticket_token, reg.bib
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     assert (reg.ticket_token, reg.bib) == (token, bib)
     seq = session.scalars(select(Sequence).where(Sequence.category_id == reg.category_id)).one()
     assert seq.next_value == 10002
@@ -64,13 +64,13 @@ def test_range_exhausted_is_refused_cleanly(session: Session) -> None:
     cat = category(session, event, "5K")
     cat.bib_start, cat.bib_end = 5001, 5002
     first, second, third = (make_registration(session, event, code="5K") for _ in range(3))
-    fulfilment.mark_paid(session, registration=first, actor="t", now=NOW)
-    fulfilment.mark_paid(session, registration=second, actor="t", now=NOW)
+    paid.mark_paid(session, registration=first, actor="t", now=NOW)
+    paid.mark_paid(session, registration=second, actor="t", now=NOW)
     key_before = third.amount_key
 
     savepoint = session.begin_nested()
     with pytest.raises(RangeExhausted, match="extend the range") as caught:
-        fulfilment.mark_paid(session, registration=third, actor="t", now=NOW)
+        paid.mark_paid(session, registration=third, actor="t", now=NOW)
     savepoint.rollback()
 
     assert caught.value.key == "error.bib_range_exhausted"
@@ -79,7 +79,7 @@ def test_range_exhausted_is_refused_cleanly(session: Session) -> None:
     assert (third.bib, third.ticket_token, third.amount_key) == (None, None, key_before)
 
     cat.bib_end = 5003  # the organiser extends the range: the next approval continues in order
-    fulfilment.mark_paid(session, registration=third, actor="t", now=NOW)
+    paid.mark_paid(session, registration=third, actor="t", now=NOW)
     assert third.bib == "5003"
 
 
@@ -88,5 +88,5 @@ def test_numbers_already_taken_are_passed_over(session: Session) -> None:
     manual = make_registration(session, event)
     manual.bib, manual.bib_number = "10001", 10001
     reg = make_registration(session, event)
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     assert reg.bib == "10002"

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.db import unit_of_work
 from core.enums import RegistrationStatus
+from core.fulfilment import paid
 from core.models import AuditLog, Registration
-from core.services import fulfilment
 from tests.core.fulfilment_factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def _approve(registration_id: int, fail: bool, barrier: threading.Barrier, error
         with unit_of_work(lock_timeout="30s") as uow:
             reg = uow.session.get(Registration, registration_id, with_for_update=True)
             assert reg is not None
-            fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+            paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
             if fail:
                 raise _Abort
     except _Abort:
@@ -56,7 +56,7 @@ def test_concurrent_approvals_get_distinct_consecutive_bibs(committed_db: None) 
 
     with unit_of_work() as uow:
         regs = uow.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
-        paid = sorted(r.bib_number for r in regs if r.status == RegistrationStatus.PAID.value)
+        paid_bibs = sorted(r.bib_number for r in regs if r.status == RegistrationStatus.PAID.value)
         unpaid = [r for r in regs if r.id in failing]
         audit_bibs = [
             row.after["bib"]
@@ -65,7 +65,7 @@ def test_concurrent_approvals_get_distinct_consecutive_bibs(committed_db: None) 
             )
         ]
     expected = list(range(10001, 10001 + APPROVALS - FAILING))
-    assert paid == expected  # distinct, consecutive, and no number lost to the rolled-back ones
+    assert paid_bibs == expected  # distinct, consecutive, and no number lost to the rolled-back ones
     assert all(r.bib is None and r.status != RegistrationStatus.PAID.value for r in unpaid)
     # Audit rows are written after the BIB lock is taken, so their order is the approval order.
     assert audit_bibs == [str(n) for n in expected]

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import RangeExhausted
+from core.fulfilment import paid
 from core.models import AuditLog, Category, Event, OutboundMessage, Registration, Sequence
-from core.services import admin_registrations, fulfilment, payments
+from core.payments import verification
+from core.registration import manage
 from tests.core.payments_factories import (
     category,
     demo_event,
@@ -31,7 +33,7 @@ def _used_up(session: Session, event: Event, code: str) -> Category:
     cat = category(session, event, code)
     cat.bib_end = cat.bib_start
     filler = make_registration(session, event, code=code)
-    fulfilment.mark_paid(session, registration=filler, actor="t", now=later(1))
+    paid.mark_paid(session, registration=filler, actor="t", now=later(1))
     assert filler.bib == f"{cat.bib_prefix or ''}{cat.bib_start}"
     return cat
 
@@ -52,7 +54,9 @@ def test_approve_refuses_when_the_range_is_used_up_and_changes_nothing(session: 
 
     savepoint = session.begin_nested()
     with pytest.raises(RangeExhausted) as caught:
-        payments.approve(session, payment_id=payment.id, actor=make_admin(session), now=later(3))
+        verification.approve(
+            session, payment_id=payment.id, actor=make_admin(session), now=later(3)
+        )
     savepoint.rollback()
 
     message = str(caught.value)
@@ -80,14 +84,14 @@ def test_move_category_refuses_a_full_target_range_and_changes_nothing(session: 
     event = demo_event(session)
     target = _used_up(session, event, "5K")
     reg = make_registration(session, event, code="10K")
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=later(2))
+    paid.mark_paid(session, registration=reg, actor="t", now=later(2))
     source = category(session, event, "10K")
     before = (reg.category_id, reg.bib, reg.bib_number, reg.ticket_token, reg.ticket_version)
     slots_before = (source.slots_taken, target.slots_taken)
 
     savepoint = session.begin_nested()
     with pytest.raises(RangeExhausted, match="extend the range"):
-        admin_registrations.move_category(
+        manage.move_category(
             session, registration_id=reg.id, category_id=target.id, actor="staff:1"
         )
     savepoint.rollback()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from core.db import make_engine
-from core.services import checkin, fulfilment
-from core.services.checkin import Outcome, Scan
+from core.fulfilment import checkin, paid
+from core.fulfilment.checkin import Outcome, Scan
 from tests.core.fulfilment_factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -21,8 +21,8 @@ def test_mark_paid_and_checkin_on_sqlite(sqlite_url: str) -> None:
     with Session(engine) as session, session.begin():
         event = demo_event(session)
         first, second = make_registration(session, event), make_registration(session, event)
-        fulfilment.mark_paid(session, registration=first, actor="t", now=NOW)
-        fulfilment.mark_paid(session, registration=second, actor="t", now=NOW)
+        paid.mark_paid(session, registration=first, actor="t", now=NOW)
+        paid.mark_paid(session, registration=second, actor="t", now=NOW)
         assert (first.bib, second.bib) == ("10001", "10002")
         request = Scan(event_id=event.id, code=first.ticket_token or "", desk="D1", nonce="n-1")
         assert checkin.scan(session, request=request, now=NOW).outcome is Outcome.OK

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from core import media
 from core.config import get_settings
 from core.errors import InvalidImage
-from core.services import images
 from tests.core.payments_factories import encode, inbound, screenshot
 
 
 def _refused(raw: str, key: str, **kwargs: object) -> None:
     with pytest.raises(InvalidImage) as info:
-        images.store_payment_image(raw, **kwargs)  # type: ignore[arg-type]
+        media.store_payment_image(raw, **kwargs)  # type: ignore[arg-type]
     assert info.value.key == key
-    assert not images.resolve(raw).exists(), "the raw inbound file is always deleted"
+    assert not media.resolve(raw).exists(), "the raw inbound file is always deleted"
 
 
 def test_non_image_renamed_jpg_is_refused() -> None:
@@ -52,29 +52,29 @@ def test_gps_exif_is_not_kept() -> None:
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2], gps[3], gps[4] = "S", (6.0, 10.0, 30.0), "E", (106.0, 49.0, 0.0)
     data = encode(screenshot(), "JPEG", exif=exif.tobytes())
-    assert Image.open(inbound_path := images.resolve(inbound(data))).getexif().get_ifd(0x8825)
-    stored = images.store_payment_image(inbound_path)
-    kept = Image.open(images.resolve(stored.path))
+    assert Image.open(inbound_path := media.resolve(inbound(data))).getexif().get_ifd(0x8825)
+    stored = media.store_payment_image(inbound_path)
+    kept = Image.open(media.resolve(stored.path))
     assert not kept.getexif(), "no EXIF block at all"
     assert "exif" not in kept.info
-    assert b"PhoneMaker" not in images.resolve(stored.path).read_bytes()
+    assert b"PhoneMaker" not in media.resolve(stored.path).read_bytes()
     assert not inbound_path.exists()
 
 
 def test_png_kept_as_png_under_random_name() -> None:
     raw = inbound(encode(screenshot(), "PNG"), "../../etc/passwd.png")
-    stored = images.store_payment_image(raw)
+    stored = media.store_payment_image(raw)
     assert stored.path.startswith("payments/") and stored.path.endswith(".png")
     assert "passwd" not in stored.path
-    assert Image.open(images.resolve(stored.path)).format == "PNG"
+    assert Image.open(media.resolve(stored.path)).format == "PNG"
     assert (stored.width, stored.height, stored.source_format) == (720, 1280, "PNG")
     assert len(stored.sha256) == 64 and len(stored.phash) == 31
 
 
 def test_declared_type_is_not_trusted_webp_named_gif_is_accepted() -> None:
-    stored = images.store_payment_image(inbound(encode(screenshot(), "WEBP"), "x.gif"))
+    stored = media.store_payment_image(inbound(encode(screenshot(), "WEBP"), "x.gif"))
     assert stored.source_format == "WEBP" and stored.path.endswith(".jpg")
-    assert Image.open(images.resolve(stored.path)).format == "JPEG"
+    assert Image.open(media.resolve(stored.path)).format == "JPEG"
 
 
 def test_heic_is_accepted_when_the_plugin_can_encode() -> None:
@@ -82,7 +82,7 @@ def test_heic_is_accepted_when_the_plugin_can_encode() -> None:
         data = encode(screenshot(), "HEIF")
     except (KeyError, OSError, ValueError):
         pytest.skip("this pillow-heif build has no HEIF encoder")
-    stored = images.store_payment_image(inbound(data, "IMG_0001.HEIC"))
+    stored = media.store_payment_image(inbound(data, "IMG_0001.HEIC"))
     assert stored.source_format == "HEIF" and stored.path.endswith(".jpg")
 
 
@@ -90,14 +90,14 @@ def test_exif_orientation_is_applied_before_stripping() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
     data = encode(screenshot(size=(400, 200)), "JPEG", exif=exif.tobytes())
-    stored = images.store_payment_image(inbound(data))
+    stored = media.store_payment_image(inbound(data))
     assert (stored.width, stored.height) == (200, 400)
 
 
 def test_near_identical_screenshots_are_close_and_different_transfers_are_not() -> None:
-    first = images.store_payment_image(inbound(encode(screenshot(150_123, ref=1), "PNG")))
+    first = media.store_payment_image(inbound(encode(screenshot(150_123, ref=1), "PNG")))
     resent = screenshot(150_123, ref=1).resize((540, 960))
-    again = images.store_payment_image(inbound(encode(resent, "JPEG", quality=60)))
-    other = images.store_payment_image(inbound(encode(screenshot(250_456, ref=7), "PNG")))
-    assert images.phash_distance(first.phash, again.phash) <= images.PHASH_NEAR
-    assert images.phash_distance(first.phash, other.phash) > images.PHASH_NEAR
+    again = media.store_payment_image(inbound(encode(resent, "JPEG", quality=60)))
+    other = media.store_payment_image(inbound(encode(screenshot(250_456, ref=7), "PNG")))
+    assert media.phash_distance(first.phash, again.phash) <= media.PHASH_NEAR
+    assert media.phash_distance(first.phash, other.phash) > media.PHASH_NEAR

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from core import media
 from core.enums import PaymentStatus, RegistrationStatus
 from core.models import AuditLog, Payment, PaymentAccount, Registration
-from core.services import images, payments
+from core.payments import amounts, photos
 from tests.core.payments_factories import (
     NOW,
     demo_event,
@@ -23,7 +24,7 @@ from tests.core.payments_factories import (
 
 def _photo(session: Session, registration, image=None, file_id=None, **kw):  # type: ignore[no-untyped-def]
     raw = inbound(encode(image or screenshot(registration.amount_due), "PNG"))
-    return payments.receive_photo(
+    return photos.receive_photo(
         session,
         registration=registration,
         stored_path=raw,
@@ -35,8 +36,8 @@ def _photo(session: Session, registration, image=None, file_id=None, **kw):  # t
 def test_assign_amount_adds_a_unique_code_and_sets_deadlines(session: Session) -> None:
     event = demo_event(session)
     regs = [make_registration(session, event) for _ in range(30)]
-    amounts = [r.amount_due for r in regs]
-    assert len(set(amounts)) == 30
+    due = [r.amount_due for r in regs]
+    assert len(set(due)) == 30
     for reg in regs:
         assert 1 <= reg.unique_code <= 999
         assert reg.amount_due == 150_000 + reg.unique_code == reg.amount_key
@@ -58,7 +59,7 @@ def test_assign_amount_subtract_and_off_modes(session: Session) -> None:
 def test_assign_amount_is_idempotent(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
     amount = reg.amount_due
-    payments.assign_amount(session, registration=reg, now=NOW + timedelta(days=3))
+    amounts.assign_amount(session, registration=reg, now=NOW + timedelta(days=3))
     assert reg.amount_due == amount and reg.payment_deadline == NOW + timedelta(hours=24)
 
 
@@ -74,14 +75,14 @@ def test_instructions_list_accounts_amount_deadline_and_qris(session: Session) -
     )
     reg = make_registration(session, event)
     reg.amount_due, reg.unique_code = 150_123, 123
-    replies = payments.instructions(session, registration=reg, language="id")
+    replies = amounts.instructions(session, registration=reg, language="id")
     text = replies[0].text
     assert "Rp150.123" in text and "BCA" in text and "1234567890" in text
     assert "Yayasan Lari Jakarta" in text and "Mandiri" not in text
     assert "Minggu, 29 Nov 2026 14:00 WIB" in text  # NOW + 24 h, shown in WIB (UTC+7)
     assert "foto" in text
     assert replies[1].image_path == "qris/x.png" and "Rp150.123" in replies[1].text
-    english = payments.instructions(session, registration=reg, language="en")[0].text
+    english = amounts.instructions(session, registration=reg, language="en")[0].text
     assert "send the *transfer screenshot here as a photo*" in english
 
 
@@ -94,7 +95,7 @@ def test_photo_moves_to_awaiting_verification_with_acknowledgement(session: Sess
     payment = result.payment
     assert payment is not None and payment.status == PaymentStatus.SUBMITTED
     assert payment.images[0].provider_file_id == "uniq-1"
-    assert images.resolve(payment.images[0].path).exists()
+    assert media.resolve(payment.images[0].path).exists()
     assert reg.amount_key == reg.amount_due, "still awaiting payment: the amount stays reserved"
 
 
@@ -112,7 +113,7 @@ def test_second_photo_joins_the_same_payment(session: Session) -> None:
 def test_bad_image_changes_nothing(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
     raw = inbound(b"not an image at all", "bukti.jpg")
-    result = payments.receive_photo(
+    result = photos.receive_photo(
         session, registration=reg, stored_path=raw, provider_file_id=None, now=NOW
     )
     assert not result.ok and "JPG atau PNG" in result.replies[0].text
@@ -159,12 +160,12 @@ def test_one_photo_for_several_registrations(session: Session) -> None:
     event = demo_event(session)
     a = make_registration(session, event, chat_id="777")
     b = make_registration(session, event, chat_id="777")
-    waiting = payments.awaiting_payment(session, channel="telegram", chat_id="777")
+    waiting = amounts.awaiting_payment(session, channel="telegram", chat_id="777")
     assert [r.id for r in waiting] == [a.id, b.id]
-    ask = payments.choose_registration_reply(waiting, "id")
+    ask = amounts.choose_registration_reply(waiting, "id")
     assert a.number in ask.text and "Semua" in ask.text and len(ask.choices) == 3
     raw = inbound(encode(screenshot(a.amount_due + b.amount_due), "PNG"))
-    result = payments.receive_photo_group(
+    result = photos.receive_photo_group(
         session, registrations=waiting, stored_path=raw, provider_file_id=None, now=NOW
     )
     assert result.ok and not result.duplicate and len(result.payments) == 2
@@ -202,10 +203,10 @@ def test_unique_code_overflows_to_four_digits_when_1_to_999_are_taken(session: S
                 "amount_due": price + code,
                 "amount_key": price + code,
             }
-            for code in payments.CODE_RANGE
+            for code in amounts.CODE_RANGE
         ],
     )
-    payments.assign_amount(session, registration=first, now=NOW)
+    amounts.assign_amount(session, registration=first, now=NOW)
     assert 1000 <= first.unique_code <= 9999
     assert first.amount_due == first.amount_key == price + first.unique_code
     other = make_registration(session, event)

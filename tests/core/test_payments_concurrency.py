@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.db import unit_of_work
 from core.models import AdminUser, AuditLog, Registration
-from core.services import payments
+from core.payments import amounts, verification
 from tests.core.payments_factories import (
     NOW,
     demo_event,
@@ -46,17 +46,17 @@ def test_unique_amounts_under_concurrent_confirmations() -> None:
         with unit_of_work() as uow:
             registration = uow.session.get(Registration, registration_id)
             assert registration is not None
-            payments.assign_amount(uow.session, registration=registration, now=NOW)
+            amounts.assign_amount(uow.session, registration=registration, now=NOW)
             return registration.amount_due
 
-    amounts = _race([lambda rid=rid: confirm(rid) for rid in ids])
-    assert len(set(amounts)) == len(ids), "no two registrations awaiting payment share an amount"
+    due = _race([lambda rid=rid: confirm(rid) for rid in ids])
+    assert len(set(due)) == len(ids), "no two registrations awaiting payment share an amount"
     with unit_of_work() as uow:
         stored = uow.session.scalars(
             select(Registration.amount_key).where(Registration.id.in_(ids))
         ).all()
-    assert sorted(stored) == sorted(amounts)
-    assert all(150_001 <= a <= 150_999 for a in amounts)
+    assert sorted(stored) == sorted(due)
+    assert all(150_001 <= a <= 150_999 for a in due)
 
 
 def test_double_approval_by_two_verifiers_approves_once() -> None:
@@ -72,7 +72,9 @@ def test_double_approval_by_two_verifiers_approves_once() -> None:
         with unit_of_work() as uow:
             admin = uow.session.get(AdminUser, admin_id)
             assert admin is not None
-            result = payments.approve(uow.session, payment_id=payment_id, actor=admin, now=later(2))
+            result = verification.approve(
+                uow.session, payment_id=payment_id, actor=admin, now=later(2)
+            )
             return result.changed
 
     outcomes = _race([lambda a=a: approve(a) for a in admin_ids])

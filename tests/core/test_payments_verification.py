@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.models import AuditLog, OutboundMessage, Payment
-from core.services import payments
+from core.payments import deadlines, rejection, verification
 from tests.core.payments_factories import (
     NOW,
     demo_event,
@@ -36,7 +36,7 @@ def _audits(session: Session, action: str) -> int:
 def test_approve_marks_paid_and_frees_the_amount(session: Session) -> None:
     reg, payment = _with_photo(session)
     admin = make_admin(session)
-    result = payments.approve(session, payment_id=payment.id, actor=admin, now=later(2))
+    result = verification.approve(session, payment_id=payment.id, actor=admin, now=later(2))
     assert result.changed and result.paid and result.status == RegistrationStatus.PAID
     assert reg.status == RegistrationStatus.PAID and reg.amount_key is None and reg.bib
     assert payment.status == PaymentStatus.APPROVED and payment.verified_by_id == admin.id
@@ -48,8 +48,8 @@ def test_approve_marks_paid_and_frees_the_amount(session: Session) -> None:
 def test_approve_twice_returns_who_approved_first(session: Session) -> None:
     reg, payment = _with_photo(session)
     first_admin, second_admin = make_admin(session), make_admin(session)
-    payments.approve(session, payment_id=payment.id, actor=first_admin, now=later(2))
-    again = payments.approve(session, payment_id=payment.id, actor=second_admin, now=later(3))
+    verification.approve(session, payment_id=payment.id, actor=first_admin, now=later(2))
+    again = verification.approve(session, payment_id=payment.id, actor=second_admin, now=later(3))
     assert not again.changed and not again.paid
     assert first_admin.email in (again.by or "") and again.at == later(2)
     assert _audits(session, "payment.approved") == 1
@@ -60,7 +60,7 @@ def test_partial_payment_then_top_up(session: Session) -> None:
     reg, payment = _with_photo(session)
     admin = make_admin(session)
     short = reg.amount_due - 50_000
-    result = payments.approve(
+    result = verification.approve(
         session, payment_id=payment.id, actor=admin, amount_received=short, now=later(2)
     )
     assert result.changed and not result.paid and result.shortfall == 50_000
@@ -68,7 +68,7 @@ def test_partial_payment_then_top_up(session: Session) -> None:
     assert "Rp50.000" in result.outbound[0].text and result.outbound[0].recipient == reg.chat_id
     top_up = send_photo(session, reg, hours=3, amount=50_000, ref=5)
     assert top_up.ok and top_up.payment is not None and top_up.payment.id != payment.id
-    done = payments.approve(
+    done = verification.approve(
         session, payment_id=top_up.payment.id, actor=admin, amount_received=50_000, now=later(4)
     )
     assert (
@@ -80,7 +80,7 @@ def test_partial_payment_then_top_up(session: Session) -> None:
 
 def test_overpayment_is_noted_for_refund(session: Session) -> None:
     reg, payment = _with_photo(session)
-    result = payments.approve(
+    result = verification.approve(
         session,
         payment_id=payment.id,
         actor=make_admin(session),
@@ -94,7 +94,7 @@ def test_overpayment_is_noted_for_refund(session: Session) -> None:
 
 def test_approve_registration_from_statement_needs_no_photo(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
-    result = payments.approve_registration(
+    result = verification.approve_registration(
         session,
         registration_id=reg.id,
         actor=make_admin(session),
@@ -110,7 +110,7 @@ def test_approve_registration_from_statement_needs_no_photo(session: Session) ->
 
 def test_statement_approval_reuses_the_open_photo_payment(session: Session) -> None:
     reg, payment = _with_photo(session)
-    result = payments.approve_registration(
+    result = verification.approve_registration(
         session,
         registration_id=reg.id,
         actor=make_admin(session),
@@ -124,35 +124,37 @@ def test_statement_approval_reuses_the_open_photo_payment(session: Session) -> N
 def test_rejection_loop(session: Session) -> None:
     reg, payment = _with_photo(session)
     admin = make_admin(session)
-    rejection = payments.reject(
+    outcome = rejection.reject(
         session, payment_id=payment.id, actor=admin, reason="unreadable", now=later(20)
     )
-    assert rejection.changed and reg.status == RegistrationStatus.REJECTED
+    assert outcome.changed and reg.status == RegistrationStatus.REJECTED
     assert reg.payment_deadline == later(20 + 24) and reg.expires_at == later(20 + 24 + 6)
-    message = rejection.outbound[0]
+    message = outcome.outbound[0]
     assert "tidak terbaca" in message.text and message.recipient == reg.chat_id
     assert message.registration_id == reg.id
-    assert not payments.reject(
+    assert not rejection.reject(
         session, payment_id=payment.id, actor=admin, reason="unreadable", now=later(21)
     ).changed
     retry = send_photo(session, reg, hours=22, ref=8)
     assert retry.ok and retry.payment is not None and retry.payment.id != payment.id
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
-    assert payments.approve(session, payment_id=retry.payment.id, actor=admin, now=later(23)).paid
+    assert verification.approve(
+        session, payment_id=retry.payment.id, actor=admin, now=later(23)
+    ).paid
 
 
 def test_free_text_reason_and_presets(session: Session) -> None:
-    assert set(payments.PRESET_REJECT_REASONS) == {
+    assert set(rejection.PRESET_REJECT_REASONS) == {
         "amount_mismatch",
         "unreadable",
         "wrong_account",
         "duplicate",
         "other",
     }
-    for labels in payments.PRESET_REJECT_REASONS.values():
+    for labels in rejection.PRESET_REJECT_REASONS.values():
         assert labels["id"] and labels["en"]
     reg, payment = _with_photo(session, language="en")
-    result = payments.reject(
+    result = rejection.reject(
         session,
         payment_id=payment.id,
         actor=make_admin(session),
@@ -166,21 +168,23 @@ def test_free_text_reason_and_presets(session: Session) -> None:
 def test_rejecting_an_approved_payment_is_a_conflict(session: Session) -> None:
     reg, payment = _with_photo(session)
     admin = make_admin(session)
-    payments.approve(session, payment_id=payment.id, actor=admin, now=later(2))
+    verification.approve(session, payment_id=payment.id, actor=admin, now=later(2))
     with pytest.raises(Conflict):
-        payments.reject(session, payment_id=payment.id, actor=admin, reason="other", now=later(3))
+        rejection.reject(session, payment_id=payment.id, actor=admin, reason="other", now=later(3))
 
 
 def test_approving_an_expired_registration_is_a_conflict(session: Session) -> None:
     reg, payment = _with_photo(session)
     reg.status = RegistrationStatus.EXPIRED.value
     with pytest.raises(Conflict):
-        payments.approve(session, payment_id=payment.id, actor=make_admin(session), now=later(2))
+        verification.approve(
+            session, payment_id=payment.id, actor=make_admin(session), now=later(2)
+        )
 
 
 def test_outbound_rows_are_written(session: Session) -> None:
     reg, payment = _with_photo(session)
-    payments.approve(session, payment_id=payment.id, actor=make_admin(session), now=later(2))
+    verification.approve(session, payment_id=payment.id, actor=make_admin(session), now=later(2))
     rows = session.scalars(
         select(OutboundMessage).where(OutboundMessage.registration_id == reg.id)
     ).all()
@@ -191,7 +195,7 @@ def test_outbound_rows_are_written(session: Session) -> None:
 def test_part_paid_runner_is_never_told_a_deadline_it_does_not_have(session: Session) -> None:
     reg, payment = _with_photo(session)
     admin = make_admin(session)
-    partial = payments.approve(
+    partial = verification.approve(
         session, payment_id=payment.id, actor=admin, amount_received=100_000, now=later(2)
     )
     told = partial.outbound[0].text
@@ -199,15 +203,15 @@ def test_part_paid_runner_is_never_told_a_deadline_it_does_not_have(session: Ses
     # A wrong top-up photo is rejected: still no deadline, and still no expiry.
     top_up = send_photo(session, reg, hours=3, amount=1_000, ref=7)
     assert top_up.payment is not None
-    rejected = payments.reject(
+    rejected = rejection.reject(
         session, payment_id=top_up.payment.id, actor=admin, reason="amount_mismatch", now=later(4)
     )
     assert reg.status == RegistrationStatus.PARTIALLY_PAID
     assert "sebelum" not in rejected.outbound[0].text and "WIB" not in rejected.outbound[0].text
-    assert payments.expire_unpaid(session, now=later(24 * 60)) == []
+    assert deadlines.expire_unpaid(session, now=later(24 * 60)) == []
     # An ordinary rejection still names the deadline.
     other, other_payment = _with_photo(session)
-    plain = payments.reject(
+    plain = rejection.reject(
         session, payment_id=other_payment.id, actor=admin, reason="unreadable", now=later(4)
     )
     assert "sebelum" in plain.outbound[0].text and other.status == RegistrationStatus.REJECTED

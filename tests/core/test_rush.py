@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core import demo
 from core.db import unit_of_work, utcnow
 from core.enums import Channel, RegistrationStatus
 from core.errors import SoldOut
 from core.i18n import t
 from core.messages import InboundMessage
+from core.messaging import inbox
 from core.models import (
     AuditLog,
     Category,
@@ -33,7 +35,8 @@ from core.models import (
     OutboundMessage,
     Registration,
 )
-from core.services import demo, inbox, payments, registrations
+from core.payments import amounts
+from core.registration import intake
 from tests.flows.chat import Chat
 
 RUNNERS = 1000
@@ -104,7 +107,7 @@ def _rush(jobs: list[Callable[[], Any]]) -> list[Any]:
 def _confirm(event_id: int, answers: dict[str, Any], n: int) -> tuple[str, Any]:
     """Confirm one draft exactly as flows.completion.confirm does, in the runner's own UoW."""
     now = utcnow()
-    submission = registrations.Submission(
+    submission = intake.Submission(
         event_id=event_id,
         category_code=str(answers["category"]),
         answers=answers,
@@ -114,8 +117,8 @@ def _confirm(event_id: int, answers: dict[str, Any], n: int) -> tuple[str, Any]:
     with unit_of_work() as uow:
         try:
             with uow.session.begin_nested():
-                registration = registrations.submit(uow.session, submission=submission, now=now)
-                payments.assign_amount(uow.session, registration=registration, now=now)
+                registration = intake.submit(uow.session, submission=submission, now=now)
+                amounts.assign_amount(uow.session, registration=registration, now=now)
         except SoldOut as err:
             return "sold_out", err.params.get("kind")
         return "registered", registration.id

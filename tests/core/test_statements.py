@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
 from core.errors import Conflict, RangeExhausted
+from core.fulfilment import paid
 from core.models import Payment, PaymentAccount, StatementLine
-from core.services import fulfilment, payments, statements
-from core.services.statement_csv import parse_amount, preset_for
+from core.payments import photos
+from core.payments.statements import approval, bank_csv, credits
+from core.payments.statements.bank_csv import parse_amount, preset_for
 from tests.core.payments_factories import (
     NOW,
     category,
@@ -60,15 +62,15 @@ BNI = """Post Date;Value Date;Branch;Journal No.;Description;Debit;Credit;Balanc
     ],
 )
 def test_presets_read_credits_only(bank: str, text: str, expected: list[int]) -> None:
-    preview = statements.parse_preview(text.format(a=150_123, b=150_456), preset_for(bank))
+    preview = credits.parse_preview(text.format(a=150_123, b=150_456), preset_for(bank))
     assert [line.amount for line in preview.lines] == expected
     assert preview.debits >= (1 if bank in ("BCA", "Bank Mandiri") else 0)
     assert all(line.reference for line in preview.lines)
 
 
 def test_bca_pending_rows_are_skipped_and_references_are_stable() -> None:
-    first = statements.parse_preview(BCA.format(a=150_123, b=150_456), preset_for("BCA"))
-    again = statements.parse_preview(
+    first = credits.parse_preview(BCA.format(a=150_123, b=150_456), preset_for("BCA"))
+    again = credits.parse_preview(
         BCA.format(a=150_123, b=150_456).encode("cp1252"), preset_for("BCA")
     )
     assert any("not booked" in s for s in first.skipped)
@@ -76,8 +78,8 @@ def test_bca_pending_rows_are_skipped_and_references_are_stable() -> None:
 
 
 def test_unknown_layout_is_reported() -> None:
-    with pytest.raises(statements.StatementFormatError):
-        statements.parse_preview("a,b,c\n1,2,3\n", preset_for("BCA"))
+    with pytest.raises(bank_csv.StatementFormatError):
+        credits.parse_preview("a,b,c\n1,2,3\n", preset_for("BCA"))
 
 
 @pytest.mark.parametrize(
@@ -110,32 +112,32 @@ def test_import_match_approve_and_discard(session: Session) -> None:
     twin_b.amount_due = twin_a.amount_due  # e.g. unique codes switched off: two owe the same
     twin_b.amount_key = None
     text = BCA.format(a=exact.amount_due, b=twin_a.amount_due)
-    lines = statements.parse_preview(text, statements.mapping_for(account)).lines
-    lines.append(statements.ParsedLine(9, "REF-X", 12_345, "29/11", "unknown transfer"))
-    assert statements.import_lines(
+    lines = credits.parse_preview(text, credits.mapping_for(account)).lines
+    lines.append(bank_csv.ParsedLine(9, "REF-X", 12_345, "29/11", "unknown transfer"))
+    assert credits.import_lines(
         session, account_id=account.id, event_id=event.id, lines=lines, actor="admin"
     ) == (3, 0)
-    assert statements.import_lines(
+    assert credits.import_lines(
         session, account_id=account.id, event_id=event.id, lines=lines, actor="admin"
     ) == (0, 3), "an uploaded file is never imported twice"
-    report = statements.match(session, event_id=event.id)
+    report = credits.match(session, event_id=event.id)
     assert [m.candidates for m in report.exact] == [[exact]]
     assert {r.id for r in report.ambiguous[0].candidates} == {twin_a.id, twin_b.id}
     assert report.unmatched[0].line.amount == 12_345
     admin = make_admin(session)
-    result = statements.approve_line(
+    result = approval.approve_line(
         session, line_id=report.exact[0].line.id, actor=admin, now=later(2)
     )
     assert result.paid and exact.status == RegistrationStatus.PAID
-    again = statements.approve_line(
+    again = approval.approve_line(
         session, line_id=report.exact[0].line.id, actor=admin, now=later(3)
     )
     assert not again.changed
     with pytest.raises(Conflict):
-        statements.approve_line(
+        approval.approve_line(
             session, line_id=report.ambiguous[0].line.id, actor=admin, now=later(3)
         )
-    picked = statements.approve_line(
+    picked = approval.approve_line(
         session,
         line_id=report.ambiguous[0].line.id,
         actor=admin,
@@ -143,8 +145,8 @@ def test_import_match_approve_and_discard(session: Session) -> None:
         registration_id=twin_b.id,
     )
     assert picked.paid and twin_b.status == RegistrationStatus.PAID
-    statements.discard_line(session, line_id=report.unmatched[0].line.id, actor="admin")
-    after = statements.match(session, event_id=event.id)
+    approval.discard_line(session, line_id=report.unmatched[0].line.id, actor="admin")
+    after = credits.match(session, event_id=event.id)
     assert not after.exact and not after.ambiguous and not after.unmatched
     stored = session.scalars(select(StatementLine.status).order_by(StatementLine.id)).all()
     assert sorted(stored) == ["approved", "approved", "discarded"]
@@ -155,21 +157,17 @@ def test_a_line_cannot_pay_two_registrations(session: Session) -> None:
     account = _account(session)
     reg = make_registration(session, event)
     lines = [
-        statements.ParsedLine(1, "R1", reg.amount_due, "", ""),
-        statements.ParsedLine(2, "R2", reg.amount_due, "", ""),
+        bank_csv.ParsedLine(1, "R1", reg.amount_due, "", ""),
+        bank_csv.ParsedLine(2, "R2", reg.amount_due, "", ""),
     ]
-    statements.import_lines(
-        session, account_id=account.id, event_id=event.id, lines=lines, actor="a"
-    )
-    report = statements.match(session, event_id=event.id)
+    credits.import_lines(session, account_id=account.id, event_id=event.id, lines=lines, actor="a")
+    report = credits.match(session, event_id=event.id)
     assert len(report.ambiguous) == 2 and not report.exact, "two credits claim one registration"
     admin = make_admin(session)
     first, second = (m.line.id for m in report.ambiguous)
-    statements.approve_line(
-        session, line_id=first, actor=admin, now=later(1), registration_id=reg.id
-    )
+    approval.approve_line(session, line_id=first, actor=admin, now=later(1), registration_id=reg.id)
     with pytest.raises(Conflict):
-        statements.approve_line(
+        approval.approve_line(
             session, line_id=second, actor=admin, now=later(1), registration_id=reg.id
         )
 
@@ -177,16 +175,16 @@ def test_a_line_cannot_pay_two_registrations(session: Session) -> None:
 def test_mapping_is_remembered_per_account(session: Session) -> None:
     demo_event(session)
     account = _account(session)
-    assert statements.mapping_for(account)["amount"] == ["Jumlah", "Mutasi"]
+    assert credits.mapping_for(account)["amount"] == ["Jumlah", "Mutasi"]
     custom = {"date": "Tgl", "amount": "Nominal", "description": "Ket"}
-    statements.save_mapping(session, account_id=account.id, mapping=custom, actor="admin")
-    assert statements.mapping_for(account) == custom
-    preview = statements.parse_preview("Tgl,Ket,Nominal\n1/1,x,150.123\n", custom)
+    credits.save_mapping(session, account_id=account.id, mapping=custom, actor="admin")
+    assert credits.mapping_for(account) == custom
+    preview = credits.parse_preview("Tgl,Ket,Nominal\n1/1,x,150.123\n", custom)
     assert [line.amount for line in preview.lines] == [150_123]
 
 
-def _import(session: Session, event_id: int, *lines: statements.ParsedLine) -> None:
-    statements.import_lines(
+def _import(session: Session, event_id: int, *lines: bank_csv.ParsedLine) -> None:
+    credits.import_lines(
         session, account_id=_account(session).id, event_id=event_id, lines=lines, actor="a"
     )
 
@@ -200,9 +198,9 @@ def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
     admin = make_admin(session)
     reg = make_registration(session, event)
     due = reg.amount_due
-    _import(session, event.id, statements.ParsedLine(1, "SHORT", due - 50_000, "28/11", "BUDI"))
-    assert statements.match(session, event_id=event.id).unmatched, "nobody owes the short amount"
-    short = statements.approve_line(
+    _import(session, event.id, bank_csv.ParsedLine(1, "SHORT", due - 50_000, "28/11", "BUDI"))
+    assert credits.match(session, event_id=event.id).unmatched, "nobody owes the short amount"
+    short = approval.approve_line(
         session,
         line_id=_open_line(session, "SHORT").id,
         actor=admin,
@@ -213,24 +211,24 @@ def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
     told = short.outbound[0].text
     assert "50.000" in told and "WIB" not in told and "sebelum" not in told, "no deadline claim"
 
-    _import(session, event.id, statements.ParsedLine(2, "TOPUP", 50_000, "29/11", "BUDI"))
-    report = statements.match(session, event_id=event.id)
+    _import(session, event.id, bank_csv.ParsedLine(2, "TOPUP", 50_000, "29/11", "BUDI"))
+    report = credits.match(session, event_id=event.id)
     assert [m.candidates for m in report.exact] == [[reg]], "the rest is an exact match"
-    topup = statements.approve_line(
+    topup = approval.approve_line(
         session, line_id=report.exact[0].line.id, actor=admin, now=later(3)
     )
     assert topup.paid and reg.status == RegistrationStatus.PAID
     assert reg.amount_received == due and reg.bib
-    again = statements.approve_line(
+    again = approval.approve_line(
         session, line_id=report.exact[0].line.id, actor=admin, now=later(4)
     )
     assert not again.changed and again.registration_id == reg.id
 
-    _import(session, event.id, statements.ParsedLine(3, "EXTRA", 50_000, "30/11", "BUDI"))
+    _import(session, event.id, bank_csv.ParsedLine(3, "EXTRA", 50_000, "30/11", "BUDI"))
     extra = _open_line(session, "EXTRA")
-    assert statements.match(session, event_id=event.id).unmatched[0].line.id == extra.id
+    assert credits.match(session, event_id=event.id).unmatched[0].line.id == extra.id
     with pytest.raises(Conflict) as refused:
-        statements.approve_line(
+        approval.approve_line(
             session, line_id=extra.id, actor=admin, now=later(5), registration_id=reg.id
         )
     assert refused.value.key == "payment.statement.registration_has_line"
@@ -239,7 +237,7 @@ def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
 def _group(session: Session, event: Any) -> list[Any]:
     chat = f"grp-{secrets.token_hex(4)}"
     regs = [make_registration(session, event, chat_id=chat) for _ in range(3)]
-    photo = payments.receive_photo_group(
+    photo = photos.receive_photo_group(
         session,
         registrations=regs,
         stored_path=inbound(encode(screenshot(sum(r.amount_due for r in regs)), "PNG")),
@@ -258,13 +256,13 @@ def test_one_credit_for_a_photo_group_approves_them_together(session: Session) -
     _import(
         session,
         event.id,
-        statements.ParsedLine(1, "GROUP", total, "28/11", "SITI"),
-        statements.ParsedLine(2, "ONE", single.amount_due, "28/11", "ANI"),
+        bank_csv.ParsedLine(1, "GROUP", total, "28/11", "SITI"),
+        bank_csv.ParsedLine(2, "ONE", single.amount_due, "28/11", "ANI"),
     )
-    report = statements.match(session, event_id=event.id)
+    report = credits.match(session, event_id=event.id)
     grouped = [m for m in report.exact if m.group]
     assert [m.candidates for m in grouped] == [regs] and grouped[0].line.amount == total
-    result = statements.approve_line(
+    result = approval.approve_line(
         session, line_id=grouped[0].line.id, actor=make_admin(session), now=later(2)
     )
     approvals = [result, *result.others]
@@ -283,11 +281,11 @@ def test_a_group_total_does_not_match_once_one_of_them_changed(session: Session)
     total = sum(r.amount_due for r in regs)
     regs[1].status = RegistrationStatus.PAID.value  # approved from the queue meanwhile
     regs[1].amount_key = None
-    _import(session, event.id, statements.ParsedLine(1, "GROUP", total, "28/11", "SITI"))
-    report = statements.match(session, event_id=event.id)
+    _import(session, event.id, bank_csv.ParsedLine(1, "GROUP", total, "28/11", "SITI"))
+    report = credits.match(session, event_id=event.id)
     assert not report.exact and len(report.unmatched) == 1
     with pytest.raises(Conflict):
-        statements.approve_line(
+        approval.approve_line(
             session, line_id=report.unmatched[0].line.id, actor=make_admin(session), now=later(2)
         )
 
@@ -297,14 +295,12 @@ def test_bib_range_exhausted_leaves_the_line_and_payment_untouched(session: Sess
     reg = make_registration(session, event)
     cat = category(session, event)
     cat.bib_start = cat.bib_end = 7001
-    fulfilment.mark_paid(
-        session, registration=make_registration(session, event), actor="t", now=NOW
-    )
-    _import(session, event.id, statements.ParsedLine(1, "FULL", reg.amount_due, "28/11", "X"))
+    paid.mark_paid(session, registration=make_registration(session, event), actor="t", now=NOW)
+    _import(session, event.id, bank_csv.ParsedLine(1, "FULL", reg.amount_due, "28/11", "X"))
     line = _open_line(session, "FULL")
     savepoint = session.begin_nested()  # the admin route's unit of work rolls back the same way
     with pytest.raises(RangeExhausted, match="extend the range"):
-        statements.approve_line(session, line_id=line.id, actor=make_admin(session), now=later(2))
+        approval.approve_line(session, line_id=line.id, actor=make_admin(session), now=later(2))
     savepoint.rollback()
     session.expire_all()
     assert line.status == "unmatched" and line.registration_id is None
@@ -332,7 +328,7 @@ MANDIRI_MCM = """Account No,Ccy,Posting Date,Remark,Reference No.,Debit,Credit,B
     [("BNI", BNI_NOMINAL), ("BRI", BRI_INDONESIAN), ("Bank Mandiri", MANDIRI_MCM)],
 )
 def test_second_layouts_of_presets(bank: str, text: str) -> None:
-    preview = statements.parse_preview(
+    preview = credits.parse_preview(
         text.format(a="150.123" if bank == "BNI" else 150_123), preset_for(bank)
     )
     assert [line.amount for line in preview.lines] == [150_123]

@@ -18,8 +18,9 @@ from app.terminal_chat import build_message, exchange
 from core import i18n
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
+from core.events import setup
+from core.messaging import texts
 from core.models import Event, NotificationTemplate
-from core.services import events, templates
 from tests.admin.conftest import app, client_for, seeded  # noqa: F401  (admin HTTP fixtures)
 from tests.flows.chat import Chat
 from tests.flows.conftest import event  # noqa: F401  (the demo event in a rolled-back session)
@@ -37,7 +38,7 @@ def _fresh_overrides() -> Iterator[None]:
 
 def _save(session: Session, key: str, body: str, language: str = "id") -> None:
     """Save as the admin does: the service, then invalidation once the transaction commits."""
-    events.set_template(session, key=key, language=language, body=body, actor="admin@test")
+    setup.set_template(session, key=key, language=language, body=body, actor="admin@test")
     i18n.invalidate_overrides()
 
 
@@ -80,18 +81,16 @@ def test_removing_an_override_restores_the_catalogue_text(
     ],
 )
 def test_invalid_override_is_rejected_on_save(session: Session, body: str, error: str) -> None:
-    with pytest.raises(templates.InvalidTemplate, match=error):
-        events.set_template(
+    with pytest.raises(texts.InvalidTemplate, match=error):
+        setup.set_template(
             session, key="flow.welcome", language="id", body=body, actor="admin@test"
         )
     assert session.scalar(select(NotificationTemplate)) is None
 
 
 def test_override_with_filters_and_placeholders_is_accepted() -> None:
-    templates.validate(
-        "payment.confirmed", "Lunas: {{ number }}, {{ amount | rupiah }}. Terima kasih!"
-    )
-    templates.validate("flow.welcome", "{% if name %}Hai {{ name | upper }}{% endif %} {{ lang }}")
+    texts.validate("payment.confirmed", "Lunas: {{ number }}, {{ amount | rupiah }}. Terima kasih!")
+    texts.validate("flow.welcome", "{% if name %}Hai {{ name | upper }}{% endif %} {{ lang }}")
     rendered = i18n.t("payment.confirmed", "id", number="JFR-5K-00001", amount=250000)
     assert "JFR-5K-00001" in rendered  # the catalogue still renders with the same parameters
 
@@ -130,14 +129,14 @@ def test_overrides_are_read_once_per_max_age_not_per_text(session: Session) -> N
     sa_event.listen(engine, "before_cursor_execute", count)
     try:
         now = utcnow()
-        assert templates.refresh_overrides(session, now=now)
+        assert texts.refresh_overrides(session, now=now)
         for seconds in (1, 10, 29):
-            assert not templates.refresh_overrides(session, now=now + timedelta(seconds=seconds))
+            assert not texts.refresh_overrides(session, now=now + timedelta(seconds=seconds))
             i18n.t("flow.menu", "id")
         assert len(statements) == 1
-        assert templates.refresh_overrides(session, now=now + timedelta(seconds=30))
+        assert texts.refresh_overrides(session, now=now + timedelta(seconds=30))
         i18n.invalidate_overrides()  # what the saving process does after its commit
-        assert templates.refresh_overrides(session, now=now + timedelta(seconds=31))
+        assert texts.refresh_overrides(session, now=now + timedelta(seconds=31))
         assert len(statements) == 3
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)

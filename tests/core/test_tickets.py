@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.enums import RegistrationStatus
 from core.formatting import format_date
-from core.models import OutboundMessage
-from core.services import fulfilment, tickets
-from core.services.ticket_image import (
+from core.fulfilment import paid, tickets
+from core.fulfilment.ticket_image import (
     BOLD,
     HEIGHT,
     MARGIN,
@@ -27,15 +26,16 @@ from core.services.ticket_image import (
     font_for,
     text_fields,
 )
+from core.models import OutboundMessage
 from tests.core.fulfilment_factories import demo_event, make_registration
 from tests.qr import decode_qr
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
-def paid(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
+def paid_registration(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
     reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
-    fulfilment.mark_paid(session, registration=reg, actor="t", now=NOW)
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     return reg
 
 
@@ -48,7 +48,7 @@ def test_token_shape() -> None:
 
 
 def test_ticket_qr_decodes_to_a_token_that_verifies(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     png = tickets.render_ticket_png(reg, "id")
     assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
     decoded = decode_qr(png)
@@ -58,7 +58,7 @@ def test_ticket_qr_decodes_to_a_token_that_verifies(session: Session) -> None:
 
 
 def test_tampered_and_old_tokens_are_refused(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     token = reg.ticket_token or ""
     other = "2" if token[5] != "2" else "3"
     assert tickets.find_by_token(session, token[:5] + other + token[6:]) is None
@@ -72,7 +72,7 @@ def test_tampered_and_old_tokens_are_refused(session: Session) -> None:
 
 
 def test_cancel_revokes_the_ticket(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     token = reg.ticket_token or ""
     reg.status = RegistrationStatus.CANCELLED.value
     tickets.reissue(session, registration=reg, actor="staff:1")
@@ -92,7 +92,7 @@ def test_cancel_revokes_the_ticket(session: Session) -> None:
     ],
 )
 def test_long_and_non_latin_names_fit(session: Session, name: str) -> None:
-    reg = paid(session, full_name=name)
+    reg = paid_registration(session, full_name=name)
     png = tickets.render_ticket_png(reg, "en")
     assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
     assert decode_qr(png) == reg.ticket_token
@@ -102,7 +102,7 @@ def test_long_and_non_latin_names_fit(session: Session, name: str) -> None:
 
 
 def test_ticket_reply_renders_once_into_private_media(session: Session) -> None:
-    reg = paid(session, language="en")
+    reg = paid_registration(session, language="en")
     reply = tickets.ticket_reply(session, registration=reg, language="en")
     assert reply is not None and reply.image_path and reply.kind == "ticket"
     assert reply.image_path.startswith("tickets/")
@@ -114,7 +114,7 @@ def test_ticket_reply_renders_once_into_private_media(session: Session) -> None:
 
 
 def test_queue_ticket_is_idempotent_per_version(session: Session) -> None:
-    reg = paid(session)
+    reg = paid_registration(session)
     first = tickets.queue_ticket(session, registration=reg)
     second = tickets.queue_ticket(session, registration=reg)
     assert [r.id for r in first] == [r.id for r in second]
@@ -135,7 +135,7 @@ def test_unpaid_registration_has_no_ticket(session: Session) -> None:
 
 
 def test_cjk_names_use_the_bundled_fallback_font() -> None:
-    from core.services.ticket_image import BOLD, FALLBACKS, font_for
+    from core.fulfilment.ticket_image import BOLD, FALLBACKS, font_for
 
     assert font_for("Siti Aminah", bold=True) == BOLD
     assert font_for("山田太郎", bold=True) == FALLBACKS[0]
@@ -143,7 +143,7 @@ def test_cjk_names_use_the_bundled_fallback_font() -> None:
 
 
 def test_ticket_draws_every_field_and_each_fits_its_box(session: Session) -> None:
-    reg = paid(session, full_name="Siti Aminah", jersey_size="XL", language="en")
+    reg = paid_registration(session, full_name="Siti Aminah", jersey_size="XL", language="en")
     event = reg.event
     data = tickets.ticket_data(reg, "en")
     fields = text_fields(data)
@@ -205,7 +205,7 @@ def test_thai_hindi_and_javanese_names_render_real_glyphs(
     ImageDraw.Draw(boxes).text((0, 20), "\U0010fffd" * len(letters), font=drawn, fill=255)
     assert line.getbbox() is not None and line.tobytes() != boxes.tobytes()
 
-    reg = paid(session, full_name=name)
+    reg = paid_registration(session, full_name=name)
     png = tickets.render_ticket_png(reg, "id")
     assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
     assert decode_qr(png) == reg.ticket_token

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from core import demo
 from core.config import get_settings
 from core.db import unit_of_work
-from core.services import demo
-from tests.bot.helpers import webhook_app
+from tests.channels.helpers import webhook_app
 from tests.fakes.server import serve
 from tests.flows.conftest import event  # noqa: F401  (the demo event in a rolled-back session)
 

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
-from core.services.demo import DEMO_ADMIN
+from core.demo import DEMO_ADMIN
 from tests.e2e.conftest import scan_twice, staff_login
 from tests.qr import decode_qr
 
@@ -44,7 +44,7 @@ from datetime import timedelta
 from core.db import unit_of_work, utcnow
 from core.enums import Channel
 from core.messages import InboundMessage
-from core.services import inbox
+from core.messaging import inbox
 message = InboundMessage(channel=Channel.SIMULATOR, external_id="sim-before-restart",
                          chat_id="{LATE_PHONE}", phone="{LATE_PHONE}", text="DAFTAR")
 with unit_of_work() as uow:

@@ -24,8 +24,8 @@ from core.db import get_sessionmaker, unit_of_work
 from core.enums import OutboundStatus, RegistrationStatus, Role
 from core.formatting import rupiah
 from core.models import InboundUpdate, OutboundMessage, Registration
-from core.services import staff
-from tests.bot.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
+from core.staff import accounts
+from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from tests.e2e.conftest import scan_twice, staff_login
 from tests.qr import decode_qr
 
@@ -190,7 +190,7 @@ def transfer_screenshot() -> bytes:
 
 def make_staff(email: str, role: Role) -> None:
     with unit_of_work() as uow:
-        staff.create(
+        accounts.create(
             uow.session, email=email, password=PASSWORD, role=role, name=email.split("@")[0]
         )
 

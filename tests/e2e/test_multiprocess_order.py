@@ -18,7 +18,7 @@ import httpx
 
 from core.enums import OutboundStatus
 from core.models import InboundUpdate, OutboundMessage
-from tests.bot.helpers import TG_CHAT, count, inbound_rows, outbound_rows, tg_headers, tg_text
+from tests.channels.helpers import TG_CHAT, count, inbound_rows, outbound_rows, tg_headers, tg_text
 from tests.e2e.test_embedded_sqlite import free_port, running, wait_healthy
 
 UPDATES = 50

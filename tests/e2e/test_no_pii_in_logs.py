@@ -29,8 +29,8 @@ from core.db import get_sessionmaker, unit_of_work
 from core.enums import OutboundStatus, RegistrationStatus, Role
 from core.logging import DATA_LOGGERS, configure_logging, secret_values
 from core.models import Event, InboundUpdate, OutboundMessage, Payment, Registration
-from core.services import staff
-from tests.bot.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
+from core.staff import accounts
+from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from tests.e2e.conftest import staff_login
 from tests.fakes.server import serve
 
@@ -185,7 +185,7 @@ def _require_nik() -> None:
 
 def _approve(base_url: str) -> None:
     with unit_of_work() as uow:
-        staff.create(uow.session, email="verifier@example.com", password=PASSWORD,
+        accounts.create(uow.session, email="verifier@example.com", password=PASSWORD,
                      role=Role.VERIFIER, name="Verifier")  # fmt: skip
     with get_sessionmaker()() as session:
         payment_id = session.scalars(select(Payment.id)).one()

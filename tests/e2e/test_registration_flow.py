@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from app.terminal_chat import build_message, exchange
 from core.db import get_sessionmaker, reset_engine, unit_of_work
 from core.enums import Channel, OutboundStatus, RegistrationStatus
+from core.messaging import inbox
 from core.models import Category, Conversation, InboundUpdate, OutboundMessage, Registration
-from core.services import inbox
 from flows import engine
-from tests.bot.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
+from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from workers.conversations import process_conversation
 
 ROOT = Path(__file__).resolve().parents[2]

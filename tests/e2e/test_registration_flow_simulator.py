@@ -16,7 +16,7 @@ from core.config import get_settings
 from core.db import get_sessionmaker
 from core.enums import RegistrationStatus
 from core.models import InboundUpdate, Registration
-from tests.bot.helpers import count, wait_until
+from tests.channels.helpers import count, wait_until
 
 PHONE = "081255556666"
 ANSWERS = ["DAFTAR", "2", "Siti <b>Aminah</b>", "Siti Aminah", "P", "17-08-1990",

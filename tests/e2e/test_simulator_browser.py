@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from core.db import unit_of_work
+from core.demo import DEMO_ADMIN
 from core.enums import RegistrationStatus
 from core.models import Event
-from core.services.demo import DEMO_ADMIN
 from tests.admin import factories as f
 from tests.e2e.conftest import DEMO_ADMIN_PASSWORD
 

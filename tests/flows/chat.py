@@ -16,8 +16,8 @@ from core.config import get_settings
 from core.db import utcnow
 from core.enums import Channel
 from core.messages import Attachment, InboundMessage, Reply
+from core.messaging import inbox
 from core.models import Conversation
-from core.services import inbox
 from flows import runtime
 from flows.registration import REGISTRATION
 

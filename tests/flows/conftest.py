@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from core import demo
 from core.models import Event
-from core.services import demo
 
 
 @pytest.fixture

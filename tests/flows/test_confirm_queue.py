@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from core import demo
 from core.db import get_engine, unit_of_work, utcnow
 from core.enums import UniqueCodeMode
 from core.models import Category, Event
-from core.services import demo, payments, registrations
+from core.payments import amounts
+from core.registration import intake
 from tests.flows.test_registrations_service import submission
 
 
@@ -19,17 +21,15 @@ def _held_elsewhere(key: int) -> bool:
 
 
 def test_submit_queues_on_its_category_lock_until_commit(session: Session, event: Event) -> None:
-    registrations.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
-    assert _held_elsewhere(registrations.category_queue_key(event.id, "10k"))
-    assert not _held_elsewhere(registrations.category_queue_key(event.id, "5K"))
+    intake.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
+    assert _held_elsewhere(intake.category_queue_key(event.id, "10k"))
+    assert not _held_elsewhere(intake.category_queue_key(event.id, "5K"))
 
 
 def test_free_code_finds_the_last_code_left(session: Session, event: Event) -> None:
     event.unique_code_mode = UniqueCodeMode.SUBTRACT.value
     regs = [
-        registrations.submit(
-            session, submission=submission(event, f"r{n}@example.com"), now=utcnow()
-        )
+        intake.submit(session, submission=submission(event, f"r{n}@example.com"), now=utcnow())
         for n in range(9)
     ]
     for reg in regs:
@@ -37,9 +37,9 @@ def test_free_code_finds_the_last_code_left(session: Session, event: Event) -> N
     for reg, code in zip(regs[1:], (1, 2, 3, 4, 6, 7, 8, 9), strict=True):
         reg.amount_key = reg.amount_due = 10 - code
     session.flush()
-    picks = {payments._free_code(session, regs[0], UniqueCodeMode.SUBTRACT) for _ in range(20)}
+    picks = {amounts._free_code(session, regs[0], UniqueCodeMode.SUBTRACT) for _ in range(20)}
     assert picks == {5}
-    payments.assign_amount(session, registration=regs[0], now=utcnow())
+    amounts.assign_amount(session, registration=regs[0], now=utcnow())
     assert (regs[0].unique_code, regs[0].amount_key) == (5, 5)
     assert regs[0].payment_deadline is not None
 
@@ -59,5 +59,5 @@ def test_category_lock_rereads_counts_the_session_already_loaded() -> None:
                 {"i": stale.id},
             )
         seen = stale.slots_taken
-        locked = registrations.lock_category(uow.session, event_id=event_id, code="10K")
+        locked = intake.lock_category(uow.session, event_id=event_id, code="10K")
         assert locked.slots_taken == seen + 1

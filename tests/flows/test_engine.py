@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from core.events.catalog import CatalogCategory, CatalogEvent, CatalogJersey, EventCatalog
 from core.i18n import LANGUAGES, t
 from core.messages import Reply
-from core.services.catalog import CatalogCategory, CatalogEvent, CatalogJersey, EventCatalog
 from flows import engine, render
 from flows.registration import REGISTRATION
 from flows.registry import FLOWS, answer_rows, find_flow_for, question_keys

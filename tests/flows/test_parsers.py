@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.services.catalog import CatalogCategory, CatalogEvent, EventCatalog
+from core.events.catalog import CatalogCategory, CatalogEvent, EventCatalog
 from flows import parsers
 from flows.spec import Answer, Ctx, Invalid
 

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.enums import Channel
 from core.errors import DuplicateParticipant, SoldOut
+from core.events import catalog
 from core.models import AuditLog, Category, Event, JerseyStock
-from core.services import catalog, registrations
+from core.registration import intake
 from flows import parsers
 from flows.spec import Option
 
 
-def submission(event: Event, email: str, **answers: str) -> registrations.Submission:
+def submission(event: Event, email: str, **answers: str) -> intake.Submission:
     values = {"full_name": "Siti Aminah", "email": email, "jersey_size": "M",
               "date_of_birth": "1990-08-17", "gender": "F", "phone": "+6281234567890", **answers}  # fmt: skip
-    return registrations.Submission(
+    return intake.Submission(
         event_id=event.id,
         category_code=answers.get("category", "10K"),
         answers=values,
@@ -28,13 +29,9 @@ def submission(event: Event, email: str, **answers: str) -> registrations.Submis
 
 
 def test_numbers_follow_the_category_sequence(session: Session, event: Event) -> None:
-    first = registrations.submit(
-        session, submission=submission(event, "a@example.com"), now=utcnow()
-    )
-    second = registrations.submit(
-        session, submission=submission(event, "b@example.com"), now=utcnow()
-    )
-    other = registrations.submit(
+    first = intake.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
+    second = intake.submit(session, submission=submission(event, "b@example.com"), now=utcnow())
+    other = intake.submit(
         session, submission=submission(event, "c@example.com", category="5K"), now=utcnow()
     )
     assert (first.number, second.number, other.number) == (
@@ -51,21 +48,21 @@ def test_numbers_follow_the_category_sequence(session: Session, event: Event) ->
 def test_quota_stock_and_duplicates_refused(session: Session, event: Event) -> None:
     category = session.scalars(select(Category).where(Category.code == "10K")).one()
     category.quota = 1
-    registrations.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
+    intake.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
     with pytest.raises(SoldOut) as sold:
-        registrations.submit(session, submission=submission(event, "b@example.com"), now=utcnow())
+        intake.submit(session, submission=submission(event, "b@example.com"), now=utcnow())
     assert sold.value.params["kind"] == "category"
     stock = session.scalars(select(JerseyStock).where(JerseyStock.size == "XS")).one()
     stock.taken = stock.stock
     with pytest.raises(SoldOut) as jersey:
-        registrations.submit(
+        intake.submit(
             session,
             submission=submission(event, "c@example.com", category="5K", jersey_size="XS"),
             now=utcnow(),
         )
     assert jersey.value.params["kind"] == "jersey"
     with pytest.raises(DuplicateParticipant):
-        registrations.submit(
+        intake.submit(
             session, submission=submission(event, "a@example.com", category="5K"), now=utcnow()
         )
     assert category.slots_taken == 1

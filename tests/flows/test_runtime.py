@@ -273,14 +273,14 @@ def test_drafts_hold_no_slot(session: Session, event: Event) -> None:
 def test_status_and_ticket_resend_the_e_ticket_of_a_paid_registration(
     session: Session, event: Event
 ) -> None:
-    from core.services import fulfilment
+    from core.fulfilment import paid
 
     chat = Chat(session)
     chat.send("TIKET")
     assert "Belum ada e-tiket" in chat.text()
     chat.register()
     [reg] = registrations(session)
-    fulfilment.mark_paid(session, registration=reg, actor="test", now=chat.now)
+    paid.mark_paid(session, registration=reg, actor="test", now=chat.now)
     chat.send("STATUS")
     assert "Lunas" in chat.last[0].text and f"BIB: *{reg.bib}*" in chat.last[0].text
     assert chat.last[-1].image_path  # the e-ticket photo

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.enums import Channel
 from core.formatting import format_datetime, rupiah
 from core.models import Event, Registration
-from core.services import registrations
+from core.registration import intake
 from flows import engine, runtime
 from flows.registration import REGISTRATION
 from tests.flows.chat import Chat
@@ -81,7 +81,7 @@ def test_duplicate_nik_refused_at_confirm(session: Session, event: Event) -> Non
     slow.send("DAFTAR")
     slow.answer_until("confirm", {"nik": nik})
     fast.register({"nik": nik})
-    assert registrations.find_duplicate(session, event_id=event.id, field="nik", value=nik)
+    assert intake.find_duplicate(session, event_id=event.id, field="nik", value=nik)
     slow.send("YA")
     assert "NIK ini sudah terdaftar" in slow.last[0].text
     assert slow.state == "nik" and slow.conversation.answers["full_name"] == "Siti Aminah"

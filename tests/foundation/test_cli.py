@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.db import make_engine
 from core.models import AdminUser, Category, Event
-from core.services import staff
+from core.staff import accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,7 +91,7 @@ def test_create_admin_reads_password_from_stdin(committed_db: None) -> None:
     engine.dispose()
     assert row.role == "checkin"
     assert row.password_hash.startswith("$argon2")
-    assert staff.verify_password(row.password_hash, "a-strong-password")
+    assert accounts.verify_password(row.password_hash, "a-strong-password")
     again = funrun(
         "create-admin", "desk@example.org", "--password-stdin", env=env, stdin="a-strong-password\n"
     )

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import demo
 from core.enums import Channel
 from core.models import Category, Event, InboundUpdate, Participant, Registration
-from core.services import demo
 
 
 def _registration(session: Session, number: str, **extra: object) -> Registration:

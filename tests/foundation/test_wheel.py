@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "core", "bot", "flows", "admin", "workers")
+PACKAGES = ("app", "core", "channels", "webhooks", "flows", "admin", "workers")
 CODE_SUFFIXES = {".py", ".pyc"}
 
 
@@ -98,7 +98,7 @@ MIGRATE = "import sys; from app.cli import main; sys.argv = ['funrun', 'migrate'
 CHECK = """
 import json, sqlite3, sys
 import app.cli, core.i18n
-from core.services import ticket_image
+from core.fulfilment import ticket_image
 print(json.dumps({
     "files": [app.cli.__file__, core.i18n.__file__],
     "tables": [r[0] for r in sqlite3.connect(sys.argv[1]).execute(

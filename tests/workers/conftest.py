@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.config import get_settings
-from tests.bot.helpers import webhook_app
+from tests.channels.helpers import webhook_app
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import os
 import time
 from pathlib import Path
 
+from core import media
 from core.config import get_settings
-from core.services import images
 from workers.jobs import PERIODIC
 from workers.sweeper import INBOUND_KEEP, clean_inbound
 
 
 def _file(name: str, age_days: float) -> Path:
-    path = Path(get_settings().media_dir) / images.INBOUND_DIR / name
+    path = Path(get_settings().media_dir) / media.INBOUND_DIR / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\xff\xd8raw")
     then = time.time() - age_days * 86400
@@ -29,12 +29,10 @@ def test_clean_inbound_is_registered_hourly_on_low() -> None:
 
 def test_only_old_raw_files_are_removed() -> None:
     old, fresh = _file("old.jpg", 9), _file("fresh.jpg", 1)
-    payments = Path(get_settings().media_dir) / images.PAYMENTS_DIR / "kept.jpg"
+    payments = Path(get_settings().media_dir) / media.PAYMENTS_DIR / "kept.jpg"
     payments.parent.mkdir(parents=True, exist_ok=True)
     payments.write_bytes(b"clean copy")
     os.utime(payments, (0, 0))
     clean_inbound.fn()
     assert not old.exists() and fresh.exists() and payments.exists()
-    assert (
-        images.remove_stale_inbound(older_than=INBOUND_KEEP.total_seconds(), now=time.time()) == 0
-    )
+    assert media.remove_stale_inbound(older_than=INBOUND_KEEP.total_seconds(), now=time.time()) == 0

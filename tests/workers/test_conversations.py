@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.telegram.outbound import to_html
+from channels.telegram.outbound import to_html
 from core.config import get_settings
 from core.enums import OutboundStatus
 from core.i18n import t
 from core.models import InboundUpdate, OutboundMessage
-from tests.bot.helpers import (
+from tests.channels.helpers import (
     TG_CHAT,
     count,
     fixture,

@@ -20,9 +20,9 @@ from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.messages import Choice, Reply
+from core.messaging import outbox
 from core.models import AuditLog, OutboundMessage
-from core.services import outbox
-from tests.bot.helpers import count, outbound_rows, wait_until
+from tests.channels.helpers import count, outbound_rows, wait_until
 from workers.delivery import MAX_ATTEMPTS, deliver_after_commit, deliver_chat, drain
 from workers.sweeper import sweep_once
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.db import make_engine, unit_of_work, utcnow
 from core.enums import RegistrationStatus
 from core.models import AuditLog, OutboundMessage, Registration
-from core.services import payments
+from core.payments import deadlines, rejection
 from tests.core.payments_factories import (
     NOW,
     category,
@@ -41,14 +41,14 @@ def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
     event = demo_event(session)
     slots, shirts = category(session, event).slots_taken, jersey(session, event).taken
     reg = make_registration(session, event)
-    assert payments.expire_unpaid(session, now=later(29)) == [], "grace period still running"
-    expired = payments.expire_unpaid(session, now=later(30))
+    assert deadlines.expire_unpaid(session, now=later(29)) == [], "grace period still running"
+    expired = deadlines.expire_unpaid(session, now=later(30))
     assert [e.registration_id for e in expired] == [reg.id]
     assert reg.status == RegistrationStatus.EXPIRED and reg.amount_key is None
     assert category(session, event).slots_taken == slots
     assert jersey(session, event).taken == shirts
     assert "DAFTAR" in expired[0].outbound.text
-    assert payments.expire_unpaid(session, now=later(40)) == []
+    assert deadlines.expire_unpaid(session, now=later(40)) == []
     assert category(session, event).slots_taken == slots
     assert len(_messages(session, reg.id)) == 1
 
@@ -56,7 +56,7 @@ def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
 def test_photo_before_deadline_never_expires(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
     send_photo(session, reg, hours=23)
-    assert payments.expire_unpaid(session, now=later(24 * 30)) == []
+    assert deadlines.expire_unpaid(session, now=later(24 * 30)) == []
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
 
 
@@ -64,39 +64,39 @@ def test_rejected_registration_expires_after_the_extended_deadline(session: Sess
     reg = make_registration(session, demo_event(session))
     photo = send_photo(session, reg, hours=1)
     assert photo.payment is not None
-    payments.reject(
+    rejection.reject(
         session,
         payment_id=photo.payment.id,
         actor=make_admin(session),
         reason="other",
         now=later(20),
     )
-    assert payments.expire_unpaid(session, now=later(31)) == []  # original expiry has passed
-    assert [e.registration_id for e in payments.expire_unpaid(session, now=later(50))] == [reg.id]
+    assert deadlines.expire_unpaid(session, now=later(31)) == []  # original expiry has passed
+    assert [e.registration_id for e in deadlines.expire_unpaid(session, now=later(50))] == [reg.id]
 
 
 def test_expiry_catches_up_after_downtime(session: Session) -> None:
     event = demo_event(session)
     regs = [make_registration(session, event, now=NOW + timedelta(hours=h)) for h in range(5)]
-    expired = payments.expire_unpaid(session, now=later(24 * 7))
+    expired = deadlines.expire_unpaid(session, now=later(24 * 7))
     assert {e.registration_id for e in expired} == {r.id for r in regs}
 
 
 def test_reminder_sent_once_before_the_deadline(session: Session) -> None:
     reg = make_registration(session, demo_event(session))  # deadline NOW+24h, reminder 3h before
-    assert payments.send_reminders(session, now=later(20)) == []
-    rows = payments.send_reminders(session, now=later(21))
+    assert deadlines.send_reminders(session, now=later(20)) == []
+    rows = deadlines.send_reminders(session, now=later(21))
     assert [r.registration_id for r in rows] == [reg.id] and reg.reminder_sent_at == later(21)
     assert "Rp" in rows[0].text and "Minggu, 29 Nov 2026 14:00 WIB" in rows[0].text
-    assert payments.send_reminders(session, now=later(22)) == []
-    assert payments.send_reminders(session, now=later(25)) == []
+    assert deadlines.send_reminders(session, now=later(22)) == []
+    assert deadlines.send_reminders(session, now=later(25)) == []
     assert len(_messages(session, reg.id)) == 1
 
 
 def test_no_reminder_once_a_photo_arrived(session: Session) -> None:
     reg = make_registration(session, demo_event(session))
     send_photo(session, reg, hours=2)
-    assert payments.send_reminders(session, now=later(22)) == []
+    assert deadlines.send_reminders(session, now=later(22)) == []
 
 
 def _setup_expiring(count: int, *, now: Any) -> tuple[int, int, int, list[int]]:
@@ -161,9 +161,9 @@ def test_expiry_and_unique_amounts_on_the_sqlite_default(sqlite_url: str) -> Non
             slots = category(sess, event).slots_taken
             regs = [make_registration(sess, event) for _ in range(5)]
             assert len({r.amount_due for r in regs}) == 5
-            expired = payments.expire_unpaid(sess, now=later(31))
+            expired = deadlines.expire_unpaid(sess, now=later(31))
             assert len(expired) == 5 and category(sess, event).slots_taken == slots
-            assert payments.expire_unpaid(sess, now=later(32)) == []
+            assert deadlines.expire_unpaid(sess, now=later(32)) == []
     finally:
         engine.dispose()
 
@@ -203,11 +203,11 @@ def test_grace_periods_follow_the_event_settings(session: Session) -> None:
     event.payment_grace_hours, event.reject_grace_hours = 2, 10
     reg = make_registration(session, event)  # deadline NOW+24h, expiry NOW+26h
     assert reg.expires_at == later(26)
-    assert payments.expire_unpaid(session, now=later(25.9)) == []
+    assert deadlines.expire_unpaid(session, now=later(25.9)) == []
     other = make_registration(session, event)
     photo = send_photo(session, other, hours=1)
     assert photo.payment is not None
-    rejected = payments.reject(
+    rejected = rejection.reject(
         session,
         payment_id=photo.payment.id,
         actor=make_admin(session),
@@ -216,16 +216,18 @@ def test_grace_periods_follow_the_event_settings(session: Session) -> None:
     )
     assert rejected.deadline == later(30), "reject grace: 10 h from the rejection"
     assert other.expires_at == later(32), "payment grace: 2 h after the told deadline"
-    expired = payments.expire_unpaid(session, now=later(26))
+    expired = deadlines.expire_unpaid(session, now=later(26))
     assert [e.registration_id for e in expired] == [reg.id]
-    assert payments.expire_unpaid(session, now=later(31.9)) == []
-    assert [e.registration_id for e in payments.expire_unpaid(session, now=later(32))] == [other.id]
+    assert deadlines.expire_unpaid(session, now=later(31.9)) == []
+    assert [e.registration_id for e in deadlines.expire_unpaid(session, now=later(32))] == [
+        other.id
+    ]
 
 
 def test_a_reminder_set_more_than_a_week_ahead_still_fires(session: Session) -> None:
     event = demo_event(session)
     event.payment_deadline_hours, event.reminder_hours_before = 24 * 14, 24 * 10
     reg = make_registration(session, event)  # deadline NOW+336h: reminder due at NOW+96h
-    assert payments.send_reminders(session, now=later(95)) == []
-    rows = payments.send_reminders(session, now=later(96))
+    assert deadlines.send_reminders(session, now=later(95)) == []
+    rows = deadlines.send_reminders(session, now=later(96))
     assert [r.registration_id for r in rows] == [reg.id]

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.db import unit_of_work
 from core.models import AdminUser
-from core.services import payments
+from core.payments import verification
 from tests.core.payments_factories import (
     demo_event,
     later,
@@ -30,7 +30,7 @@ def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) 
     with unit_of_work() as uow:
         admin = uow.session.get(AdminUser, admin_id)
         assert admin is not None
-        result = payments.approve(uow.session, payment_id=payment_id, actor=admin, now=later(2))
+        result = verification.approve(uow.session, payment_id=payment_id, actor=admin, now=later(2))
         payment_jobs.after_verification(uow, result)
         assert _queued(broker, "default") == 0, "nothing is enqueued before the commit"
     assert _queued(broker, "default") == 1

@@ -15,7 +15,7 @@ from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
 from core.i18n import t
 from core.models import Payment, PaymentImage, Registration
-from tests.bot.helpers import fixture, fonnte_path, wait_until
+from tests.channels.helpers import fixture, fonnte_path, wait_until
 from tests.core.payments_factories import demo_event, make_registration
 
 SENDER = "6281234567890"  # the sender of tests/fixtures/fonnte/*.json

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from core.config import get_settings
 from core.models import InboundUpdate
-from tests.bot.helpers import count, fixture, fonnte_path, inbound_rows, tg_headers, wait_until
+from tests.channels.helpers import count, fixture, fonnte_path, inbound_rows, tg_headers, wait_until
 from tests.workers.test_sweeper import _redis, _start_redis
 
 

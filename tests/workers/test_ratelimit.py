@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.ratelimit import Bucket, Limiter
+from workers.ratelimit import Bucket, Limiter
 
 
 @pytest.fixture(params=["local", "redis"])

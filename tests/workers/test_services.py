@@ -1,4 +1,4 @@
-"""core.services.inbox and the delivery half of core.services.outbox, on a savepoint session."""
+"""core.messaging.inbox and the delivery half of core.messaging.outbox, on a savepoint session."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from core.enums import Channel, OutboundStatus
 from core.messages import InboundMessage, Reply
+from core.messaging import inbox, outbox
 from core.models import Conversation
-from core.services import inbox, outbox
 
 NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from core.db import unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.messages import Reply
+from core.messaging import outbox
 from core.models import InboundUpdate, OutboundMessage
-from core.services import outbox
-from tests.bot.helpers import count, fonnte_path, inbound_rows, tg_headers, tg_text, wait_until
+from tests.channels.helpers import count, fonnte_path, inbound_rows, tg_headers, tg_text, wait_until
 from workers.jobs import PERIODIC
 from workers.sweeper import STALE_AFTER, sweep, sweep_once
 

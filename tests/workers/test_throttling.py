@@ -15,9 +15,9 @@ from core.config import get_settings
 from core.db import unit_of_work
 from core.enums import Channel, OutboundStatus
 from core.messages import Reply
+from core.messaging import outbox
 from core.models import OutboundMessage
-from core.services import outbox
-from tests.bot.helpers import count, wait_until
+from tests.channels.helpers import count, wait_until
 from workers.delivery import deliver_after_commit
 
 

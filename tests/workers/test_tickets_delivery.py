@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import unit_of_work
+from core.fulfilment import paid, tickets
 from core.models import OutboundMessage
-from core.services import fulfilment, tickets
 from tests.core.fulfilment_factories import demo_event, make_registration
 from tests.core.test_tickets import NOW
 from tests.qr import decode_qr
@@ -19,7 +19,7 @@ def _paid(channel: str, chat_id: str) -> dict[str, Any]:
         reg = make_registration(
             uow.session, demo_event(uow.session), channel=channel, chat_id=chat_id
         )
-        fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"id": reg.id, "token": reg.ticket_token, "bib": reg.bib}
 
 

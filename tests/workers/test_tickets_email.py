@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.config import get_settings
 from core.db import unit_of_work
+from core.fulfilment import paid
 from core.models import OutboundMessage
-from core.services import fulfilment
 from tests.core.fulfilment_factories import demo_event, make_registration
 from tests.core.test_tickets import NOW
 from tests.qr import decode_qr
@@ -61,7 +61,7 @@ def _paid_registration(address: str | None = "siti@example.com") -> tuple[int, s
         reg = make_registration(
             uow.session, event, channel="simulator", email=address, full_name="Siti Aminah"
         )
-        fulfilment.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
+        paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return reg.id, reg.ticket_token or ""
 
 

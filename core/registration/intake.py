@@ -1,0 +1,220 @@
+"""Registrations: submit a confirmed chat registration without ever overselling.
+
+Lock order inside submit (keep it everywhere that changes these rows): the duplicate email/NIK advisory
+locks, the category's advisory queue lock, the category row, jersey stock, the category's registration
+sequence, then payments' per-event amount lock. Duplicate checks are serialised per event and value with
+a transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
+queue lock exists for fairness: PostgreSQL grants pg_advisory_xact_lock waiters in arrival order but row
+lock waiters in no particular order, so in a sell-out rush confirmations queue there and then find the
+row locks free, and no runner waits several times the median (or past lock_timeout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.db import advisory_xact_lock, insert_ignore, lock_key
+from core.enums import ACTIVE_STATUSES, RegistrationStatus
+from core.errors import DuplicateParticipant, NotFound, SoldOut
+from core.models import Category, Event, JerseyStock, Participant, Registration, Sequence
+
+PARTICIPANT_FIELDS = (
+    "full_name", "gender", "email", "phone", "nik", "jersey_size",
+    "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything submit() needs: the chat it came from and the collected answers."""
+
+    event_id: int
+    category_code: str
+    answers: dict[str, Any]
+    channel: str
+    chat_id: str
+    language: str = "id"
+    conversation_id: int | None = None
+
+
+def category_queue_key(event_id: int, code: str) -> int:
+    """The advisory lock key confirmations of one category queue on."""
+    return lock_key("cat", event_id, code.lower())
+
+
+def queue_for_category(session: Session, *, event_id: int, code: str) -> None:
+    """Wait in arrival order for the category (an advisory lock, held until commit)."""
+    advisory_xact_lock(session, category_queue_key(event_id, code))
+
+
+def lock_category(session: Session, *, event_id: int, code: str) -> Category:
+    """SELECT the category FOR UPDATE (slots are counted under this lock)."""
+    category = session.scalars(
+        select(Category)
+        .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
+        .with_for_update()
+        # The flow's catalogue snapshot loaded this row earlier in the transaction: without this the
+        # identity map would hand back those stale counts, and a slot could be sold twice.
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if category is None:
+        raise NotFound(f"category {code}", key="error.not_found")
+    return category
+
+
+def lock_jersey(session: Session, *, event_id: int, size: str) -> JerseyStock | None:
+    """SELECT the jersey stock row FOR UPDATE (None when the event has no stock for ``size``)."""
+    return session.scalars(
+        select(JerseyStock)
+        .where(JerseyStock.event_id == event_id, JerseyStock.size == size)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # fresh counts, as in lock_category
+    ).one_or_none()
+
+
+def next_number(session: Session, *, category: Category) -> str:
+    """Advance the category's registration sequence under a row lock: ``JFR-10K-00042``."""
+    # One UPDATE ... RETURNING (it takes the row lock itself); the INSERT only runs the first time.
+    bump = (
+        update(Sequence)
+        .where(Sequence.category_id == category.id, Sequence.kind == "registration")
+        .values(next_value=Sequence.next_value + 1)
+        .returning(Sequence.next_value)
+        .execution_options(synchronize_session=False)
+    )
+    value = session.scalar(bump)
+    if value is None:
+        insert_ignore(
+            session,
+            Sequence.__table__,
+            [{"category_id": category.id, "kind": "registration", "next_value": 1}],
+            keys=["category_id", "kind"],
+        )
+        value = session.scalar(bump)
+    return f"{category.reg_prefix}-{value - 1:05d}"
+
+
+def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -> bool:
+    """True when an active registration of ``event_id`` already uses this email or NIK."""
+    column = Participant.email if field == "email" else Participant.nik
+    stmt = (
+        select(Registration.id)
+        .join(Participant, Registration.participant_id == Participant.id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status.in_([s.value for s in ACTIVE_STATUSES]),
+            column == value,
+        )
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
+
+
+def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
+    advisory_xact_lock(session, lock_key("dup", event_id, field, value))
+
+
+def _check_duplicates(session: Session, event_id: int, answers: dict[str, Any]) -> None:
+    for field in ("email", "nik"):
+        value = answers.get(field)
+        if not value:
+            continue
+        _lock_identity(session, event_id=event_id, field=field, value=str(value))
+        if find_duplicate(session, event_id=event_id, field=field, value=str(value)):
+            raise DuplicateParticipant(f"{field} taken", field=field, value=value)
+
+
+def submit(session: Session, *, submission: Submission, now: datetime) -> Registration:
+    """Create participant + registration (status pending_payment), taking a slot and a jersey.
+
+    Raises:
+        SoldOut: the category (``params["kind"] == "category"``) or jersey size (``"jersey"``) is gone.
+        DuplicateParticipant: the email or NIK is already registered in the event.
+    """
+    answers = submission.answers
+    event = session.get(Event, submission.event_id)
+    if event is None:
+        raise NotFound("event", key="error.not_found")
+    _check_duplicates(session, event.id, answers)
+    # Before the category locks, so the critical section stays short; a refusal rolls it back.
+    participant = _participant(event.id, answers)
+    session.add(participant)
+    session.flush()
+    queue_for_category(session, event_id=event.id, code=submission.category_code)
+    category = lock_category(session, event_id=event.id, code=submission.category_code)
+    if category.slots_left <= 0:
+        raise SoldOut("category", kind="category", code=category.code)
+    jersey = _take_jersey(session, event.id, answers.get("jersey_size"))
+    category.slots_taken += 1
+    registration = _registration(
+        submission, category, participant, next_number(session, category=category), now
+    )
+    session.add(registration)
+    session.flush()
+    audit.record(
+        session,
+        actor=f"{submission.channel}:{submission.conversation_id or '-'}",
+        action="registration.submitted",
+        subject_type="registration",
+        subject_id=registration.id,
+        after={"number": registration.number, "category": category.code, "jersey": jersey},
+    )
+    return registration
+
+
+def _registration(
+    submission: Submission, category: Category, participant: Participant, number: str, now: datetime
+) -> Registration:
+    return Registration(
+        number=number,
+        event_id=category.event_id,
+        category_id=category.id,
+        participant_id=participant.id,
+        conversation_id=submission.conversation_id,
+        status=RegistrationStatus.PENDING_PAYMENT.value,
+        channel=submission.channel,
+        chat_id=submission.chat_id,
+        language=submission.language,
+        price=category.price,
+        amount_due=category.price,  # payments.assign_amount adds the unique code
+        created_at=now,
+    )
+
+
+def _take_jersey(session: Session, event_id: int, size: str | None) -> str | None:
+    if not size:
+        return None
+    stock = lock_jersey(session, event_id=event_id, size=size)
+    if stock is None or stock.left <= 0:
+        raise SoldOut("jersey", kind="jersey", size=size)
+    stock.taken += 1
+    return stock.size
+
+
+def _participant(event_id: int, answers: dict[str, Any]) -> Participant:
+    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS}
+    values["full_name"] = answers.get("full_name") or ""
+    born = answers.get("date_of_birth")
+    public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    return Participant(
+        event_id=event_id,
+        date_of_birth=date.fromisoformat(born) if born else None,
+        answers=public,
+        **values,
+    )
+
+
+def for_chat(session: Session, *, channel: str, chat_id: str) -> list[Registration]:
+    """All registrations made from one chat, oldest first."""
+    stmt = (
+        select(Registration)
+        .where(Registration.channel == channel, Registration.chat_id == chat_id)
+        .order_by(Registration.id)
+    )
+    return list(session.scalars(stmt))

@@ -1,1 +1,0 @@
-"""Domain operations. Each takes a Session first, never commits, never does network I/O."""

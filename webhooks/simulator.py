@@ -1,0 +1,169 @@
+"""GET /simulator: a phone-like chat page that talks to the real engine through the webhook path.
+
+Messages are stored with inbox.record_inbound (channel "simulator") and processed by the same worker
+as Telegram and WhatsApp; replies are outbox rows with channel "simulator", which the page polls.
+Enabled only when settings.simulator_enabled; otherwise every route answers 404.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from channels.media import new_relative_path
+from core.config import get_settings
+from core.db import get_sessionmaker, utcnow
+from core.enums import Channel
+from core.messages import Attachment, InboundMessage
+from core.models import Conversation, InboundUpdate, OutboundMessage
+from webhooks._common import store
+
+router = APIRouter()
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+DEFAULT_PHONE = "6281234567890"
+
+
+def _enabled() -> None:
+    if not get_settings().simulator_enabled:
+        raise HTTPException(status_code=404)
+
+
+def chat_id_for(phone: str | None) -> str:
+    """The fake runner's number as digits ("0812…" -> "62812…"); the chat id of the conversation."""
+    digits = re.sub(r"\D", "", phone or "")[:15]
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    return digits if len(digits) >= 8 else DEFAULT_PHONE
+
+
+@router.get("/simulator", response_class=HTMLResponse, include_in_schema=False)
+def simulator_page(request: Request, phone: str = DEFAULT_PHONE) -> HTMLResponse:
+    """The chat page for one fake number."""
+    _enabled()
+    return templates.TemplateResponse(request, "simulator.html", {"phone": chat_id_for(phone)})
+
+
+@router.post("/simulator/send", include_in_schema=False)
+async def simulator_send(request: Request) -> JSONResponse:
+    """Store one message (text and/or image) exactly like a webhook delivery."""
+    _enabled()
+    form = await request.form()
+    chat_id = chat_id_for(str(form.get("phone") or ""))
+    text = str(form.get("text") or "").strip()[:4000]
+    upload = form.get("image")
+    attachments: tuple[Attachment, ...] = ()
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        attachments = (await _save_upload(upload),)
+    if not text and not attachments:
+        return JSONResponse({"ok": False}, status_code=400)
+    message = InboundMessage(
+        channel=Channel.SIMULATOR,
+        external_id=f"sim-{uuid.uuid4().hex}",
+        chat_id=chat_id,
+        sender_name=None,  # a fake number has no profile name: the welcome greets without one
+        phone=chat_id,
+        text=text or None,
+        attachments=attachments,
+        sent_at=utcnow(),
+    )
+    await run_in_threadpool(store, message)
+    return JSONResponse({"ok": True})
+
+
+async def _save_upload(upload: UploadFile) -> Attachment:
+    """Keep the upload privately under MEDIA_DIR with a random name (the payments check follows)."""
+    settings = get_settings()
+    data = await upload.read(settings.download_max_bytes + 1)
+    mime = upload.content_type or ""
+    if len(data) > settings.download_max_bytes:
+        return Attachment(kind="photo", ref="simulator", mime_type=mime, error="too_large")
+    relative = new_relative_path(mime)
+    target = Path(settings.media_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return Attachment(
+        kind="photo", ref="simulator", mime_type=mime, size=len(data), stored_path=relative
+    )
+
+
+@router.get("/simulator/messages", include_in_schema=False)
+def simulator_messages(phone: str = DEFAULT_PHONE) -> JSONResponse:
+    """The conversation so far: inbound and outbound messages in time order (JSON)."""
+    _enabled()
+    chat_id = chat_id_for(phone)
+    with get_sessionmaker()() as session:
+        items = _inbound(session, chat_id) + _outbound(session, chat_id)
+        language = session.scalar(
+            select(Conversation.language).where(
+                Conversation.channel == Channel.SIMULATOR.value, Conversation.chat_id == chat_id
+            )
+        )
+    items.sort(key=lambda item: (item["at"], item["order"]))
+    return JSONResponse({"messages": items, "language": language or "id"})
+
+
+def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(InboundUpdate)
+        .where(InboundUpdate.channel == Channel.SIMULATOR.value, InboundUpdate.chat_id == chat_id)
+        .order_by(InboundUpdate.id)
+    )
+    return [
+        {
+            "dir": "in",
+            "text": row.message.get("text") or "",
+            "image": bool(row.message.get("attachments")),
+            "at": row.received_at.isoformat(),
+            "order": row.id,
+        }
+        for row in rows
+    ]
+
+
+def _outbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.channel == Channel.SIMULATOR.value,
+            OutboundMessage.recipient == chat_id,
+            OutboundMessage.text != "",
+        )
+        .order_by(OutboundMessage.id)
+    )
+    return [
+        {
+            "dir": "out",
+            "text": row.text,
+            "choices": [
+                str(c.get("label", ""))
+                for c in (row.extra or {}).get("choices", [])
+                if not c.get("request_contact")
+            ],
+            "image": f"/simulator/media/{row.id}" if row.media_path else None,
+            "at": row.created_at.isoformat(),
+            "order": row.id,
+        }
+        for row in rows
+    ]
+
+
+@router.get("/simulator/media/{outbound_id}", include_in_schema=False)
+def simulator_media(outbound_id: int) -> FileResponse:
+    """An image the bot sent to a simulator chat (e-ticket, QRIS); nothing else is served."""
+    _enabled()
+    with get_sessionmaker()() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        path = row.media_path if row and row.channel == Channel.SIMULATOR.value else None
+    media = Path(get_settings().media_dir).resolve()
+    target = (media / path).resolve() if path else None
+    if target is None or not target.is_relative_to(media) or not target.is_file():
+        raise HTTPException(status_code=404)
+    return FileResponse(target)
