@@ -23,7 +23,7 @@ from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import EventStatus, Role
 from core.errors import InvalidImage
-from core.fulfilment import checkin, checkin_exports, desks
+from core.fulfilment import checkin, desks, letters
 from core.i18n import t
 from core.models import Event
 
@@ -143,13 +143,13 @@ def _record(request_: checkin.Scan, photo: _Letter) -> tuple[checkin.ScanResult,
             result = checkin.scan(uow.session, request=request_, now=utcnow())
             if result.letter_recorded and photo.path and photo.jpeg:
                 # Written inside the transaction: a failed write rolls the check-in back.
-                checkin_exports.save_letter(photo.jpeg, photo.path)
+                letters.save_letter(photo.jpeg, photo.path)
                 saved = True
             event = uow.session.get(Event, request_.event_id)
             zone = event.timezone if event else get_settings().timezone
     except BaseException:
         if saved and photo.path:
-            checkin_exports.discard_letter(photo.path)  # the check-in did not commit
+            letters.discard_letter(photo.path)  # the check-in did not commit
         raise
     return result, zone
 
@@ -166,10 +166,10 @@ async def _letter(representative_name: str, upload: UploadFile | None) -> _Lette
     if not representative_name.strip() or upload is None or not upload.filename:
         return _Letter()
     try:
-        jpeg = checkin_exports.clean_letter(await upload.read(checkin_exports.MAX_LETTER_BYTES + 1))
+        jpeg = letters.clean_letter(await upload.read(letters.MAX_LETTER_BYTES + 1))
     except InvalidImage as exc:
         return _Letter(error=str(exc))
-    return _Letter(path=checkin_exports.new_letter_path(), jpeg=jpeg)
+    return _Letter(path=letters.new_letter_path(), jpeg=jpeg)
 
 
 _MESSAGE_KEYS = {"invalid_letter": "letter_invalid"}

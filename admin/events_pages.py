@@ -14,7 +14,7 @@ from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import EventStatus, Role
-from core.errors import ServiceError
+from core.errors import InvalidSetting, ServiceError
 from core.events import setup
 from core.models import AdminUser, Category, Event, JerseyStock
 
@@ -130,7 +130,7 @@ async def save_category(
     try:
         with unit_of_work() as uow:
             if category_id and uow.session.get(Category, category_id) is None:
-                raise setup.InvalidSetting("no such category")
+                raise InvalidSetting("no such category")
             setup.save_category(
                 uow.session, event_id=event_id, category_id=category_id or None,
                 data=_category_data(form), actor=actor_name(user),

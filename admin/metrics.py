@@ -23,11 +23,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from admin import broker_ops
 from core import reports
 from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import Payment, Registration
+from workers import broker_ops
 
 # Our own registry: create_app() runs many times in tests, and the default one refuses duplicates.
 REGISTRY = CollectorRegistry()

@@ -31,20 +31,21 @@ from core.models import (
     Registration,
 )
 from core.registration import manage as regs
+from core.registration import search
 
 router = APIRouter(prefix="/admin/registrations")
 verifier = require_roles(Role.VERIFIER)
 STATUSES = [s.value for s in RegistrationStatus]
 
 
-def filters_from(params: Any) -> regs.Filters:
+def filters_from(params: Any) -> search.Filters:
     """Read list/export filters from query parameters."""
 
     def as_int(name: str) -> int | None:
         value = str(params.get(name) or "").strip()
         return int(value) if value.isdigit() else None
 
-    return regs.Filters(
+    return search.Filters(
         q=str(params.get("q") or "")[:100],
         event_id=as_int("event_id"),
         category_id=as_int("category_id"),
@@ -53,7 +54,7 @@ def filters_from(params: Any) -> regs.Filters:
     )
 
 
-def filter_query(filters: regs.Filters) -> str:
+def filter_query(filters: search.Filters) -> str:
     values = {
         "q": filters.q,
         "event_id": filters.event_id or "",
@@ -80,7 +81,7 @@ def choices(session: Session) -> dict[str, Any]:
 def list_page(request: Request, page: int = 1, _user: AdminUser = Depends(verifier)) -> Response:
     filters = filters_from(request.query_params)
     with get_sessionmaker()() as session:
-        result = regs.search(session, filters=filters, page=page)
+        result = search.search(session, filters=filters, page=page)
         ctx = {"page": result, "f": filters, "query": filter_query(filters), **choices(session)}
         return templates.TemplateResponse(request, "registrations.html", ctx)
 
@@ -150,7 +151,7 @@ def detail(
     request: Request, registration_id: int, _user: AdminUser = Depends(verifier)
 ) -> Response:
     with get_sessionmaker()() as session:
-        reg = regs.get(session, registration_id)
+        reg = search.get(session, registration_id)
         ctx = {
             "reg": reg,
             "p": reg.participant,
@@ -255,7 +256,7 @@ def resend_ticket(
     request: Request, registration_id: int, user: AdminUser = Depends(verifier)
 ) -> Response:
     with unit_of_work() as uow:
-        reg = regs.get(uow.session, registration_id)
+        reg = search.get(uow.session, registration_id)
         if reg.status != RegistrationStatus.PAID.value or not reg.ticket_token:
             return _done(
                 request, registration_id, "Only paid registrations have an e-ticket.", "error"

@@ -9,8 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from core.config import Settings, get_settings
-from core.db import get_sessionmaker
-from core.health import check_database
+from core.db import get_sessionmaker, ping
 from core.logging import configure_logging, secret_values
 
 
@@ -46,7 +45,7 @@ def _readiness_problems(broker_ping: Callable[[], object] | None) -> list[str]:
     problems: list[str] = []
     try:
         with get_sessionmaker()() as session:
-            reason = check_database(session)
+            reason = ping(session)
     except Exception as exc:  # noqa: BLE001
         reason = f"database unreachable: {type(exc).__name__}"
     if reason:

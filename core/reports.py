@@ -28,7 +28,7 @@ from core.models import (
     Payment,
     Registration,
 )
-from core.registration.manage import Filters, filtered
+from core.registration.search import Filters, filtered
 
 ACTIVE = [s.value for s in ACTIVE_STATUSES]
 OWING = [RegistrationStatus.PENDING_PAYMENT.value, RegistrationStatus.AWAITING_VERIFICATION.value]

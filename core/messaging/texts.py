@@ -16,7 +16,7 @@ from jinja2 import TemplateSyntaxError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import i18n
+from core import audit, i18n
 from core.errors import ServiceError
 from core.models import NotificationTemplate
 
@@ -62,3 +62,30 @@ def refresh_overrides(session: Session, *, now: datetime, max_age: timedelta = M
     for key, lang in skipped:
         log.warning("text override %s/%s does not compile; using the catalogue text", key, lang)
     return True
+
+
+def set_template(session: Session, *, key: str, language: str, body: str, actor: str) -> None:
+    """Override a catalogue text for one language; an empty body restores the default.
+
+    Raises InvalidTemplate when the text would not render (checked before any change).
+    """
+    if body.strip():
+        validate(key, body)
+    row = session.scalar(
+        select(NotificationTemplate)
+        .where(NotificationTemplate.key == key, NotificationTemplate.language == language)
+        .with_for_update()
+    )
+    before = {"body": row.body if row else None}
+    if not body.strip():
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(NotificationTemplate(key=key, language=language, body=body))
+    else:
+        row.body = body
+    session.flush()
+    audit.record(
+        session, actor=actor, action="settings.template", subject_type="template",
+        subject_id=f"{language}:{key}", before=before, after={"body": body or None},
+    )  # fmt: skip

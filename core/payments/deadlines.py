@@ -19,8 +19,9 @@ from core import audit
 from core.db import skip_locked
 from core.enums import RegistrationStatus
 from core.messaging import outbox
+from core.messaging.notify import notify
 from core.models import Category, Event, JerseyStock, OutboundMessage, Registration
-from core.payments.state import deadline_text, notify, outstanding
+from core.payments.state import deadline_text, outstanding
 
 log = logging.getLogger(__name__)
 

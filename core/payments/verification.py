@@ -19,6 +19,7 @@ from core import audit
 from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.fulfilment import paid
+from core.messaging.notify import notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
     AWAITING_STATUSES,
@@ -26,10 +27,9 @@ from core.payments.state import (
     lock_open_payment,
     lock_payment,
     lock_registration,
-    notify,
     outstanding,
-    staff_label,
 )
+from core.staff.accounts import staff_label
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
-from core.fulfilment import checkin_exports
+from core.fulfilment import letters
 from core.models import CheckIn, Event, Registration, ScanLog
 from tests.admin.test_checkin import paid_registration, scan
 from tests.core.fulfilment_factories import make_registration
@@ -27,7 +27,7 @@ def _letter_jpeg() -> bytes:
 
 
 def _letters() -> list[Path]:
-    folder = Path(get_settings().media_dir) / checkin_exports.LETTERS_SUBDIR
+    folder = Path(get_settings().media_dir) / letters.LETTERS_SUBDIR
     return sorted(folder.glob("*")) if folder.exists() else []
 
 
@@ -76,10 +76,7 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
     assert len(new_files) == 1, "a retried or refused scan must not leave a letter file"
     with get_sessionmaker()() as session:
         done = session.scalars(select(CheckIn)).one()
-        assert (
-            done.authorisation_letter_path
-            == f"{checkin_exports.LETTERS_SUBDIR}/{new_files[0].name}"
-        )
+        assert done.authorisation_letter_path == f"{letters.LETTERS_SUBDIR}/{new_files[0].name}"
 
     reg_id = _reg_id(reg["number"])
     admin, _ = client_for("verifier")

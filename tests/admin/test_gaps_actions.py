@@ -11,7 +11,6 @@ from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from admin import broker_ops
 from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.models import (
@@ -27,6 +26,7 @@ from core.models import (
 from tests.admin import factories as f
 from tests.admin.conftest import login
 from tests.factories import category, suffix
+from workers import broker_ops
 
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
 

@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session
 from core import reports
 from core.db import utcnow
 from core.enums import EventStatus, RegistrationStatus, Role
-from core.errors import Conflict, SoldOut
+from core.errors import Conflict, InvalidSetting, SoldOut
 from core.events import setup
+from core.fulfilment import desks
+from core.messaging import texts
 from core.models import AuditLog, JerseyStock
 from core.registration import manage as regs
+from core.registration import search
 from core.staff import accounts
 from tests.admin import factories as f
 
@@ -35,13 +38,13 @@ def test_search_by_name_phone_number_and_bib(session: Session) -> None:
     b = f.make_registration(session, event, name="Budi Santoso", code="10K")
     b.bib = "10001"
     session.flush()
-    by = lambda q: [r.id for r in regs.search(session, filters=regs.Filters(q=q)).rows]  # noqa: E731
+    by = lambda q: [r.id for r in search.search(session, filters=search.Filters(q=q)).rows]  # noqa: E731
     assert by("rahayu") == [a.id]
     assert by(a.number.lower()) == [a.id]
     assert by("0" + a.participant.phone[2:]) == [a.id]
     assert by("10001") == [b.id]
     assert by(b.participant.email) == [b.id]
-    page = regs.search(session, filters=regs.Filters(category_id=b.category_id))
+    page = search.search(session, filters=search.Filters(category_id=b.category_id))
     assert [r.id for r in page.rows] == [b.id] and page.pages == 1
 
 
@@ -50,9 +53,9 @@ def test_search_paginates_and_filters_status_and_jersey(session: Session) -> Non
     for _ in range(5):
         f.make_registration(session, event, jersey="L")
     f.make_registration(session, event, status=RegistrationStatus.PAID, jersey="S")
-    page = regs.search(session, filters=regs.Filters(jersey="L"), page=2, per_page=2)
+    page = search.search(session, filters=search.Filters(jersey="L"), page=2, per_page=2)
     assert page.total == 5 and page.pages == 3 and len(page.rows) == 2
-    paid = regs.search(session, filters=regs.Filters(status="paid"))
+    paid = search.search(session, filters=search.Filters(status="paid"))
     assert paid.total == 1
 
 
@@ -148,18 +151,18 @@ def test_save_category_validates_ranges_and_quota(session: Session) -> None:
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
     )
     assert cat.id and cat.slots_taken == 0
-    with pytest.raises(setup.InvalidSetting, match="overlaps"):
+    with pytest.raises(InvalidSetting, match="overlaps"):
         setup.save_category(
             session, event_id=event.id, category_id=None,
             data=category_data(code="4K", bib_start=500, bib_end=1500), actor="t",
         )  # fmt: skip
     five = f.category(session, event)
     five.slots_taken = 10
-    with pytest.raises(setup.InvalidSetting, match="quota"):
+    with pytest.raises(InvalidSetting, match="quota"):
         setup.save_category(
             session, event_id=event.id, category_id=five.id, data={"quota": 5}, actor="t"
         )
-    with pytest.raises(setup.InvalidSetting, match="BIB range"):
+    with pytest.raises(InvalidSetting, match="BIB range"):
         setup.save_category(
             session, event_id=event.id, category_id=five.id, data={"bib_end": 1}, actor="t"
         )
@@ -172,7 +175,7 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
     )  # fmt: skip
-    with pytest.raises(setup.InvalidSetting):
+    with pytest.raises(InvalidSetting):
         setup.set_status(session, event_id=event.id, status=EventStatus.OPEN, actor="t")
     setup.save_category(
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
@@ -187,10 +190,10 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
         actor="t",
     )
     assert event.unique_code_mode == "subtract" and event.payment_deadline_hours == 12
-    setup.set_checkin_pin(session, event_id=event.id, pin="246810", actor="t")
+    desks.set_checkin_pin(session, event_id=event.id, pin="246810", actor="t")
     assert event.checkin_pin_hash and "246810" not in event.checkin_pin_hash
     assert accounts.verify_password(event.checkin_pin_hash, "246810")
-    with pytest.raises(setup.InvalidSetting):
+    with pytest.raises(InvalidSetting):
         setup.save_event(
             session,
             event_id=None,
@@ -204,16 +207,16 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
 
 def test_templates_and_last_admin(session: Session) -> None:
     event = f.seed_event(session)
-    setup.set_template(
+    texts.set_template(
         session, key="payment.received", language="id", body="Terima kasih!", actor="t"
     )
-    setup.set_template(session, key="payment.received", language="id", body="", actor="t")
+    texts.set_template(session, key="payment.received", language="id", body="", actor="t")
     admin = accounts.find_by_email(session, "admin@funrun.local")
     assert admin is not None
     with pytest.raises(Conflict):
-        setup.update_staff(session, user_id=admin.id, role=Role.VERIFIER, active=True, actor="t")
+        accounts.update_staff(session, user_id=admin.id, role=Role.VERIFIER, active=True, actor="t")
     other = f.make_staff(session, Role.VERIFIER)
-    setup.update_staff(session, user_id=other.id, role=Role.CHECKIN, active=False, actor="t")
+    accounts.update_staff(session, user_id=other.id, role=Role.CHECKIN, active=False, actor="t")
     assert other.role == "checkin" and not other.active
     assert event.id
 
@@ -242,7 +245,7 @@ def test_export_generators(session: Session) -> None:
     event = f.seed_event(session)
     reg = f.make_registration(session, event)
     f.make_payment(session, reg)
-    records = list(reports.participant_records(session, filters=regs.Filters(event_id=event.id)))
+    records = list(reports.participant_records(session, filters=search.Filters(event_id=event.id)))
     assert [r.id for r in records] == [reg.id]
     rows = list(reports.financial_rows(session, event_id=event.id))
     assert rows[0]["registration"] == reg.number and rows[0]["unique_code"] == reg.unique_code

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
-from core.fulfilment import checkin, checkin_exports, paid
+from core.fulfilment import checkin, checkin_exports, letters, paid
 from core.fulfilment.checkin import Outcome, Scan
 from core.models import AuditLog, CheckIn, ScanLog
 from tests.core.fulfilment_factories import demo_event, make_registration
@@ -110,8 +110,8 @@ def test_representative_pickup_and_letter_requirement(session: Session) -> None:
 
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, format="JPEG")
-    letter = checkin_exports.new_letter_path()
-    checkin_exports.save_letter(checkin_exports.clean_letter(buffer.getvalue()), letter)
+    letter = letters.new_letter_path()
+    letters.save_letter(letters.clean_letter(buffer.getvalue()), letter)
     ok = do_scan(session, reg.event_id, reg.number, representative_name="Budi", letter_path=letter)
     assert ok.outcome is Outcome.OK and ok.representative_name == "Budi"
     row = session.scalars(select(CheckIn)).one()
