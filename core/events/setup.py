@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, records
 from core.enums import EventStatus, UniqueCodeMode
-from core.errors import InvalidSetting
+from core.errors import InvalidSetting, NotFound
 from core.models import Category, Event, JerseyStock
 
 EVENT_FIELDS = (
@@ -76,11 +76,17 @@ def set_status(session: Session, *, event_id: int, status: EventStatus, actor: s
 def save_category(
     session: Session, *, event_id: int, category_id: int | None, data: dict[str, Any], actor: str
 ) -> Category:
-    """Create or update a category after checking quota, ages, prices and the BIB range."""
+    """Create or update a category after checking quota, ages, prices and the BIB range.
+
+    Raises:
+        NotFound: no such event, or the category belongs to another event.
+    """
     if category_id is None:
         category = Category(event_id=records.get(session, Event, event_id).id, slots_taken=0)
     else:
         category = records.get(session, Category, category_id, lock=True)
+        if category.event_id != event_id:  # the id comes from a URL: never edit another event's
+            raise NotFound(f"category {category_id} of event {event_id}")
     merged = {name: data.get(name, getattr(category, name, None)) for name in CATEGORY_FIELDS}
     _validate_category(session, category, merged)
     before, after = records.apply(category, data, CATEGORY_FIELDS)

@@ -23,7 +23,8 @@ from core.messages import Reply
 from core.models import Payment, PaymentImage, Registration
 from core.payments import screenshots
 from core.payments.screenshots import StoredImage
-from core.payments.state import lock_open_payment, lock_registration, outstanding
+from core.payments.state import lock_open_payment, outstanding
+from core.registration.stock import lock_registration
 
 log = logging.getLogger(__name__)
 

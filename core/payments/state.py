@@ -14,6 +14,7 @@ from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import NotFound
 from core.formatting import format_datetime
 from core.models import Payment, Registration
+from core.registration.stock import lock_registration
 
 # Statuses in which the runner still owes money (they keep their amount key and may send photos).
 AWAITING_STATUSES = (
@@ -29,19 +30,6 @@ PHOTO_STATUSES = AWAITING_STATUSES
 def outstanding(registration: Registration) -> int:
     """What the registration still owes (a part-paid one: the rest)."""
     return registration.amount_due - (registration.amount_received or 0)
-
-
-def lock_registration(session: Session, registration_id: int) -> Registration:
-    """SELECT the registration FOR UPDATE and refresh it (lock order: registration, then payment)."""
-    registration = session.scalars(
-        select(Registration)
-        .where(Registration.id == registration_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if registration is None:
-        raise NotFound(f"registration {registration_id}")
-    return registration
 
 
 def deadline_text(

@@ -26,9 +26,9 @@ from core.payments.state import (
     extend_deadline,
     lock_open_payment,
     lock_payment,
-    lock_registration,
     outstanding,
 )
+from core.registration.stock import lock_registration
 from core.staff.accounts import staff_label
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -71,6 +72,30 @@ def test_event_page_and_category_form(client_for, seeded) -> None:
     )
     assert "Registration is now closed." in r.text
     assert {"category.created", "event.closed"} <= set(audit_actions())
+
+
+def test_category_form_refuses_a_category_of_another_event(client_for, seeded) -> None:
+    client, token = client_for("admin")
+    with unit_of_work() as uow:
+        other = Event(slug="other-run", name="Other Run", race_date=date(2030, 5, 1))
+        uow.session.add(other)
+        uow.session.flush()
+        other_id = other.id
+        theirs = uow.session.scalars(
+            select(Category).where(Category.event_id == seeded.event_id)
+        ).first()
+        theirs_id, name = theirs.id, theirs.name
+    data = {
+        "code": "10K", "name": "Hijacked", "distance_km": "10", "price": "1", "quota": "1",
+        "bib_start": "1", "bib_end": "2", "reg_prefix": "X", "csrf_token": token,
+    }  # fmt: skip
+    r = client.post(f"/admin/events/{other_id}/categories/{theirs_id}", data=data)
+    assert r.status_code == 404
+    r = client.post(f"/admin/events/{seeded.event_id}/categories/999999", data=data)
+    assert r.status_code == 404
+    with get_sessionmaker()() as session:
+        assert session.get(Category, theirs_id).name == name
+        assert "category.updated" not in audit_actions()
 
 
 def test_settings_changes_are_audited(client_for, seeded) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core import reports
 from core.db import utcnow
 from core.enums import EventStatus, RegistrationStatus, Role
-from core.errors import Conflict, InvalidSetting, SoldOut
+from core.errors import Conflict, InvalidSetting, NotFound, SoldOut
 from core.events import setup
 from core.fulfilment import desks
 from core.messaging import texts
@@ -167,6 +167,20 @@ def test_save_category_validates_ranges_and_quota(session: Session) -> None:
             session, event_id=event.id, category_id=five.id, data={"bib_end": 1}, actor="t"
         )
     assert "category.created" in actions(session)
+
+
+def test_save_category_refuses_a_category_of_another_event(session: Session) -> None:
+    event = f.seed_event(session)
+    other = setup.save_event(
+        session, event_id=None,
+        data={"slug": "other-run", "name": "Other Run", "race_date": date(2030, 5, 1)}, actor="t",
+    )  # fmt: skip
+    theirs = f.category(session, event)
+    with pytest.raises(NotFound):
+        setup.save_category(
+            session, event_id=other.id, category_id=theirs.id, data={"name": "Hijacked"}, actor="t"
+        )
+    assert theirs.name != "Hijacked"
 
 
 def test_event_create_open_close_and_settings(session: Session) -> None:
