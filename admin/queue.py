@@ -14,6 +14,7 @@ from admin.templating import local_dt, templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
 from core.errors import Conflict, NotFound, RangeExhausted
+from core.formatting import rupiah
 from core.messaging.texts import refresh_overrides
 from core.models import AdminUser, Payment
 from core.payments import rejection, review_queue, verification
@@ -107,7 +108,7 @@ def approve(
         return _result(request, True, text, changed=False, by=result.by, at=when)
     text = "Approved: paid." if result.paid else f"Approved: {result.status.replace('_', ' ')}."
     if result.shortfall:
-        text += f" Short by Rp{result.shortfall:,}".replace(",", ".") + "."
+        text += f" Short by {rupiah(result.shortfall)}."
     return _result(request, True, text, changed=True, status_after=result.status)
 
 

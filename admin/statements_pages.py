@@ -92,7 +92,7 @@ def _mapping_name(account: PaymentAccount) -> str:
     if remembered:
         preset = remembered.get("preset")
         return f"{preset} preset".upper() if preset else "custom columns"
-    return f"{credits.preset_name(account.bank_name)} preset (default)".upper()
+    return f"{bank_csv.preset_name(account.bank_name)} preset (default)".upper()
 
 
 def _form_values(mapping: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Files under MEDIA_DIR: resolve a stored path, and sweep raw inbound downloads nobody used."""
+"""Files under MEDIA_DIR: resolve a stored path, the one "stays under MEDIA_DIR" check, the inbound sweep."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ def resolve(path: str | Path, settings: Settings | None = None) -> Path:
     if candidate.is_absolute():
         return candidate
     return (settings or get_settings()).media_dir / candidate
+
+
+def safe_path(relative: str | None, settings: Settings | None = None) -> Path | None:
+    """The existing file ``relative`` names under MEDIA_DIR, or None (empty, escapes it, no file).
+
+    The one check before serving or sending a stored file: ``..`` or an absolute path outside
+    MEDIA_DIR (a tampered row, a bad upload name) is refused like a missing file.
+    """
+    if not relative:
+        return None
+    root = (settings or get_settings()).media_dir.resolve()
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
 
 
 def remove_stale_inbound(*, older_than: float, now: float, settings: Settings | None = None) -> int:

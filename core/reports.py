@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core.enums import ACTIVE_STATUSES, OutboundStatus, PaymentStatus, RegistrationStatus
+from core.enums import (
+    ACTIVE_STATUSES,
+    OWING_IN_FULL_STATUSES,
+    OutboundStatus,
+    PaymentStatus,
+    RegistrationStatus,
+    values,
+)
 from core.models import (
     AdminUser,
     Category,
@@ -29,9 +36,6 @@ from core.models import (
     Registration,
 )
 from core.registration.search import Filters, filtered
-
-ACTIVE = [s.value for s in ACTIVE_STATUSES]
-OWING = [RegistrationStatus.PENDING_PAYMENT.value, RegistrationStatus.AWAITING_VERIFICATION.value]
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _revenue(session: Session, event_id: int | None) -> int:
 
 def _outstanding(session: Session, event_id: int | None) -> int:
     owing = select(func.coalesce(func.sum(Registration.amount_due), 0)).where(
-        Registration.status.in_(OWING)
+        Registration.status.in_(values(OWING_IN_FULL_STATUSES))
     )
     rest = Registration.amount_due - func.coalesce(Registration.amount_received, 0)
     partial = select(func.coalesce(func.sum(rest), 0)).where(
@@ -140,7 +144,7 @@ def category_rows(session: Session, *, event_id: int | None) -> list[CategoryRow
     sizes = (
         select(Registration.category_id, Participant.jersey_size, func.count())
         .join(Participant, Participant.id == Registration.participant_id)
-        .where(Registration.status.in_(ACTIVE))
+        .where(Registration.status.in_(values(ACTIVE_STATUSES)))
         .group_by(Registration.category_id, Participant.jersey_size)
     )
     for cat_id, size, n in session.execute(sizes):

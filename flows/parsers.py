@@ -6,6 +6,8 @@ import re
 import unicodedata
 from datetime import date
 
+from core.phones import to_e164
+from core.registration.intake import age_on
 from flows.spec import Answer, Ctx, Invalid, Option
 
 MONTHS = {
@@ -84,11 +86,6 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def age_on(born: date, day: date) -> int:
-    """Completed years on ``day``."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def date_of_birth(text: str, ctx: Ctx) -> str:
     """A date of birth that fits the chosen category's age limits on race day (ISO string)."""
     born = parse_date(text)
@@ -122,22 +119,6 @@ def email(text: str, ctx: Ctx) -> str:
     if ctx.taken("email", value):
         raise Invalid("flow.invalid.email_taken")
     return value
-
-
-def to_e164(text: str) -> str | None:
-    """0812…, +62812…, 62812…, 812… -> +62812… (None when it is not an Indonesian mobile)."""
-    digits = re.sub(r"[\s\-().]", "", text.strip())
-    if digits.startswith("+"):
-        digits = digits[1:]
-    if not digits.isdigit():
-        return None
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    if not digits.startswith("628") or not 10 <= len(digits) <= 15:
-        return None
-    return "+" + digits
 
 
 def phone(text: str, ctx: Ctx) -> str:

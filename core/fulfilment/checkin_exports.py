@@ -8,6 +8,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.formatting import spreadsheet_safe
 from core.fulfilment.checkin import Outcome
 from core.models import Category, CheckIn, Participant, Registration, ScanLog
 
@@ -22,9 +23,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading = + - @ would run as a formula when the organiser opens the file in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return spreadsheet_safe("" if value is None else str(value))
 
 
 def export_checkins_csv(session: Session, event_id: int) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.config import get_settings
 from core.db import utcnow
-from core.enums import RegistrationStatus
+from core.enums import Channel, RegistrationStatus
 from core.formatting import format_date
 from core.fulfilment.ticket_image import TicketData, render_png
 from core.i18n import t
@@ -29,7 +29,6 @@ from core.models import OutboundMessage, Registration
 # No 0/O, 1/I/L: a token read aloud or typed from a blurry screen is still unambiguous.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TOKEN_LENGTH = 32
-EMAIL_CHANNEL = "email"
 TICKETS_SUBDIR = "tickets"
 
 
@@ -197,7 +196,7 @@ def queue_ticket_email(
         "pickup": registration.event.pickup_info or "",
     }
     row = OutboundMessage(
-        channel=EMAIL_CHANNEL,
+        channel=Channel.EMAIL.value,
         recipient=email,
         kind="ticket",
         priority=outbox.PRIORITY_NOTIFICATION,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import skip_locked
-from core.enums import RegistrationStatus
+from core.enums import EXPIRING_STATUSES, RegistrationStatus, values
 from core.messaging import outbox
 from core.messaging.notify import notify
 from core.models import Event, OutboundMessage, Registration
@@ -26,12 +26,6 @@ from core.registration import stock
 
 log = logging.getLogger(__name__)
 
-# Only these expire: a photo (awaiting_verification) or money already received (partially_paid)
-# waits for a human instead.
-EXPIRING_STATUSES = (
-    RegistrationStatus.PENDING_PAYMENT.value,
-    RegistrationStatus.REJECTED.value,
-)
 BATCH = 200
 
 
@@ -48,7 +42,7 @@ def expire_unpaid(session: Session, *, now: datetime, limit: int = BATCH) -> lis
     due = session.scalars(
         select(Registration)
         .where(
-            Registration.status.in_(EXPIRING_STATUSES),
+            Registration.status.in_(values(EXPIRING_STATUSES)),
             Registration.expires_at.is_not(None),
             Registration.expires_at <= now,
         )

@@ -10,21 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import PaymentStatus
 from core.errors import NotFound
 from core.formatting import format_datetime
 from core.models import Payment, Registration
 from core.registration.stock import lock_registration
-
-# Statuses in which the runner still owes money (they keep their amount key and may send photos).
-AWAITING_STATUSES = (
-    RegistrationStatus.PENDING_PAYMENT.value,
-    RegistrationStatus.AWAITING_VERIFICATION.value,
-    RegistrationStatus.PARTIALLY_PAID.value,
-    RegistrationStatus.REJECTED.value,
-)
-# Statuses in which a new photo is accepted.
-PHOTO_STATUSES = AWAITING_STATUSES
 
 
 def outstanding(registration: Registration) -> int:

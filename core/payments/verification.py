@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import AWAITING_STATUSES, PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.fulfilment import paid
 from core.messaging.notify import notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
-    AWAITING_STATUSES,
     extend_deadline,
     lock_open_payment,
     lock_payment,

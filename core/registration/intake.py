@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import advisory_xact_lock, insert_ignore, lock_key
-from core.enums import ACTIVE_STATUSES, RegistrationStatus
+from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, SoldOut
 from core.models import Category, Event, Participant, Registration, Sequence
 from core.registration import stock
 
+# The participant's own columns (the rest of the answers stay in Participant.answers): the one
+# list, so a new column is added here and nowhere else (registration.manage edits the same list).
 PARTICIPANT_FIELDS = (
-    "full_name", "gender", "email", "phone", "nik", "jersey_size",
+    "full_name", "gender", "date_of_birth", "email", "phone", "nik", "jersey_size",
     "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
 )  # fmt: skip
 
@@ -41,6 +43,11 @@ class Submission:
     chat_id: str
     language: str = "id"
     conversation_id: int | None = None
+
+
+def age_on(born: date, day: date) -> int:
+    """Completed years on ``day`` (a category's age limits apply on race day)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def next_number(session: Session, *, category: Category) -> str:
@@ -73,7 +80,7 @@ def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -
         .join(Participant, Registration.participant_id == Participant.id)
         .where(
             Registration.event_id == event_id,
-            Registration.status.in_([s.value for s in ACTIVE_STATUSES]),
+            Registration.status.in_(values(ACTIVE_STATUSES)),
             column == value,
         )
         .limit(1)
@@ -153,7 +160,7 @@ def _registration(
 
 
 def _participant(event_id: int, answers: dict[str, Any]) -> Participant:
-    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS}
+    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS if f != "date_of_birth"}
     values["full_name"] = answers.get("full_name") or ""
     born = answers.get("date_of_birth")
     public = {k: v for k, v in answers.items() if not k.startswith("_")}

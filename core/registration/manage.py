@@ -16,12 +16,9 @@ from core.errors import Conflict
 from core.fulfilment import paid, tickets
 from core.models import Category, Participant, Registration
 from core.registration import stock
+from core.registration.intake import PARTICIPANT_FIELDS, age_on
 
-EDITABLE = (
-    "full_name", "gender", "date_of_birth", "email", "phone", "nik", "jersey_size",
-    "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
-)  # fmt: skip
-ACTIVE = {s.value for s in ACTIVE_STATUSES}
+EDITABLE = PARTICIPANT_FIELDS  # the organiser may correct every participant column
 
 
 def _snapshot(participant: Participant) -> dict[str, Any]:
@@ -43,7 +40,7 @@ def edit_participant(
     diff = {k: (before[k], v) for k, v in wanted.items() if before[k] != v}
     if not diff:
         return {}
-    if "jersey_size" in diff and registration.status in ACTIVE:
+    if "jersey_size" in diff and registration.status in ACTIVE_STATUSES:
         old, new = diff["jersey_size"]
         stock.move_jersey(
             session, event_id=registration.event_id, old=old, new=new, key="admin.jersey_sold_out"
@@ -83,7 +80,7 @@ def cancel(
     registration = stock.lock_registration(session, registration_id)
     if registration.status == RegistrationStatus.CANCELLED.value:
         return registration
-    held = registration.status in ACTIVE
+    held = registration.status in ACTIVE_STATUSES
     before = {"status": registration.status}
     if held:
         stock.release(session, registration)
@@ -147,7 +144,7 @@ def _take_slot(session: Session, registration: Registration, category_id: int) -
     if new is None or new.event_id != registration.event_id:
         raise Conflict("category belongs to another event", key="admin.category_other_event")
     _check_age(registration.participant, new, registration.event.race_date)
-    if registration.status in ACTIVE:
+    if registration.status in ACTIVE_STATUSES:
         stock.take_slot(new)
         if old is not None:
             stock.give_back_slot(old)
@@ -158,7 +155,7 @@ def _check_age(participant: Participant, category: Category, race_date: date) ->
     born = participant.date_of_birth
     if born is None:
         return
-    age = race_date.year - born.year - ((race_date.month, race_date.day) < (born.month, born.day))
+    age = age_on(born, race_date)
     too_young = category.min_age is not None and age < category.min_age
     too_old = category.max_age is not None and age > category.max_age
     if too_young or too_old:

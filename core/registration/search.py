@@ -56,7 +56,7 @@ def filtered(filters: Filters) -> Select[tuple[Registration]]:
             func.lower(Participant.email).like(like),
             func.lower(Registration.bib).like(like),
         ]
-        if len(digits) >= 4:  # phones are stored as 62812...; match the typed tail
+        if len(digits) >= 4:  # Participant.phone is +62812... (core.phones); match the typed tail
             tail = digits[1:] if digits.startswith("0") else digits
             conditions.append(Participant.phone.like(f"%{tail}%"))
         stmt = stmt.where(or_(*conditions))
