@@ -20,7 +20,7 @@ from flows.spec import Ctx
 log = logging.getLogger(__name__)
 
 
-def confirm(
+def submit(
     session: Session, conversation: Conversation, ctx: Ctx, *, now: datetime
 ) -> tuple[str, dict, list[Reply]]:
     """Submit the draft; return (new state, new answers, replies).

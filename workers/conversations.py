@@ -140,7 +140,7 @@ def _handle_one(
         replies = refusal
     else:
         replies, error = _run_engine(session, conversation, update, message, now)
-    written += outbox.queue_many(
+    written += outbox.write_many(
         session,
         channel=conversation.channel,
         recipient=conversation.chat_id,
@@ -155,7 +155,7 @@ def _handle_one(
 def _queue_callback_answer(
     session: Session, conversation: Conversation, update: InboundUpdate, message: InboundMessage
 ) -> OutboundMessage:
-    row = outbox.queue(
+    row = outbox.write(
         session,
         channel=conversation.channel,
         recipient=conversation.chat_id,

@@ -40,7 +40,7 @@ def send_ticket(registration_id: int, resend: str | None = None) -> None:
         if not rows:
             log.info("send_ticket: registration %s has no valid ticket", registration_id)
             return
-        email = tickets.queue_ticket_email(
+        email = tickets.write_ticket_email(
             uow.session, registration=registration, key_suffix=suffix
         )
         if email is not None:

@@ -161,7 +161,7 @@ def queue_ticket(
     reply = ticket_reply(session, registration=registration, language=registration.language)
     if reply is None:
         return []
-    row = outbox.queue(
+    row = outbox.write(
         session,
         channel=registration.channel,
         recipient=registration.chat_id,
@@ -174,7 +174,7 @@ def queue_ticket(
     return [row]
 
 
-def queue_ticket_email(
+def write_ticket_email(
     session: Session, *, registration: Registration, key_suffix: str = ""
 ) -> OutboundMessage | None:
     """Write the ticket email to the outbox when the runner gave an email and SMTP is set up."""

@@ -1,4 +1,4 @@
-"""Notices to a runner about their registration: one catalogue text queued to their chat."""
+"""Notices to a runner about their registration: one catalogue text written to their chat's outbox."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def notify(
     priority: int = outbox.PRIORITY_NOTIFICATION,
     **params: object,
 ) -> OutboundMessage:
-    """Queue one catalogue message to the runner's chat (sent by workers after commit)."""
+    """Write one catalogue text to the outbox for the runner's chat (sent by workers after commit)."""
     text = t(key, registration.language, number=registration.number, **params)
-    return outbox.queue(
+    return outbox.write(
         session,
         channel=registration.channel,
         recipient=registration.chat_id,

@@ -26,7 +26,7 @@ PRIORITY_REMINDER = 6
 PRIORITY_BROADCAST = 9
 
 
-def queue(
+def write(
     session: Session,
     *,
     channel: str,
@@ -51,7 +51,7 @@ def queue(
         common = {"channel": channel, "recipient": recipient, "priority": priority}
         ids = {"conversation_id": conversation_id, "registration_id": registration_id}
         photo = replace(reply, text="", choices=(), inline=False)
-        queue(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
+        write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
         reply = replace(reply, image_path=None)
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     language = _language(session, conversation_id)
@@ -74,7 +74,7 @@ def queue(
     return row
 
 
-def queue_many(
+def write_many(
     session: Session,
     *,
     channel: str,
@@ -85,9 +85,9 @@ def queue_many(
     conversation_id: int | None = None,
     registration_id: int | None = None,
 ) -> list[OutboundMessage]:
-    """Queue several replies in order with keys ``{key_prefix}:{n}``."""
+    """Write several replies in order with keys ``{key_prefix}:{n}``."""
     return [
-        queue(
+        write(
             session,
             channel=channel,
             recipient=recipient,

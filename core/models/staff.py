@@ -13,6 +13,13 @@ from core.models._types import created, pk, str20, str100, str200
 
 
 class AdminUser(Base):
+    """A staff member: an admin, a verifier or a check-in volunteer (``role``).
+
+    "Staff" is the word for the concept everywhere (core.staff, the ``staff.*`` audit actions,
+    the admin's Staff page); the class and the ``admin_users`` table keep their names because the
+    table is data and renaming it buys a migration, not clarity.
+    """
+
     __tablename__ = "admin_users"
 
     id: Mapped[pk]

@@ -89,11 +89,11 @@ def _active_admins(session: Session) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def staff_label(session: Session, admin_id: int | None) -> str | None:
+def staff_label(session: Session, staff_id: int | None) -> str | None:
     """Return ``Name <email>`` (or the email) of a staff member, for "already approved by" notes."""
-    if admin_id is None:
+    if staff_id is None:
         return None
-    admin = session.get(AdminUser, admin_id)
-    if admin is None:
+    member = session.get(AdminUser, staff_id)
+    if member is None:
         return None
-    return f"{admin.name} <{admin.email}>" if admin.name else admin.email
+    return f"{member.name} <{member.email}>" if member.name else member.email

@@ -209,10 +209,10 @@ def test_long_photo_caption_retry_never_resends_the_photo(
     text = "*E-ticket* " + "panjang " * 200  # > 1024 characters: no longer fits a caption
     reply = Reply(text=text, image_path="tickets/long.png", choices=(Choice("OK", "ok"),))
     with unit_of_work() as uow:
-        first = outbox.queue(
+        first = outbox.write(
             uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
         )
-        again = outbox.queue(
+        again = outbox.write(
             uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
         )
         assert again.id == first.id
