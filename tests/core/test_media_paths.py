@@ -8,16 +8,19 @@ from core.config import get_settings
 
 def test_safe_path_only_names_existing_files_under_media_dir() -> None:
     root = get_settings().media_dir
-    (root / "tickets").mkdir(parents=True, exist_ok=True)
-    (root / "tickets" / "t.png").write_bytes(b"png")
+    folder = root / "safe-path-test"  # its own folder: other tests count files in tickets/ etc.
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "t.png").write_bytes(b"png")
     outside = root.parent / "outside-media.txt"
     outside.write_bytes(b"secret")
     try:
-        assert media.safe_path("tickets/t.png") == (root / "tickets" / "t.png").resolve()
-        assert media.safe_path("tickets/missing.png") is None
-        assert media.safe_path("tickets") is None  # a folder is not a file
+        assert media.safe_path("safe-path-test/t.png") == (folder / "t.png").resolve()
+        assert media.safe_path("safe-path-test/missing.png") is None
+        assert media.safe_path("safe-path-test") is None  # a folder is not a file
         assert media.safe_path("../outside-media.txt") is None
         assert media.safe_path(str(outside)) is None  # absolute, outside MEDIA_DIR
         assert media.safe_path("") is None and media.safe_path(None) is None
     finally:
         outside.unlink()
+        (folder / "t.png").unlink()
+        folder.rmdir()
