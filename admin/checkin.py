@@ -20,12 +20,13 @@ from admin import checkin_desks as desk_routes
 from admin.auth import CSRF_HEADER, current_staff, has_role, verify_csrf
 from admin.templating import templates
 from core.config import get_settings
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker
 from core.enums import EventStatus, Role
 from core.errors import InvalidImage
 from core.fulfilment import checkin, desks, letters
 from core.i18n import t
 from core.models import Event
+from workers.checkin import check_in
 
 DESK_COOKIE = desk_routes.DESK_COOKIE
 router = APIRouter()
@@ -131,27 +132,8 @@ async def scan(
         letter_error=photo.error,
     )
     # In a worker thread: the scan may wait on another desk's lock, never block the event loop.
-    result, zone = await run_in_threadpool(_record, request_, photo)
+    result, zone = await run_in_threadpool(check_in, request_, letter_jpeg=photo.jpeg)
     return JSONResponse(_payload(result, lang, zone))
-
-
-def _record(request_: checkin.Scan, photo: _Letter) -> tuple[checkin.ScanResult, str]:
-    """Run the scan in one transaction; save the letter photo only with the check-in holding it."""
-    saved = False
-    try:
-        with unit_of_work() as uow:
-            result = checkin.scan(uow.session, request=request_, now=utcnow())
-            if result.letter_recorded and photo.path and photo.jpeg:
-                # Written inside the transaction: a failed write rolls the check-in back.
-                letters.save_letter(photo.jpeg, photo.path)
-                saved = True
-            event = uow.session.get(Event, request_.event_id)
-            zone = event.timezone if event else get_settings().timezone
-    except BaseException:
-        if saved and photo.path:
-            letters.discard_letter(photo.path)  # the check-in did not commit
-        raise
-    return result, zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from admin import answers, effects
+from admin import answers
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
-from core import audit
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker
 from core.enums import RegistrationStatus, Role
 from core.errors import ServiceError
 from core.models import (
@@ -32,6 +31,9 @@ from core.models import (
 )
 from core.registration import manage as regs
 from core.registration import search
+from workers.registrations import cancel_registration, edit_participant, move_registration
+from workers.tickets import NoTicket
+from workers.tickets import resend_ticket as resend_ticket_of
 
 router = APIRouter(prefix="/admin/registrations")
 verifier = require_roles(Role.VERIFIER)
@@ -199,14 +201,7 @@ def cancel(
     reason: str = Form(""),
     user: AdminUser = Depends(verifier),
 ) -> Response:
-    with unit_of_work() as uow:
-        regs.cancel(
-            uow.session,
-            registration_id=registration_id,
-            actor=actor_name(user),
-            reason=reason[:300],
-            now=utcnow(),
-        )
+    cancel_registration(registration_id, actor=actor_name(user), reason=reason[:300])
     return _done(request, registration_id, "Registration cancelled; slot and jersey released.")
 
 
@@ -218,15 +213,7 @@ def move(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     try:
-        with unit_of_work() as uow:
-            reg = regs.move_category(
-                uow.session,
-                registration_id=registration_id,
-                category_id=category_id,
-                actor=actor_name(user),
-            )
-            if reg.status == RegistrationStatus.PAID.value:
-                effects.send_ticket(uow, reg.id)
+        move_registration(registration_id, category_id=category_id, actor=actor_name(user))
     except ServiceError as exc:
         return _done(request, registration_id, f"Not moved: {exc}", "error")
     return _done(request, registration_id, "Moved to the new category.")
@@ -239,13 +226,7 @@ async def edit(
     form = await request.form()
     changes = {k: str(form[k]) for k in regs.EDITABLE if k in form}
     try:
-        with unit_of_work() as uow:
-            diff = regs.edit_participant(
-                uow.session,
-                registration_id=registration_id,
-                changes=changes,
-                actor=actor_name(user),
-            )
+        diff = edit_participant(registration_id, changes=changes, actor=actor_name(user))
     except (ServiceError, ValueError) as exc:
         return _done(request, registration_id, f"Not saved: {exc}", "error")
     return _done(request, registration_id, f"Saved ({len(diff)} field(s) changed).")
@@ -255,16 +236,8 @@ async def edit(
 def resend_ticket(
     request: Request, registration_id: int, user: AdminUser = Depends(verifier)
 ) -> Response:
-    with unit_of_work() as uow:
-        reg = search.get(uow.session, registration_id)
-        if reg.status != RegistrationStatus.PAID.value or not reg.ticket_token:
-            return _done(
-                request, registration_id, "Only paid registrations have an e-ticket.", "error"
-            )
-        row = audit.record(
-            uow.session, actor=actor_name(user), action="ticket.resend_requested",
-            subject_type="registration", subject_id=reg.id,
-        )  # fmt: skip
-        uow.session.flush()
-        effects.send_ticket(uow, reg.id, resend=f"audit{row.id}")
+    try:
+        resend_ticket_of(registration_id, actor=actor_name(user))
+    except NoTicket as exc:
+        return _done(request, registration_id, str(exc), "error")
     return _done(request, registration_id, "The e-ticket will be sent again in a moment.")

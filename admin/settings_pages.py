@@ -177,10 +177,10 @@ def add_staff(
     password: str = Form(""),
     user: AdminUser = Depends(admin_only),
 ) -> Response:
-    if len(password) < 10:
+    if len(password) < accounts.MIN_PASSWORD:
         return _back(
             request,
-            "Give the new staff member a password of at least 10 characters.",
+            f"Give the new staff member a password of at least {accounts.MIN_PASSWORD} characters.",
             "error",
             "#staff",
         )

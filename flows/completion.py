@@ -41,10 +41,7 @@ def submit(
         conversation_id=conversation.id,
     )
     try:
-        # A savepoint: a refusal undoes only the submit, never the conversation's own changes.
-        with session.begin_nested():
-            registration = intake.submit(session, submission=submission, now=now)
-            amounts.assign_amount(session, registration=registration, now=now)
+        registration = submit_registration(session, submission, now=now)
     except SoldOut as err:
         return _back_to(
             session, conversation, ctx, now, _sold_out_step(err), _sold_out_text(err, ctx)
@@ -55,6 +52,21 @@ def submit(
         return _back_to(session, conversation, ctx, now, field, text)
     log.info("registration %s submitted from conversation %s", registration.id, conversation.id)
     return "idle", {}, _submitted(session, registration, ctx.language)
+
+
+def submit_registration(
+    session: Session, submission: intake.Submission, *, now: datetime
+) -> Registration:
+    """The "submit a registration" use case: the draft becomes a registration with its amount.
+
+    Runs inside the caller's transaction (the conversation's, whose runtime refreshed the texts),
+    in a savepoint: a refusal (SoldOut, DuplicateParticipant) undoes only the submit, never the
+    conversation's own changes. The replies are written to the outbox by the caller.
+    """
+    with session.begin_nested():
+        registration = intake.submit(session, submission=submission, now=now)
+        amounts.assign_amount(session, registration=registration, now=now)
+    return registration
 
 
 def _submitted(session: Session, registration: Registration, language: str) -> list[Reply]:

@@ -15,6 +15,7 @@ from core.errors import Conflict
 from core.models import AdminUser
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 10  # characters, for every staff password set through the admin
 
 
 def hash_password(password: str) -> str:

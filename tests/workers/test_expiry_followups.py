@@ -14,7 +14,7 @@ from tests.core.payments_factories import (
     make_registration,
     send_photo,
 )
-from workers import payments as payment_jobs
+from workers import verification as payment_jobs
 
 
 def _queued(broker: Any, queue: str) -> int:
