@@ -13,7 +13,7 @@ from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
-from flows import context, engine
+from flows import context, engine, pending
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -34,7 +34,7 @@ def confirm(
     submission = intake.Submission(
         event_id=event.id,
         category_code=str(ctx.answers.get("category")),
-        answers={k: v for k, v in ctx.answers.items() if not k.startswith("_")},
+        answers={k: v for k, v in ctx.answers.items() if not pending.is_internal(k)},
         channel=conversation.channel,
         chat_id=conversation.chat_id,
         language=ctx.language,

@@ -18,7 +18,7 @@ from core.enums import Channel
 from core.messages import Attachment, InboundMessage, Reply
 from core.messaging import inbox
 from core.models import Conversation
-from flows import runtime
+from flows import inbound
 from flows.registration import REGISTRATION
 
 ANSWERS = {
@@ -62,6 +62,7 @@ class Chat:
         self.email = f"runner{uuid.uuid4().hex[:10]}@example.com"
         self.now: datetime = utcnow()
         self.last: list[Reply] = []
+        self.error: str | None = None  # why the last message was refused (flood, too_large, …)
 
     def message(self, text: str | None = None, **fields: object) -> InboundMessage:
         return InboundMessage(
@@ -82,8 +83,14 @@ class Chat:
         conversation = self.session.scalars(
             select(Conversation).where(Conversation.id == update.conversation_id).with_for_update()
         ).one()
-        self.last = runtime.handle_message(self.session, conversation, message, now=self.now)
-        inbox.mark_processed(self.session, update, now=self.now)
+        # The worker's path: flood control and refusals first, then the engine.
+        applied = inbound.apply(
+            self.session, conversation, message, received_at=self.now, now=self.now
+        )
+        assert applied.error != "engine_error", "the engine raised: see the log above"
+        self.last = applied.replies
+        self.error = applied.error
+        inbox.mark_processed(self.session, update, now=self.now, error=applied.error)
         self.session.flush()
         self.now += timedelta(seconds=5)
         return self.last
