@@ -43,9 +43,8 @@ def _handle(
     session: Session, conversation: Conversation, message: InboundMessage, now: datetime
 ) -> list[Reply]:
     texts.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
-    pending.upgrade(
-        conversation
-    )  # rows stored before flows/pending.py: convert the loose keys once
+    # Rows stored before flows/pending.py hold loose underscore keys: convert them once.
+    pending.upgrade(conversation)
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None
@@ -57,9 +56,10 @@ def _handle(
     if command is not None:
         return replies + _command(session, conversation, message, command, now)
     awaiting = pending.of(conversation).kind
-    if awaiting in AWAITED and not proofs.first_photo(message):
+    if awaiting is not None and not proofs.first_photo(message):
         text = (message.choice or message.text or "").strip()
-        handled = AWAITED[awaiting](session, conversation, message, text, now)
+        handler = AWAITED.get(awaiting, _forget)
+        handled = handler(session, conversation, message, text, now)
         if handled is not None:
             return replies + handled
     return replies + _ordinary(session, conversation, message, now)
@@ -268,6 +268,16 @@ def _restart_answer(
     _clear_await(conversation)
     value = starting.yes_no(text)
     return starting.answer_restart(session, conversation, message, value, now=now)
+
+
+def _forget(
+    _session: Session,
+    conversation: Conversation,
+    _message: InboundMessage,
+    _text: str,
+    _now: datetime,
+) -> None:
+    _clear_await(conversation)  # a kind no handler knows (hand-edited row): wait no longer
 
 
 # What a conversation may be waiting for (pending.kind), and who answers the next text message.

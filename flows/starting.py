@@ -95,7 +95,7 @@ def fresh_start(
     snapshot = catalog.snapshot(session, now=now)
     if not snapshot.open:
         return [Reply(_not_open_text(snapshot, language, now))]
-    preset = _preset(snapshot, arg)  # the event and category steps (declared preset=True)
+    preset = _preset(snapshot, arg)
     ctx = context.build(session, conversation, now=now, message=message, answers=dict(preset))
     result = engine.start(REGISTRATION, ctx)
     conversation.state = result.state

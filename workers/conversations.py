@@ -1,8 +1,9 @@
 """process_conversation (queue `default`): apply a chat's stored messages to it, one at a time, in order.
 
 Images are downloaded first, with no transaction open. Then the conversation row is locked and its
-unprocessed inbound rows are drained in id order; each one's replies go to the outbox in the same
-transaction that marks it processed, and delivery is enqueued after the commit.
+unprocessed inbound rows are drained in id order; each one is applied with flows.inbound.apply (the
+conversation's rules, then the engine) and its replies go to the outbox in the same transaction that
+marks it processed, and delivery is enqueued after the commit.
 """
 
 from __future__ import annotations
@@ -112,9 +113,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
     ).one_or_none()
     if conversation is None:
         return
-    texts.refresh_overrides(
-        session, now=utcnow()
-    )  # refusal texts (flows.inbound) may be overridden
+    texts.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
     written: list[OutboundMessage] = []
     for update in inbox.pending(session, conversation_id=conversation_id):
         if inbox.needs_download(update):
