@@ -72,7 +72,9 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
 
 
 def _sold_out_step(err: SoldOut) -> str:
-    return "jersey_size" if err.params.get("kind") == "jersey" else "category"
+    """The question to ask again: the one declared with this SoldOut kind (category by default)."""
+    kind = "jersey" if err.params.get("kind") == "jersey" else "category"
+    return next(s.key for s in REGISTRATION.questions if s.sold_out == kind)
 
 
 def _sold_out_text(err: SoldOut, ctx: Ctx) -> str:

@@ -46,10 +46,10 @@ def apply(
 ) -> Applied:
     """Apply ``message`` to the locked ``conversation``; ``received_at`` paces flood control."""
     settings = get_settings()
-    refusal, error = _refusal(session, conversation, message, received_at, settings)
-    if refusal is None:
-        refusal, error = _run_engine(session, conversation, message, now)
-    return Applied(refusal, error, message.callback_id)
+    replies, error = _refusal(session, conversation, message, received_at, settings)
+    if replies is None:
+        replies, error = _run_engine(session, conversation, message, now)
+    return Applied(replies, error, message.callback_id)
 
 
 def queue(

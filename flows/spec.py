@@ -88,6 +88,7 @@ class Ask:
     share_contact: bool = False  # offer the "share my contact" button (the answer is a phone)
     preset: bool = False  # may come from a deep link ("/start 10K"): not progress of its own
     chooses_event: bool = False  # the answer picks the event (asked before any event is known)
+    sold_out: str | None = None  # SoldOut kind a confirm may hit here ("category", "jersey")
 
     @property
     def prompt_key(self) -> str:
