@@ -18,9 +18,7 @@ from core import media
 from core.config import Settings
 from core.enums import Channel
 from core.errors import ChannelPermanent
-from core.messages import Attachment
-
-CALLBACK_ANSWER = "callback_answer"
+from core.messages import CALLBACK_ANSWER, Attachment
 
 __all__ = [
     "CALLBACK_ANSWER",

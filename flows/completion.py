@@ -13,7 +13,7 @@ from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
-from flows import context, engine
+from flows import context, engine, pending
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -34,7 +34,7 @@ def submit(
     submission = intake.Submission(
         event_id=event.id,
         category_code=str(ctx.answers.get("category")),
-        answers={k: v for k, v in ctx.answers.items() if not k.startswith("_")},
+        answers={k: v for k, v in ctx.answers.items() if not pending.is_internal(k)},
         channel=conversation.channel,
         chat_id=conversation.chat_id,
         language=ctx.language,
@@ -84,7 +84,9 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
 
 
 def _sold_out_step(err: SoldOut) -> str:
-    return "jersey_size" if err.params.get("kind") == "jersey" else "category"
+    """The question to ask again: the one declared with this SoldOut kind (category by default)."""
+    kind = "jersey" if err.params.get("kind") == "jersey" else "category"
+    return next(s.key for s in REGISTRATION.questions if s.sold_out == kind)
 
 
 def _sold_out_text(err: SoldOut, ctx: Ctx) -> str:
