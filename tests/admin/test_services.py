@@ -16,7 +16,7 @@ from core.events import setup
 from core.models import AuditLog, JerseyStock
 from core.registration import manage as regs
 from core.staff import accounts
-from tests.admin import factories as f
+from tests import factories as f
 
 
 def stock(session: Session, event_id: int, size: str) -> JerseyStock:
@@ -30,9 +30,9 @@ def actions(session: Session) -> list[str]:
 
 
 def test_search_by_name_phone_number_and_bib(session: Session) -> None:
-    event = f.seed_event(session)
-    a = f.make_registration(session, event, name="Siti Rahayu")
-    b = f.make_registration(session, event, name="Budi Santoso", code="10K")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    a = f.make_registration(session, event, full_name="Siti Rahayu")
+    b = f.make_registration(session, event, full_name="Budi Santoso", code="10K")
     b.bib = "10001"
     session.flush()
     by = lambda q: [r.id for r in regs.search(session, filters=regs.Filters(q=q)).rows]  # noqa: E731
@@ -46,10 +46,10 @@ def test_search_by_name_phone_number_and_bib(session: Session) -> None:
 
 
 def test_search_paginates_and_filters_status_and_jersey(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     for _ in range(5):
-        f.make_registration(session, event, jersey="L")
-    f.make_registration(session, event, status=RegistrationStatus.PAID, jersey="S")
+        f.make_registration(session, event, jersey_size="L")
+    f.make_registration(session, event, status=RegistrationStatus.PAID, jersey_size="S")
     page = regs.search(session, filters=regs.Filters(jersey="L"), page=2, per_page=2)
     assert page.total == 5 and page.pages == 3 and len(page.rows) == 2
     paid = regs.search(session, filters=regs.Filters(status="paid"))
@@ -57,8 +57,8 @@ def test_search_paginates_and_filters_status_and_jersey(session: Session) -> Non
 
 
 def test_cancel_releases_slot_and_jersey_once(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="XL")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="XL")
     cat = f.category(session, event)
     assert cat.slots_taken == 1 and stock(session, event.id, "XL").taken == 1
     for _ in range(2):
@@ -69,7 +69,7 @@ def test_cancel_releases_slot_and_jersey_once(session: Session) -> None:
 
 
 def test_cancel_revokes_ticket(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event, status=RegistrationStatus.PAID)
     reg.ticket_token = "X" * 32
     session.flush()
@@ -78,8 +78,8 @@ def test_cancel_revokes_ticket(session: Session) -> None:
 
 
 def test_edit_participant_moves_jersey_stock_and_audits(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="M")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="M")
     diff = regs.edit_participant(
         session,
         registration_id=reg.id,
@@ -94,8 +94,8 @@ def test_edit_participant_moves_jersey_stock_and_audits(session: Session) -> Non
 
 
 def test_edit_refuses_sold_out_jersey(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="M")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="M")
     xs = stock(session, event.id, "XS")
     xs.taken = xs.stock
     with pytest.raises(SoldOut):
@@ -105,7 +105,7 @@ def test_edit_refuses_sold_out_jersey(session: Session) -> None:
 
 
 def test_move_category_respects_quota_and_reassigns_bib(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event, status=RegistrationStatus.PAID)
     reg.bib, reg.bib_number = "5001", 5001
     session.flush()
@@ -120,7 +120,7 @@ def test_move_category_respects_quota_and_reassigns_bib(session: Session) -> Non
 
 
 def test_move_category_checks_age(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event)
     reg.participant.date_of_birth = date(event.race_date.year - 12, 1, 1)
     session.flush()
@@ -143,7 +143,7 @@ def category_data(**overrides: object) -> dict[str, object]:
 
 
 def test_save_category_validates_ranges_and_quota(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     cat = setup.save_category(
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
     )
@@ -167,7 +167,7 @@ def test_save_category_validates_ranges_and_quota(session: Session) -> None:
 
 
 def test_event_create_open_close_and_settings(session: Session) -> None:
-    f.seed_event(session)
+    f.demo_event(session, admin_password=f.PASSWORD)
     event = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
@@ -203,7 +203,7 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
 
 
 def test_templates_and_last_admin(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     setup.set_template(
         session, key="payment.received", language="id", body="Terima kasih!", actor="t"
     )
@@ -219,8 +219,8 @@ def test_templates_and_last_admin(session: Session) -> None:
 
 
 def test_dashboard_and_funnel_numbers(session: Session) -> None:
-    event = f.seed_event(session)
-    paid = f.make_registration(session, event, status=RegistrationStatus.PAID, jersey="S")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    paid = f.make_registration(session, event, status=RegistrationStatus.PAID, jersey_size="S")
     paid.paid_at = utcnow()
     waiting = f.make_registration(session, event, code="10K")
     f.make_payment(session, waiting)
@@ -239,7 +239,7 @@ def test_dashboard_and_funnel_numbers(session: Session) -> None:
 
 
 def test_export_generators(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event)
     f.make_payment(session, reg)
     records = list(reports.participant_records(session, filters=regs.Filters(event_id=event.id)))

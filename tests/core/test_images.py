@@ -8,7 +8,7 @@ from PIL import Image
 from core import media
 from core.config import get_settings
 from core.errors import InvalidImage
-from tests.core.payments_factories import encode, inbound, screenshot
+from tests.factories import encode, inbound, screenshot
 
 
 def _refused(raw: str, key: str, **kwargs: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from core import media
-from tests.core.payments_factories import encode, inbound, screenshot
+from tests.factories import encode, inbound, screenshot
 
 MAX = media.MAX_STORED_SIDE
 
