@@ -17,7 +17,7 @@ from core.enums import RegistrationStatus
 from core.fulfilment import letters
 from core.models import CheckIn, Event, Registration, ScanLog
 from tests.admin.test_checkin import paid_registration, scan
-from tests.core.fulfilment_factories import make_registration
+from tests.factories import make_registration
 
 
 def _letter_jpeg() -> bytes:
@@ -90,11 +90,15 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     assert photo.headers["cache-control"] == "private, no-store"
     assert Image.open(io.BytesIO(photo.content)).size == (300, 400)
-    # Not for desks, check-in-only staff or anonymous visitors.
-    assert desk.get(f"/admin/registrations/{reg_id}/checkin-letter").status_code in (303, 403)
+    # Not for check-in-only staff: signed in, so the role check refuses (403, no redirect).
+    letter = f"/admin/registrations/{reg_id}/checkin-letter"
+    refused = desk.get(letter, follow_redirects=False)
+    assert refused.status_code == 403 and not refused.content.startswith(b"\xff\xd8")
+    # Anonymous browsers (a GET that does not ask for JSON) are sent to the login page and back.
     with TestClient(app) as anonymous:
-        r = anonymous.get(f"/admin/registrations/{reg_id}/checkin-letter", follow_redirects=False)
-        assert r.status_code in (303, 401, 403) and not r.content.startswith(b"\xff\xd8")
+        r = anonymous.get(letter, follow_redirects=False)
+        assert r.status_code == 303 and not r.content.startswith(b"\xff\xd8")
+        assert r.headers["location"] == "/admin/login?next=" + letter.replace("/", "%2F")
 
 
 def test_page_says_not_checked_in_and_letter_route_404(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +130,9 @@ def test_unreadable_letter_is_refused_logged_and_not_stored(client_for, seeded) 
 def test_letter_with_a_refused_code_is_not_stored(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
-        unpaid = make_registration(uow.session, event, status=RegistrationStatus.PENDING_PAYMENT)
+        unpaid = make_registration(
+            uow.session, event, status=RegistrationStatus.PENDING_PAYMENT, code="10K"
+        )
         number = unpaid.number
     before = _letters()
     desk, csrf = client_for("checkin")

@@ -14,13 +14,13 @@ from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
 from core.models import AuditLog, Category, Event
 from core.staff import accounts
-from tests.admin import factories as f
+from tests import factories as f
 
 
 def seed_some(event_id: int) -> int:
     with unit_of_work() as uow:
         event = uow.session.get(Event, event_id)
-        reg = f.make_registration(uow.session, event, name="=HYPERLINK(1)")
+        reg = f.make_registration(uow.session, event, full_name="=HYPERLINK(1)")
         f.make_payment(uow.session, reg)
         paid = f.make_registration(uow.session, event, status=RegistrationStatus.PAID, code="10K")
         paid.bib = "10001"

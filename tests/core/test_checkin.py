@@ -13,13 +13,13 @@ from core.enums import RegistrationStatus
 from core.fulfilment import checkin, checkin_exports, letters, paid
 from core.fulfilment.checkin import Outcome, Scan
 from core.models import AuditLog, CheckIn, ScanLog
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def paid_registration(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
-    reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
+    reg = make_registration(session, demo_event(session), **({"code": "10K"} | kwargs))  # type: ignore[arg-type]
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     return reg
 
@@ -68,7 +68,9 @@ def test_retried_nonce_is_answered_the_same_and_counted_once(session: Session) -
 
 def test_refusals_are_logged_with_reasons(session: Session) -> None:
     event = demo_event(session)
-    unpaid = make_registration(session, event, status=RegistrationStatus.PENDING_PAYMENT)
+    unpaid = make_registration(
+        session, event, status=RegistrationStatus.PENDING_PAYMENT, code="10K"
+    )
     reg = paid_registration(session)
     old_token = reg.ticket_token or ""
     from core.fulfilment import tickets

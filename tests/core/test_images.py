@@ -9,7 +9,7 @@ from core import media
 from core.config import get_settings
 from core.errors import InvalidImage
 from core.payments import screenshots
-from tests.core.payments_factories import encode, inbound, screenshot
+from tests.factories import encode, inbound, screenshot
 
 
 def _refused(raw: str, key: str, **kwargs: object) -> None:

@@ -6,7 +6,7 @@ from PIL import Image
 
 from core import media
 from core.payments import screenshots
-from tests.core.payments_factories import encode, inbound, screenshot
+from tests.factories import encode, inbound, screenshot
 
 MAX = screenshots.MAX_STORED_SIDE
 

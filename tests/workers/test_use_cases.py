@@ -22,12 +22,13 @@ from core.models import AdminUser, AuditLog, Event, Payment, PaymentAccount, Reg
 from core.payments.statements import bank_csv, credits
 from core.registration import intake
 from flows.completion import submit_registration
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     category,
     demo_event,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
 from workers import registrations, statements, tickets, verification
@@ -41,15 +42,15 @@ def _queued(broker: Any, queue: str) -> int:
 def _photo_sent() -> tuple[int, AdminUser]:
     """A runner owing money who sent a screenshot, and a verifier (detached, as admin has it)."""
     with unit_of_work() as uow:
-        reg = make_registration(uow.session, demo_event(uow.session))
+        reg = make_registration(uow.session, demo_event(uow.session), **UNPAID)
         photo = send_photo(uow.session, reg, hours=1)
         assert photo.payment is not None
-        return photo.payment.id, make_admin(uow.session)
+        return photo.payment.id, make_staff(uow.session)
 
 
 def _paid_registration() -> int:
     with unit_of_work() as uow:
-        reg = make_registration(uow.session, demo_event(uow.session))
+        reg = make_registration(uow.session, demo_event(uow.session), **UNPAID)
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return reg.id
 
@@ -79,7 +80,7 @@ def _exact_line() -> tuple[int, int, int]:
     """A registration owing its amount and an imported credit of exactly that amount."""
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        reg = make_registration(uow.session, event)
+        reg = make_registration(uow.session, event, **UNPAID)
         account = uow.session.scalars(
             select(PaymentAccount).where(PaymentAccount.bank_name == "BCA")
         ).first()
@@ -88,7 +89,7 @@ def _exact_line() -> tuple[int, int, int]:
         credits.import_lines(
             uow.session, account_id=account.id, event_id=event.id, lines=[line], actor="a"
         )
-        return event.id, make_admin(uow.session).id, reg.id
+        return event.id, make_staff(uow.session).id, reg.id
 
 
 def test_approve_statement_line_marks_paid_and_sends_the_ticket(
@@ -122,7 +123,7 @@ def test_cancel_move_and_edit_a_registration(broker: Any, committed_db: None) ->
 
 def test_resend_ticket_only_for_paid_and_audited(broker: Any, committed_db: None) -> None:
     with unit_of_work() as uow:
-        unpaid = make_registration(uow.session, demo_event(uow.session)).id
+        unpaid = make_registration(uow.session, demo_event(uow.session), **UNPAID).id
     with pytest.raises(tickets.NoTicket, match="Only paid registrations have an e-ticket."):
         tickets.resend_ticket(unpaid, actor="a@example.com")
     reg_id = _paid_registration()

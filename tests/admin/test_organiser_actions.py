@@ -23,7 +23,7 @@ from core.models import (
     Payment,
     Registration,
 )
-from tests.admin import factories as f
+from tests import factories as f
 from tests.admin.conftest import login
 from tests.factories import category, suffix
 from workers import broker_ops
@@ -56,7 +56,7 @@ def queued(broker: Any) -> list[Message]:
 
 
 def test_detail_page_shows_answers_photos_messages_and_trail(client_for, seeded) -> None:
-    reg_id, payment_id = waiting(seeded.event_id, name="Siti Rahayu", jersey="XL")
+    reg_id, payment_id = waiting(seeded.event_id, full_name="Siti Rahayu", jersey_size="XL")
     with unit_of_work() as uow:
         reg = uow.session.get(Registration, reg_id)
         image_id = uow.session.get(Payment, payment_id).images[0].id
@@ -94,7 +94,7 @@ def test_detail_page_shows_answers_photos_messages_and_trail(client_for, seeded)
 
 
 def test_cancel_move_and_edit_over_http_are_audited(client_for, seeded) -> None:
-    reg_id, _ = waiting(seeded.event_id, code="5K", jersey="M")
+    reg_id, _ = waiting(seeded.event_id, code="5K", jersey_size="M")
     with get_sessionmaker()() as session:
         event = session.get(Event, seeded.event_id)
         ten_k = category(session, event, "10K")

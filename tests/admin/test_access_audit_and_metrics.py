@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import AuditLog
-from tests.admin import factories as f
+from tests import factories as f
 from tests.admin.conftest import csrf_of
 
 FINANCIAL = "/admin/exports/financial.csv"

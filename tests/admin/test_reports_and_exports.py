@@ -24,7 +24,7 @@ from core.models import (
     OutboundMessage,
     PaymentAccount,
 )
-from tests.admin import factories as f
+from tests import factories as f
 from tests.factories import random_chat_id, suffix
 
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
@@ -50,7 +50,7 @@ def failed_outbound(session: Session, channel: str, error: str) -> OutboundMessa
 
 
 def test_funnel_started_follows_the_event_filter(session: Session) -> None:
-    demo = f.seed_event(session)
+    demo = f.demo_event(session, admin_password=f.PASSWORD)
     other = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
@@ -138,7 +138,7 @@ def test_metrics_has_latency_histogram_and_verification_gauge(client_for, seeded
 def test_participants_xlsx_contents(client_for, seeded) -> None:
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
-        reg = f.make_registration(uow.session, event, name="Siti Rahayu", jersey="L")
+        reg = f.make_registration(uow.session, event, full_name="Siti Rahayu", jersey_size="L")
         number = reg.number
         f.make_registration(uow.session, event, status=RegistrationStatus.CANCELLED)
     admin, _ = client_for("admin")
