@@ -32,7 +32,7 @@ def category_data(**overrides: object) -> dict[str, object]:
 
 
 def test_save_category_validates_ranges_and_quota(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     cat = setup.save_category(
         session, event_id=event.id, category_id=None, data=category_data(), actor="t"
     )
@@ -55,8 +55,22 @@ def test_save_category_validates_ranges_and_quota(session: Session) -> None:
     assert "category.created" in actions(session)
 
 
+def test_save_category_refuses_a_category_of_another_event(session: Session) -> None:
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    other = setup.save_event(
+        session, event_id=None,
+        data={"slug": "other-run", "name": "Other Run", "race_date": date(2030, 5, 1)}, actor="t",
+    )  # fmt: skip
+    theirs = f.category(session, event)
+    with pytest.raises(NotFound):
+        setup.save_category(
+            session, event_id=other.id, category_id=theirs.id, data={"name": "Hijacked"}, actor="t"
+        )
+    assert theirs.name != "Hijacked"
+
+
 def test_event_create_open_close_and_settings(session: Session) -> None:
-    f.seed_event(session)
+    f.demo_event(session, admin_password=f.PASSWORD)
     event = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
@@ -92,7 +106,7 @@ def test_event_create_open_close_and_settings(session: Session) -> None:
 
 
 def test_templates_and_last_admin(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     texts.set_template(
         session, key="payment.received", language="id", body="Terima kasih!", actor="t"
     )
@@ -105,17 +119,3 @@ def test_templates_and_last_admin(session: Session) -> None:
     accounts.update_staff(session, user_id=other.id, role=Role.CHECKIN, active=False, actor="t")
     assert other.role == "checkin" and not other.active
     assert event.id
-
-
-def test_save_category_refuses_a_category_of_another_event(session: Session) -> None:
-    event = f.seed_event(session)
-    other = setup.save_event(
-        session, event_id=None,
-        data={"slug": "other-run", "name": "Other Run", "race_date": date(2030, 5, 1)}, actor="t",
-    )  # fmt: skip
-    theirs = f.category(session, event)
-    with pytest.raises(NotFound):
-        setup.save_category(
-            session, event_id=other.id, category_id=theirs.id, data={"name": "Hijacked"}, actor="t"
-        )
-    assert theirs.name != "Hijacked"

@@ -28,9 +28,9 @@ def actions(session: Session) -> list[str]:
 
 
 def test_search_by_name_phone_number_and_bib(session: Session) -> None:
-    event = f.seed_event(session)
-    a = f.make_registration(session, event, name="Siti Rahayu")
-    b = f.make_registration(session, event, name="Budi Santoso", code="10K")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    a = f.make_registration(session, event, full_name="Siti Rahayu")
+    b = f.make_registration(session, event, full_name="Budi Santoso", code="10K")
     b.bib = "10001"
     session.flush()
     by = lambda q: [r.id for r in search.search(session, filters=search.Filters(q=q)).rows]  # noqa: E731
@@ -44,10 +44,10 @@ def test_search_by_name_phone_number_and_bib(session: Session) -> None:
 
 
 def test_search_paginates_and_filters_status_and_jersey(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     for _ in range(5):
-        f.make_registration(session, event, jersey="L")
-    f.make_registration(session, event, status=RegistrationStatus.PAID, jersey="S")
+        f.make_registration(session, event, jersey_size="L")
+    f.make_registration(session, event, status=RegistrationStatus.PAID, jersey_size="S")
     page = search.search(session, filters=search.Filters(jersey="L"), page=2, per_page=2)
     assert page.total == 5 and page.pages == 3 and len(page.rows) == 2
     paid = search.search(session, filters=search.Filters(status="paid"))
@@ -55,8 +55,8 @@ def test_search_paginates_and_filters_status_and_jersey(session: Session) -> Non
 
 
 def test_cancel_releases_slot_and_jersey_once(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="XL")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="XL")
     cat = f.category(session, event)
     assert cat.slots_taken == 1 and stock(session, event.id, "XL").taken == 1
     for _ in range(2):
@@ -67,7 +67,7 @@ def test_cancel_releases_slot_and_jersey_once(session: Session) -> None:
 
 
 def test_cancel_revokes_ticket(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event, status=RegistrationStatus.PAID)
     reg.ticket_token = "X" * 32
     session.flush()
@@ -76,8 +76,8 @@ def test_cancel_revokes_ticket(session: Session) -> None:
 
 
 def test_edit_participant_moves_jersey_stock_and_audits(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="M")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="M")
     diff = regs.edit_participant(
         session,
         registration_id=reg.id,
@@ -92,8 +92,8 @@ def test_edit_participant_moves_jersey_stock_and_audits(session: Session) -> Non
 
 
 def test_edit_refuses_sold_out_jersey(session: Session) -> None:
-    event = f.seed_event(session)
-    reg = f.make_registration(session, event, jersey="M")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    reg = f.make_registration(session, event, jersey_size="M")
     xs = stock(session, event.id, "XS")
     xs.taken = xs.stock
     with pytest.raises(SoldOut):
@@ -103,7 +103,7 @@ def test_edit_refuses_sold_out_jersey(session: Session) -> None:
 
 
 def test_move_category_respects_quota_and_reassigns_bib(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event, status=RegistrationStatus.PAID)
     reg.bib, reg.bib_number = "5001", 5001
     session.flush()
@@ -118,7 +118,7 @@ def test_move_category_respects_quota_and_reassigns_bib(session: Session) -> Non
 
 
 def test_move_category_checks_age(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event)
     reg.participant.date_of_birth = date(event.race_date.year - 12, 1, 1)
     session.flush()

@@ -12,8 +12,8 @@ from tests import factories as f
 
 
 def test_dashboard_and_funnel_numbers(session: Session) -> None:
-    event = f.seed_event(session)
-    paid = f.make_registration(session, event, status=RegistrationStatus.PAID, jersey="S")
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    paid = f.make_registration(session, event, status=RegistrationStatus.PAID, jersey_size="S")
     paid.paid_at = utcnow()
     waiting = f.make_registration(session, event, code="10K")
     f.make_payment(session, waiting)
@@ -32,7 +32,7 @@ def test_dashboard_and_funnel_numbers(session: Session) -> None:
 
 
 def test_export_generators(session: Session) -> None:
-    event = f.seed_event(session)
+    event = f.demo_event(session, admin_password=f.PASSWORD)
     reg = f.make_registration(session, event)
     f.make_payment(session, reg)
     records = list(reports.participant_records(session, filters=search.Filters(event_id=event.id)))
