@@ -13,6 +13,7 @@ from admin import (
     dashboard,
     events_pages,
     exports,
+    language,
     login,
     media,
     metrics,
@@ -31,7 +32,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter()
 for _module in (
-    login, media, queue, registrations, dashboard, exports, audit_page, events_pages,
+    login, language, media, queue, registrations, dashboard, exports, audit_page, events_pages,
     settings_pages, operations, statements_pages,
 ):  # fmt: skip
     router.include_router(_module.router)

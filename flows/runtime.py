@@ -226,9 +226,7 @@ def _ask_cancel(session: Session, conversation: Conversation) -> list[Reply]:
     language = conversation.language
     if not in_flow(conversation):
         replies = [Reply(t("flow.nothing_to_cancel", language))]
-        if intake.for_chat(
-            session, channel=conversation.channel, chat_id=conversation.chat_id
-        ):
+        if intake.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id):
             replies.append(Reply(t("flow.cancel_registered_hint", language)))
         return replies
     conversation.answers = {**(conversation.answers or {}), AWAIT: "cancel"}
