@@ -63,3 +63,11 @@ def test_login_page_follows_the_cookie(app) -> None:  # noqa: ANN001
         token = csrf_of(client)
         client.post("/admin/language", data={"lang": "en", "csrf_token": token})
         assert "Staff login" in client.get("/admin/login").text
+
+
+def test_unknown_admin_url_gets_the_admins_own_page(app, client_for) -> None:  # noqa: ANN001
+    client, _csrf = client_for("admin")
+    r = client.get("/admin/no-such-page")
+    assert r.status_code == 404 and "Halaman tidak ditemukan" in r.text and "<nav" in r.text
+    assert client.get("/admin/no-such-page", headers={"Accept": "application/json"}).json()
+    assert client.get("/no-such-page").json() == {"detail": "Not Found"}  # webhooks keep JSON
