@@ -11,7 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from admin import answers
+from admin.audit_words import action_text, changes
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import request_language
 from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
@@ -148,19 +150,26 @@ def _trail(session: Session, reg: Registration) -> list[AuditLog]:
     )
 
 
+RECENT_MESSAGES = 20  # the detail page shows the latest messages; "show all" lists the rest
+
+
 @router.get("/{registration_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, registration_id: int, _user: AdminUser = Depends(verifier)
+    request: Request, registration_id: int, messages: str = "", _user: AdminUser = Depends(verifier)
 ) -> Response:
     with get_sessionmaker()() as session:
         reg = search.get(session, registration_id)
+        chat = _messages(session, reg)
+        lang = request_language(request)
+        trail = _trail(session, reg)
         ctx = {
             "reg": reg,
             "p": reg.participant,
-            "answers": answers.rows(reg.participant.answers or {}, "en"),
+            "answers": answers.rows(reg.participant.answers or {}, lang),
             "payments": reg.payments,
-            "messages": _messages(session, reg),
-            "trail": _trail(session, reg),
+            "messages": chat if messages == "all" else chat[-RECENT_MESSAGES:],
+            "message_count": len(chat),
+            "trail": [(row, action_text(row.action, lang), changes(row, lang)) for row in trail],
             "categories": session.scalars(
                 select(Category)
                 .where(Category.event_id == reg.event_id)

@@ -27,6 +27,8 @@ class AdminUser(Base):
     name: Mapped[str200] = mapped_column(default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str20]
+    # The admin's language for this staff member ("id" or "en"); Indonesian unless they switch.
+    language: Mapped[str] = mapped_column(String(5), default="id", server_default="id")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[created]

@@ -66,10 +66,14 @@ def client_for(app, seeded: Seeded) -> Iterator[Callable[[str], tuple[TestClient
     """Factory: a signed-in TestClient and its CSRF token, for role 'admin'/'verifier'/'checkin'."""
     clients: list[TestClient] = []
 
-    def make(role: str) -> tuple[TestClient, str]:
+    def make(role: str, lang: str | None = None) -> tuple[TestClient, str]:
+        """``lang`` switches that staff member's admin language (Indonesian by default)."""
         client = TestClient(app)
         clients.append(client)
-        return client, login(client, seeded.emails[role])
+        token = login(client, seeded.emails[role])
+        if lang:
+            client.post("/admin/language", data={"lang": lang, "csrf_token": token})
+        return client, token
 
     yield make
     for client in clients:

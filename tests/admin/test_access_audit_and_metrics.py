@@ -71,10 +71,10 @@ def test_verifier_dashboard_shows_counts_without_money(client_for, seeded) -> No
     from tests.admin.test_pages import seed_some
 
     seed_some(seeded.event_id)
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     html = admin.get("/admin/").text
     assert "Revenue verified" in html and "Outstanding" in html
-    verifier, _ = client_for("verifier")
+    verifier, _ = client_for("verifier", lang="en")
     html = verifier.get("/admin/").text
     assert "Waiting for verification" in html and "Registrations per status" in html
     assert "Revenue verified" not in html and "Outstanding" not in html

@@ -79,7 +79,7 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
         assert done.authorisation_letter_path == f"{letters.LETTERS_SUBDIR}/{new_files[0].name}"
 
     reg_id = _reg_id(reg["number"])
-    admin, _ = client_for("verifier")
+    admin, _ = client_for("verifier", lang="en")
     page = admin.get(f"/admin/registrations/{reg_id}").text
     section = page[page.index('id="checkin"') :]
     assert "Representative: Budi Santoso" in section
@@ -104,8 +104,8 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
 def test_page_says_not_checked_in_and_letter_route_404(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
     reg = paid_registration(seeded.event_id)
     reg_id = _reg_id(reg["number"])
-    admin, _ = client_for("verifier")
-    assert "Not checked in yet." in admin.get(f"/admin/registrations/{reg_id}").text
+    admin, _ = client_for("verifier", lang="en")
+    assert "Not collected yet." in admin.get(f"/admin/registrations/{reg_id}").text
     assert admin.get(f"/admin/registrations/{reg_id}/checkin-letter").status_code == 404
 
 
@@ -149,11 +149,11 @@ def test_dashboard_counts_check_ins_per_category(client_for, seeded) -> None:  #
         assert scan(desk, csrf, reg["number"], f"dash-nonce-{n}", event_id=str(seeded.event_id)
                     ).json()["outcome"] == "ok"  # fmt: skip
 
-    admin, _ = client_for("verifier")
+    admin, _ = client_for("verifier", lang="en")
     html = admin.get(f"/admin/?event_id={seeded.event_id}").text
     table = html[html.index("<th>Category</th>") :]
     headers = re.findall(r"<th[^>]*>(.*?)</th>", table[: table.index("</tr>")])
-    column = headers.index("Checked in")
+    column = headers.index("Collected")
     cells = {
         re.sub(r"<[^>]+>", "", row[0]).split(" · ")[0]: re.sub(r"<[^>]+>", "", row[column])
         for row in (
@@ -165,4 +165,5 @@ def test_dashboard_counts_check_ins_per_category(client_for, seeded) -> None:  #
 
     # The same numbers on the check-in page's per-category counter.
     page = desk.get(f"/checkin?event={seeded.event_id}").text
-    assert "<th>10K</th><td>2 / 3</td>" in page and "<th>5K</th><td>1 / 2</td>" in page
+    assert '<th>10K</th><td class="count">2 / 3</td>' in page
+    assert '<th>5K</th><td class="count">1 / 2</td>' in page
