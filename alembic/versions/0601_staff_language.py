@@ -1,14 +1,14 @@
 """staff language: the admin's language per staff member
 
 Revision ID: 0601
-Revises: 0001
+Revises: 0101
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0601"
-down_revision = "0001"
+down_revision = "0101"
 branch_labels = None
 depends_on = None
 
