@@ -218,7 +218,7 @@ def funnel(session: Session, *, event_id: int | None, tz: str = "Asia/Jakarta") 
         Registration.event_id,
         event_id,
     )  # fmt: skip
-    photo_chats = set(session.execute(_photo_chats(event_id)).tuples())
+    photo_chats = {tuple(row) for row in session.execute(_photo_chats(event_id))}
     for conv_id, channel, chat_id, created, paid_at in session.execute(regs):
         key = conv_id if conv_id in chats else by_chat.get((channel, chat_id), (channel, chat_id))
         chat = chats.setdefault(key, _Chat(_local_day(created, zone), channel))
@@ -271,7 +271,7 @@ def _conversations_started(
     started = func.coalesce(Conversation.started_at, Conversation.created_at)
     stmt = select(Conversation.id, started, Conversation.channel, Conversation.chat_id)
     if not event_id:
-        yield from session.execute(stmt).tuples()
+        yield from (tuple(row) for row in session.execute(stmt))
         return
     slug = session.scalar(select(Event.slug).where(Event.id == event_id))
     linked = set(
