@@ -351,3 +351,34 @@ def main() -> None:  # pragma: no cover - for looking at the corpus
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _same_text(a: str, b: str) -> bool:
+    return "".join(a.upper().split()) == "".join(b.upper().split())
+
+
+def score(reading: object, truth: Truth) -> dict[str, str]:
+    """Per field: "hit" (right), "wrong" (reported but wrong), "miss" (not reported), "none"
+    (nothing to read and nothing reported) or "extra" (reported though the screen shows none)."""
+    expected = {
+        "amount": truth.amount,
+        "when": truth.when.replace(second=0, microsecond=0),
+        "sender": truth.sender,
+        "account": truth.account,
+        "holder": truth.holder,
+        "bank": truth.bank,
+        "status": truth.status,
+        "reference": truth.reference,
+    }
+    result = {}
+    for name, want in expected.items():
+        got = getattr(reading, name)
+        if got is None:
+            result[name] = "miss" if want is not None else "none"
+        elif want is None:
+            result[name] = "extra"
+        elif isinstance(want, str) and isinstance(got, str):
+            result[name] = "hit" if _same_text(got, want) else "wrong"
+        else:
+            result[name] = "hit" if got == want else "wrong"
+    return result
