@@ -317,10 +317,15 @@ def _bank(reading: Reading, table: Sequence[Row], values: dict[str, tuple[str, B
             return
 
 
+_LABEL_WORDS = {"penerima", "nama", "tujuan", "pengirim", "rekening", "dari", "ke"}
+
+
 def _name(text: str) -> str | None:
     words = [
         w for w in re.split(r"\s+", text.strip()) if re.fullmatch(r"[A-Za-z][A-Za-z.,'&-]*", w)
     ]
+    while words and words[0].lower() in _LABEL_WORDS:  # the tail of a label split in two
+        words = words[1:]
     name = " ".join(words).strip(" .,")
     return name.upper() if len(name) >= 3 else None
 

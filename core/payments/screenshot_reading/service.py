@@ -107,7 +107,7 @@ def correct(
     session.add(row)
     audit.record(
         session, actor=actor.email, action="ocr.field_corrected", subject_type="payment",
-        subject_id=reading.payment_id, field=field, before=before, after=clean,
+        subject_id=reading.payment_id, before={field: before}, after={field: clean},
     )  # fmt: skip
     session.flush()
     return row
