@@ -18,6 +18,7 @@ from admin import (
     metrics,
     operations,
     queue,
+    queue_checks,
     registrations,
     session,
     settings_pages,
@@ -31,7 +32,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter()
 for _module in (
-    login, media, queue, registrations, dashboard, exports, audit_page, events_pages,
+    login, media, queue, queue_checks, registrations, dashboard, exports, audit_page, events_pages,
     settings_pages, operations, statements_pages,
 ):  # fmt: skip
     router.include_router(_module.router)

@@ -21,6 +21,7 @@ from core.models import (
     ScreenshotReading,
     StatementLine,
 )
+from core.payments import verification
 from core.payments.screenshot_reading.checks import (
     Checks,
     amount_due,
@@ -28,7 +29,9 @@ from core.payments.screenshot_reading.checks import (
     event_accounts,
 )
 from core.payments.screenshot_reading.extract import Reading, parse_amount
+from core.payments.state import lock_payment
 from core.payments.statements import matching
+from core.payments.verification import Approval
 
 READ, UNREADABLE, FAILED, TIMEOUT = "read", "unreadable", "failed", "timeout"
 CORRECTABLE = ("amount", "when", "account", "holder", "sender", "reference", "bank")
@@ -206,3 +209,56 @@ def statement_credit(session: Session, payment: Payment, checks: Checks) -> Stat
         )
     ).all()
     return lines[0] if len(lines) == 1 else None
+
+
+def approve_if_green(
+    session: Session, *, payment_id: int, actor: AdminUser, now: datetime, batch: str
+) -> Approval | None:
+    """Approve one payment of a batch, re-checked under its lock; None when no longer all green.
+
+    Each item gets its own audit row (``payment.batch_approved``, with the batch id and the checks
+    that were green), besides the usual ``payment.approved`` row of the approval itself.
+    """
+    _registration, payment = lock_payment(session, payment_id)
+    if payment.status != PaymentStatus.SUBMITTED.value:
+        return None
+    checks = check_payment(session, payment, now=now)
+    if checks is None or not checks.all_green:
+        return None
+    result = verification.approve(session, payment_id=payment_id, actor=actor, now=now)
+    audit.record(
+        session, actor=actor.email, action="payment.batch_approved", subject_type="payment",
+        subject_id=payment_id, batch=batch, registration_id=payment.registration_id,
+        checks={c.name: c.detail for c in checks.items}, amount=checks.reading.amount,
+    )  # fmt: skip
+    return result
+
+
+def operations_stats(session: Session, *, since: datetime) -> dict[str, object]:
+    """For the operations page: readings by status, time per image, recent failures, corrections."""
+    recent = ScreenshotReading.created_at >= since
+    by_status = dict(
+        session.execute(
+            select(ScreenshotReading.status, func.count()).where(recent).group_by("status")
+        ).all()
+    )
+    times = sorted(
+        session.scalars(
+            select(ScreenshotReading.elapsed_ms).where(recent, ScreenshotReading.status == READ)
+        )
+    )
+    failures = session.scalars(
+        select(ScreenshotReading)
+        .where(recent, ScreenshotReading.status.in_([FAILED, TIMEOUT]))
+        .order_by(ScreenshotReading.id.desc())
+        .limit(20)
+    ).all()
+    unread = len(unread_images(session, since=since, limit=1000))
+    return {
+        "by_status": by_status,
+        "median_ms": times[len(times) // 2] if times else None,
+        "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))] if times else None,
+        "failures": failures,
+        "unread": unread,
+        "corrections": corrections_by_field(session),
+    }
