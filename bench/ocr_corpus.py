@@ -339,7 +339,7 @@ def corpus(
                 yield sample(layout_key, variant, seed)
 
 
-def main() -> None:  # pragma: no cover - for looking at the corpus
+def save_all() -> None:  # pragma: no cover - for looking at the corpus
     import sys
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/ocr-corpus")
@@ -350,7 +350,7 @@ def main() -> None:  # pragma: no cover - for looking at the corpus
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    save_all()
 
 
 def _same_text(a: str, b: str) -> bool:
