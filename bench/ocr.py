@@ -109,6 +109,7 @@ def main() -> None:
     engines = os.environ.get("OCR_BENCH_ENGINES", ",".join(ENGINES)).split(",")
     variants = os.environ.get("OCR_BENCH_VARIANTS", ",".join(VARIANTS))
     lines = [
+        "## Screenshot OCR: Tesseract vs RapidOCR on the generated corpus (bench/ocr.py)", "",
         f"Machine: {machine()}.", "",
         f"Corpus: bench/ocr_corpus.py, {len(LAYOUTS)} layouts x variants {variants} (seed 0), "
         "each with ground truth; scored by bench/ocr_corpus.score.", "",

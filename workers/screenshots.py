@@ -52,7 +52,7 @@ def read_once(image_id: int) -> str | None:
             return None
         path = media.resolve(image.path)
     reading, status, error, started = None, service.READ, None, time.perf_counter()
-    engine = get_engine(settings.ocr_engine)
+    engine = get_engine(settings.ocr_engine, timeout=settings.ocr_timeout_seconds)
     try:
         with Image.open(path) as picture:
             reading = read_image(picture, engine)

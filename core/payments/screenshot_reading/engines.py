@@ -126,5 +126,7 @@ def _rapid():  # noqa: ANN202 - the model session is loaded once per process
 ENGINES = {"tesseract": TesseractEngine, "rapidocr": RapidEngine}
 
 
-def get_engine(name: str = "tesseract") -> Engine:
+def get_engine(name: str = "tesseract", *, timeout: float = 20.0) -> Engine:
+    if name == "tesseract":
+        return TesseractEngine(timeout=timeout)
     return ENGINES[name]()
