@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format migration services-start services-stop clean bench
+.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench: $(TEST_STAMP)
 	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
 	scripts/services.sh start "$$dir" && . "$$dir/env" && \
 	APP_ENV=test $(BIN)/python bench/run_all.py
+
+bench-ocr: $(TEST_STAMP)
+	APP_ENV=test $(BIN)/python -m bench.ocr
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -15,6 +15,7 @@ from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
 from core.models import AdminUser, InboundUpdate, OutboundMessage
+from core.payments.screenshot_reading import service as screenshot_service
 from workers import broker_ops
 
 router = APIRouter(prefix="/admin/operations")
@@ -74,6 +75,7 @@ def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Resp
             "inbound_waiting": int(inbound_waiting),
             "inbound_oldest": oldest,
             "inbound_stuck": int(stuck or 0),
+            "ocr": screenshot_service.operations_stats(session, since=now - timedelta(days=1)),
         }
         return templates.TemplateResponse(request, "operations.html", ctx)
 

@@ -22,6 +22,7 @@ from admin import (
     metrics,
     operations,
     queue,
+    queue_checks,
     registrations,
     session,
     settings_pages,
@@ -36,8 +37,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter()
 for _module in (
-    login, language, media, queue, registrations, dashboard, exports, audit_page, events_pages,
-    settings_pages, messages_pages, operations, statements_pages,
+    login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
+    events_pages, settings_pages, messages_pages, operations, statements_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

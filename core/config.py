@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Screenshot OCR (workers/screenshots.py): engine name, per-image time limit, off switch.
+    ocr_enabled: bool = True
+    ocr_engine: Literal["tesseract", "rapidocr"] = "tesseract"
+    ocr_timeout_seconds: float = 20.0
 
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None

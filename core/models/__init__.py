@@ -10,6 +10,7 @@ from core.models.messaging import (
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
 from core.models.registration import Participant, Registration
+from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CheckinDesk",
     "Conversation",
     "Event",
+    "EventOcrSetting",
     "InboundUpdate",
     "JerseyStock",
     "LoginAttempt",
@@ -31,6 +33,8 @@ __all__ = [
     "PaymentAccount",
     "Registration",
     "ScanLog",
+    "ScreenshotCorrection",
+    "ScreenshotReading",
     "Sequence",
     "StatementLine",
 ]
