@@ -12,16 +12,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
-from admin import effects
 from admin.auth import csrf_protect, require_roles
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import PaymentStatus, Role
 from core.errors import Conflict, NotFound, RangeExhausted
-from core.messaging.texts import refresh_overrides
 from core.models import AdminUser, Event, Payment, PaymentImage
 from core.payments.screenshot_reading import service
 from core.payments.screenshot_reading.checks import check_payment
+from workers.verification import approve_green_payment
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -135,15 +134,7 @@ def approve_green(
     approved, skipped = [], []
     for payment_id in payment_ids:
         try:
-            with unit_of_work() as uow:
-                refresh_overrides(uow.session, now=utcnow())
-                result = service.approve_if_green(
-                    uow.session, payment_id=payment_id, actor=user, now=utcnow(), batch=batch
-                )
-                if result is not None:
-                    effects.deliver(uow, result.outbound)
-                    if result.paid:
-                        effects.send_ticket(uow, result.registration_id)
+            result = approve_green_payment(payment_id, actor=user, batch=batch)
         except (Conflict, NotFound, RangeExhausted):
             result = None
         (approved if result is not None else skipped).append(payment_id)

@@ -30,7 +30,7 @@ from core.payments.screenshot_reading.reader import read_image
 from core.payments.statements import approval
 from workers.broker import broker
 from workers.jobs import periodic
-from workers.payments import after_verification
+from workers.verification import after_verification
 
 log = logging.getLogger(__name__)
 

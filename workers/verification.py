@@ -16,6 +16,7 @@ from core.errors import ServiceError
 from core.messaging.texts import texts_unit_of_work
 from core.models import AdminUser
 from core.payments import rejection, verification
+from core.payments.screenshot_reading import service as screenshot_service
 from core.payments.statements import approval
 from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
@@ -63,6 +64,22 @@ def approve_statement_line(staff_id: int, line_id: int, registration_id: int | N
         for approved in (result, *result.others):  # a photo group is approved together
             after_verification(uow, approved)
     return result.status
+
+
+def approve_green_payment(
+    payment_id: int, *, actor: AdminUser, batch: str
+) -> verification.Approval | None:
+    """Approve one payment of an "approve all green" batch, re-checked under its lock.
+
+    None when it is no longer all green (or already handled): the batch skips it.
+    """
+    with texts_unit_of_work() as uow:
+        result = screenshot_service.approve_if_green(
+            uow.session, payment_id=payment_id, actor=actor, now=utcnow(), batch=batch
+        )
+        if result is not None:
+            after_verification(uow, result)
+    return result
 
 
 def after_verification(
