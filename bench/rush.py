@@ -279,10 +279,15 @@ def _serve_args(opts: Options, port: int, code: Path) -> list[str]:
     return args
 
 
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
 def _profile(pids: dict[str, int], seconds: float, out: Path) -> list[subprocess.Popen[bytes]]:
     procs = []
     for name, pid in pids.items():
-        args = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds))]
+        args = [_py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds))]
         args += ["--rate", "50", "--format", "raw", "--output", str(out / f"{name}.txt")]
         args += ["--subprocesses", "--nonblocking"]
         procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
