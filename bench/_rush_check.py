@@ -198,8 +198,14 @@ def _dups(*columns: Any) -> Any:
     return select(func.count()).select_from(grouped)
 
 
-def top_frames(path: Path, limit: int = 12) -> list[tuple[str, float]]:
-    """Functions by inclusive share of py-spy's samples (raw format: 'f1;f2;... count')."""
+OURS = ("core/", "flows/", "workers/", "webhooks/", "channels/", "messaging/", "events/")
+
+
+def top_frames(path: Path, limit: int = 15) -> list[tuple[str, float]]:
+    """Our functions (and psycopg's wait) by inclusive share of py-spy's samples.
+
+    py-spy's raw format is one 'frame;frame;... count' line per distinct stack.
+    """
     if not path.exists():
         return []
     inclusive: Counter[str] = Counter()
@@ -208,13 +214,16 @@ def top_frames(path: Path, limit: int = 12) -> list[tuple[str, float]]:
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
-        n = int(count)
-        total += n
+        total += int(count)
         for frame in {_frame(f) for f in stack.split(";")}:
-            inclusive[frame] += n
-    skip = ("<module>", "run (threading", "_bootstrap", "worker_process", "process_message")
-    ranked = [(f, c / total * 100) for f, c in inclusive.most_common(200) if not f.startswith(skip)]
-    return [r for r in ranked if "site-packages" not in r[0] or "psycopg" in r[0]][:limit]
+            inclusive[frame] += int(count)
+    wanted = [
+        (f, c / total * 100)
+        for f, c in inclusive.most_common()
+        if ("site-packages" not in f and any(o in f for o in OURS))
+        or f.startswith(("Connection.wait (", "Redis.execute_command", "Client.send ("))
+    ]
+    return wanted[:limit]
 
 
 def _frame(frame: str) -> str:
@@ -236,7 +245,7 @@ def line(r: dict[str, Any]) -> str:
         f"{r['ack_p99']:.0f} ms; reply p50/p99 {r['reply_p50']:.0f}/{r['reply_p99']:.0f} ms; "
         f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
         f"{r['bot_msgs_per_reg']:.1f}; cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
-        f"429s {r['rejected']}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
+        f"429s {r['rejected']}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
 
 

@@ -117,6 +117,9 @@ class Options:
     worker_threads: int = 4
     profile: bool = False
     profile_seconds: float = 20.0
+    max_seconds: float = (
+        0.0  # stop every runner after this long (0: no limit); they count as "none"
+    )
     seed: int = 12
 
 
@@ -148,17 +151,24 @@ async def _run_one(
     client, base, inbox, ids = ctx["client"], ctx["base"], ctx["inbox"], ctx["ids"]
     key = f"{runner.channel}:{runner.chat}"
     await asyncio.sleep(start)
+    deadline = ctx["deadline"]
     for text in runner.script():
+        if time.monotonic() >= deadline:
+            break
         before = len(inbox.texts.get(key, ()))
         began = time.monotonic()
-        for _attempt in range(5):  # a non-2xx ack makes the provider deliver again
-            status = await _post(client, base, runner, text, next(ids))
-            if status == 200:
-                break
+        uid = next(ids)
+        for _attempt in range(5):  # no 2xx ack: the provider delivers the same update again
+            try:
+                if await _post(client, base, runner, text, uid) == 200:
+                    break
+            except httpx.HTTPError:
+                ctx["errors"] += 1
             await asyncio.sleep(1)
         runner.acks.append(time.monotonic() - began)
         runner.sent += 1
-        if not await inbox.wait_beyond(key, before, REPLY_TIMEOUT):
+        timeout = min(REPLY_TIMEOUT, max(0.0, deadline - time.monotonic()))
+        if not await inbox.wait_beyond(key, before, timeout):
             break
         runner.replies.append(time.monotonic() - began)
         new = inbox.texts[key][before:]
@@ -190,15 +200,17 @@ def _starts(opts: Options, rng: random.Random) -> list[float]:
     return starts
 
 
-async def _drive(opts: Options, base: str, inbox: Inbox) -> tuple[list[Runner], float]:
+async def _drive(opts: Options, base: str, inbox: Inbox) -> tuple[list[Runner], float, int]:
     import itertools
 
     rng = random.Random(opts.seed)
     runners = _runners(opts)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        ctx = {"client": client, "base": base, "inbox": inbox, "ids": itertools.count(10_000)}
         began = time.monotonic()
+        deadline = began + opts.max_seconds if opts.max_seconds else float("inf")
+        ctx = {"client": client, "base": base, "inbox": inbox, "ids": itertools.count(10_000),
+               "deadline": deadline, "errors": 0}  # fmt: skip
         starts = _starts(opts, rng)
         await asyncio.gather(
             *(
@@ -206,7 +218,7 @@ async def _drive(opts: Options, base: str, inbox: Inbox) -> tuple[list[Runner], 
                 for r, s in zip(runners, starts, strict=True)
             )
         )
-    return runners, began
+    return runners, began, ctx["errors"]
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -353,7 +365,7 @@ def _measure(
             opts.burst_seconds,
             lambda: profilers.extend(_profile(pids, opts.profile_seconds, work)),
         )
-    runners, began = loop.run_until_complete(_drive(opts, base, inbox))
+    runners, began, errors = loop.run_until_complete(_drive(opts, base, inbox))
     wall = time.monotonic() - began
     settled = check.wait_settled(90)
     sampler.stop()
@@ -364,6 +376,7 @@ def _measure(
         r.received = len(inbox.texts.get(f"{r.channel}:{r.chat}", ()))
     result = check.summarise(runners, began, wall)
     result.update(settled=settled, db_connections=connections.peak, cpu={}, rss={}, procs={})
+    result["ack_errors"] = errors
     for name, role in sampler.roles.items():
         result["cpu"][name] = role.cpu_seconds()
         result["rss"][name] = role.peak_rss()

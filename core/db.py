@@ -101,7 +101,10 @@ def get_engine() -> Engine:
     """Return the process-wide engine, built lazily from settings.
 
     On PostgreSQL every connection starts with ``lock_timeout`` at the unit of work's default, so a
-    unit of work does not spend a round trip on ``SET LOCAL`` (one of about five per transaction).
+    unit of work does not spend a round trip on ``SET LOCAL`` (one of about five per transaction),
+    and checkouts are not pinged (another): a connection broken by a database restart fails its
+    first use, SQLAlchemy then discards the whole pool, and the caller's retry (Dramatiq's, or the
+    provider's after a 503) runs on fresh connections. ``pool_recycle`` retires idle ones.
     """
     settings = get_settings()
     if settings.is_sqlite:
@@ -110,6 +113,8 @@ def get_engine() -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=1800,
         connect_args={"options": f"-c lock_timeout={DEFAULT_LOCK_TIMEOUT}"},
     )
     engine.funrun_lock_timeout = DEFAULT_LOCK_TIMEOUT  # type: ignore[attr-defined]
