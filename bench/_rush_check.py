@@ -194,7 +194,14 @@ def invariants(result: dict[str, Any], *, slots: int) -> list[str]:
 
 
 def _dups(*columns: Any) -> Any:
-    grouped = select(*columns).group_by(*columns).having(func.count() > 1).subquery()
+    """Count values (not NULL: rows never sent have no provider id) that occur more than once."""
+    grouped = (
+        select(*columns)
+        .where(*(c.is_not(None) for c in columns))
+        .group_by(*columns)
+        .having(func.count() > 1)
+        .subquery()
+    )
     return select(func.count()).select_from(grouped)
 
 
