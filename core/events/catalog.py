@@ -102,7 +102,7 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 
 
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
-    """Build the frozen catalogue the flow engine reads (all sizes, sold-out ones included).
+    """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
     On PostgreSQL the built catalogue is kept per process and reused while a one-round-trip
     fingerprint of the three tables (row count and newest ``xmin``, as this transaction sees them)
