@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr
+.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr bench-rush
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,12 @@ bench-ocr: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The opening minute through the real webhooks (bench/rush.py): RUSH_ARGS="--runners 300 --modes open,limited"
+RUSH_ARGS ?= --modes open,limited --write
+bench-rush: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-bench.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	APP_ENV=test $(BIN)/python -m bench.rush $(RUSH_ARGS) && \
+	APP_ENV=test $(BIN)/python -m bench.webhook_ack

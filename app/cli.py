@@ -141,6 +141,9 @@ def create_admin(
 def serve(
     host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="Port (default PORT or 8000)"),
+    workers: int = typer.Option(
+        1, help="API processes (needs REDIS_URL when above 1); about one per core, see README"
+    ),
 ) -> None:
     """Serve webhooks, admin and simulator (with an in-process worker when REDIS_URL is unset)."""
     import uvicorn
@@ -151,6 +154,17 @@ def serve(
     settings = _settings()
     host = host or settings.host
     port = port or settings.port
+    if workers > 1:
+        if settings.use_inline_worker:
+            typer.echo("--workers above 1 needs REDIS_URL and `funrun worker`", err=True)
+            raise typer.Exit(2)
+        typer.echo(f"funrun on http://{host}:{port} ({workers} processes)")
+        # Each process builds its own app (and engine, pool and broker connections) after the fork.
+        uvicorn.run(
+            "app.main:create_app", factory=True, workers=workers, host=host, port=port,
+            **UVICORN_LOGGING,
+        )  # fmt: skip
+        return
     base = f"http://{host}:{port}"
     typer.echo(f"funrun on {base}")
     typer.echo(f"  admin:     {base}/admin/")

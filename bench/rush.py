@@ -1,216 +1,443 @@
-"""Sell-out rush on PostgreSQL: 1000 runners confirming for the last 25 slots, vs plain INSERTs.
+"""The opening minute through the real webhooks: N runners register at once, replies timed.
 
-Every confirmation runs as the chat flow runs it (registrations.submit + payments.assign_amount in a
-savepoint, each runner in its own unit of work) from a pool of 30 threads, the engine's pool size.
-The baseline is the same number of one-row INSERTs into a scratch table, one transaction each, from
-the same pool in the same run. Run with `make bench` (or `python -m bench.rush` with DATABASE_URL
-set); results go to docs/BENCHMARKS.md.
+`funrun serve` and `funrun worker` run as separate processes on PostgreSQL + Redis (as the README
+deploys them); the fake Telegram and Fonnte servers (tests/fakes) listen on loopback in this process,
+and so do the runners: asyncio tasks that each post a whole registration to the webhooks, half on
+Telegram, half on WhatsApp, waiting for the bot's reply and a think time between answers. Half the
+runners start within the opening burst, the rest over the ramp; the category has fewer slots than
+runners, so the sell-out is part of every run.
+
+Modes: ``open`` (fakes accept everything, our own pacing lifted: our capacity) and ``limited`` (fakes
+answer 429 with retry_after at the providers' limits; our pacing at its defaults).
+``--compare REF`` runs the same rush first against the code of git REF (exported to a temporary
+directory), then against the working tree, in one run. ``--profile`` samples the API and the
+workers with py-spy. Fails (exit 1) when an invariant breaks. `make bench-rush`.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import random
+import string
+import subprocess
+import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+import httpx
 
-from bench._report import ROOT, machine, median_ms, quantile_ms, write_section
-from core import demo
-from core.db import Base, get_engine, unit_of_work, utcnow
-from core.errors import SoldOut
-from core.models import Category
-from core.payments import amounts
-from core.registration import intake
+from bench import _rush_check as check
+from bench._procstat import Sampler, find_pid
+from bench._report import ROOT, machine, write_section
+from bench._rush_fakes import Limits, RushFonnte, RushTelegram
 
-RUNNERS, SLOTS, THREADS = 1000, 25, 30  # THREADS = pool_size 10 + max_overflow 20
+TG_TOKEN, TG_SECRET, WA_TOKEN, WA_SECRET = "1:rush", "rush-tg-secret", "rush-wa", "rush-wa-secret"
+DEVICE = "628111222333"
 CATEGORY = "21K"
-SCRATCH = "bench_scratch"
+REGISTERED = ("Pendaftaran diterima",)
+SOLD_OUT = ("sudah habis", "baru saja habis")
+REPLY_TIMEOUT = 120.0
 
 
-def _prepare_database() -> None:
-    """Refuse anything but a throwaway PostgreSQL database; migrate it and start from empty."""
-    from alembic.config import Config
+@dataclass
+class Runner:
+    n: int
+    channel: str  # "telegram" | "whatsapp"
+    chat: str
+    outcome: str = "none"  # registered | sold_out | none
+    sent: int = 0
+    received: int = 0
+    acks: list[float] = field(default_factory=list)
+    replies: list[float] = field(default_factory=list)
+    done_at: float = 0.0
 
-    from alembic import command
-    from core.config import get_settings
-
-    url = get_settings().database_url
-    if not url.startswith("postgresql") or not url.rsplit("/", 1)[-1].endswith("_test"):
-        raise SystemExit("bench needs a throwaway PostgreSQL database (*_test): run `make bench`")
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    config.attributes["url"] = url
-    command.upgrade(config, "head")
-    _reset()
+    def script(self) -> list[str]:
+        name = "Pelari " + "".join(string.ascii_lowercase[int(d)] for d in f"{self.n:05d}").title()
+        email = f"pelari{self.n}@example.com"
+        phone = [f"0813{self.n:08d}"] if self.channel == "telegram" else ["YA"]
+        return [
+            "DAFTAR", CATEGORY, name, "P", "17-08-1990", email, *phone, "M",
+            "Budi Santoso", "081298765432", "O", "-", "YA",
+        ]  # fmt: skip
 
 
-def _reset() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with get_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text(f"DROP TABLE IF EXISTS {SCRATCH}"))
-        conn.execute(
-            text(
-                f"CREATE TABLE {SCRATCH} (id bigserial PRIMARY KEY, chat_id text NOT NULL, "
-                "created_at timestamptz NOT NULL DEFAULT now())"
+class Inbox:
+    """What the fakes delivered, per chat, and a wake-up for the runner waiting on it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.texts: dict[str, list[str]] = {}
+        self.events: dict[str, asyncio.Event] = {}
+        self._lock = threading.Lock()
+
+    def on_sent(self, channel: str, chat: str, text: str) -> None:  # from a server thread
+        # Recorded here, not in the loop: sends after the runners finished must count too.
+        key = f"{channel}:{chat}"
+        with self._lock:
+            self.texts.setdefault(key, []).append(text)
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._wake, key)
+
+    def _wake(self, key: str) -> None:
+        self.events.setdefault(key, asyncio.Event()).set()
+
+    async def wait_beyond(self, key: str, count: int, timeout: float) -> bool:
+        event = self.events.setdefault(key, asyncio.Event())
+        deadline = time.monotonic() + timeout
+        while len(self.texts.get(key, ())) <= count:
+            event.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except TimeoutError:
+                return False
+        return True
+
+
+@dataclass
+class Options:
+    runners: int = 2000
+    burst: float = 0.5
+    burst_seconds: float = 5.0
+    ramp_seconds: float = 60.0
+    think: float = 1.0
+    slots_ratio: float = 0.6
+    mode: str = "open"
+    serve_workers: int = 1
+    worker_processes: int = 2
+    worker_threads: int = 4
+    profile: bool = False
+    profile_seconds: float = 20.0
+    max_seconds: float = (
+        0.0  # stop every runner after this long (0: no limit); they count as "none"
+    )
+    seed: int = 12
+
+
+async def _post(client: httpx.AsyncClient, base: str, runner: Runner, text: str, uid: int) -> int:
+    if runner.channel == "telegram":
+        chat = int(runner.chat)
+        body = {
+            "update_id": uid,
+            "message": {
+                "message_id": uid,
+                "from": {"id": chat, "is_bot": False, "first_name": "Pelari"},
+                "chat": {"id": chat, "type": "private", "first_name": "Pelari"},
+                "date": int(time.time()),
+                "text": text,
+            },
+        }
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+        response = await client.post(f"{base}/webhooks/telegram", json=body, headers=headers)
+    else:
+        body = {"device": DEVICE, "sender": runner.chat, "message": text, "pesan": text,
+                "name": "Pelari", "type": "text", "inboxid": uid, "isgroup": False}  # fmt: skip
+        response = await client.post(f"{base}/webhooks/fonnte/{WA_SECRET}", json=body)
+    return response.status_code
+
+
+async def _run_one(
+    runner: Runner, start: float, opts: Options, ctx: dict[str, Any], rng: random.Random
+) -> None:
+    client, base, inbox, ids = ctx["client"], ctx["base"], ctx["inbox"], ctx["ids"]
+    key = f"{runner.channel}:{runner.chat}"
+    await asyncio.sleep(start)
+    deadline = ctx["deadline"]
+    for text in runner.script():
+        if time.monotonic() >= deadline:
+            break
+        before = len(inbox.texts.get(key, ()))
+        began = time.monotonic()
+        uid = next(ids)
+        for _attempt in range(5):  # no 2xx ack: the provider delivers the same update again
+            try:
+                if await _post(client, base, runner, text, uid) == 200:
+                    break
+            except httpx.HTTPError:
+                ctx["errors"] += 1
+            await asyncio.sleep(1)
+        runner.acks.append(time.monotonic() - began)
+        runner.sent += 1
+        timeout = min(REPLY_TIMEOUT, max(0.0, deadline - time.monotonic()))
+        if not await inbox.wait_beyond(key, before, timeout):
+            break
+        runner.replies.append(time.monotonic() - began)
+        new = inbox.texts[key][before:]
+        if any(m in t for t in new for m in REGISTERED):
+            runner.outcome = "registered"
+        elif any(m in t for t in new for m in SOLD_OUT):
+            runner.outcome = "sold_out"
+        if runner.outcome != "none":
+            runner.done_at = time.monotonic()
+            break
+        await asyncio.sleep(opts.think * rng.uniform(0.5, 1.5))
+
+
+def _runners(opts: Options) -> list[Runner]:
+    out = []
+    for n in range(opts.runners):
+        if n % 2 == 0:
+            out.append(Runner(n, "telegram", str(800_000_000 + n)))
+        else:
+            out.append(Runner(n, "whatsapp", f"62813{n:08d}"))
+    return out
+
+
+def _starts(opts: Options, rng: random.Random) -> list[float]:
+    burst = int(opts.runners * opts.burst)
+    starts = [rng.uniform(0, opts.burst_seconds) for _ in range(burst)]
+    starts += [rng.uniform(0, opts.ramp_seconds) for _ in range(opts.runners - burst)]
+    rng.shuffle(starts)
+    return starts
+
+
+async def _drive(opts: Options, base: str, inbox: Inbox) -> tuple[list[Runner], float, int]:
+    import itertools
+
+    rng = random.Random(opts.seed)
+    runners = _runners(opts)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        began = time.monotonic()
+        deadline = began + opts.max_seconds if opts.max_seconds else float("inf")
+        ctx = {"client": client, "base": base, "inbox": inbox, "ids": itertools.count(10_000),
+               "deadline": deadline, "errors": 0}  # fmt: skip
+        starts = _starts(opts, rng)
+        await asyncio.gather(
+            *(
+                _run_one(r, s, opts, ctx, random.Random(r.n))
+                for r, s in zip(runners, starts, strict=True)
             )
         )
+    return runners, began, ctx["errors"]
 
 
-def _seed(slots: int) -> int:
-    """The demo event with ``slots`` places left in 21K; return its id."""
-    with unit_of_work() as uow:
-        event_id = demo.seed(uow.session, admin_password="bench-password-123").event_id
-        category = uow.session.scalars(
-            select(Category).where(Category.event_id == event_id, Category.code == CATEGORY)
-        ).one()
-        category.quota = category.slots_taken + slots
-    return event_id
+# -- processes -----------------------------------------------------------------------------------
 
 
-def _answers(n: int) -> dict[str, Any]:
-    return {
-        "category": CATEGORY,
-        "full_name": f"Pelari Bench {n}",
-        "gender": "F",
-        "date_of_birth": "1990-08-17",
-        "email": f"bench{n}@example.com",
-        "phone": f"+62812{n:08d}",
-        "jersey_size": "M",
-        "emergency_name": "Budi Santoso",
-        "emergency_phone": "+6281298765432",
-        "blood_type": "O",
-        "medical_notes": "",
-    }
-
-
-def _confirm(event_id: int, n: int) -> str:
-    """One runner's confirmation, the way flows.completion.submit makes it."""
-    now = utcnow()
-    submission = intake.Submission(
-        event_id=event_id,
-        category_code=CATEGORY,
-        answers=_answers(n),
-        channel="whatsapp",
-        chat_id=f"62812{n:08d}",
+def _env(opts: Options, code: Path, fakes: dict[str, str], media: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(code), "MEDIA_DIR": str(media)}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TG_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=TG_SECRET,
+        FONNTE_TOKEN=WA_TOKEN,
+        FONNTE_WEBHOOK_SECRET=WA_SECRET,
+        TELEGRAM_API_BASE=fakes["telegram"],
+        FONNTE_API_BASE=fakes["fonnte"],
     )
-    with unit_of_work() as uow:
-        try:
-            with uow.session.begin_nested():
-                registration = intake.submit(uow.session, submission=submission, now=now)
-                amounts.assign_amount(uow.session, registration=registration, now=now)
-        except SoldOut:
-            return "sold_out"
-    return "registered"
-
-
-def _insert(n: int) -> str:
-    with unit_of_work() as uow:
-        uow.session.execute(text(f"INSERT INTO {SCRATCH} (chat_id) VALUES (:c)"), {"c": str(n)})
-    return "inserted"
-
-
-def _pool(job: Callable[[int], str], count: int) -> dict[str, Any]:
-    """Run job(0..count-1) from THREADS threads; return wall time, latencies and outcomes."""
-
-    def timed(n: int) -> tuple[str, float]:
-        began = time.perf_counter()
-        outcome = job(n)
-        return outcome, time.perf_counter() - began
-
-    began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        results = list(pool.map(timed, range(count)))
-    wall = time.perf_counter() - began
-    latencies = [seconds for _, seconds in results]
-    outcomes: dict[str, int] = {}
-    for outcome, _ in results:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return {
-        "count": count,
-        "wall": wall,
-        "per_s": count / wall,
-        "p50": median_ms(latencies),
-        "p99": quantile_ms(latencies, 99),
-        "outcomes": outcomes,
-    }
-
-
-def measure() -> dict[str, dict[str, Any]]:
-    """Baseline INSERTs, the rush for the last slots, and a rush where every runner gets in."""
-    _prepare_database()
-    _pool(_insert, THREADS * 2)  # warm-up: open every pooled connection before timing
-    baseline = _pool(_insert, RUNNERS)
-    rush = _pool(partial(_confirm, _seed(SLOTS)), RUNNERS)
-    if rush["outcomes"] != {"registered": SLOTS, "sold_out": RUNNERS - SLOTS}:
-        raise RuntimeError(f"rush oversold or failed: {rush['outcomes']}")
-    _reset()
-    open_sale = _pool(partial(_confirm, _seed(RUNNERS)), RUNNERS)
-    if open_sale["outcomes"] != {"registered": RUNNERS}:
-        raise RuntimeError(f"open sale refused runners: {open_sale['outcomes']}")
-    _reset()
-    return {"baseline": baseline, "rush": rush, "open": open_sale}
-
-
-def _row(label: str, r: dict[str, Any]) -> str:
-    return (
-        f"| {label} | {r['count']} | {r['wall']:.2f} | {r['per_s']:.0f} | {r['p50']:.1f} | "
-        f"{r['p99']:.1f} |"
-    )
-
-
-def _write(results: dict[str, dict[str, Any]]) -> None:
-    base, rush, open_sale = results["baseline"], results["rush"], results["open"]
-    write_section(
-        "rush",
-        [
-            "## Sell-out rush: 1000 runners for the last 25 slots (bench/rush.py)",
-            "",
-            f"Machine: {machine()}. PostgreSQL on loopback (the `make bench` throwaway instance); "
-            f"{THREADS} threads, each confirmation in its own unit of work, as the chat worker "
-            "does.",
-            "",
-            "| workload | operations | wall s | per second | p50 ms | p99 ms |",
-            "|---|---|---|---|---|---|",
-            _row("baseline: one-row INSERT, one transaction each", base),
-            _row(f"rush: {RUNNERS} confirmations for the last {SLOTS} slots", rush),
-            _row(f"open sale: {RUNNERS} confirmations, all get a slot", open_sale),
-            "",
-            f"Rush outcome: {rush['outcomes'].get('registered', 0)} registered, "
-            f"{rush['outcomes'].get('sold_out', 0)} told sold out (checked on every run).",
-            f"Ratio rush / baseline throughput: **{rush['per_s'] / base['per_s']:.2f}**; "
-            f"p50 latency {rush['p50'] / base['p50']:.1f}x the INSERT's. "
-            f"Open sale / baseline throughput: **{open_sale['per_s'] / base['per_s']:.2f}**.",
-            "Every confirmation queues on a per-category advisory lock (PostgreSQL grants "
-            "`pg_advisory_xact_lock` waiters in arrival order), then takes the category row, jersey "
-            "and sequence locks uncontended and, winners only, the per-event amount lock; so "
-            "confirmations of one category run one at a time by design and the rush is mostly cheap "
-            "refusals under that lock.",
-            f"Open-sale tail: p99 {open_sale['p99']:.0f} ms against the unit of work's 3 s "
-            "`lock_timeout`. Before the queue lock (waiters on the category row lock, which "
-            "PostgreSQL grants in no particular order) the same bench measured open sale 54/s, "
-            "p50 182 ms, p99 3128 ms (2026-11-25, load 4.2), and some confirmations hit the 3 s "
-            "timeout and were retried by Dramatiq. With 30 runners queued for one lock the mean "
-            "wait is about 30 critical sections either way (Little's law): FIFO raises the median "
-            "and cuts the tail; shortening the critical section (participant inserted before the "
-            "lock, one UPDATE ... RETURNING for the number, one indexed probe for the unique code) "
-            "lowers both.",
-        ],
-    )
-
-
-def main() -> None:
-    results = measure()
-    _write(results)
-    for name, r in results.items():
-        print(
-            f"{name}: {r['count']} in {r['wall']:.2f} s = {r['per_s']:.0f}/s "
-            f"p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms {r['outcomes']}"
+    if opts.mode == "open":  # our own pacing out of the way: only our cost counts
+        env.update(
+            TELEGRAM_MAX_PER_SECOND="100000",
+            TELEGRAM_CHAT_MAX_PER_SECOND="1000",
+            FONNTE_MAX_PER_SECOND="100000",
         )
+    return env
+
+
+def _spawn(args: list[str], env: dict[str, str], code: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=code,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"funrun serve exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("funrun serve did not come up")
+
+
+def _serve_args(opts: Options, port: int, code: Path) -> list[str]:
+    args = ["serve", "--port", str(port)]
+    help_text = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--help"],
+        cwd=code,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(code)},
+    ).stdout
+    if opts.serve_workers > 1 and "--workers" in help_text:
+        args += ["--workers", str(opts.serve_workers)]
+    return args
+
+
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
+def _profile(pids: dict[str, int], seconds: float, out: Path) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for name, pid in pids.items():
+        args = [_py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+        args += ["--rate", "50", "--format", "raw", "--output", str(out / f"{name}.txt")]
+        args += ["--subprocesses", "--nonblocking"]
+        procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return procs
+
+
+# -- one run -------------------------------------------------------------------------------------
+
+
+def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
+    """One rush against the code in ``code``; return its measurements (raises on a broken invariant)."""
+    from tests.fakes.server import serve
+
+    check.prepare(slots=int(opts.runners * opts.slots_ratio), runners=opts.runners)
+    loop = asyncio.new_event_loop()
+    inbox = Inbox(loop)
+    limits = Limits() if opts.mode == "limited" else None
+    telegram = RushTelegram(TG_TOKEN, inbox.on_sent, limits)
+    fonnte = RushFonnte(f"{WA_TOKEN}", inbox.on_sent, limits)
+    work = Path(tempfile.mkdtemp(prefix="funrun-rush-"))
+    with serve(telegram.app) as tg_url, serve(fonnte.app) as wa_url:
+        env = _env(opts, code, {"telegram": tg_url, "fonnte": wa_url}, work / "media")
+        port = check.free_port()
+        base = f"http://127.0.0.1:{port}"
+        api = _spawn(_serve_args(opts, port, code), env, code, work / "api.log")
+        worker_args = ["worker", "--processes", str(opts.worker_processes)]
+        worker_args += ["--threads", str(opts.worker_threads)]
+        worker = _spawn(worker_args, env, code, work / "worker.log")
+        try:
+            _wait_healthy(base, api, work / "api.log")
+            time.sleep(3)  # the workers import and connect
+            result = _measure(
+                opts, loop, base, inbox, {"api": api.pid, "workers": worker.pid}, work
+            )
+        finally:
+            _stop(api)
+            _stop(worker)
+            loop.close()
+    result.update(label=label, mode=opts.mode, rejected=telegram.rejected + fonnte.rejected)
+    result["invariants"] = check.invariants(result, slots=int(opts.runners * opts.slots_ratio))
+    result["logs"] = str(work)
+    return result
+
+
+def _measure(
+    opts: Options,
+    loop: asyncio.AbstractEventLoop,
+    base: str,
+    inbox: Inbox,
+    pids: dict[str, int],
+    work: Path,
+) -> dict[str, Any]:
+    roots = dict(pids)
+    roots["postgres"] = check.postmaster_pid() or 0
+    roots["redis"] = find_pid("redis-server", f":{os.environ.get('TEST_REDIS_PORT', '')}") or 0
+    sampler = Sampler(roots)
+    connections = check.ConnectionWatch()
+    sampler.start()
+    connections.start()
+    profilers = []
+    if opts.profile:
+        loop.call_later(
+            opts.burst_seconds,
+            lambda: profilers.extend(_profile(pids, opts.profile_seconds, work)),
+        )
+    runners, began, errors = loop.run_until_complete(_drive(opts, base, inbox))
+    wall = time.monotonic() - began
+    settled = check.wait_settled(90)
+    sampler.stop()
+    connections.stop()
+    for proc in profilers:
+        proc.wait(timeout=opts.profile_seconds + 60)
+    for r in runners:
+        r.received = len(inbox.texts.get(f"{r.channel}:{r.chat}", ()))
+    result = check.summarise(runners, began, wall)
+    result.update(settled=settled, db_connections=connections.peak, cpu={}, rss={}, procs={})
+    result["ack_errors"] = errors
+    for name, role in sampler.roles.items():
+        result["cpu"][name] = role.cpu_seconds()
+        result["rss"][name] = role.peak_rss()
+        result["procs"][name] = role.processes()
+    result["delivered"] = sum(len(v) for v in inbox.texts.values())
+    if opts.profile:
+        result["profile"] = {n: check.top_frames(work / f"{n}.txt") for n in pids}
+    return result
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def _export(ref: str) -> Path:
+    """The tree of git ``ref`` in a temporary directory (the worktree is left alone)."""
+    target = Path(tempfile.mkdtemp(prefix="funrun-rush-ref-"))
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def _parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    defaults = Options()
+    for name, value in vars(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true")
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    parser.add_argument("--modes", default="", help="comma-separated modes (overrides --mode)")
+    parser.add_argument("--compare", default="", help="git ref to measure first, as 'before'")
+    parser.add_argument("--write", action="store_true", help="write docs/BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    known = {k: v for k, v in vars(args).items() if k in vars(defaults)}
+    return Options(**known), args
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts, args = _parse(argv)
+    check.require_services()
+    modes = [m for m in (args.modes or opts.mode).split(",") if m]
+    header = machine()
+    results = []
+    for mode in modes:
+        mode_opts = Options(**{**vars(opts), "mode": mode})
+        if args.compare:
+            results.append(run(mode_opts, _export(args.compare), f"before ({args.compare})"))
+            print(check.line(results[-1]), flush=True)
+        results.append(run(mode_opts, ROOT, "after" if args.compare else "this tree"))
+        print(check.line(results[-1]), flush=True)
+    (ROOT / "var").mkdir(exist_ok=True)
+    (ROOT / "var" / "rush-results.json").write_text(json.dumps(results, indent=1, default=str))
+    if args.write:
+        write_section("rush_webhooks", check.report(opts, header, results))
+    broken = [r for r in results if r["invariants"]]
+    for r in broken:
+        print(f"INVARIANT BROKEN ({r['label']}, {r['mode']}): {r['invariants']}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

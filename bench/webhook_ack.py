@@ -1,15 +1,21 @@
-"""Webhook acknowledgement throughput and latency: funrun's Telegram webhook vs a bare 200 endpoint.
+"""Webhook acknowledgement throughput and latency: funrun's Telegram webhook vs a bare endpoint.
 
 Both servers run as single uvicorn processes on loopback in the same run; the webhook stores every
 update in PostgreSQL and enqueues its conversation on Redis before answering (no worker consumes
-them). Run with `make bench` (throwaway PostgreSQL + Redis); results go to docs/BENCHMARKS.md.
+them). The load comes from wrk (Debian package `wrk`, a native load generator, so the client is not
+the bottleneck) when it is installed: 64 connections (Telegram keeps up to 40 in flight per bot),
+every request a new update from one of 5,000 chats; the ceiling is a bare FastAPI endpoint that
+parses the same JSON body. Without wrk, a Python client with 16 connections is used (and says so).
+Run with `make bench` (throwaway PostgreSQL + Redis); results go to docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -19,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from bench._report import machine, write_section
 
@@ -43,6 +51,93 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+
+def bare_fastapi() -> Any:
+    """The ceiling with wrk: FastAPI reading and parsing the same JSON body, then 200."""
+    app = FastAPI()
+
+    @app.get("/")
+    async def root() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    @app.post("/webhooks/telegram")
+    async def hook(request: Request) -> JSONResponse:
+        payload = json.loads(await request.body())
+        return JSONResponse({"ok": bool(payload)})
+
+    return app
+
+
+WRK_CONNECTIONS = 64
+WRK_SECONDS = 10
+WRK_LUA = """
+local counter = 0
+local tid = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  tid = tonumber(wrk.thread:get("tid"))
+end
+function request()
+  counter = counter + 1
+  local id = BASE + tid * 10000000 + counter
+  local chat = 1000000 + id % 5000
+  local body = string.format('{"update_id":%d,"message":{"message_id":%d,"from":{"id":%d,' ..
+    '"is_bot":false,"first_name":"Bench"},"chat":{"id":%d,"type":"private","first_name":' ..
+    '"Bench"},"date":1767225600,"text":"halo"}}', id, id % 1000000, chat, chat)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+    ["X-Telegram-Bot-Api-Secret-Token"] = "SECRET"}, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %f %f %f %f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, summary.duration / 1e6))
+end
+"""
+
+
+def _measure_wrk(target: str, path: str) -> dict[str, float]:
+    """wrk against ``target`` for WRK_SECONDS after a 2 s warm-up; requests, req/s, p50/p95/p99."""
+    import tempfile
+
+    proc, base = _serve(target, factory=True)
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    try:
+        results = {}
+        for seconds in (2, WRK_SECONDS):
+            lua = WRK_LUA.replace("BASE", str(int(time.time() * 1000) % 10**12 * 100))
+            script.write_text(lua.replace("SECRET", SECRET))
+            out = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{WRK_CONNECTIONS}",
+                    f"-d{seconds}s",
+                    "--timeout",
+                    "10s",
+                    "-s",
+                    str(script),
+                    base + path,
+                ],  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=seconds + 60,
+            ).stdout
+            fields = next(x for x in out.splitlines() if x.startswith("RESULT")).split()[1:]
+            requests, errors, p50, p95, p99, duration = (float(f) for f in fields)
+            results = {"requests": requests, "errors": errors, "rps": requests / duration,
+                       "p50": p50, "p95": p95, "p99": p99}  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        script.unlink()
+    return results
 
 
 def _free_port() -> int:
@@ -166,14 +261,47 @@ def _migrate() -> None:
 
 def main() -> None:
     _migrate()
-    bare = _measure("bench.webhook_ack:bare_app", "/", factory=False)
-    webhook = _measure("app.main:create_app", "/webhooks/telegram", factory=True)
-    _write(webhook, bare)
+    if shutil.which("wrk"):
+        bare = _measure_wrk("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
+        webhook = _measure_wrk("app.main:create_app", "/webhooks/telegram")
+        _write_wrk(webhook, bare)
+    else:
+        bare = _measure("bench.webhook_ack:bare_app", "/", factory=False)
+        webhook = _measure("app.main:create_app", "/webhooks/telegram", factory=True)
+        _write(webhook, bare)
     print(f"bare: {bare['rps']:.0f} req/s p50 {bare['p50']:.2f} ms p99 {bare['p99']:.2f} ms")
     print(
         f"webhook: {webhook['rps']:.0f} req/s p50 {webhook['p50']:.2f} ms p99 {webhook['p99']:.2f} ms"
     )
-    print(f"ratio: {webhook['rps'] / bare['rps']:.2f}")
+    print(f"ratio: {webhook['rps'] / bare['rps']:.2f}; errors {webhook.get('errors', 0):.0f}")
+
+
+def _write_wrk(webhook: dict[str, float], bare: dict[str, float]) -> None:
+    ratio = webhook["rps"] / bare["rps"]
+    rows = [
+        ("bare FastAPI endpoint parsing the same JSON (ceiling)", bare),
+        ("POST /webhooks/telegram (PostgreSQL + Redis enqueue, ack after commit)", webhook),
+    ]
+    write_section(
+        "webhook_ack",
+        [
+            "## Webhook acknowledgement (bench/webhook_ack.py, wrk)",
+            "",
+            f"Machine: {machine()}. Loopback; wrk, 2 threads, {WRK_CONNECTIONS} connections for "
+            f"{WRK_SECONDS} s after a 2 s warm-up, every request a new update from one of 5,000 "
+            "chats; each server is one uvicorn process; wrk shares the 2 cores.",
+            "",
+            "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+            "|---|---|---|---|---|---|---|",
+            *(
+                f"| {label} | {r['requests']:.0f} | {r['errors']:.0f} | {r['rps']:.0f} | {r['p50']:.1f} | "
+                f"{r['p95']:.1f} | {r['p99']:.1f} |"
+                for label, r in rows
+            ),
+            "",
+            f"Ratio webhook / ceiling: **{ratio:.2f}** of the bare endpoint's throughput.",
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -43,9 +43,14 @@ class Settings(BaseSettings):
     fonnte_token: SecretStr | None = None
     fonnte_webhook_secret: SecretStr | None = None
     fonnte_api_base: str = "https://api.fonnte.com"
+    # Pacing (README "Sending pace"): the overall rates pace notifications and bulk; a reply to a
+    # runner who wrote within PACE_REPLY_WINDOW_SECONDS is limited per chat only.
     fonnte_max_per_second: float = 1.0
     telegram_max_per_second: float = 30.0
     telegram_chat_max_per_second: float = 1.0
+    fonnte_chat_max_per_second: float = 1.0
+    pace_reply_window_seconds: float = 60.0
+    pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this
     smtp_url: str | None = None
     smtp_from: str = "funrun <noreply@funrun.local>"
 
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
     flood_window_seconds: int = 10
     inline_worker: bool | None = None
     metrics_token: SecretStr | None = None  # GET /metrics wants `Authorization: Bearer <token>`
+    # Connections per process: pool + overflow. Keep (API processes + worker processes) x total
+    # under PostgreSQL's max_connections (100 by default); see the sizing table in the README.
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
 
     @field_validator("database_url")
     @classmethod

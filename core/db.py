@@ -93,10 +93,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+DEFAULT_LOCK_TIMEOUT = "3s"
+
+
 @lru_cache
 def get_engine() -> Engine:
-    """Return the process-wide engine, built lazily from settings."""
-    return make_engine(get_settings().database_url)
+    """Return the process-wide engine, built lazily from settings.
+
+    On PostgreSQL every connection starts with ``lock_timeout`` at the unit of work's default, so a
+    unit of work does not spend a round trip on ``SET LOCAL`` (one of about five per transaction),
+    and checkouts are not pinged (another): a connection broken by a database restart fails its
+    first use, SQLAlchemy then discards the whole pool, and the caller's retry (Dramatiq's, or the
+    provider's after a 503) runs on fresh connections. ``pool_recycle`` retires idle ones.
+    """
+    settings = get_settings()
+    if settings.is_sqlite:
+        return make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={"options": f"-c lock_timeout={DEFAULT_LOCK_TIMEOUT}"},
+    )
+    engine.funrun_lock_timeout = DEFAULT_LOCK_TIMEOUT  # type: ignore[attr-defined]
+    return engine
 
 
 @lru_cache
@@ -129,10 +151,12 @@ class UnitOfWork:
 
 
 @contextmanager
-def unit_of_work(*, lock_timeout: str = "3s") -> Iterator[UnitOfWork]:
+def unit_of_work(*, lock_timeout: str = DEFAULT_LOCK_TIMEOUT) -> Iterator[UnitOfWork]:
     """Open one transaction: commit on exit, roll back on exception, then run on-commit callbacks."""
     with get_sessionmaker()() as session, session.begin():
-        if is_postgres(session):
+        bind = session.get_bind()
+        preset = getattr(bind, "funrun_lock_timeout", None)
+        if preset != lock_timeout and bind.dialect.name == "postgresql":
             session.execute(text(f"SET LOCAL lock_timeout = '{lock_timeout}'"))
         uow = UnitOfWork(session)
         yield uow

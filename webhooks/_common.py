@@ -28,12 +28,12 @@ def store(message: InboundMessage) -> bool:
     """
     try:
         with unit_of_work() as uow:
-            update = inbox.record_inbound(uow.session, message)
-            if update is not None and update.conversation_id is not None:
+            update = inbox.store_inbound(uow.session, message)
+            if update is not None:
                 # enqueue() itself swallows broker errors: the row is committed, the sweeper has it.
                 enqueue_after_commit(uow, update.conversation_id)
-                if inbox.needs_download(update) and get_settings().redis_url:
-                    uow.on_commit(partial(prefetch.submit, update.id))
+                if inbox.message_needs_download(message) and get_settings().redis_url:
+                    uow.on_commit(partial(prefetch.submit, update.update_id))
     except SQLAlchemyError as exc:
         log.error("could not store %s delivery: %s", message.channel.value, type(exc).__name__)
         raise StoreFailed from exc

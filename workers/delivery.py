@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -28,7 +28,7 @@ from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
 from core.messaging import outbox
 from core.models import OutboundMessage
 from workers.broker import broker
-from workers.ratelimit import Bucket, Limiter
+from workers.ratelimit import Bucket, Limiter, Pace
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,11 @@ MAX_BACKOFF_SECONDS = 600
 DRAIN_BUDGET = 20  # messages per actor run; then a fresh actor message continues
 DRAIN_SECONDS = 45.0
 
+BATCH = 10  # rows claimed per transaction for one recipient
+
 _state_lock = threading.Lock()
 _state: dict[str, Any] = {}
+_pace = Pace(recover_seconds=get_settings().pace_recover_seconds)
 
 
 def http_client() -> httpx.Client:
@@ -63,30 +66,62 @@ def _limiter() -> Limiter:
         return _state["limiter"]
 
 
-def _acquire(buckets: list[Bucket]) -> float:
+def _acquire(buckets: list[Bucket], pause_key: str = "") -> float:
     try:
-        return _limiter().acquire(buckets)
+        return _limiter().acquire(buckets, pause_key=pause_key)
     except Exception:  # noqa: BLE001  (Redis down: keep sending, limited per process)
         log.warning("shared rate limiter unavailable; using the in-process one")
-        return _state["local_limiter"].acquire(buckets)
+        return _state["local_limiter"].acquire(buckets, pause_key=pause_key)
 
 
-def buckets_for(settings: Settings, row: OutboundMessage) -> list[Bucket]:
-    """The limits one message counts against (Telegram overall + per chat; Fonnte per device)."""
-    bulk = row.priority >= outbox.PRIORITY_REMINDER
+def _provider_limited(row: OutboundMessage, retry_after: float) -> None:
+    """A 429: pause that bot's sending everywhere for retry_after and halve its pace here."""
+    key = _pause_key(row)
+    if not key:
+        return
+    factor = _pace.slow_down(key)
+    log.info("%s rate limited: paused %ss, pace now %.0f%%", key, retry_after, factor * 100)
+    try:
+        _limiter().pause(key, retry_after)
+    except Exception:  # noqa: BLE001
+        _state["local_limiter"].pause(key, retry_after)
+
+
+def buckets_for(
+    settings: Settings, row: OutboundMessage, now: datetime | None = None
+) -> list[Bucket]:
+    """The limits one message counts against (README "Sending pace").
+
+    A reply to a runner who just wrote waits on its chat's bucket only and is charged to the
+    provider-wide one; notifications (e-tickets) wait on the provider-wide bucket; reminders and
+    broadcasts also leave it a reserve, so they go last. The provider-wide rate follows _pace.
+    """
+    kind = _urgency(settings, row, now or utcnow())
     if row.channel == Channel.TELEGRAM and row.kind != CALLBACK_ANSWER:
-        rate = settings.telegram_max_per_second
-        reserve = max(1.0, rate * 0.2) if bulk else 0.0
-        per_chat = settings.telegram_chat_max_per_second
-        return [
-            Bucket("tg:all", rate, max(rate, 1 + reserve), reserve),
-            Bucket(f"tg:chat:{row.recipient}", per_chat, max(3.0, per_chat)),
-        ]
-    if row.channel == Channel.WHATSAPP:
-        rate = settings.fonnte_max_per_second
-        reserve = 1.0 if bulk else 0.0
-        return [Bucket("wa:device", rate, max(2.0, rate * 2, 1 + reserve), reserve)]
-    return []
+        rate = settings.telegram_max_per_second * _pace.factor("tg")
+        chat_rate, key = settings.telegram_chat_max_per_second, "tg"
+    elif row.channel == Channel.WHATSAPP:
+        rate = settings.fonnte_max_per_second * _pace.factor("wa")
+        chat_rate, key = settings.fonnte_chat_max_per_second, "wa"
+    else:
+        return []
+    reserve = max(1.0, rate * 0.2) if kind == "bulk" else 0.0
+    overall = Bucket(f"{key}:all", rate, max(rate, 1 + reserve), reserve, charge=kind == "reply")
+    return [overall, Bucket(f"{key}:chat:{row.recipient}", chat_rate, max(3.0, chat_rate))]
+
+
+def _urgency(settings: Settings, row: OutboundMessage, now: datetime) -> str:
+    if row.priority >= outbox.PRIORITY_REMINDER:
+        return "bulk"
+    window = timedelta(seconds=settings.pace_reply_window_seconds)
+    if row.priority == outbox.PRIORITY_REPLY and row.created_at and now - row.created_at < window:
+        return "reply"
+    return "notification"
+
+
+def _pause_key(row: OutboundMessage) -> str:
+    """The bot (Telegram) or device (Fonnte) a 429 pauses."""
+    return {Channel.TELEGRAM.value: "tg", Channel.WHATSAPP.value: "wa"}.get(str(row.channel), "")
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
@@ -172,27 +207,49 @@ def _enqueue_all(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
 
 
 def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
-    """Send the recipient's due messages one by one, in id order, within the rate limits."""
+    """Send the recipient's due messages in id order, within the rate limits.
+
+    Rows are claimed up to BATCH at a time (one transaction); each is committed as sent right after
+    the provider accepts it. Claimed rows not sent (a rate-limit wait) are handed back.
+    """
     settings = get_settings()
     started = time.monotonic()
-    for _ in range(budget):
+    sent = 0
+    last_id: int | None = None
+    while sent < budget:
         with unit_of_work() as uow:
-            head = outbox.peek(uow.session, channel=channel, recipient=recipient, now=utcnow()).row
-        if head is None:
+            claimed = outbox.claim_batch(
+                uow.session, channel=channel, recipient=recipient, now=utcnow(),
+                limit=min(BATCH, budget - sent),
+            )  # fmt: skip
+        if isinstance(claimed, outbox.Claim):
             return  # empty, another worker is sending, or a scheduled retry will wake it
-        wait = _acquire(buckets_for(settings, head))
-        if wait > 0:
-            enqueue(channel, recipient, priority=head.priority, delay=wait, outbound_id=head.id)
-            return
-        with unit_of_work() as uow:
-            row = outbox.claim_next(
-                uow.session, channel=channel, recipient=recipient, now=utcnow()
-            ).row
-        if row is None or not _send_one(settings, row):
-            return
+        for n, row in enumerate(claimed):
+            if not _paced_send(settings, row, claimed[n + 1 :]):
+                return
+            sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
             break
-    enqueue(channel, recipient)
+    enqueue(channel, recipient, outbound_id=last_id)
+
+
+def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
+    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop."""
+    wait = _acquire(buckets_for(settings, row), _pause_key(row))
+    if wait > 0:
+        _release([row, *rest])
+        enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
+        return False
+    if _send_one(settings, row):
+        return True
+    _release(rest)
+    return False
+
+
+def _release(rows: list[OutboundMessage]) -> None:
+    if rows:
+        with unit_of_work() as uow:
+            outbox.release(uow.session, outbound_ids=[r.id for r in rows])
 
 
 def _send_one(settings: Settings, row: OutboundMessage) -> bool:
@@ -201,7 +258,8 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         provider_id = deliver(http_client(), settings, row)
     except ChannelRateLimited as exc:
         log.info("outbound %s rate limited for %ss", row.id, exc.retry_after)
-        _retry(row, exc.retry_after, str(exc))
+        _provider_limited(row, exc.retry_after)
+        _retry(row, exc.retry_after, str(exc), count_attempt=False)
         return False
     except ChannelPermanent as exc:
         # The provider's reason may quote the number; it is kept on the row (shown in the admin).
@@ -216,7 +274,7 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         return _transient(row, f"{type(exc).__name__}: {exc}")
     # The provider accepted: commit its id before anything else, so a retry never re-sends.
     with unit_of_work() as uow:
-        outbox.mark_sent(
+        outbox.mark_sent_now(
             uow.session, outbound_id=row.id, provider_message_id=provider_id, now=utcnow()
         )
     return True
@@ -234,12 +292,13 @@ def _transient(row: OutboundMessage, error: str) -> bool:
     return False
 
 
-def _retry(row: OutboundMessage, delay: float, error: str) -> None:
+def _retry(row: OutboundMessage, delay: float, error: str, *, count_attempt: bool = True) -> None:
     with unit_of_work() as uow:
         outbox.retry_later(
             uow.session,
             outbound_id=row.id,
             at=utcnow() + timedelta(seconds=delay),
             error=error,
+            count_attempt=count_attempt,
         )
     enqueue(row.channel, row.recipient, priority=row.priority, delay=delay, outbound_id=row.id)

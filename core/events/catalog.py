@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from core.enums import EventStatus
@@ -102,12 +102,67 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 
 
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
-    """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included)."""
-    events = _published(session)
+    """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
+
+    On PostgreSQL the built catalogue is kept per process and reused while a one-round-trip
+    fingerprint of the three tables (row count and newest ``xmin``, as this transaction sees them)
+    is unchanged: any insert, update or delete of an event, category or jersey row (a registration
+    taking a slot included) changes it, so a reused catalogue is never staler than a rebuilt one.
+    """
+    fingerprint = _fingerprint(session)
+    cached = _CACHE.get("entry")
+    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
+        events = cached[1]
+    else:
+        events = tuple((_to_catalog(session, e), _Window.of(e)) for e in _published(session))
+        if fingerprint is not None:
+            _CACHE["entry"] = (fingerprint, events)
     return EventCatalog(
-        open=tuple(_to_catalog(session, e) for e in events if is_open(e, now)),
-        not_open=tuple(_to_catalog(session, e) for e in events if not is_open(e, now)),
+        open=tuple(e for e, window in events if window.is_open(now)),
+        not_open=tuple(e for e, window in events if not window.is_open(now)),
     )
+
+
+_CACHE: dict[str, tuple[tuple[object, ...], tuple[tuple[CatalogEvent, _Window], ...]]] = {}
+
+_FINGERPRINT = text(
+    "SELECT (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM events), "
+    "(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM categories), "
+    "(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM jersey_stock)"
+)
+
+
+def _fingerprint(session: Session) -> tuple[object, ...] | None:
+    """What identifies the visible rows' versions (None on SQLite: no caching there)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(_FINGERPRINT).one()
+    return tuple(row)
+
+
+def invalidate() -> None:
+    """Drop the cached catalogue (tests switching databases)."""
+    _CACHE.clear()
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What is_open() reads of an event, kept with the cached catalogue."""
+
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+    @classmethod
+    def of(cls, event: Event) -> _Window:
+        return cls(event.status, event.registration_opens_at, event.registration_closes_at)
+
+    def is_open(self, now: datetime) -> bool:
+        if self.status != EventStatus.OPEN.value:
+            return False
+        if self.opens_at and self.opens_at > now:
+            return False
+        return not (self.closes_at and self.closes_at <= now)
 
 
 def _published(session: Session) -> list[Event]:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -53,11 +53,28 @@ def write(
         photo = replace(reply, text="", choices=(), inline=False)
         write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
         reply = replace(reply, image_path=None)
-    extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     language = _language(session, conversation_id)
+    row = _new_row(channel, recipient, reply, idempotency_key, priority, language,
+                   conversation_id, registration_id)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _new_row(
+    channel: str,
+    recipient: str,
+    reply: Reply,
+    idempotency_key: str,
+    priority: int,
+    language: str | None,
+    conversation_id: int | None,
+    registration_id: int | None,
+) -> OutboundMessage:
+    extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     if language:
         extra["lang"] = language
-    row = OutboundMessage(
+    return OutboundMessage(
         channel=channel,
         recipient=recipient,
         kind=reply.kind,
@@ -69,9 +86,6 @@ def write(
         conversation_id=conversation_id,
         registration_id=registration_id,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def write_many(
@@ -85,7 +99,45 @@ def write_many(
     conversation_id: int | None = None,
     registration_id: int | None = None,
 ) -> list[OutboundMessage]:
-    """Write several replies in order with keys ``{key_prefix}:{n}``."""
+    """Write several replies in order with keys ``{key_prefix}:{n}``.
+
+    One query finds the rows already written (a retried drain) and one flush writes the rest.
+    """
+    replies = list(replies)
+    keys = [f"{key_prefix}:{n}" for n in range(len(replies))]
+    needs_split = any(r.image_path and not caption_fits(channel, r.text) for r in replies)
+    if needs_split or len(replies) < 2:
+        return _queue_each(session, channel, recipient, replies, key_prefix, priority,
+                           conversation_id, registration_id)  # fmt: skip
+    existing = {
+        row.idempotency_key: row
+        for row in session.scalars(
+            select(OutboundMessage).where(OutboundMessage.idempotency_key.in_(keys))
+        )
+    }
+    language = _language(session, conversation_id)
+    rows = [
+        existing.get(key)
+        or _new_row(
+            channel, recipient, reply, key, priority, language, conversation_id, registration_id
+        )  # fmt: skip
+        for key, reply in zip(keys, replies, strict=True)
+    ]
+    session.add_all([row for row in rows if row.id is None])
+    session.flush()
+    return rows
+
+
+def _queue_each(
+    session: Session,
+    channel: str,
+    recipient: str,
+    replies: list[Reply],
+    key_prefix: str,
+    priority: int,
+    conversation_id: int | None,
+    registration_id: int | None,
+) -> list[OutboundMessage]:
     return [
         write(
             session,
@@ -118,7 +170,9 @@ class Claim:
 def _language(session: Session, conversation_id: int | None) -> str | None:
     if conversation_id is None:
         return None
-    return session.scalar(select(Conversation.language).where(Conversation.id == conversation_id))
+    # The worker holds the conversation in this session: the identity map answers, no query.
+    conversation = session.get(Conversation, conversation_id)
+    return conversation.language if conversation is not None else None
 
 
 def recipient_lock_key(channel: str, recipient: str) -> int:
@@ -179,6 +233,80 @@ def claim_next(session: Session, *, channel: str, recipient: str, now: datetime)
     return Claim(row=head)
 
 
+def claim_batch(
+    session: Session, *, channel: str, recipient: str, now: datetime, limit: int
+) -> Claim | list[OutboundMessage]:
+    """claim_next for up to ``limit`` consecutive due messages in one transaction, in id order.
+
+    Returns the claimed rows, or the Claim saying why the head cannot go. The batch stops at the
+    first row that is not due (a scheduled retry keeps its place in the order).
+    """
+    first = claim_next(session, channel=channel, recipient=recipient, now=now)
+    if first.row is None:
+        return first
+    rows = [first.row]
+    if limit > 1:
+        following = session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.recipient == recipient,
+                OutboundMessage.status.in_(OPEN_STATUSES),
+                OutboundMessage.id > first.row.id,
+            )
+            .order_by(OutboundMessage.id)
+            .limit(limit - 1)
+            .with_for_update()
+        )
+        for row in following:
+            if _classify(row, now) is not None:
+                break
+            row.status, row.claimed_at, row.attempts = (
+                OutboundStatus.SENDING.value,
+                now,
+                row.attempts + 1,
+            )
+            rows.append(row)
+    return rows
+
+
+def release(session: Session, *, outbound_ids: list[int]) -> None:
+    """Hand claimed, unsent rows back to the queue as if never claimed (a rate-limit wait)."""
+    if not outbound_ids:
+        return
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(outbound_ids),
+            OutboundMessage.status == OutboundStatus.SENDING.value,
+        )
+        .values(
+            status=OutboundStatus.PENDING.value,
+            claimed_at=None,
+            attempts=OutboundMessage.attempts - 1,
+        )
+    )
+
+
+def mark_sent_now(
+    session: Session, *, outbound_id: int, provider_message_id: str | None, now: datetime
+) -> None:
+    """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == outbound_id, OutboundMessage.status != OutboundStatus.SENT.value
+        )
+        .values(
+            status=OutboundStatus.SENT.value,
+            provider_message_id=provider_message_id,
+            sent_at=now,
+            error=None,
+            next_attempt_at=None,
+        )
+    )
+
+
 def _locked(session: Session, outbound_id: int) -> OutboundMessage:
     return session.scalars(
         select(OutboundMessage).where(OutboundMessage.id == outbound_id).with_for_update()
@@ -223,11 +351,18 @@ def mark_failed(
     return row
 
 
-def retry_later(session: Session, *, outbound_id: int, at: datetime, error: str) -> OutboundMessage:
-    """Put a message back in the queue, not before ``at``."""
+def retry_later(
+    session: Session, *, outbound_id: int, at: datetime, error: str, count_attempt: bool = True
+) -> OutboundMessage:
+    """Put a message back in the queue, not before ``at``.
+
+    ``count_attempt=False`` (a provider's 429) does not use up one of the row's attempts.
+    """
     row = _locked(session, outbound_id)
     if row.status == OutboundStatus.SENT:
         return row
+    if not count_attempt:
+        row.attempts = max(0, row.attempts - 1)
     row.status = OutboundStatus.PENDING.value
     row.next_attempt_at = at
     row.error = error[:1000]

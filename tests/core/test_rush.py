@@ -242,3 +242,19 @@ def _replies_by_conversation(session: Any) -> dict[int, str]:
             labels = [str(c.get("label", "")) for c in row.extra.get("choices", [])]
             texts.setdefault(row.conversation_id, []).extend([row.text, *labels])
     return {k: "\n".join(v) for k, v in texts.items()}
+
+
+def test_a_slice_of_the_opening_minute_through_the_webhooks(tmp_path: Any) -> None:
+    """bench/rush.py in small: 20 runners through `funrun serve` + `funrun worker` processes.
+
+    Counts only, no times (the machine is shared): every runner gets a final answer, the slots go
+    to exactly as many runners, nothing is lost or sent twice (the bench's invariants).
+    """
+    from bench import rush
+
+    opts = rush.Options(runners=20, burst_seconds=2, ramp_seconds=4, think=0.3, slots_ratio=0.6)
+    result = rush.run(opts, rush.ROOT, "test")
+    assert result["invariants"] == [], result["invariants"]
+    assert result["outcomes"] == {"registered": 12, "sold_out": 8}
+    assert result["runner_msgs_per_reg"] == 13
+    assert result["bot_msgs_per_reg"] <= 16  # today's flow; issue 12 aims at 13 (flows/)

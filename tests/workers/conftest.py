@@ -16,6 +16,7 @@ def fast_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_CHAT_MAX_PER_SECOND", "1000")
     monkeypatch.setenv("TELEGRAM_MAX_PER_SECOND", "1000")
     monkeypatch.setenv("FONNTE_MAX_PER_SECOND", "1000")
+    monkeypatch.setenv("FONNTE_CHAT_MAX_PER_SECOND", "1000")
     monkeypatch.setenv("FLOOD_MAX_MESSAGES", "1000")
     get_settings.cache_clear()
 

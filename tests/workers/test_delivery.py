@@ -75,7 +75,7 @@ def test_429_retry_after_is_honoured(channels: Any) -> None:
     calls = fake_telegram.requests("sendMessage")
     assert [c.params["text"] for c in calls] == ["satu", "satu", "dua"]
     assert calls[1].at - calls[0].at >= 1.0  # not before Telegram's retry_after
-    assert _status(first).attempts == 2
+    assert _status(first).attempts == 1  # a 429 is pacing, not a failed attempt (MAX_ATTEMPTS)
 
 
 def test_403_blocked_is_permanent_and_not_retried(channels: Any) -> None:
@@ -279,3 +279,16 @@ def test_network_errors_give_up_after_max_attempts(
     row = _status(row_id)
     assert row.status == OutboundStatus.FAILED and row.attempts == MAX_ATTEMPTS
     assert count(AuditLog, AuditLog.action == "outbound.failed") == 1
+
+
+def test_a_429_pauses_the_whole_bot_for_retry_after(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=2)
+    (limited,) = _queue(Channel.TELEGRAM, "61", "pertama")
+    wait_until(lambda: _status(limited).next_attempt_at is not None)  # paused, retry scheduled
+    refused_at = fake_telegram.requests("sendMessage")[0].at
+    (other,) = _queue(Channel.TELEGRAM, "62", "lain")  # another chat, same bot
+    wait_until(lambda: _sent(limited) and _sent(other))
+    calls = {c.params["text"]: c.at for c in fake_telegram.requests("sendMessage")[1:]}
+    # Telegram asked the bot (not the chat) to wait: the other chat's message waited as well.
+    assert calls["lain"] - refused_at >= 1.5

@@ -95,3 +95,28 @@ def test_queue_records_the_conversation_language(session: Session) -> None:
         idempotency_key="lang:1", conversation_id=update.conversation_id,
     )  # fmt: skip
     assert row.extra["lang"] == "id"
+
+
+def test_claim_batch_takes_consecutive_due_rows_and_release_hands_them_back(
+    session: Session,
+) -> None:
+    first, second, third = _queue(session, "a", "b", "c")
+    claimed = outbox.claim_batch(session, channel="telegram", recipient="42", now=NOW, limit=2)
+    assert isinstance(claimed, list) and [r.id for r in claimed] == [first, second]
+    assert outbox.claim_next(session, channel="telegram", recipient="42", now=NOW).busy
+    outbox.mark_sent_now(session, outbound_id=first, provider_message_id="1", now=NOW)
+    outbox.release(session, outbound_ids=[second])
+    session.expire_all()
+    claimed = outbox.claim_batch(session, channel="telegram", recipient="42", now=NOW, limit=5)
+    assert isinstance(claimed, list) and [r.id for r in claimed] == [second, third]
+    assert [r.attempts for r in claimed] == [1, 1]  # the released claim did not count
+
+
+def test_claim_batch_stops_at_a_row_waiting_for_its_retry(session: Session) -> None:
+    first, second, _third = _queue(session, "a", "b", "c")
+    outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    outbox.mark_sent(session, outbound_id=first, provider_message_id="1", now=NOW)
+    outbox.claim_next(session, channel="telegram", recipient="42", now=NOW)
+    outbox.retry_later(session, outbound_id=second, at=NOW + timedelta(seconds=30), error="x")
+    claimed = outbox.claim_batch(session, channel="telegram", recipient="42", now=NOW, limit=5)
+    assert not isinstance(claimed, list) and claimed.wait_until is not None

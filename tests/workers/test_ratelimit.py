@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from workers.ratelimit import Bucket, Limiter
+from workers.ratelimit import Bucket, Limiter, Pace
 
 
 @pytest.fixture(params=["local", "redis"])
@@ -38,3 +38,33 @@ def test_reserve_keeps_tokens_for_replies(limiter: Limiter) -> None:
     assert limiter.acquire(bulk) == 0.0  # a full bucket: the reminder may go
     assert limiter.acquire(bulk) > 0  # one token left: kept for a reply
     assert limiter.acquire(reply) == 0.0
+
+
+def test_charged_replies_never_wait_but_make_bulk_yield(limiter: Limiter) -> None:
+    overall_reply = Bucket("all", rate=1.0, burst=2, charge=True)
+    overall_bulk = Bucket("all", rate=1.0, burst=2, reserve=1)
+    # Ten replies in a row: none waits on the provider-wide bucket ...
+    assert [limiter.acquire([overall_reply]) for _ in range(10)] == [0.0] * 10
+    # ... and bulk behind them waits until the debt (bounded by the burst) is paid back.
+    assert limiter.acquire([overall_bulk]) > 1.0
+
+
+def test_pause_holds_every_sender_of_that_bot(limiter: Limiter) -> None:
+    chat = [Bucket("chat:p", rate=100.0, burst=100)]
+    limiter.pause("tg", 2.0)
+    wait = limiter.acquire(chat, pause_key="tg")
+    assert 1.0 < wait <= 2.0
+    assert limiter.acquire(chat, pause_key="wa") == 0.0  # another bot is not paused
+    assert limiter.acquire(chat) == 0.0
+
+
+def test_pace_halves_on_429_and_recovers_linearly() -> None:
+    pace = Pace(recover_seconds=60, floor=0.1)
+    assert pace.factor("tg", now=0) == 1.0
+    assert pace.slow_down("tg", now=0) == 0.5
+    assert pace.slow_down("tg", now=0) == 0.25
+    assert pace.factor("tg", now=30) == pytest.approx(0.25 + 0.45)
+    assert pace.factor("tg", now=60) == 1.0
+    for _ in range(10):
+        pace.slow_down("wa", now=0)
+    assert pace.factor("wa", now=0) == 0.1  # never below the floor

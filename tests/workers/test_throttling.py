@@ -84,3 +84,18 @@ def test_fonnte_device_is_paced_and_replies_overtake_reminders(paced: Any) -> No
     assert _span([c.at for c in calls]) >= 2.5
     # ... and the runner who just wrote is not kept waiting behind the reminders.
     assert texts.index("balasan 0") <= 2, texts
+
+
+def test_replies_to_many_chats_are_not_paced_by_the_device_like_reminders(paced: Any) -> None:
+    _, fake_fonnte = paced
+    replied = [f"62813000000{n:02d}" for n in range(6)]
+    reminded = [f"62814000000{n:02d}" for n in range(6)]
+    _queue(Channel.WHATSAPP, replied, priority=outbox.PRIORITY_REPLY, tag="balasan")
+    wait_until(_all_sent, what="six replies sent", timeout=30)
+    _queue(Channel.WHATSAPP, reminded, priority=outbox.PRIORITY_REMINDER, tag="pengingat")
+    wait_until(_all_sent, what="six reminders sent", timeout=40)
+    calls = fake_fonnte.sent()
+    replies = [c.at for c in calls if c.params["message"].startswith("balasan")]
+    reminders = [c.at for c in calls if c.params["message"].startswith("pengingat")]
+    # Replies wait on their own chat only; reminders share the device's 1/s.
+    assert _span(replies) < 0.5 * _span(reminders), (_span(replies), _span(reminders))

@@ -1,0 +1,304 @@
+"""The rush's database side: preparation, settling, invariants, summary and the report section."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from bench._report import ROOT
+
+CATEGORY = "21K"
+
+
+def require_services() -> None:
+    from core.config import get_settings
+
+    url = get_settings().database_url
+    if not url.startswith("postgresql") or not url.rsplit("/", 1)[-1].endswith("_test"):
+        raise SystemExit("the rush needs a throwaway PostgreSQL database (*_test): make bench-rush")
+    if not get_settings().redis_url:
+        raise SystemExit("the rush needs REDIS_URL: make bench-rush")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(*, slots: int, runners: int) -> None:
+    """Migrate, empty every table and Redis, seed the demo event with ``slots`` places in 21K."""
+    import redis
+    from alembic.config import Config
+
+    from alembic import command
+    from core import demo
+    from core.config import get_settings
+    from core.db import Base, get_engine, unit_of_work
+    from core.models import Category, JerseyStock
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["url"] = get_settings().database_url
+    command.upgrade(config, "head")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with get_engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    redis.Redis.from_url(get_settings().redis_url).flushdb()
+    with unit_of_work() as uow:
+        event_id = demo.seed(uow.session, admin_password="rush-password-123").event_id
+        category = uow.session.scalars(
+            select(Category).where(Category.event_id == event_id, Category.code == CATEGORY)
+        ).one()
+        category.quota = category.slots_taken + slots
+        for stock in uow.session.scalars(select(JerseyStock)):
+            stock.stock = stock.taken + runners  # the sell-out is the category's, not a size's
+
+
+def postmaster_pid() -> int | None:
+    import os
+
+    data = os.environ.get("TEST_PG_DATA")
+    if not data or not (Path(data) / "postmaster.pid").exists():
+        return None
+    return int((Path(data) / "postmaster.pid").read_text().split()[0])
+
+
+class ConnectionWatch:
+    """The peak number of connections to the database, sampled twice a second."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="pg-connections")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from core.db import get_engine
+
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        with get_engine().connect() as conn:
+            while not self._stop.wait(0.5):
+                self.peak = max(self.peak, int(conn.execute(query).scalar() or 0) - 1)
+                conn.rollback()
+
+
+def _open_counts() -> tuple[int, int]:
+    from core.db import get_sessionmaker
+    from core.models import InboundUpdate, OutboundMessage
+
+    with get_sessionmaker()() as session:
+        inbound = session.scalar(select(func.count()).where(InboundUpdate.processed_at.is_(None)))
+        outbound = session.scalar(
+            select(func.count()).where(OutboundMessage.status.in_(["pending", "sending"]))
+        )
+    return int(inbound or 0), int(outbound or 0)
+
+
+def wait_settled(timeout: float) -> bool:
+    """Wait until no inbound row is unprocessed and no outbound row unsent (or ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _open_counts() == (0, 0):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _q(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return (values[0] if values else 0.0) * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def summarise(runners: list[Any], began: float, wall: float) -> dict[str, Any]:
+    outcomes = Counter(r.outcome for r in runners)
+    acks = [a for r in runners for a in r.acks]
+    replies = [x for r in runners for x in r.replies]
+    registered = [r for r in runners if r.outcome == "registered"]
+    finished = [r.done_at for r in registered]
+    span = (max(finished) - began) if finished else wall
+    return {
+        "runners": len(runners),
+        "outcomes": dict(outcomes),
+        "wall": wall,
+        "messages": len(acks),
+        "msgs_per_s": len(acks) / wall if wall else 0.0,
+        "ack_p50": _q(acks, 50),
+        "ack_p95": _q(acks, 95),
+        "ack_p99": _q(acks, 99),
+        "reply_p50": _q(replies, 50),
+        "reply_p95": _q(replies, 95),
+        "reply_p99": _q(replies, 99),
+        "reg_per_min": len(registered) / span * 60 if span else 0.0,
+        "runner_msgs_per_reg": statistics.mean(r.sent for r in registered) if registered else 0,
+        "bot_msgs_per_reg": statistics.mean(r.received for r in registered) if registered else 0,
+    }
+
+
+def invariants(result: dict[str, Any], *, slots: int) -> list[str]:
+    """Every broken invariant, in words (empty: all held)."""
+    from core.db import get_sessionmaker
+    from core.models import Category, InboundUpdate, OutboundMessage, Registration
+
+    broken = []
+    with get_sessionmaker()() as session:
+        taken = session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .join(Category, Category.id == Registration.category_id)
+            .where(Category.code == CATEGORY)
+        )
+        dup_numbers = session.scalar(_dups(Registration.number))
+        dup_amounts = session.scalar(_dups(Registration.amount_due, Registration.event_id))
+        unprocessed = session.scalar(
+            select(func.count()).where(InboundUpdate.processed_at.is_(None))
+        )
+        unsent = session.scalar(select(func.count()).where(OutboundMessage.status != "sent"))
+        sent = session.scalar(
+            select(func.count()).where(
+                OutboundMessage.status == "sent", OutboundMessage.kind != "callback_answer"
+            )
+        )
+        dup_provider = session.scalar(_dups(OutboundMessage.provider_message_id))
+    if (taken or 0) > slots:
+        broken.append(f"{taken} registrations for {slots} slots")
+    if result["outcomes"].get("none"):
+        broken.append(f"{result['outcomes']['none']} runners without a final answer")
+    if dup_numbers:
+        broken.append(f"{dup_numbers} duplicated registration numbers")
+    if dup_amounts:
+        broken.append(f"{dup_amounts} duplicated amounts")
+    if unprocessed:
+        broken.append(f"{unprocessed} inbound messages unprocessed")
+    if unsent:
+        broken.append(f"{unsent} outbound messages not sent")
+    if (sent or 0) != result["delivered"]:
+        broken.append(f"{sent} outbound rows sent but {result['delivered']} reached the providers")
+    if dup_provider:
+        broken.append(f"{dup_provider} provider message ids recorded twice")
+    return broken
+
+
+def _dups(*columns: Any) -> Any:
+    """Count values (not NULL: rows never sent have no provider id) that occur more than once."""
+    grouped = (
+        select(*columns)
+        .where(*(c.is_not(None) for c in columns))
+        .group_by(*columns)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    return select(func.count()).select_from(grouped)
+
+
+OURS = ("core/", "flows/", "workers/", "webhooks/", "channels/", "messaging/", "events/")
+
+
+def top_frames(path: Path, limit: int = 15) -> list[tuple[str, float]]:
+    """Our functions (and psycopg's wait) by inclusive share of py-spy's samples.
+
+    py-spy's raw format is one 'frame;frame;... count' line per distinct stack.
+    """
+    if not path.exists():
+        return []
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for frame in {_frame(f) for f in stack.split(";")}:
+            inclusive[frame] += int(count)
+    wanted = [
+        (f, c / total * 100)
+        for f, c in inclusive.most_common()
+        if ("site-packages" not in f and any(o in f for o in OURS))
+        or f.startswith(("Connection.wait (", "Redis.execute_command", "Client.send ("))
+    ]
+    return wanted[:limit]
+
+
+def _frame(frame: str) -> str:
+    """'fn (path/to/module.py:12)' -> 'fn (module.py)'."""
+    name, _, where = frame.partition(" (")
+    file = where.rsplit(":", 1)[0]
+    short = "/".join(Path(file).parts[-2:])
+    if "site-packages" in file:
+        short = "site-packages/" + short
+    return f"{name} ({short})"
+
+
+def line(r: dict[str, Any]) -> str:
+    cpu = " ".join(f"{k}={v:.0f}s" for k, v in r["cpu"].items())
+    rss = " ".join(f"{k}={v:.0f}MiB" for k, v in r["rss"].items())
+    return (
+        f"[{r['label']} {r['mode']}] {r['runners']} runners {r['outcomes']} in {r['wall']:.0f}s; "
+        f"{r['msgs_per_s']:.1f} msg/s; ack p50/p95/p99 {r['ack_p50']:.0f}/{r['ack_p95']:.0f}/"
+        f"{r['ack_p99']:.0f} ms; reply p50/p99 {r['reply_p50']:.0f}/{r['reply_p99']:.0f} ms; "
+        f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
+        f"{r['bot_msgs_per_reg']:.1f}; cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
+        f"429s {r['rejected']}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
+    )
+
+
+def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## The opening minute through the webhooks (bench/rush.py, `make bench-rush`)",
+        "",
+        f"Machine: {header}. `funrun serve` (--workers {opts.serve_workers}) and `funrun worker` "
+        f"(--processes {opts.worker_processes} --threads {opts.worker_threads}) as separate processes "
+        "on PostgreSQL + Redis; fake Telegram/Fonnte and the runners in the bench process on the same "
+        f"2 cores. {opts.runners} runners (half Telegram, half WhatsApp), {opts.burst:.0%} of them "
+        f"starting within {opts.burst_seconds:.0f} s and the rest over {opts.ramp_seconds:.0f} s, "
+        f"think time {opts.think:.1f} s ±50 %, {int(opts.runners * opts.slots_ratio)} slots in "
+        f"{CATEGORY}. Modes: open = fakes accept everything and our pacing is lifted (our own "
+        "capacity); limited = fakes answer 429 at Telegram 30/s overall + 1/s per chat (burst 3) "
+        "and Fonnte 10/s per device, our pacing at its defaults.",
+        "",
+        "| code | mode | outcome | msg/s | ack p50/p95/p99 ms | reply p50/p95/p99 ms | reg/min "
+        "| msgs per reg (runner/bot) | CPU s api/workers/pg/redis | CPU ms per msg (api/workers/pg) "
+        "| peak RSS MiB api/workers | DB conns | 429s | invariants |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(_row(r))
+    for r in results:
+        for name, frames in (r.get("profile") or {}).items():
+            lines += ["", f"Profile ({r['label']}, {r['mode']}, {name}; py-spy, inclusive share "
+                      "of busy samples):", ""]  # fmt: skip
+            lines += [f"- {share:.0f} % {frame}" for frame, share in frames]
+    return lines
+
+
+def _row(r: dict[str, Any]) -> str:
+    cpu, rss, n = r["cpu"], r["rss"], max(1, r["messages"])
+    per = "/".join(f"{cpu.get(k, 0) * 1000 / n:.0f}" for k in ("api", "workers", "postgres"))
+    outcome = (
+        f"{r['outcomes'].get('registered', 0)} reg, {r['outcomes'].get('sold_out', 0)} sold out"
+    )
+    if r["outcomes"].get("none"):
+        outcome += f", **{r['outcomes']['none']} no answer**"
+    return (
+        f"| {r['label']} | {r['mode']} | {outcome} | {r['msgs_per_s']:.1f} | "
+        f"{r['ack_p50']:.0f}/{r['ack_p95']:.0f}/{r['ack_p99']:.0f} | "
+        f"{r['reply_p50']:.0f}/{r['reply_p95']:.0f}/{r['reply_p99']:.0f} | "
+        f"{r['reg_per_min']:.0f} | {r['runner_msgs_per_reg']:.1f}/{r['bot_msgs_per_reg']:.1f} | "
+        + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis"))
+        + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f} | "
+        f"{r['db_connections']} | {r['rejected']} | {'; '.join(r['invariants']) or 'held'} |"
+    )
