@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format migration services-start services-stop clean bench
+.PHONY: run test lint format migration services-start services-stop clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ bench: $(TEST_STAMP)
 	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
 	scripts/services.sh start "$$dir" && . "$$dir/env" && \
 	APP_ENV=test $(BIN)/python bench/run_all.py
+
+# The tests/fuzz targets with a long budget (FUZZ_EXAMPLES per target, 2000 by default).
+fuzz: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-fuzz.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	HYPOTHESIS_PROFILE=fuzz APP_ENV=test $(BIN)/python -m pytest -q tests/fuzz $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
