@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from app import errors
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker
 from core.health import check_database
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="funrun", lifespan=lifespan, docs_url=None, redoc_url=None)
     _mount_routers(app, settings)
+    errors.install(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -21,10 +21,15 @@ settings.register_profile(
 )
 
 
-def budget() -> settings:
-    """The settings object for one fuzz target (profile chosen by HYPOTHESIS_PROFILE)."""
-    name = "fuzz" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else "default-fuzz"
-    return settings.get_profile(name)
+def budget(default: int | None = None) -> settings:
+    """The settings object for one fuzz target (profile chosen by HYPOTHESIS_PROFILE).
+
+    ``default`` lowers the example count in `make test` (schemathesis: per operation).
+    """
+    if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz":
+        return settings.get_profile("fuzz")
+    profile = settings.get_profile("default-fuzz")
+    return settings(profile, max_examples=default) if default else profile
 
 
 from collections.abc import Iterator  # noqa: E402
@@ -41,3 +46,6 @@ def client(committed_db: None, broker: Any) -> Iterator[TestClient]:
     """The webhook routes over a real database; a server exception fails the example with its trace."""
     with TestClient(webhook_app(), raise_server_exceptions=True) as test_client:
         yield test_client
+
+
+from tests.admin.conftest import app, seeded  # noqa: E402, F401  (fixtures for test_openapi)
