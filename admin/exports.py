@@ -17,7 +17,7 @@ from admin import answers
 from admin.auth import actor_name, require_roles
 from admin.registrations import filters_from
 from admin.templating import local_dt
-from core import audit, reports
+from core import audit, reports, spreadsheet
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
 from core.models import AdminUser, Registration
@@ -43,8 +43,8 @@ def safe_cell(value: Any) -> Any:
         return local_dt(value, "%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return spreadsheet.neutralise(value)
     return value
 
 

@@ -11,6 +11,7 @@ from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import spreadsheet
 from core.config import get_settings
 from core.errors import InvalidImage
 from core.fulfilment.checkin import Outcome
@@ -70,7 +71,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A leading = + - @ would run as a formula when the organiser opens the file in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return spreadsheet.neutralise(text)
 
 
 def export_checkins_csv(session: Session, event_id: int) -> str:
