@@ -17,9 +17,10 @@ from admin import answers
 from admin.auth import actor_name, require_roles
 from admin.registrations import filters_from
 from admin.templating import local_dt
-from core import audit, reports, spreadsheet
+from core import audit, reports
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
+from core.formatting import spreadsheet_safe
 from core.models import AdminUser, Registration
 
 router = APIRouter(prefix="/admin/exports")
@@ -44,7 +45,7 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        return spreadsheet.neutralise(value)
+        return spreadsheet_safe(value)
     return value
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update
 
 from channels import wire
+from core import phones
 from core.config import Settings
 from core.enums import Channel
 from core.messages import Attachment, InboundMessage
@@ -136,8 +137,8 @@ def _from_message(message: Message, base: dict[str, Any]) -> InboundMessage | No
         "sent_at": message.date,
     }
     if message.contact is not None:
-        phone = normalise_phone(str(message.contact.phone_number or ""))
-        fields["phone"] = phone if 0 < len(phone) <= MAX_PHONE else None
+        phone = phones.digits(str(message.contact.phone_number or ""))
+        fields["phone"] = phone if phone and len(phone) <= MAX_PHONE else None
     attachment, unsupported = _attachment(message)
     if attachment is not None:
         fields["attachments"] = (attachment,)
@@ -188,11 +189,3 @@ def _attachment(message: Message) -> tuple[Attachment | None, str | None]:
         if getattr(message, kind, None):
             return None, kind
     return None, None
-
-
-def normalise_phone(raw: str) -> str:
-    """Digits only, Indonesian style: "+62 812-3456" -> "628123456"; "0812..." -> "62812..."."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    return digits

@@ -16,7 +16,7 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_admin_pages_show_hostile_unicode_as_text(client_for, seeded, name: str) -> None:
-    reg_id, _ = make_waiting(seeded.event_id, name=name)
+    reg_id, _ = make_waiting(seeded.event_id, full_name=name)
     client, _ = client_for("verifier")
     for path in ("/admin/queue", f"/admin/registrations/{reg_id}"):
         response = client.get(path)

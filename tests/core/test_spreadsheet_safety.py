@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from admin.exports import safe_cell
-from core import spreadsheet
+from core.formatting import spreadsheet_safe
 from core.fulfilment import checkin_exports
 
 HOSTILE = [
@@ -32,14 +32,14 @@ SAFE = ["Budi Santoso", "\u202eosotnaS", "e\u0301", "\U0001f3c3 Ani", "10K", "08
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_formula_like_text_is_prefixed(text: str) -> None:
-    assert spreadsheet.neutralise(text) == "'" + text
+    assert spreadsheet_safe(text) == "'" + text
     assert safe_cell(text) == "'" + text
     assert checkin_exports._cell(text) == "'" + text
 
 
 @pytest.mark.parametrize("text", SAFE)
 def test_plain_unicode_is_kept_exactly(text: str) -> None:
-    assert spreadsheet.neutralise(text) == text
+    assert spreadsheet_safe(text) == text
     assert safe_cell(text) == text
 
 

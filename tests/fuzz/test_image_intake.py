@@ -16,7 +16,7 @@ from PIL import Image
 
 from core.config import Settings, get_settings
 from core.errors import InvalidImage
-from core.media import PAYMENTS_DIR, store_payment_image
+from core.payments.screenshots import PAYMENTS_DIR, store_payment_image
 from tests.fuzz.conftest import budget
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt EXIF
