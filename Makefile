@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr bench-rush
+.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr bench-rush fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ bench: $(TEST_STAMP)
 
 bench-ocr: $(TEST_STAMP)
 	APP_ENV=test $(BIN)/python -m bench.ocr
+
+# The tests/fuzz targets with a long budget (FUZZ_EXAMPLES per target, 2000 by default).
+fuzz: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-fuzz.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	HYPOTHESIS_PROFILE=fuzz APP_ENV=test $(BIN)/python -m pytest -q tests/fuzz $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

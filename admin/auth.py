@@ -93,9 +93,16 @@ def csrf_token(request: Request) -> str:
 
 
 def verify_csrf(request: Request, token: str | None) -> None:
-    """Raise 403 unless ``token`` equals the session's CSRF token."""
+    """Raise 403 unless ``token`` equals the session's CSRF token.
+
+    Compared as bytes: compare_digest raises TypeError on non-ASCII str (a 500, found by fuzzing).
+    """
     expected = cookie.get_session(request).get("csrf")
-    if not token or not isinstance(expected, str) or not hmac.compare_digest(token, expected):
+    if (
+        not token
+        or not isinstance(expected, str)
+        or not hmac.compare_digest(token.encode(), expected.encode())
+    ):
         raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
 
 

@@ -105,6 +105,11 @@ _PAGE_KEYS = (
 ).split()
 
 
+def _event_exists(event_id: int) -> bool:
+    with get_sessionmaker()() as session:
+        return session.get(Event, event_id) is not None
+
+
 @router.post("/checkin/scan")
 async def scan(
     request: Request,
@@ -122,6 +127,8 @@ async def scan(
     target = who.event_id or event_id
     if target is None:
         raise HTTPException(status_code=400, detail="event missing")
+    if not await run_in_threadpool(_event_exists, target):  # else a foreign-key 500 (fuzz)
+        raise HTTPException(status_code=404, detail="no such event")
     lang = language(request)
     photo = await _letter(representative_name, letter)
     request_ = checkin.Scan(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 import admin.checkin
 import admin.routes
 import webhooks
+from app import errors
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker, ping
 from core.logging import configure_logging, secret_values
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="funrun", lifespan=lifespan, docs_url=None, redoc_url=None)
     _mount_routers(app, settings)
+    errors.install(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     payment_max_bytes: int = 5 * 1024 * 1024
     payment_max_pixels: int = 40_000_000
     download_max_bytes: int = 20 * 1024 * 1024
+    # Hosts (and their subdomains) runners' media may be fetched from, comma-separated; the hosts of
+    # TELEGRAM_API_BASE and FONNTE_API_BASE are always allowed (tests point those at loopback fakes).
+    media_allowed_hosts: str = "api.telegram.org,fonnte.com"
     flood_max_messages: int = 20
     flood_window_seconds: int = 10
     inline_worker: bool | None = None

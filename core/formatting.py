@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -67,9 +68,20 @@ def format_datetime(value: datetime, language: str = "id", tz: str = "Asia/Jakar
 
 # A cell starting with one of these runs as a formula (or is shifted into one) when an organiser
 # opens an export in a spreadsheet: CSV injection. Tab and carriage return count too.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading whitespace and invisible characters (zero-width, BOM, bidi marks) before
+# deciding a cell is a formula, so the check looks past them; fullwidth signs are folded by some.
+FORMULA_STARTS = frozenset("=+-@|%\uff1d\uff0b\uff0d\uff20")
+
+
+def _first_visible(text: str) -> str:
+    for ch in text:
+        if not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs")):
+            return ch
+    return ""
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (the one CSV cell escaper)."""
-    return "'" + text if text[:1] in FORMULA_STARTS else text
+    """Prefix ``'`` to text a spreadsheet would run as a formula (the one CSV/XLSX cell escaper)."""
+    if text[:1] in ("\t", "\r", "\n") or _first_visible(text) in FORMULA_STARTS:
+        return "'" + text
+    return text

@@ -6,14 +6,15 @@ gets a 200 (malformed ones are logged), except when the database could not store
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
+from channels import wire
 from channels.fonnte import inbound as fonnte_inbound
 from core.config import get_settings
 from core.db import utcnow
@@ -27,9 +28,14 @@ router = APIRouter()
 async def _payload(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
-    return json.loads(await request.body())
+        try:
+            form = await request.form()
+        except HTTPException as exc:  # Starlette's 400 for a form it cannot parse; Fonnte wants 200
+            raise fonnte_inbound.MalformedPayload("form") from exc
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        wire.check(fields)
+        return fields
+    return wire.loads(await request.body())
 
 
 @router.post("/webhooks/fonnte/{secret}", include_in_schema=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from channels import wire
 from channels.telegram import inbound as telegram_inbound
 from core.config import get_settings
 from core.db import utcnow
@@ -28,7 +28,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"ok": False}, status_code=401)
     body = await request.body()
     try:
-        payload = json.loads(body)
+        payload = wire.loads(body)
         message = telegram_inbound.parse(payload, received_at=utcnow())
     except (ValueError, telegram_inbound.MalformedUpdate) as exc:
         log.warning("malformed telegram update rejected: %s", type(exc).__name__)

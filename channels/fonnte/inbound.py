@@ -37,6 +37,9 @@ PLACEHOLDERS = {"non-text message", "non-button message"}
 UNSUPPORTED_TYPES = {"sticker", "audio", "voice", "ptt", "video", "location", "document", "vcard"}
 
 
+MAX_SENDER = 20  # conversations.phone; a WhatsApp number has at most 15 digits
+
+
 class MalformedPayload(ValueError):
     """The body is not a Fonnte message payload."""
 
@@ -58,8 +61,18 @@ def _truthy(value: Any) -> bool:
 def _int(value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         return 0
+
+
+def _sent_at(timestamp: int, received_at: datetime) -> datetime:
+    """The provider's send time; the receipt time when it is absent or out of datetime's range."""
+    if timestamp <= 0:
+        return received_at
+    try:
+        return datetime.fromtimestamp(timestamp, UTC)
+    except (ValueError, OverflowError, OSError):  # found by tests/fuzz: a 500 before
+        return received_at
 
 
 def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessage | None:
@@ -75,6 +88,8 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
         raise MalformedPayload("no sender")
     if _truthy(payload.get("isgroup")) or sender.endswith("@g.us") or _truthy(payload.get("quick")):
         return None  # groups and the device's own self-chat
+    if len(sender) > MAX_SENDER:
+        raise MalformedPayload("sender too long")
     text = str(payload.get("message") or payload.get("pesan") or "").strip()
     if text.lower() in PLACEHOLDERS:
         text = ""
@@ -93,7 +108,7 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
         unsupported=unsupported,
         attachments=(attachment,) if attachment else (),
         provider_message_id=str(inbox_id) if inbox_id > 0 else None,
-        sent_at=datetime.fromtimestamp(timestamp, UTC) if timestamp > 0 else received_at,
+        sent_at=_sent_at(timestamp, received_at),
         received_at=received_at,
         raw=dict(payload),
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 
+from channels import wire
 from core import phones
 from core.config import Settings
 from core.enums import Channel
@@ -31,6 +32,9 @@ UNSUPPORTED_KINDS = (
 )
 
 
+MAX_PHONE = 20  # conversations.phone; E.164 numbers have at most 15 digits
+
+
 class MalformedUpdate(ValueError):
     """The body is JSON but not a Telegram Update."""
 
@@ -49,12 +53,25 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
     Raises:
         MalformedUpdate: the payload is not an Update (no integer update_id, wrong shapes).
     """
-    if not isinstance(payload, Mapping) or not isinstance(payload.get("update_id"), int):
+    if not isinstance(payload, Mapping) or not _is_id(payload.get("update_id")):
         raise MalformedUpdate("not an update")
     try:
-        update = Update.de_json(dict(payload), None)
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        message = _from_update(payload, received_at)
+    except SHAPE_ERRORS as exc:
         raise MalformedUpdate(type(exc).__name__) from exc
+    if message is not None and not wire.well_typed(message):
+        raise MalformedUpdate("wrong field types")
+    return message
+
+
+# What a JSON object of the wrong shape raises inside python-telegram-bot's de_json (which checks no
+# types) or our reading of it: a number for a text, a huge date, a list for an object. Found by
+# tests/fuzz/test_webhook_bodies.py; each was a 500 before.
+SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, OSError)
+
+
+def _from_update(payload: Mapping[str, Any], received_at: datetime) -> InboundMessage | None:
+    update = Update.de_json(dict(payload), None)
     base = {
         "channel": Channel.TELEGRAM,
         "external_id": str(update.update_id),
@@ -68,24 +85,36 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
     return None  # edited messages, channel posts, member updates, ...
 
 
+def _is_id(value: Any) -> bool:
+    """Telegram ids are 64-bit integers; a longer one would overflow our id columns (fuzz)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
 def _private_chat_id(message: Any) -> str | None:
     chat = getattr(message, "chat", None)
     if chat is None or chat.type != "private":
         return None
+    if not _is_id(chat.id):
+        raise MalformedUpdate("chat id")
     return str(chat.id)
 
 
 def _from_callback(
     query: CallbackQuery, base: dict[str, Any], received_at: datetime
 ) -> InboundMessage | None:
-    chat_id = _private_chat_id(query.message) if query.message else str(query.from_user.id)
+    if query.message:
+        chat_id = _private_chat_id(query.message)
+    elif _is_id(query.from_user.id):
+        chat_id = str(query.from_user.id)
+    else:
+        raise MalformedUpdate("user id")
     if chat_id is None:
         return None
     return InboundMessage(
         **base,
         chat_id=chat_id,
         sender_name=query.from_user.full_name,
-        choice=query.data,
+        choice=str(query.data) if query.data is not None else None,
         callback_id=query.id,
         sent_at=received_at,
     )
@@ -108,7 +137,8 @@ def _from_message(message: Message, base: dict[str, Any]) -> InboundMessage | No
         "sent_at": message.date,
     }
     if message.contact is not None:
-        fields["phone"] = phones.digits(message.contact.phone_number)
+        phone = phones.digits(str(message.contact.phone_number or ""))
+        fields["phone"] = phone if phone and len(phone) <= MAX_PHONE else None
     attachment, unsupported = _attachment(message)
     if attachment is not None:
         fields["attachments"] = (attachment,)
