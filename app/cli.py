@@ -125,8 +125,10 @@ def create_admin(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        typer.echo("password must be at least 8 characters", err=True)
+    from core.staff.accounts import MIN_PASSWORD
+
+    if len(password) < MIN_PASSWORD:  # the same minimum as the admin's password pages
+        typer.echo(f"password must be at least {MIN_PASSWORD} characters", err=True)
         raise typer.Exit(2)
     try:
         with unit_of_work() as uow:

@@ -111,7 +111,7 @@ def test_create_admin_rejects_unknown_role_and_short_password(committed_db: None
     )
     assert bad_role.returncode == 2 and "unknown role" in bad_role.stderr
     short = funrun("create-admin", "x@example.org", "--password-stdin", env=env, stdin="abc\n")
-    assert short.returncode == 2 and "at least 8" in short.stderr
+    assert short.returncode == 2 and "at least 10" in short.stderr
 
 
 def test_production_config_error_names_variable(tmp_path: Path) -> None:
