@@ -38,13 +38,20 @@ def new_relative_path(mime_type: str | None) -> str:
     return f"{INBOUND_DIR}/{secrets.token_urlsafe(18)}{suffix}"
 
 
-def stream_to_file(client: httpx.Client, url: str, dest: Path, *, max_bytes: int) -> int:
+def stream_to_file(
+    client: httpx.Client,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+) -> int:
     """GET ``url`` into ``dest``, refusing more than ``max_bytes``; return the size written."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
     size = 0
     try:
-        with client.stream("GET", url) as response:
+        with client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 raise DownloadError(f"status {response.status_code}")
             declared = int(response.headers.get("content-length") or 0)

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     fonnte_max_per_second: float = 1.0
     telegram_max_per_second: float = 30.0
     telegram_chat_max_per_second: float = 1.0
+    # WhatsApp Cloud API (Meta): the official number beside Fonnte (README "Connecting the official...").
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_max_per_second: float = 80.0
+    # Message kind -> approved template name, for messages outside the 24-hour window (JSON in env).
+    whatsapp_templates: dict[str, str] = {}
+    # Runner language -> template language code in Meta's manager.
+    whatsapp_template_languages: dict[str, str] = {"id": "id", "en": "en"}
     smtp_url: str | None = None
     smtp_from: str = "funrun <noreply@funrun.local>"
 
@@ -63,7 +75,7 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
-    @field_validator("telegram_api_base", "fonnte_api_base", "public_base_url")
+    @field_validator("telegram_api_base", "fonnte_api_base", "whatsapp_api_base", "public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -88,6 +100,12 @@ class Settings(BaseSettings):
             missing.append("TELEGRAM_WEBHOOK_SECRET")
         if self.fonnte_token and not self.fonnte_webhook_secret:
             missing.append("FONNTE_WEBHOOK_SECRET")
+        if self.whatsapp_token and not self.whatsapp_app_secret:
+            missing.append("WHATSAPP_APP_SECRET")
+        if self.whatsapp_token and not self.whatsapp_verify_token:
+            missing.append("WHATSAPP_VERIFY_TOKEN")
+        if self.whatsapp_token and not self.whatsapp_phone_number_id:
+            missing.append("WHATSAPP_PHONE_NUMBER_ID")
         return missing
 
     @property

@@ -24,9 +24,16 @@ from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
-from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.errors import (
+    ChannelError,
+    ChannelOutsideWindow,
+    ChannelPermanent,
+    ChannelRateLimited,
+    ChannelStopped,
+)
 from core.messaging import outbox
 from core.models import OutboundMessage
+from workers import whatsapp
 from workers.broker import broker
 from workers.ratelimit import Bucket, Limiter
 
@@ -86,6 +93,8 @@ def buckets_for(settings: Settings, row: OutboundMessage) -> list[Bucket]:
         rate = settings.fonnte_max_per_second
         reserve = 1.0 if bulk else 0.0
         return [Bucket("wa:device", rate, max(2.0, rate * 2, 1 + reserve), reserve)]
+    if row.channel == Channel.WHATSAPP_CLOUD:
+        return whatsapp.buckets(settings, row, bulk=bulk)
     return []
 
 
@@ -197,12 +206,20 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
 
 def _send_one(settings: Settings, row: OutboundMessage) -> bool:
     """Send a claimed row and record the outcome; return whether to continue with the next."""
+    if row.channel == Channel.WHATSAPP_CLOUD:
+        held = whatsapp.hold(settings, row, retry=_retry)  # 24 h window, template, pause
+        if held is not None:
+            return held
     try:
         provider_id = deliver(http_client(), settings, row)
     except ChannelRateLimited as exc:
         log.info("outbound %s rate limited for %ss", row.id, exc.retry_after)
         _retry(row, exc.retry_after, str(exc))
         return False
+    except ChannelOutsideWindow as exc:
+        return whatsapp.outside_window(settings, row, str(exc), retry=_retry)
+    except ChannelStopped as exc:
+        return whatsapp.stopped(row, str(exc), retry=_retry)
     except ChannelPermanent as exc:
         # The provider's reason may quote the number; it is kept on the row (shown in the admin).
         log.warning("outbound %s failed permanently: %s", row.id, type(exc).__name__)
