@@ -89,6 +89,7 @@ class FakeGraph:
         self.throughput_level = "STANDARD"
         self.subscribed_fields = ["messages"]
         self.rejected = 0  # pacing refusals (130429 / 131056)
+        self.attempts = 0  # every POST /messages, refused ones too
         self._failures: list[int] = []
         self._number_bucket = (max_per_second, time.monotonic())
         self._pairs: dict[str, tuple[float, float]] = {}
@@ -109,6 +110,12 @@ class FakeGraph:
         """Answer the next ``times`` sends with Meta's error ``code`` (see ERRORS)."""
         with self._lock:
             self._failures.extend([code] * times)
+
+    def set_pace(self, per_second: float) -> None:
+        """Enforce ``per_second`` sends per number from now on (Meta's throughput tier)."""
+        with self._lock:
+            self.max_per_second = per_second
+            self._number_bucket = (per_second + 2, time.monotonic())
 
     def add_media(self, content: bytes, mime: str = "image/jpeg") -> str:
         """Hold an inbound image (a runner's photo) under a new media id; return the id."""
@@ -149,7 +156,9 @@ class FakeGraph:
         """Take a token from the number's and the pair's buckets; the error code when empty."""
         now = time.monotonic()
         tokens, ts = self._number_bucket
-        tokens = min(self.max_per_second, tokens + (now - ts) * self.max_per_second)
+        # A couple of tokens of slack: requests paced exactly still arrive with network jitter.
+        burst = self.max_per_second + 2
+        tokens = min(burst, tokens + (now - ts) * self.max_per_second)
         pair, pts = self._pairs.get(to, (self.pair_burst, now))
         pair = min(self.pair_burst, pair + (now - pts) * self.pair_per_second)
         if tokens < 1:
@@ -163,6 +172,8 @@ class FakeGraph:
         return None
 
     async def _messages(self, request: Request) -> Response:
+        with self._lock:
+            self.attempts += 1
         if not self._authorised(request):
             return self.error(190)
         body = json.loads(await request.body() or b"{}")
