@@ -15,6 +15,7 @@ from admin.templating import templates
 from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
+from core.messaging import window
 from core.models import AdminUser, InboundUpdate, OutboundMessage
 
 router = APIRouter(prefix="/admin/operations")
@@ -74,6 +75,8 @@ def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Resp
             "inbound_waiting": int(inbound_waiting),
             "inbound_oldest": oldest,
             "inbound_stuck": int(stuck or 0),
+            # WhatsApp Cloud API: outside the 24 h window without a template, until the runner writes.
+            "wa_waiting": window.waiting_by_reason(session),
         }
         return templates.TemplateResponse(request, "operations.html", ctx)
 
