@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
     whatsapp_max_per_second: float = 80.0
+    # Meta's pair rate: short bursts, then about one message every 6 seconds to one runner.
+    whatsapp_pair_per_second: float = 1 / 6
     # Message kind -> approved template name, for messages outside the 24-hour window (JSON in env).
     whatsapp_templates: dict[str, str] = {}
     # Runner language -> template language code in Meta's manager.

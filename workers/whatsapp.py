@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 Retry = Callable[[OutboundMessage, float, str], None]
 
-# Meta allows short bursts to one user but about one message every 6 seconds sustained.
-PAIR_RATE = 1 / 6
+# Meta allows short bursts to one user but about one message every 6 seconds sustained
+# (WHATSAPP_PAIR_PER_SECOND).
 PAIR_BURST = 10.0
 # A refused token does not fix itself: hold every send this long instead of a retry storm.
 PAUSE_SECONDS = 900.0
@@ -39,7 +39,7 @@ def buckets(settings: Settings, row: OutboundMessage, *, bulk: bool) -> list[Buc
     number = settings.whatsapp_phone_number_id or "default"
     return [
         Bucket(f"wac:{number}", rate, max(rate, 1 + reserve), reserve),
-        Bucket(f"wac:pair:{row.recipient}", PAIR_RATE, PAIR_BURST),
+        Bucket(f"wac:pair:{row.recipient}", settings.whatsapp_pair_per_second, PAIR_BURST),
     ]
 
 

@@ -111,32 +111,43 @@ def _row(n: int, choice: Mapping[str, Any]) -> dict[str, str]:
 def interactive(
     text: str, choices: Sequence[Mapping[str, Any]], *, language: str
 ) -> dict[str, Any] | None:
-    """Reply buttons (<= 3) or a list (4-10) for ``choices``; None when they cannot be shown so."""
+    """Reply buttons (<= 3) or a list (4+) for ``choices``; None when they cannot be shown so.
+
+    A list holds 10 rows: with more choices (the summary's confirm / edit ... / cancel) the first
+    nine and the last are rows, so confirming and cancelling are always a tap away; every number
+    stays typeable from the body.
+    """
     picks = offered(choices)
-    if not picks or len(picks) > MAX_ROWS:
+    if not picks:
         return None
     body = numbered_body(text, [str(c["label"]) for c in picks], language=language)
     if len(body) > BODY_LIMIT:
         return None
+    numbered = list(enumerate(picks, start=1))
     if len(picks) <= MAX_BUTTONS:
-        buttons = [
-            {
-                "type": "reply",
-                "reply": {
-                    "id": str(c["value"])[:ROW_ID_LIMIT],
-                    "title": _cut(f"{n}. {c['label']}", BUTTON_TITLE_LIMIT),
-                },
-            }
-            for n, c in enumerate(picks, start=1)
-        ]
-        return {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
-    rows = [_row(n, c) for n, c in enumerate(picks, start=1)]
+        return {"type": "button", "body": {"text": body}, "action": {"buttons": _buttons(numbered)}}
+    if len(numbered) > MAX_ROWS:
+        numbered = numbered[: MAX_ROWS - 1] + numbered[-1:]
+    rows = [_row(n, c) for n, c in numbered]
     section = {"title": _cut(t("channels.list_section", language), ROW_TITLE_LIMIT), "rows": rows}
     action = {
         "button": _cut(t("channels.list_button", language), BUTTON_TITLE_LIMIT),
         "sections": [section],
     }
     return {"type": "list", "body": {"text": body}, "action": action}
+
+
+def _buttons(numbered: Sequence[tuple[int, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "reply",
+            "reply": {
+                "id": str(c["value"])[:ROW_ID_LIMIT],
+                "title": _cut(f"{n}. {c['label']}", BUTTON_TITLE_LIMIT),
+            },
+        }
+        for n, c in numbered
+    ]
 
 
 def message_payload(

@@ -99,10 +99,15 @@ def test_long_labels_are_cut_within_metas_limits() -> None:
     assert all(len(b["reply"]["title"]) <= 20 for b in buttons["action"]["buttons"])
 
 
-def test_more_than_ten_choices_or_a_long_body_fall_back_to_numbered_text() -> None:
-    many = [{"label": f"Opsi {n}", "value": str(n)} for n in range(11)]
-    payload = wa.message_payload(TO, "Pilih", many)
-    assert payload["type"] == "text" and "11. Opsi 10" in payload["text"]["body"]
+def test_more_than_ten_choices_keep_the_first_nine_and_the_last_as_rows() -> None:
+    many = [{"label": f"Opsi {n}", "value": str(n)} for n in range(1, 14)]  # like the summary
+    payload = wa.message_payload(TO, "Ringkasan", many)
+    rows = payload["interactive"]["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in rows] == [*(str(n) for n in range(1, 10)), "13"]
+    assert "12. Opsi 12" in payload["interactive"]["body"]["text"]  # still typeable
+
+
+def test_a_long_body_falls_back_to_numbered_text() -> None:
     payload = wa.message_payload(TO, "x" * 1100, SUMMARY)
     assert payload["type"] == "text"
     contact_only = [{"label": "Kirim kontak", "value": "contact", "request_contact": True}]
