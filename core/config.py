@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str | None = None
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_id: str | None = None  # only for `funrun whatsapp check` (webhook fields)
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
     whatsapp_max_per_second: float = 80.0
