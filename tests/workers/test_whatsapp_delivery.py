@@ -188,3 +188,29 @@ def test_sends_keep_to_the_numbers_pace(cloud: FakeGraph, monkeypatch: pytest.Mo
     wait_until(lambda: all(_row(i).status == OutboundStatus.SENT for i in ids), timeout=30)
     assert cloud.rejected == 0  # never over Meta's pace
     assert time.monotonic() - started >= 1.5  # 30 messages at 10/s after a burst of 10
+
+
+def test_a_ticket_outside_the_window_is_its_template_with_the_image_header(
+    cloud: FakeGraph, templates: None
+) -> None:
+    media = get_settings().media_dir
+    (media / "tickets").mkdir(parents=True, exist_ok=True)
+    (media / "tickets" / "late.png").write_bytes(b"\x89PNG late ticket")
+    with unit_of_work() as uow:
+        registration = make_registration(
+            uow.session, demo_event(uow.session), channel=CLOUD, chat_id=RUNNER
+        )
+        registration.bib = "5K-1001"
+        row = outbox.queue(
+            uow.session, channel=CLOUD, recipient=RUNNER, registration_id=registration.id,
+            reply=Reply("Tiket", image_path="tickets/late.png", kind="ticket"),
+            idempotency_key=f"ticket:{registration.id}:1",
+        )  # fmt: skip
+        deliver_after_commit(uow, [row])
+        row_id = row.id
+    wait_until(lambda: _row(row_id).status == OutboundStatus.SENT)
+    (sent,) = cloud.to(RUNNER)
+    header, body = sent.body["template"]["components"]
+    assert sent.body["template"]["name"] == "funrun_ticket"
+    assert cloud.uploads[header["parameters"][0]["image"]["id"]] == b"\x89PNG late ticket"
+    assert [p["text"] for p in body["parameters"]][2] == "5K-1001"
