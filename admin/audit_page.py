@@ -14,7 +14,7 @@ from admin.templating import templates
 from core.db import get_sessionmaker
 from core.enums import Role
 from core.models import AdminUser, AuditLog
-from core.registration.manage import Page
+from core.registration.search import Page
 
 router = APIRouter(prefix="/admin")
 PER_PAGE = 100

@@ -18,14 +18,16 @@ from starlette.concurrency import run_in_threadpool
 
 from admin import checkin_desks as desk_routes
 from admin.auth import CSRF_HEADER, current_staff, has_role, verify_csrf
+from admin.i18n import request_language
 from admin.templating import templates
-from core.config import get_settings
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker
 from core.enums import EventStatus, Role
 from core.errors import InvalidImage
-from core.fulfilment import checkin, checkin_exports, desks
+from core.formatting import MONTHS
+from core.fulfilment import checkin, desks, letters
 from core.i18n import t
 from core.models import Event
+from workers.checkin import check_in
 
 DESK_COOKIE = desk_routes.DESK_COOKIE
 router = APIRouter()
@@ -55,7 +57,8 @@ def operator(request: Request) -> Operator | None:
 
 
 def language(request: Request) -> str:
-    lang = request.query_params.get("lang") or get_settings().default_language
+    """The page's language: ``?lang=``, else the staff member's admin language (or the cookie)."""
+    lang = request.query_params.get("lang") or request_language(request)
     return lang if lang in ("id", "en") else "id"
 
 
@@ -98,6 +101,7 @@ def checkin_page(request: Request, event: int | None = None) -> Any:
 
 _PAGE_KEYS = (
     "title scan stop code check rep_name letter camera_error jersey representative desk_label"
+    " close_desk counts"
 ).split()
 
 
@@ -131,27 +135,16 @@ async def scan(
         letter_error=photo.error,
     )
     # In a worker thread: the scan may wait on another desk's lock, never block the event loop.
-    result, zone = await run_in_threadpool(_record, request_, photo)
-    return JSONResponse(_payload(result, lang, zone))
+    result, zone = await run_in_threadpool(check_in, request_, letter_jpeg=photo.jpeg)
+    payload = _payload(result, lang, zone)
+    payload["counts"] = await run_in_threadpool(_counts, target)  # the desk's counters, live
+    return JSONResponse(payload)
 
 
-def _record(request_: checkin.Scan, photo: _Letter) -> tuple[checkin.ScanResult, str]:
-    """Run the scan in one transaction; save the letter photo only with the check-in holding it."""
-    saved = False
-    try:
-        with unit_of_work() as uow:
-            result = checkin.scan(uow.session, request=request_, now=utcnow())
-            if result.letter_recorded and photo.path and photo.jpeg:
-                # Written inside the transaction: a failed write rolls the check-in back.
-                checkin_exports.save_letter(photo.jpeg, photo.path)
-                saved = True
-            event = uow.session.get(Event, request_.event_id)
-            zone = event.timezone if event else get_settings().timezone
-    except BaseException:
-        if saved and photo.path:
-            checkin_exports.discard_letter(photo.path)  # the check-in did not commit
-        raise
-    return result, zone
+def _counts(event_id: int) -> list[dict[str, Any]]:
+    with get_sessionmaker()() as session:
+        rows = checkin.counts_per_category(session, event_id)
+    return [{"code": c.code, "checked_in": c.checked_in, "paid": c.paid} for c in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,22 +159,21 @@ async def _letter(representative_name: str, upload: UploadFile | None) -> _Lette
     if not representative_name.strip() or upload is None or not upload.filename:
         return _Letter()
     try:
-        jpeg = checkin_exports.clean_letter(await upload.read(checkin_exports.MAX_LETTER_BYTES + 1))
+        jpeg = letters.clean_letter(await upload.read(letters.MAX_LETTER_BYTES + 1))
     except InvalidImage as exc:
         return _Letter(error=str(exc))
-    return _Letter(path=checkin_exports.new_letter_path(), jpeg=jpeg)
+    return _Letter(path=letters.new_letter_path(), jpeg=jpeg)
 
 
 _MESSAGE_KEYS = {"invalid_letter": "letter_invalid"}
 
 
 def _payload(result: checkin.ScanResult, lang: str, zone: str) -> dict[str, Any]:
-    time = (
-        result.collected_at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
-        if result.collected_at
-        else ""
-    )
-    params = {"time": time, "desk": result.collected_by_desk or "-"}
+    local = result.collected_at.astimezone(ZoneInfo(zone)) if result.collected_at else None
+    time = local.strftime("%H:%M") if local else ""
+    # The pickup runs over several days: a duplicate says on which day it was collected.
+    day = f"{local.day} {MONTHS[lang][local.month - 1]}" if local else ""
+    params = {"time": time, "date": day, "desk": result.collected_by_desk or "-"}
     key = result.outcome.value
     return {
         "outcome": result.outcome.value,

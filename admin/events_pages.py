@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -15,10 +15,10 @@ from admin.templating import templates
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import EventStatus, Role, WhatsAppProvider
-from core.errors import ServiceError
+from core.errors import NotFound, ServiceError
 from core.events import setup
 from core.events import whatsapp as event_whatsapp
-from core.models import AdminUser, Category, Event, JerseyStock
+from core.models import AdminUser, Event, JerseyStock
 
 router = APIRouter(prefix="/admin/events")
 admin_only = require_roles(Role.ADMIN)
@@ -132,12 +132,12 @@ async def save_category(
     form = await request.form()
     try:
         with unit_of_work() as uow:
-            if category_id and uow.session.get(Category, category_id) is None:
-                raise setup.InvalidSetting("no such category")
             setup.save_category(
                 uow.session, event_id=event_id, category_id=category_id or None,
                 data=_category_data(form), actor=actor_name(user),
             )  # fmt: skip
+    except NotFound as exc:  # unknown category, or one of another event than the URL's
+        raise HTTPException(status_code=404) from exc
     except ServiceError as exc:
         return _back(request, event_id, f"Category not saved: {exc}", "error")
     return _back(request, event_id, "Category saved.")

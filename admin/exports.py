@@ -20,6 +20,7 @@ from admin.templating import local_dt
 from core import audit, reports
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
+from core.formatting import spreadsheet_safe
 from core.models import AdminUser, Registration
 
 router = APIRouter(prefix="/admin/exports")
@@ -43,8 +44,8 @@ def safe_cell(value: Any) -> Any:
         return local_dt(value, "%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return value
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.events.setup import InvalidSetting
+from core.errors import InvalidSetting
 
 
 def text(form: Any, name: str) -> str:

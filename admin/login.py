@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admin import throttle
 from admin.auth import (
     actor_name,
     csrf_protect,
@@ -19,11 +18,10 @@ from admin.templating import templates
 from core import audit
 from core.db import unit_of_work, utcnow
 from core.models import AdminUser
-from core.staff import accounts
+from core.staff import accounts, login
 
 router = APIRouter(prefix="/admin")
 any_staff = require_roles()
-MIN_PASSWORD = 10
 
 
 def safe_next(target: str | None) -> str:
@@ -50,43 +48,22 @@ def login_submit(
     request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")
 ) -> Response:
     address = request.client.host if request.client else "unknown"
-    attempted = email.strip().lower()[:200]
-    now = utcnow()
     with unit_of_work() as uow:
-        if throttle.is_blocked(uow.session, email=email, address=address, now=now):
-            audit.record(
-                uow.session, actor="anonymous", action="staff.login_throttled", email=attempted
-            )
-            error, status, user = "Too many failed attempts. Wait 15 minutes.", 429, None
-        else:
-            user = accounts.find_by_email(uow.session, email.strip())
-            ok = bool(
-                user and user.active and accounts.verify_password(user.password_hash, password)
-            )
-            throttle.record(uow.session, email=email, address=address, success=ok, now=now)
-            if ok and user is not None:
-                user.last_login_at = now
-                audit.record(
-                    uow.session,
-                    actor=actor_name(user),
-                    action="staff.login",
-                    subject_type="admin_user",
-                    subject_id=user.id,
-                )
-                uow.session.flush()
-                uow.session.expunge(user)
-            else:
-                user = None
-                # the attempted address, never the password: shows who is being guessed at
-                audit.record(
-                    uow.session, actor="anonymous", action="staff.login_failed", email=attempted
-                )
-            error, status = (None, 200) if ok else ("Wrong email or password.", 401)
-    if user is None:
+        result = login.log_in(
+            uow.session, email=email, password=password, address=address, now=utcnow()
+        )
+    if result.user is None:
+        error, status = _LOGIN_ERRORS[result.outcome]
         ctx = {"next": next, "error": error}
         return templates.TemplateResponse(request, "login.html", ctx, status_code=status)
-    login_session(request, user)
-    return RedirectResponse(safe_next(next) if next else home_for(user), status_code=303)
+    login_session(request, result.user)
+    return RedirectResponse(safe_next(next) if next else home_for(result.user), status_code=303)
+
+
+_LOGIN_ERRORS = {
+    login.LoginOutcome.THROTTLED: ("Too many failed attempts. Wait 15 minutes.", 429),
+    login.LoginOutcome.WRONG: ("Wrong email or password.", 401),
+}
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
@@ -129,8 +106,8 @@ def change_password(
 def _password_problem(user: AdminUser, current: str, new: str, confirm: str) -> str | None:
     if not accounts.verify_password(user.password_hash, current):
         return "Current password is wrong."
-    if len(new) < MIN_PASSWORD:
-        return f"The new password needs at least {MIN_PASSWORD} characters."
+    if len(new) < accounts.MIN_PASSWORD:
+        return f"The new password needs at least {accounts.MIN_PASSWORD} characters."
     if new != confirm:
         return "The two new passwords differ."
     return None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 
 from admin.auth import require_roles
-from core.config import get_settings
+from core import media
 from core.db import get_sessionmaker
 from core.enums import Role
 from core.models import AdminUser, PaymentAccount, PaymentImage
@@ -19,11 +17,8 @@ PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosn
 
 def private_file(relative: str | None) -> FileResponse:
     """Serve a file under MEDIA_DIR, refusing anything that escapes it."""
-    if not relative:
-        raise HTTPException(status_code=404)
-    root = Path(get_settings().media_dir).resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    path = media.safe_path(relative)
+    if path is None:
         raise HTTPException(status_code=404)
     return FileResponse(path, headers=PRIVATE)
 

@@ -23,11 +23,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from admin import broker_ops
 from core import reports
 from core.config import get_settings
 from core.db import get_sessionmaker
-from core.models import Payment, Registration
+from core.models import Registration
+from core.payments import review_queue
+from workers import broker_ops
 
 # Our own registry: create_app() runs many times in tests, and the default one refuses duplicates.
 REGISTRY = CollectorRegistry()
@@ -79,9 +80,7 @@ def _database_metrics() -> Iterator[GaugeMetricFamily]:
             select(Registration.status, func.count()).group_by(Registration.status)
         ):
             regs.add_metric([status], n)
-        waiting.add_metric(
-            [], session.scalar(select(func.count()).where(Payment.status == "submitted")) or 0
-        )
+        waiting.add_metric([], review_queue.queue_size(session))
         verify.add_metric([], reports.average_verification_seconds(session, event_id=None) or 0)
         for channel, n in reports.outbound_failures(session).items():
             failed.add_metric([channel], n)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from admin import broker_ops
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash
 from admin.templating import templates
@@ -17,6 +16,7 @@ from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
 from core.messaging import window
 from core.models import AdminUser, InboundUpdate, OutboundMessage
+from workers import broker_ops
 
 router = APIRouter(prefix="/admin/operations")
 admin_only = require_roles(Role.ADMIN)

@@ -7,16 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from admin import effects
 from admin.auth import csrf_protect, require_roles, wants_json
 from admin.session import flash_redirect
 from admin.templating import local_dt, templates
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker
 from core.enums import Role
 from core.errors import Conflict, NotFound, RangeExhausted
-from core.messaging.texts import refresh_overrides
+from core.formatting import rupiah
 from core.models import AdminUser, Payment
-from core.payments import rejection, review_queue, verification
+from core.payments import rejection, review_queue
+from workers.verification import approve_payment, reject_payment
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -83,18 +83,9 @@ def approve(
 ) -> Response:
     """Approve one payment; a second verifier is told who was first."""
     try:
-        with unit_of_work() as uow:
-            refresh_overrides(uow.session, now=utcnow())
-            result = verification.approve(
-                uow.session,
-                payment_id=payment_id,
-                actor=user,
-                amount_received=_parse_amount(amount_received),
-                now=utcnow(),
-            )
-            effects.deliver(uow, result.outbound)
-            if result.paid:
-                effects.send_ticket(uow, result.registration_id)
+        result = approve_payment(
+            payment_id, actor=user, amount_received=_parse_amount(amount_received)
+        )
     except RangeExhausted as exc:
         return _result(request, False, str(exc), 409)
     except Conflict as exc:
@@ -107,7 +98,7 @@ def approve(
         return _result(request, True, text, changed=False, by=result.by, at=when)
     text = "Approved: paid." if result.paid else f"Approved: {result.status.replace('_', ' ')}."
     if result.shortfall:
-        text += f" Short by Rp{result.shortfall:,}".replace(",", ".") + "."
+        text += f" Short by {rupiah(result.shortfall)}."
     return _result(request, True, text, changed=True, status_after=result.status)
 
 
@@ -133,12 +124,7 @@ def reject(
     if not reason:
         return _result(request, False, "Choose a reason or type one.", 400)
     try:
-        with unit_of_work() as uow:
-            refresh_overrides(uow.session, now=utcnow())
-            result = rejection.reject(
-                uow.session, payment_id=payment_id, actor=user, reason=reason[:500], now=utcnow()
-            )
-            effects.deliver(uow, result.outbound)
+        result = reject_payment(payment_id, actor=user, reason=reason[:500])
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:

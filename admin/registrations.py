@@ -10,13 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from admin import answers, effects
+from admin import answers
+from admin.audit_words import action_text, changes
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import request_language
 from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
-from core import audit
-from core.db import get_sessionmaker, unit_of_work, utcnow
+from core.db import get_sessionmaker
 from core.enums import RegistrationStatus, Role
 from core.errors import ServiceError
 from core.models import (
@@ -31,20 +32,24 @@ from core.models import (
     Registration,
 )
 from core.registration import manage as regs
+from core.registration import search
+from workers.registrations import cancel_registration, edit_participant, move_registration
+from workers.tickets import NoTicket
+from workers.tickets import resend_ticket as resend_ticket_of
 
 router = APIRouter(prefix="/admin/registrations")
 verifier = require_roles(Role.VERIFIER)
 STATUSES = [s.value for s in RegistrationStatus]
 
 
-def filters_from(params: Any) -> regs.Filters:
+def filters_from(params: Any) -> search.Filters:
     """Read list/export filters from query parameters."""
 
     def as_int(name: str) -> int | None:
         value = str(params.get(name) or "").strip()
         return int(value) if value.isdigit() else None
 
-    return regs.Filters(
+    return search.Filters(
         q=str(params.get("q") or "")[:100],
         event_id=as_int("event_id"),
         category_id=as_int("category_id"),
@@ -53,7 +58,7 @@ def filters_from(params: Any) -> regs.Filters:
     )
 
 
-def filter_query(filters: regs.Filters) -> str:
+def filter_query(filters: search.Filters) -> str:
     values = {
         "q": filters.q,
         "event_id": filters.event_id or "",
@@ -80,7 +85,7 @@ def choices(session: Session) -> dict[str, Any]:
 def list_page(request: Request, page: int = 1, _user: AdminUser = Depends(verifier)) -> Response:
     filters = filters_from(request.query_params)
     with get_sessionmaker()() as session:
-        result = regs.search(session, filters=filters, page=page)
+        result = search.search(session, filters=filters, page=page)
         ctx = {"page": result, "f": filters, "query": filter_query(filters), **choices(session)}
         return templates.TemplateResponse(request, "registrations.html", ctx)
 
@@ -145,19 +150,26 @@ def _trail(session: Session, reg: Registration) -> list[AuditLog]:
     )
 
 
+RECENT_MESSAGES = 20  # the detail page shows the latest messages; "show all" lists the rest
+
+
 @router.get("/{registration_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, registration_id: int, _user: AdminUser = Depends(verifier)
+    request: Request, registration_id: int, messages: str = "", _user: AdminUser = Depends(verifier)
 ) -> Response:
     with get_sessionmaker()() as session:
-        reg = regs.get(session, registration_id)
+        reg = search.get(session, registration_id)
+        chat = _messages(session, reg)
+        lang = request_language(request)
+        trail = _trail(session, reg)
         ctx = {
             "reg": reg,
             "p": reg.participant,
-            "answers": answers.rows(reg.participant.answers or {}, "en"),
+            "answers": answers.rows(reg.participant.answers or {}, lang),
             "payments": reg.payments,
-            "messages": _messages(session, reg),
-            "trail": _trail(session, reg),
+            "messages": chat if messages == "all" else chat[-RECENT_MESSAGES:],
+            "message_count": len(chat),
+            "trail": [(row, action_text(row.action, lang), changes(row, lang)) for row in trail],
             "categories": session.scalars(
                 select(Category)
                 .where(Category.event_id == reg.event_id)
@@ -198,14 +210,7 @@ def cancel(
     reason: str = Form(""),
     user: AdminUser = Depends(verifier),
 ) -> Response:
-    with unit_of_work() as uow:
-        regs.cancel(
-            uow.session,
-            registration_id=registration_id,
-            actor=actor_name(user),
-            reason=reason[:300],
-            now=utcnow(),
-        )
+    cancel_registration(registration_id, actor=actor_name(user), reason=reason[:300])
     return _done(request, registration_id, "Registration cancelled; slot and jersey released.")
 
 
@@ -217,15 +222,7 @@ def move(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     try:
-        with unit_of_work() as uow:
-            reg = regs.move_category(
-                uow.session,
-                registration_id=registration_id,
-                category_id=category_id,
-                actor=actor_name(user),
-            )
-            if reg.status == RegistrationStatus.PAID.value:
-                effects.send_ticket(uow, reg.id)
+        move_registration(registration_id, category_id=category_id, actor=actor_name(user))
     except ServiceError as exc:
         return _done(request, registration_id, f"Not moved: {exc}", "error")
     return _done(request, registration_id, "Moved to the new category.")
@@ -238,13 +235,7 @@ async def edit(
     form = await request.form()
     changes = {k: str(form[k]) for k in regs.EDITABLE if k in form}
     try:
-        with unit_of_work() as uow:
-            diff = regs.edit_participant(
-                uow.session,
-                registration_id=registration_id,
-                changes=changes,
-                actor=actor_name(user),
-            )
+        diff = edit_participant(registration_id, changes=changes, actor=actor_name(user))
     except (ServiceError, ValueError) as exc:
         return _done(request, registration_id, f"Not saved: {exc}", "error")
     return _done(request, registration_id, f"Saved ({len(diff)} field(s) changed).")
@@ -254,16 +245,8 @@ async def edit(
 def resend_ticket(
     request: Request, registration_id: int, user: AdminUser = Depends(verifier)
 ) -> Response:
-    with unit_of_work() as uow:
-        reg = regs.get(uow.session, registration_id)
-        if reg.status != RegistrationStatus.PAID.value or not reg.ticket_token:
-            return _done(
-                request, registration_id, "Only paid registrations have an e-ticket.", "error"
-            )
-        row = audit.record(
-            uow.session, actor=actor_name(user), action="ticket.resend_requested",
-            subject_type="registration", subject_id=reg.id,
-        )  # fmt: skip
-        uow.session.flush()
-        effects.send_ticket(uow, reg.id, resend=f"audit{row.id}")
+    try:
+        resend_ticket_of(registration_id, actor=actor_name(user))
+    except NoTicket as exc:
+        return _done(request, registration_id, str(exc), "error")
     return _done(request, registration_id, "The e-ticket will be sent again in a moment.")

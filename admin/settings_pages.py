@@ -14,14 +14,18 @@ from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash_redirect
 from admin.templating import templates
-from core import i18n, media
+from core import i18n
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role, UniqueCodeMode
-from core.errors import ServiceError
+from core.errors import InvalidSetting, ServiceError
 from core.events import setup
+from core.fulfilment import desks
 from core.i18n import LANGUAGES, catalogue
+from core.messaging import texts
 from core.models import AdminUser, Event, NotificationTemplate, PaymentAccount
+from core.payments import accounts as payment_accounts
+from core.payments import screenshots
 from core.staff import accounts
 
 router = APIRouter(prefix="/admin/settings", dependencies=[Depends(require_roles(Role.ADMIN))])
@@ -94,7 +98,7 @@ async def save_account(
         )
         with unit_of_work() as uow:
             event_id = forms.integer(form, "event_id", required=False)
-            account = setup.save_account(
+            account = payment_accounts.save_account(
                 uow.session,
                 account_id=account_id or None,
                 event_id=event_id,
@@ -102,7 +106,7 @@ async def save_account(
                 actor=actor_name(user),
             )
             if stored:
-                setup.set_qris_image(
+                payment_accounts.set_qris_image(
                     uow.session, account_id=account.id, path=stored, actor=actor_name(user)
                 )
     except ServiceError as exc:
@@ -114,15 +118,15 @@ async def _store_qris(upload: UploadFile) -> str:
     """Check and re-encode the QRIS image like a payment photo; return its MEDIA_DIR path."""
     raw = await upload.read(MAX_QRIS_BYTES + 1)
     if len(raw) > MAX_QRIS_BYTES:
-        raise setup.InvalidSetting("the QRIS image is larger than 5 MB")
+        raise InvalidSetting("the QRIS image is larger than 5 MB")
     inbox = get_settings().media_dir / "incoming"
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / secrets.token_hex(16)
     target.write_bytes(raw)
     try:
-        return media.store_payment_image(target).path
+        return screenshots.store_payment_image(target).path
     except ServiceError as exc:
-        raise setup.InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
+        raise InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
 
 
 @router.post("/templates", dependencies=[Depends(csrf_protect)])
@@ -137,7 +141,7 @@ def save_template(
         return _back(request, "Unknown message key or language.", "error", "#templates")
     try:
         with unit_of_work() as uow:
-            setup.set_template(
+            texts.set_template(
                 uow.session, key=key, language=language, body=body, actor=actor_name(user)
             )
             uow.on_commit(i18n.invalidate_overrides)  # this process shows the change at once
@@ -156,7 +160,7 @@ def checkin_pin(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            setup.set_checkin_pin(
+            desks.set_checkin_pin(
                 uow.session, event_id=event_id, pin=pin.strip(), actor=actor_name(user)
             )
     except ServiceError as exc:
@@ -173,10 +177,10 @@ def add_staff(
     password: str = Form(""),
     user: AdminUser = Depends(admin_only),
 ) -> Response:
-    if len(password) < 10:
+    if len(password) < accounts.MIN_PASSWORD:
         return _back(
             request,
-            "Give the new staff member a password of at least 10 characters.",
+            f"Give the new staff member a password of at least {accounts.MIN_PASSWORD} characters.",
             "error",
             "#staff",
         )
@@ -209,7 +213,7 @@ def update_staff(
 ) -> Response:
     try:
         with unit_of_work() as uow:
-            setup.update_staff(
+            accounts.update_staff(
                 uow.session,
                 user_id=user_id,
                 role=Role(role),

@@ -18,6 +18,7 @@ from core.i18n import staff_message
 from core.models import AdminUser, AuditLog, Event, PaymentAccount, Registration
 from core.payments.statements import approval, bank_csv, credits
 from workers import statements as bulk
+from workers.verification import approve_statement_line
 
 router = APIRouter(prefix="/admin/statements")
 admin_only = require_roles(Role.ADMIN)
@@ -92,7 +93,7 @@ def _mapping_name(account: PaymentAccount) -> str:
     if remembered:
         preset = remembered.get("preset")
         return f"{preset} preset".upper() if preset else "custom columns"
-    return f"{credits.preset_name(account.bank_name)} preset (default)".upper()
+    return f"{bank_csv.preset_name(account.bank_name)} preset (default)".upper()
 
 
 def _form_values(mapping: dict[str, Any]) -> dict[str, str]:
@@ -215,7 +216,7 @@ def approve_line(
     """Approve the exact match, or the registration picked by id or typed by number."""
     try:
         registration_id = _registration_id(registration.strip())
-        status = bulk.approve_one(user.id, line_id, registration_id)
+        status = approve_statement_line(user.id, line_id, registration_id)
     except ServiceError as exc:
         return _back(request, event_id, f"Not approved: {staff_message(exc)}", "error")
     return _back(
@@ -240,15 +241,13 @@ def approve_exact(
     request: Request, event_id: int = Form(...), user: AdminUser = Depends(admin_only)
 ) -> Response:
     """Approve every exact match in the background (queue `high`), one transaction per line."""
-    with get_sessionmaker()() as session:
-        line_ids = [m.line.id for m in credits.match(session, event_id=event_id).exact]
-    if not line_ids:
+    count = bulk.approve_all_exact(event_id, staff_id=user.id)
+    if not count:
         return _back(request, event_id, "No exact matches to approve.")
-    bulk.approve_exact_matches.send(event_id, user.id, line_ids)
     return _back(
         request,
         event_id,
-        f"Approving {len(line_ids)} exact matches in the background; "
+        f"Approving {count} exact matches in the background; "
         "reload this page in a moment to see the result.",
     )
 

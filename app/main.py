@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+import admin.checkin
+import admin.routes
+import webhooks
 from core.config import Settings, get_settings
-from core.db import get_sessionmaker
-from core.health import check_database
+from core.db import get_sessionmaker, ping
 from core.logging import configure_logging, secret_values
 
 
@@ -46,7 +48,7 @@ def _readiness_problems(broker_ping: Callable[[], object] | None) -> list[str]:
     problems: list[str] = []
     try:
         with get_sessionmaker()() as session:
-            reason = check_database(session)
+            reason = ping(session)
     except Exception as exc:  # noqa: BLE001
         reason = f"database unreachable: {type(exc).__name__}"
     if reason:
@@ -72,18 +74,7 @@ def _broker_ping(settings: Settings) -> Callable[[], object] | None:
 
 
 def _mount_routers(app: FastAPI, settings: Settings) -> None:
-    """Mount every door. Each package exposes ``router`` (and optionally ``mount(app)``)."""
-    import importlib
-
-    for module_name in ("webhooks", "admin.routes", "admin.checkin"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        mount = getattr(module, "mount", None)
-        if mount is not None:
-            mount(app, settings)
-        else:
-            app.include_router(module.router)
+    """Mount every door: the webhooks (and simulator), the admin, the check-in desks."""
+    app.include_router(webhooks.router)
+    admin.routes.mount(app, settings)
+    app.include_router(admin.checkin.router)

@@ -1,7 +1,8 @@
 """`funrun chat`: talk to the real conversation engine from a terminal, as a WhatsApp or Telegram runner.
 
-Each line is stored like a webhook delivery (inbox.record_inbound), applied under the conversation's
-row lock in the same transaction, and marked processed, so a running worker never applies it twice.
+Each line is stored like a webhook delivery (inbox.record_inbound), applied with flows.inbound.apply
+(the worker's path: flood control, refusals, then the engine) under the conversation's row lock in
+the same transaction, and marked processed, so a running worker never applies it twice.
 Replies are printed instead of going to the outbox. `/foto PATH` sends an image; `/keluar` quits.
 As a Cloud API runner (`--channel cloud`) lists and reply buttons show as rows; `/tap N` taps row N.
 """
@@ -24,7 +25,7 @@ from core.enums import Channel
 from core.messages import Attachment, InboundMessage, Reply
 from core.messaging import inbox
 from core.models import Conversation
-from flows import parsers, runtime
+from flows import inbound, parsers
 
 QUIT = {"/keluar", "/quit", "/exit"}
 
@@ -69,9 +70,11 @@ def exchange(message: InboundMessage) -> list[Reply]:
         conversation = session.scalars(
             select(Conversation).where(Conversation.id == update.conversation_id).with_for_update()
         ).one()
-        replies = runtime.handle_message(session, conversation, message, now=now)
-        inbox.mark_processed(session, update, now=now)
-    return replies
+        applied = inbound.apply(
+            session, conversation, message, received_at=update.received_at, now=now
+        )
+        inbox.mark_processed(session, update, now=now, error=applied.error)
+    return applied.replies
 
 
 def cloud_rows(reply: Reply, language: str = "id") -> list[tuple[str, str]]:

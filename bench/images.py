@@ -19,8 +19,8 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from bench._report import emit, machine, measure_here, run_child, write_section
-from core import media
 from core.config import get_settings
+from core.payments import screenshots
 
 SCREENSHOT = (1170, 2532)  # a 6.1" phone, 2.96 MP
 REPS = {"screenshot": 7, "largest": 3}
@@ -80,7 +80,9 @@ def child(op: str, source: str, reps: int) -> dict[str, Any]:
             shutil.copyfile(source, raw)
 
         result = measure_here(
-            lambda: media.store_payment_image(raw, settings=settings), reps=reps, before=prepare
+            lambda: screenshots.store_payment_image(raw, settings=settings),
+            reps=reps,
+            before=prepare,
         )
     else:
         result = measure_here(lambda: _plain_open_save(source), reps=reps)

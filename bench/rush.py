@@ -88,7 +88,7 @@ def _answers(n: int) -> dict[str, Any]:
 
 
 def _confirm(event_id: int, n: int) -> str:
-    """One runner's confirmation, the way flows.completion.confirm makes it."""
+    """One runner's confirmation, the way flows.completion.submit makes it."""
     now = utcnow()
     submission = intake.Submission(
         event_id=event_id,

@@ -72,7 +72,7 @@ def _queue(channel: str, chat_ids: list[str]) -> None:
 
     with unit_of_work() as uow:
         rows = [
-            outbox.queue(
+            outbox.write(
                 uow.session,
                 channel=channel,
                 recipient=chat_id,

@@ -10,14 +10,13 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from core import media
 from core.config import Settings
 from core.errors import ChannelError, ChannelPermanent
 
-EMAIL_CHANNEL = "email"
 TIMEOUT_SECONDS = 20
 
 
@@ -31,8 +30,8 @@ def build_message(settings: Settings, row: Any) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=f"outbound-{row.id}", domain="funrun.local")
     message.set_content(row.text)
     if row.media_path:
-        path = (Path(settings.media_dir) / row.media_path).resolve()
-        if not path.is_relative_to(Path(settings.media_dir).resolve()) or not path.is_file():
+        path = media.safe_path(row.media_path, settings)
+        if path is None:
             raise ChannelPermanent(f"media file missing: outbound {row.id}")
         message.add_attachment(
             path.read_bytes(), maintype="image", subtype="png", filename="e-ticket.png"

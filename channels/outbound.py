@@ -15,12 +15,11 @@ from channels.fonnte import outbound as fonnte
 from channels.media import DownloadError, TooLarge, new_relative_path
 from channels.telegram import outbound as telegram
 from channels.whatsapp import outbound as whatsapp_cloud
+from core import media
 from core.config import Settings
 from core.enums import Channel
 from core.errors import ChannelPermanent
-from core.messages import Attachment
-
-CALLBACK_ANSWER = "callback_answer"
+from core.messages import CALLBACK_ANSWER, Attachment
 
 __all__ = [
     "CALLBACK_ANSWER",
@@ -40,8 +39,8 @@ def new_client() -> httpx.Client:
 def _photo(settings: Settings, row: Any) -> Path | None:
     if not row.media_path:
         return None
-    path = (settings.media_dir / row.media_path).resolve()
-    if not path.is_relative_to(settings.media_dir.resolve()) or not path.is_file():
+    path = media.safe_path(row.media_path, settings)
+    if path is None:
         raise ChannelPermanent(f"media file missing: outbound {row.id}")
     return path
 
@@ -91,7 +90,7 @@ def deliver(client: httpx.Client, settings: Settings, row: Any) -> str:
             photo=_photo(settings, row),
             template=extra.get("template"),  # set by workers.whatsapp outside the 24 h window
         )
-    if row.channel == mail.EMAIL_CHANNEL:
+    if row.channel == Channel.EMAIL:
         return mail.send(settings, row)  # e-ticket emails (fulfilment issue)
     raise ChannelPermanent(f"unknown channel {row.channel!r}")
 

@@ -172,3 +172,12 @@ def advisory_xact_lock(session: Session, key: int) -> None:
 def skip_locked(session: Session) -> dict[str, bool]:
     """Keyword arguments for with_for_update(): SKIP LOCKED where the database has it."""
     return {"skip_locked": True} if is_postgres(session) else {}
+
+
+def ping(session: Session) -> str | None:
+    """Readiness: None when the database answers, else a short reason."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001  (any failure means "not ready")
+        return f"database unreachable: {type(exc).__name__}"
+    return None

@@ -9,6 +9,19 @@ class Channel(StrEnum):
     # The official Meta WhatsApp Cloud API number (WHATSAPP_PHONE_NUMBER_ID); chat_id is the wa_id.
     WHATSAPP_CLOUD = "whatsapp_cloud"
     SIMULATOR = "simulator"
+    EMAIL = "email"  # outbound only: e-ticket emails (no conversation runs on it)
+
+
+# The longest photo caption a channel accepts, in UTF-16 code units (channels not listed: no limit).
+# Telegram counts after entity parsing; the raw text (with its *markup*) is never shorter than what
+# it counts, so a text within the limit always fits. The outbox splits a longer one off the photo.
+CAPTION_LIMITS: dict[str, int] = {Channel.TELEGRAM: 1024}
+
+
+def caption_fits(channel: str, text: str) -> bool:
+    """Whether ``text`` can go out as one photo's caption on ``channel``."""
+    limit = CAPTION_LIMITS.get(channel)
+    return limit is None or len(text.encode("utf-16-le")) // 2 <= limit
 
 
 class EventStatus(StrEnum):
@@ -27,6 +40,8 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Registration status groups: the one list of them. Members compare equal to the stored strings,
+# so ``registration.status in GROUP`` works; SQL takes ``values(GROUP)``.
 # Statuses that hold a slot and jersey stock.
 ACTIVE_STATUSES = (
     RegistrationStatus.PENDING_PAYMENT,
@@ -35,6 +50,31 @@ ACTIVE_STATUSES = (
     RegistrationStatus.PAID,
     RegistrationStatus.REJECTED,
 )
+# Statuses in which the runner still owes money: they keep their amount key and may send photos.
+AWAITING_STATUSES = (
+    RegistrationStatus.PENDING_PAYMENT,
+    RegistrationStatus.AWAITING_VERIFICATION,
+    RegistrationStatus.PARTIALLY_PAID,
+    RegistrationStatus.REJECTED,
+)
+# Deliberate subsets of AWAITING_STATUSES:
+# owing the whole amount (nothing received yet, none refused); a bank-statement credit may pay a
+# group of these at once, and reports count their amount_due in full.
+OWING_IN_FULL_STATUSES = (
+    RegistrationStatus.PENDING_PAYMENT,
+    RegistrationStatus.AWAITING_VERIFICATION,
+)
+# only these expire: a photo (awaiting_verification) or money already received (partially_paid)
+# waits for a human instead.
+EXPIRING_STATUSES = (
+    RegistrationStatus.PENDING_PAYMENT,
+    RegistrationStatus.REJECTED,
+)
+
+
+def values(statuses: tuple[RegistrationStatus, ...]) -> list[str]:
+    """The stored strings of a status group (for SQL ``IN``)."""
+    return [status.value for status in statuses]
 
 
 class PaymentStatus(StrEnum):

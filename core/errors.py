@@ -7,6 +7,7 @@ ServiceError                 -- base; ``key`` names a message in the catalogue
  +-- DuplicateParticipant    -- email or NIK already registered in this event
  +-- RangeExhausted          -- no BIB numbers left in the category's range
  +-- InvalidImage            -- a payment photo failed a check (``key`` says which)
+ +-- InvalidSetting          -- an organiser's setting breaks a rule (the message says which)
  +-- ChannelError            -- a provider refused a message (channels/ raises these)
       +-- ChannelRateLimited -- retry after ``retry_after`` seconds
       +-- ChannelPermanent   -- never retry (blocked by the user, bad number)
@@ -51,6 +52,12 @@ class RangeExhausted(ServiceError):
 
 class InvalidImage(ServiceError):
     key = "payment.image_invalid"
+
+
+class InvalidSetting(ServiceError):
+    """A value the organiser entered breaks a rule; the message says which."""
+
+    key = "admin.invalid_setting"
 
 
 class ChannelError(ServiceError):

@@ -63,3 +63,13 @@ def format_datetime(value: datetime, language: str = "id", tz: str = "Asia/Jakar
     local = value.astimezone(ZoneInfo(tz))
     abbr = ZONE_ABBR.get(tz) or local.strftime("%Z")
     return f"{format_date(local.date(), language)} {local:%H:%M} {abbr}"
+
+
+# A cell starting with one of these runs as a formula (or is shifted into one) when an organiser
+# opens an export in a spreadsheet: CSV injection. Tab and carriage return count too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (the one CSV cell escaper)."""
+    return "'" + text if text[:1] in FORMULA_STARTS else text

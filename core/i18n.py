@@ -61,22 +61,42 @@ _overrides = _Overrides()
 
 
 @cache
-def catalogue(language: str) -> dict[str, str]:
-    """Return every key of one language, merged from all area files (flat dotted keys)."""
-    merged: dict[str, str] = {}
+def _merged(language: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
     for path in sorted((TEXTS_DIR / language).glob("*.toml")):
         with path.open("rb") as fh:
             _flatten(tomllib.load(fh), "", merged)
     return merged
 
 
-def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None:
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """Return every text of one language, merged from all area files (flat dotted keys)."""
+    return {k: v for k, v in _merged(language).items() if isinstance(v, str)}
+
+
+def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, value in data.items():
         full = f"{prefix}{key}"
         if isinstance(value, Mapping):
             _flatten(value, full + ".", out)
+        elif isinstance(value, list):
+            out[full] = tuple(str(v) for v in value)  # a word list (see words())
         else:
             out[full] = str(value)
+
+
+@cache
+def words(key: str) -> frozenset[str]:
+    """The words a runner may type for ``key`` (e.g. "words.yes"), in every language, lower-case.
+
+    Runners mix languages ("yes" in an Indonesian chat), so every language's list counts.
+    """
+    found = [_merged(lang).get(key) for lang in LANGUAGES]
+    lists = [w for w in found if isinstance(w, tuple)]
+    if not lists:
+        raise KeyError(f"missing word list {key!r}")
+    return frozenset(w.strip().lower() for words_ in lists for w in words_)
 
 
 def t(

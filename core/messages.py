@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from core.enums import Channel
 
+# Reply.kind of the row that acknowledges a tapped Telegram button (answerCallbackQuery, no text).
+CALLBACK_ANSWER = "callback_answer"
+
 
 def without_nul(value: Any) -> Any:
     """Return ``value`` with U+0000 removed from every string in it (JSON-like data)."""

@@ -7,7 +7,7 @@ at event sizes (tens of thousands of rows).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core.enums import ACTIVE_STATUSES, OutboundStatus, PaymentStatus, RegistrationStatus
+from core.enums import (
+    ACTIVE_STATUSES,
+    OWING_IN_FULL_STATUSES,
+    OutboundStatus,
+    PaymentStatus,
+    RegistrationStatus,
+    values,
+)
 from core.models import (
     AdminUser,
     Category,
@@ -28,10 +35,7 @@ from core.models import (
     Payment,
     Registration,
 )
-from core.registration.manage import Filters, filtered
-
-ACTIVE = [s.value for s in ACTIVE_STATUSES]
-OWING = [RegistrationStatus.PENDING_PAYMENT.value, RegistrationStatus.AWAITING_VERIFICATION.value]
+from core.registration.search import Filters, filtered
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _revenue(session: Session, event_id: int | None) -> int:
 
 def _outstanding(session: Session, event_id: int | None) -> int:
     owing = select(func.coalesce(func.sum(Registration.amount_due), 0)).where(
-        Registration.status.in_(OWING)
+        Registration.status.in_(values(OWING_IN_FULL_STATUSES))
     )
     rest = Registration.amount_due - func.coalesce(Registration.amount_received, 0)
     partial = select(func.coalesce(func.sum(rest), 0)).where(
@@ -140,7 +144,7 @@ def category_rows(session: Session, *, event_id: int | None) -> list[CategoryRow
     sizes = (
         select(Registration.category_id, Participant.jersey_size, func.count())
         .join(Participant, Participant.id == Registration.participant_id)
-        .where(Registration.status.in_(ACTIVE))
+        .where(Registration.status.in_(values(ACTIVE_STATUSES)))
         .group_by(Registration.category_id, Participant.jersey_size)
     )
     for cat_id, size, n in session.execute(sizes):
@@ -193,50 +197,81 @@ class FunnelRow:
 
 
 def funnel(session: Session, *, event_id: int | None, tz: str = "Asia/Jakarta") -> list[FunnelRow]:
-    """Conversations started -> registrations confirmed -> photos sent -> paid, per day and channel."""
+    """Chats started -> registered -> sent a photo -> paid, per start day and channel.
+
+    Every stage counts chats, not registrations (one runner may register a family of four), and a
+    chat is counted on the day it started, so "registered" and "paid" never exceed "started".
+    A chat paid from a bank statement is paid without having sent a photo.
+    """
     zone = ZoneInfo(tz)
-    rows: dict[tuple[date, str], FunnelRow] = {}
-
-    def bump(ts: datetime | None, channel: str, stage: str) -> None:
-        if ts is None:
-            return
-        key = (_local_day(ts, zone), channel)
-        row = rows.setdefault(key, FunnelRow(day=key[0], channel=channel))
-        setattr(row, stage, getattr(row, stage) + 1)
-
-    for ts, channel in _conversations_started(session, event_id):
-        bump(ts, channel, "started")
+    chats: dict[object, _Chat] = {}
+    by_chat: dict[tuple[str, str], object] = {}
+    for conv_id, ts, channel, chat_id in _conversations_started(session, event_id):
+        if ts is not None:
+            chats[conv_id] = _Chat(_local_day(ts, zone), channel)
+            by_chat[(channel, chat_id)] = conv_id
     regs = _where_event(
-        select(Registration.created_at, Registration.paid_at, Registration.channel),
+        select(
+            Registration.conversation_id, Registration.channel, Registration.chat_id,
+            Registration.created_at, Registration.paid_at,
+        ),
         Registration.event_id,
         event_id,
-    )
-    for created, paid_at, channel in session.execute(regs):
-        bump(created, channel, "confirmed")
-        bump(paid_at, channel, "paid")
-    first_photo = (
-        select(func.min(Payment.submitted_at), Registration.channel)
-        .join(Registration, Registration.id == Payment.registration_id)
+    )  # fmt: skip
+    photo_chats = {tuple(row) for row in session.execute(_photo_chats(event_id))}
+    for conv_id, channel, chat_id, created, paid_at in session.execute(regs):
+        key = conv_id if conv_id in chats else by_chat.get((channel, chat_id), (channel, chat_id))
+        chat = chats.setdefault(key, _Chat(_local_day(created, zone), channel))
+        chat.stages.add("confirmed")
+        if (channel, chat_id) in photo_chats:
+            chat.stages.add("photos")
+        if paid_at:
+            chat.stages.add("paid")
+    return _funnel_rows(chats.values())
+
+
+@dataclass
+class _Chat:
+    day: date
+    channel: str
+    stages: set[str] = field(default_factory=set)
+
+
+def _photo_chats(event_id: int | None) -> Any:
+    """(channel, chat) of every registration that sent a payment photo."""
+    stmt = (
+        select(Registration.channel, Registration.chat_id)
+        .join(Payment, Payment.registration_id == Registration.id)
         .where(Payment.source == "photo")
-        .group_by(Payment.registration_id, Registration.channel)
+        .distinct()
     )
-    for ts, channel in session.execute(_where_event(first_photo, Registration.event_id, event_id)):
-        bump(ts, channel, "photos")
+    return _where_event(stmt, Registration.event_id, event_id)
+
+
+def _funnel_rows(chats: Iterable[_Chat]) -> list[FunnelRow]:
+    rows: dict[tuple[date, str], FunnelRow] = {}
+    for chat in chats:
+        row = rows.setdefault(
+            (chat.day, chat.channel), FunnelRow(day=chat.day, channel=chat.channel)
+        )
+        row.started += 1
+        for stage in chat.stages:
+            setattr(row, stage, getattr(row, stage) + 1)
     return sorted(rows.values(), key=lambda r: (r.day, r.channel))
 
 
 def _conversations_started(
     session: Session, event_id: int | None
-) -> Iterator[tuple[datetime | None, str]]:
-    """(started, channel) per conversation; for one event, those that chose it or registered for it.
+) -> Iterator[tuple[int, datetime | None, str, str]]:
+    """(id, started, channel, chat) per conversation; for one event, those that chose it or registered.
 
     A conversation that has not picked an event yet belongs to no event, so the per-event funnel
     can undercount by the runners still on the first question; the all-events funnel counts them.
     """
     started = func.coalesce(Conversation.started_at, Conversation.created_at)
+    stmt = select(Conversation.id, started, Conversation.channel, Conversation.chat_id)
     if not event_id:
-        for ts, channel in session.execute(select(started, Conversation.channel)):
-            yield ts, channel
+        yield from (tuple(row) for row in session.execute(stmt))
         return
     slug = session.scalar(select(Event.slug).where(Event.id == event_id))
     linked = set(
@@ -246,10 +281,10 @@ def _conversations_started(
             )
         )
     )
-    stmt = select(Conversation.id, started, Conversation.channel, Conversation.answers)
-    for conv_id, ts, channel, answers in session.execute(stmt.execution_options(yield_per=1000)):
+    rows = session.execute(stmt.add_columns(Conversation.answers).execution_options(yield_per=1000))
+    for conv_id, ts, channel, chat_id, answers in rows:
         if conv_id in linked or (slug and (answers or {}).get("event") == slug):
-            yield ts, channel
+            yield conv_id, ts, channel, chat_id
 
 
 def participant_records(

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import words
 from core.messages import InboundMessage
 
-WORDS = {
-    "start": ("daftar", "start", "register", "registrasi", "signup", "daftarlagi"),
-    "status": ("status", "cek", "cekstatus"),
-    "ticket": ("tiket", "ticket", "etiket", "eticket"),
-    "cancel": ("batal", "cancel", "batalkan"),
-    "help": ("bantuan", "help", "tolong", "panduan"),
-    "language": ("bahasa", "language", "lang", "english", "inggris", "indonesia"),
-    "menu": ("menu",),
-}
-_LOOKUP = {word: name for name, words in WORDS.items() for word in words}
+NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu")
+# The command words live in core/texts/*/common.toml ([words.command]), every language at once.
+_LOOKUP = {word: name for name in NAMES for word in words(f"words.command.{name}")}
 # The idle menu (flow.menu) lists these commands as 1-6, in this order.
 MENU = ("start", "status", "ticket", "help", "language", "cancel")
 

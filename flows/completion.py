@@ -13,14 +13,14 @@ from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
-from flows import context, engine
+from flows import context, engine, pending
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
 log = logging.getLogger(__name__)
 
 
-def confirm(
+def submit(
     session: Session, conversation: Conversation, ctx: Ctx, *, now: datetime
 ) -> tuple[str, dict, list[Reply]]:
     """Submit the draft; return (new state, new answers, replies).
@@ -34,17 +34,14 @@ def confirm(
     submission = intake.Submission(
         event_id=event.id,
         category_code=str(ctx.answers.get("category")),
-        answers={k: v for k, v in ctx.answers.items() if not k.startswith("_")},
+        answers={k: v for k, v in ctx.answers.items() if not pending.is_internal(k)},
         channel=conversation.channel,
         chat_id=conversation.chat_id,
         language=ctx.language,
         conversation_id=conversation.id,
     )
     try:
-        # A savepoint: a refusal undoes only the submit, never the conversation's own changes.
-        with session.begin_nested():
-            registration = intake.submit(session, submission=submission, now=now)
-            amounts.assign_amount(session, registration=registration, now=now)
+        registration = submit_registration(session, submission, now=now)
     except SoldOut as err:
         return _back_to(
             session, conversation, ctx, now, _sold_out_step(err), _sold_out_text(err, ctx)
@@ -55,6 +52,21 @@ def confirm(
         return _back_to(session, conversation, ctx, now, field, text)
     log.info("registration %s submitted from conversation %s", registration.id, conversation.id)
     return "idle", {}, _submitted(session, registration, ctx.language)
+
+
+def submit_registration(
+    session: Session, submission: intake.Submission, *, now: datetime
+) -> Registration:
+    """The "submit a registration" use case: the draft becomes a registration with its amount.
+
+    Runs inside the caller's transaction (the conversation's, whose runtime refreshed the texts),
+    in a savepoint: a refusal (SoldOut, DuplicateParticipant) undoes only the submit, never the
+    conversation's own changes. The replies are written to the outbox by the caller.
+    """
+    with session.begin_nested():
+        registration = intake.submit(session, submission=submission, now=now)
+        amounts.assign_amount(session, registration=registration, now=now)
+    return registration
 
 
 def _submitted(session: Session, registration: Registration, language: str) -> list[Reply]:
@@ -72,7 +84,9 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
 
 
 def _sold_out_step(err: SoldOut) -> str:
-    return "jersey_size" if err.params.get("kind") == "jersey" else "category"
+    """The question to ask again: the one declared with this SoldOut kind (category by default)."""
+    kind = "jersey" if err.params.get("kind") == "jersey" else "category"
+    return next(s.key for s in REGISTRATION.questions if s.sold_out == kind)
 
 
 def _sold_out_text(err: SoldOut, ctx: Ctx) -> str:

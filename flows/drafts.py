@@ -58,7 +58,7 @@ def _idle(session: Session, since: datetime, limit: int) -> Select[tuple[Convers
 
 
 def _remind(session: Session, conversation: Conversation, last: datetime) -> OutboundMessage:
-    return outbox.queue(
+    return outbox.write(
         session,
         channel=conversation.channel,
         recipient=conversation.chat_id,

@@ -7,22 +7,18 @@ database; the runtime loads a Ctx, calls advance(), and persists the StepResult.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transitions import Machine
 
-from core.i18n import t
+from core.i18n import t, words
 from core.messages import Reply
-from flows import parsers, render
+from flows import parsers, pending, render
 from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
 
 DONE = "done"
 CANCELLED = "cancelled"
-EDITING = "_editing"
-LABELS = "_labels"
-KEEP_WORDS = {"sama", "tetap", "keep", "same", "unchanged", "tidak berubah", "jangan diubah"}
-SWITCH_PREFIXES = ("", "ganti ", "ubah ", "pilih ", "change ", "choose ", "edit ")
 
 _MACHINES: dict[str, Machine] = {}
 
@@ -100,7 +96,7 @@ def _gaps(flow: Flow, ctx: Ctx) -> list[str]:
 
 def _back_to_summary(event: Any) -> bool:
     ctx: Ctx = event.kwargs["ctx"]
-    return bool(ctx.answers.get(EDITING)) and not _gaps(event.kwargs["flow"], ctx)
+    return _editing(ctx) and not _gaps(event.kwargs["flow"], ctx)
 
 
 def _applies(step: Ask | Confirm):  # type: ignore[no-untyped-def]
@@ -108,9 +104,17 @@ def _applies(step: Ask | Confirm):  # type: ignore[no-untyped-def]
         ctx: Ctx = event.kwargs["ctx"]
         if not step.applies(ctx) or step.key in event.kwargs["just_set"]:
             return False
-        return not ctx.answers.get(EDITING) or _needs(step, ctx)
+        return not _editing(ctx) or _needs(step, ctx)
 
     return condition
+
+
+def _editing(ctx: Ctx) -> bool:
+    return pending.load(ctx.answers).editing
+
+
+def _set_editing(ctx: Ctx, editing: bool) -> None:
+    pending.store(ctx.answers, replace(pending.load(ctx.answers), editing=editing))
 
 
 def _fire(flow: Flow, trigger: str, state: str, ctx: Ctx, just_set: frozenset[str]) -> str:
@@ -171,7 +175,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         return _invalid(flow, state, err, ctx, failed_tries)
     new_state = _fire(flow, "answer", state, ctx, just_set)
     if new_state == "confirm":
-        ctx.answers.pop(EDITING, None)
+        _set_editing(ctx, False)
     _prune(flow, ctx)
     completed = new_state == DONE
     replies = (
@@ -182,11 +186,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
 
 def keeps_current(step: Ask, text: str, ctx: Ctx) -> bool:
     """Whether the runner, editing from the summary, asked to keep the current answer ("SAMA")."""
-    return (
-        bool(ctx.answers.get(EDITING))
-        and step.key in ctx.answers
-        and parsers.norm(text) in KEEP_WORDS
-    )
+    return _editing(ctx) and step.key in ctx.answers and parsers.norm(text) in words("words.keep")
 
 
 def _wants_switch(step: Ask, text: str, ctx: Ctx) -> bool:
@@ -196,12 +196,14 @@ def _wants_switch(step: Ask, text: str, ctx: Ctx) -> bool:
     label = parsers.norm(t(f"flow.label.{step.switch_to}", ctx.language))
     names = {label, step.switch_to.replace("_", " ")}
     value = parsers.norm(text)
-    return any(value == word + name for name in names for word in SWITCH_PREFIXES)
+    return value in names or any(
+        value == f"{word} {name}" for name in names for word in words("words.switch")
+    )
 
 
 def _switch(flow: Flow, step: Ask, ctx: Ctx) -> StepResult:
-    # EDITING: once the other answer is given, only the questions that still need an answer follow.
-    ctx.answers[EDITING] = True
+    # Editing: once the other answer is given, only the questions that still need an answer follow.
+    _set_editing(ctx, True)
     state = _fire(flow, f"edit_{step.switch_to}", step.key, ctx, frozenset())
     return StepResult(state, ctx.answers, (prompt(flow, state, ctx),))
 
@@ -219,19 +221,20 @@ def _recheck_notice(flow: Flow, state: str, ctx: Ctx) -> tuple[Reply, ...]:
 
 
 def _store(step: Ask, result: Any, ctx: Ctx) -> frozenset[str]:
-    labels = dict(ctx.answers.get(LABELS) or {})
+    current = pending.load(ctx.answers)
+    labels = dict(current.labels)
+    labels.pop(step.key, None)
+    extra: frozenset[str] = frozenset()
     if isinstance(result, Answer):
         ctx.answers[step.key] = result.value
         ctx.answers.update(result.extra)
-        labels.pop(step.key, None)
         if result.label is not None and result.label != result.value:
             labels[step.key] = result.label
-        ctx.answers[LABELS] = labels
-        return frozenset(result.extra)
-    ctx.answers[step.key] = result
-    labels.pop(step.key, None)
-    ctx.answers[LABELS] = labels
-    return frozenset()
+        extra = frozenset(result.extra)
+    else:
+        ctx.answers[step.key] = result
+    pending.store(ctx.answers, replace(current, labels=labels))
+    return extra
 
 
 def _prune(flow: Flow, ctx: Ctx) -> None:
@@ -267,14 +270,14 @@ def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> Step
     if kind == "cancel":
         state = _fire(flow, "cancel", "confirm", ctx, frozenset())
         return StepResult(state, ctx.answers, (), cancelled=True)
-    ctx.answers[EDITING] = True
+    _set_editing(ctx, True)
     state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
     return StepResult(state, ctx.answers, (render.question(flow.step(state), ctx, editing=True),))
 
 
 def edit(flow: Flow, key: str, ctx: Ctx) -> StepResult:
     """Jump from the summary to question ``key`` (used when a category sells out at confirm)."""
-    ctx.answers[EDITING] = True
+    _set_editing(ctx, True)
     ctx.answers.pop(key, None)
     state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
     return StepResult(state, ctx.answers, (prompt(flow, state, ctx),))

@@ -6,6 +6,9 @@ import re
 import unicodedata
 from datetime import date
 
+from core.i18n import words
+from core.phones import to_e164
+from core.registration.intake import age_on
 from flows.spec import Answer, Ctx, Invalid, Option
 
 MONTHS = {
@@ -22,8 +25,6 @@ MONTHS = {
     "nov": 11, "nop": 11, "november": 11, "nopember": 11,
     "des": 12, "dec": 12, "desember": 12, "december": 12,
 }  # fmt: skip
-YES = {"ya", "y", "yes", "iya", "ok", "oke", "benar", "betul", "setuju", "lanjut", "1"}
-NO = {"tidak", "tdk", "no", "n", "nggak", "gak", "enggak", "2"}
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '.,\-][^\W\d_]*)*$")
 EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$")
 
@@ -84,11 +85,6 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def age_on(born: date, day: date) -> int:
-    """Completed years on ``day``."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def date_of_birth(text: str, ctx: Ctx) -> str:
     """A date of birth that fits the chosen category's age limits on race day (ISO string)."""
     born = parse_date(text)
@@ -124,27 +120,15 @@ def email(text: str, ctx: Ctx) -> str:
     return value
 
 
-def to_e164(text: str) -> str | None:
-    """0812…, +62812…, 62812…, 812… -> +62812… (None when it is not an Indonesian mobile)."""
-    digits = re.sub(r"[\s\-().]", "", text.strip())
-    if digits.startswith("+"):
-        digits = digits[1:]
-    if not digits.isdigit():
-        return None
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    if not digits.startswith("628") or not 10 <= len(digits) <= 15:
-        return None
-    return "+" + digits
-
-
 def phone(text: str, ctx: Ctx) -> str:
     """The runner's WhatsApp number: a known one confirmed with YA, a shared contact, or typed."""
     if ctx.shared_phone and (number := to_e164(ctx.shared_phone)):
         return number
-    if ctx.known_phone and norm(text) in YES and (number := to_e164(ctx.known_phone)):
+    if (
+        ctx.known_phone
+        and norm(text) in words("words.yes")
+        and (number := to_e164(ctx.known_phone))
+    ):
         return number
     number = to_e164(text)
     if number is None:
@@ -167,7 +151,7 @@ def nik(text: str, ctx: Ctx) -> str:
 def emergency_name(text: str, ctx: Ctx) -> str | Answer:
     """A contact name, or "1"/YA to reuse the previous registration's emergency contact."""
     previous = ctx.previous_emergency
-    if previous and norm(text) in YES:
+    if previous and norm(text) in words("words.yes"):
         own = ctx.answers.get("phone")
         if previous[1] == own:
             raise Invalid("flow.invalid.emergency_same")

@@ -11,14 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.i18n import t
+from core.i18n import t, words
 from core.messages import Attachment, InboundMessage, Reply
 from core.models import Conversation, Registration
 from core.payments import amounts, photos
-from flows import parsers
+from flows import parsers, pending
 
-AWAIT = "_await"
-PENDING_PHOTO = "_photo"
 MAX_ASKS = 3  # answers that are not a pick before the waiting photo is set aside
 
 
@@ -43,15 +41,14 @@ def receive(
         return None
     if len(candidates) == 1:
         return _attach(session, candidates, photo.stored_path or "", photo.unique_ref, now)
-    answers = dict(conversation.answers or {})
-    discard_file(answers.get(PENDING_PHOTO))  # a newer photo replaces the one still waiting
-    answers[AWAIT] = "photo"
-    answers[PENDING_PHOTO] = {
+    current = pending.of(conversation)
+    discard_file(current.photo)  # a newer photo replaces the one still waiting
+    waiting = {
         "path": photo.stored_path,
         "file_id": photo.unique_ref,
         "ids": [r.id for r in candidates],
     }
-    conversation.answers = answers
+    pending.put(conversation, current.awaiting(pending.PHOTO, photo=waiting))
     return [amounts.choose_registration_reply(candidates, conversation.language)]
 
 
@@ -64,36 +61,36 @@ def answer_choice(
     times; then the photo is set aside (its file deleted) and the runner told to send it again.
     None when no photo is waiting any more (the text is then an ordinary message).
     """
-    answers = dict(conversation.answers or {})
-    pending: dict[str, Any] = answers.pop(PENDING_PHOTO, None) or {}
-    answers.pop(AWAIT, None)
-    conversation.answers = answers
-    candidates = [r for r in payable(session, conversation) if r.id in pending.get("ids", [])]
-    if not pending.get("path") or not candidates:
-        discard_file(pending)  # nothing awaits payment any more: the photo has no home
+    current = pending.of(conversation)
+    waiting: dict[str, Any] = current.photo or {}
+    pending.put(conversation, current.awaiting(None, photo=None))
+    candidates = [r for r in payable(session, conversation) if r.id in waiting.get("ids", [])]
+    if not waiting.get("path") or not candidates:
+        discard_file(waiting)  # nothing awaits payment any more: the photo has no home
         return None
     chosen = _pick(text, candidates)
     if chosen is not None:
-        return _attach(session, chosen, pending["path"], pending.get("file_id"), now)
-    asks = int(pending.get("asks", 0)) + 1
+        return _attach(session, chosen, waiting["path"], waiting.get("file_id"), now)
+    asks = int(waiting.get("asks", 0)) + 1
     language = conversation.language
     if asks >= MAX_ASKS:
-        discard_file(pending)
+        discard_file(waiting)
         return [Reply(t("payment.choose_dropped", language))]
-    conversation.answers = {**answers, AWAIT: "photo", PENDING_PHOTO: {**pending, "asks": asks}}
+    again_waiting = {**waiting, "asks": asks}
+    pending.put(conversation, current.awaiting(pending.PHOTO, photo=again_waiting))
     again = Reply(t("payment.choose_again", language, last=len(candidates) + 1))
     return [again, amounts.choose_registration_reply(candidates, language)]
 
 
-def discard_file(pending: Any) -> None:
+def discard_file(waiting: Any) -> None:
     """Delete a waiting photo's downloaded file (it is never attached now)."""
-    if isinstance(pending, dict) and pending.get("path"):
-        photos.discard_inbound_file(str(pending["path"]))
+    if isinstance(waiting, dict) and waiting.get("path"):
+        photos.discard_inbound_file(str(waiting["path"]))
 
 
 def _pick(text: str, candidates: list[Registration]) -> list[Registration] | None:
     value = parsers.norm(text)
-    if value in {"all", "semua", "semuanya", str(len(candidates) + 1)}:
+    if value in words("words.all") or value == str(len(candidates) + 1):
         return candidates or None
     if value.isdigit() and 1 <= int(value) <= len(candidates):
         return [candidates[int(value) - 1]]

@@ -12,12 +12,11 @@ from typing import Any
 
 from core.enums import Channel
 from core.formatting import chat_value
-from core.i18n import has, t
+from core.i18n import has, t, words
 from core.messages import Choice, Reply
-from flows import parsers
+from flows import parsers, pending
 from flows.spec import Ask, Ctx, Flow, Invalid, Option
 
-LABELS = "_labels"
 TELEGRAM = Channel.TELEGRAM.value
 
 
@@ -49,13 +48,11 @@ def _choices(step: Ask, ctx: Ctx, options: list[Option], variant: str) -> tuple[
         # Every option, sold-out ones too, so the numbers the senders print match pick()'s numbers.
         return tuple(Choice(shown(o), o.value) for o in options)
     # A lone "Ya" button helps on Telegram; on WhatsApp it would only repeat "Balas YA" as "1. Ya".
-    buttons = ctx.channel == TELEGRAM
-    if step.key == "phone" and variant == "known":
+    if variant and variant in step.yes_variants:
+        buttons = ctx.channel == TELEGRAM
         return (Choice(t("flow.yes_label", ctx.language), "ya"),) if buttons else ()
-    if step.key == "phone":
+    if step.share_contact:
         return (Choice(t("flow.share_contact", ctx.language), "contact", request_contact=True),)
-    if variant == "reuse" and buttons:
-        return (Choice(t("flow.yes_label", ctx.language), "ya"),)
     return ()
 
 
@@ -84,7 +81,7 @@ def _numbered(reply: Reply) -> Reply:
 def display_value(step: Ask, answers: dict[str, Any], language: str) -> str:
     """How an answer reads in the summary, the admin and exports."""
     value = answers.get(step.key)
-    label = (answers.get(LABELS) or {}).get(step.key)
+    label = pending.load(answers).labels.get(step.key)
     if label:
         return str(label)
     if step.display is not None and value is not None:
@@ -126,9 +123,9 @@ def pick_summary_action(
     value = parsers.norm(text)
     if value.isdigit() and 1 <= int(value) <= len(actions):
         return actions[int(value) - 1]
-    if value in parsers.YES or value in {"konfirmasi", "confirm", "daftarkan"}:
+    if value in words("words.yes") or value in words("words.confirm"):
         return actions[0]
-    if value in {"batal", "cancel", "batalkan"}:
+    if value in words("words.cancel"):
         return actions[-1]
     for action in actions:
         if value == parsers.norm(_action_label(flow, action, ctx.language)):
@@ -137,9 +134,9 @@ def pick_summary_action(
         if kind != "edit":
             continue
         label = parsers.norm(t(f"flow.label.{key}", ctx.language))
-        for word in ("", "ubah ", "ganti ", "edit ", "change "):
-            if value == word + label or value == word + key.replace("_", " "):
-                return kind, key
+        names = {label, key.replace("_", " ")}
+        if value in names or any(f"{w} {n}" == value for w in words("words.edit") for n in names):
+            return kind, key
     return Invalid("flow.invalid.summary", count=len(actions))
 
 

@@ -6,6 +6,7 @@ answers, registrations) commits together with the replies it returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,14 +18,12 @@ from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
-from flows import commands, completion, context, engine, proofs, render, starting, status
+from flows import commands, completion, context, engine, pending, proofs, render, starting, status
 from flows.registration import REGISTRATION
-from flows.spec import Ctx
+from flows.spec import Ask, Ctx
 
 IDLE = "idle"
 DRAFT_TTL = timedelta(days=7)
-DROPPED = "_dropped"
-AWAIT = proofs.AWAIT
 
 
 def in_flow(conversation: Conversation) -> bool:
@@ -44,6 +43,8 @@ def _handle(
     session: Session, conversation: Conversation, message: InboundMessage, now: datetime
 ) -> list[Reply]:
     texts.refresh_overrides(session, now=now)  # organiser texts, at most one query per 30 s
+    # Rows stored before flows/pending.py hold loose underscore keys: convert them once.
+    pending.upgrade(conversation)
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None
@@ -54,9 +55,11 @@ def _handle(
     command = commands.detect(message)
     if command is not None:
         return replies + _command(session, conversation, message, command, now)
-    awaiting = (conversation.answers or {}).get(AWAIT)
-    if awaiting and not proofs.first_photo(message):
-        handled = _awaited(session, conversation, message, str(awaiting), now)
+    awaiting = pending.of(conversation).kind
+    if awaiting is not None and not proofs.first_photo(message):
+        text = (message.choice or message.text or "").strip()
+        handler = AWAITED.get(awaiting, _forget)
+        handled = handler(session, conversation, message, text, now)
         if handled is not None:
             return replies + handled
     return replies + _ordinary(session, conversation, message, now)
@@ -104,7 +107,7 @@ def _answer(
     now: datetime,
 ) -> list[Reply]:
     ctx = context.build(session, conversation, now=now, message=message)
-    if ctx.event is None and conversation.state != "event":
+    if ctx.event is None and not _chooses_event(conversation.state):
         # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
         # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
@@ -115,11 +118,16 @@ def _answer(
     if result.cancelled:
         return _ask_cancel(session, conversation)  # the same yes/no as the BATAL command
     if result.completed:
-        state, answers, replies = completion.confirm(session, conversation, ctx, now=now)
+        state, answers, replies = completion.submit(session, conversation, ctx, now=now)
         _save(conversation, state, answers)
         return replies
     _save(conversation, result.state, result.answers)
     return list(result.replies)
+
+
+def _chooses_event(state: str) -> bool:
+    step = REGISTRATION.step(state)
+    return isinstance(step, Ask) and step.chooses_event
 
 
 def _save(conversation: Conversation, state: str, answers: dict[str, Any]) -> None:
@@ -157,26 +165,23 @@ def _reprompt(
 
 def _expire_draft(session: Session, conversation: Conversation, now: datetime) -> list[Reply]:
     """Drop a draft idle for 7 days (or already dropped by the job) and say so once."""
-    answers = conversation.answers or {}
     stale = (
         in_flow(conversation)
         and conversation.last_activity_at is not None
         and now - conversation.last_activity_at >= DRAFT_TTL
     )
-    if not stale and not answers.get(DROPPED):
+    if not stale and not pending.of(conversation).dropped:
         return []
     if stale:
         drop_draft(session, conversation)
-    answers = dict(conversation.answers or {})
-    answers.pop(DROPPED, None)
-    conversation.answers = answers
+    pending.put(conversation, replace(pending.of(conversation), dropped=False))
     return [Reply(t("flow.draft_dropped", conversation.language))]
 
 
 def drop_draft(session: Session, conversation: Conversation) -> None:
     """Forget a stale draft; the runner is told on their next message."""
     _reset(conversation)
-    conversation.answers = {DROPPED: True}
+    pending.put(conversation, pending.Pending(dropped=True))
     audit.record(
         session,
         actor="system",
@@ -215,23 +220,21 @@ def _command(
 
 
 def _clear_await(conversation: Conversation) -> None:
-    answers = dict(conversation.answers or {})
-    if answers.pop(AWAIT, None) is not None:
+    current = pending.of(conversation)
+    if current.kind is not None:
         # A photo waiting for the runner's pick: the command abandoned the pick.
-        proofs.discard_file(answers.pop(proofs.PENDING_PHOTO, None))
-        conversation.answers = answers
+        proofs.discard_file(current.photo)
+        pending.put(conversation, current.awaiting(None, photo=None))
 
 
 def _ask_cancel(session: Session, conversation: Conversation) -> list[Reply]:
     language = conversation.language
     if not in_flow(conversation):
         replies = [Reply(t("flow.nothing_to_cancel", language))]
-        if intake.for_chat(
-            session, channel=conversation.channel, chat_id=conversation.chat_id
-        ):
+        if intake.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id):
             replies.append(Reply(t("flow.cancel_registered_hint", language)))
         return replies
-    conversation.answers = {**(conversation.answers or {}), AWAIT: "cancel"}
+    pending.put(conversation, pending.of(conversation).awaiting(pending.CANCEL))
     choices = (
         Choice(t("flow.yes_label", language), "1"),
         Choice(t("flow.no_label", language), "2"),
@@ -239,30 +242,51 @@ def _ask_cancel(session: Session, conversation: Conversation) -> list[Reply]:
     return [Reply(t("flow.cancel_confirm", language), choices=choices)]
 
 
-def _awaited(
-    session: Session,
-    conversation: Conversation,
-    message: InboundMessage,
-    awaiting: str,
-    now: datetime,
+def _photo_pick(
+    session: Session, conversation: Conversation, _message: InboundMessage, text: str, now: datetime
 ) -> list[Reply] | None:
-    """Answer a pending yes/no or pick; None lets the message be treated as an ordinary answer."""
-    text = (message.choice or message.text or "").strip()
-    if awaiting == "photo":
-        return proofs.answer_choice(session, conversation, text, now=now)
+    return proofs.answer_choice(session, conversation, text, now=now)
+
+
+def _cancel_answer(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
     _clear_await(conversation)
     value = starting.yes_no(text)
-    if awaiting == "cancel":
-        if value is True:
-            return _cancelled(session, conversation)
-        if value is False:
-            return [Reply(t("flow.cancel_kept", conversation.language))] + _reprompt(
-                session, conversation, message, now
-            )
-        return None
-    if awaiting == "restart":
-        return starting.answer_restart(session, conversation, message, value, now=now)
+    if value is True:
+        return _cancelled(session, conversation)
+    if value is False:
+        return [Reply(t("flow.cancel_kept", conversation.language))] + _reprompt(
+            session, conversation, message, now
+        )
     return None
+
+
+def _restart_answer(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    value = starting.yes_no(text)
+    return starting.answer_restart(session, conversation, message, value, now=now)
+
+
+def _forget(
+    _session: Session,
+    conversation: Conversation,
+    _message: InboundMessage,
+    _text: str,
+    _now: datetime,
+) -> None:
+    _clear_await(conversation)  # a kind no handler knows (hand-edited row): wait no longer
+
+
+# What a conversation may be waiting for (pending.kind), and who answers the next text message.
+# A handler returns None to let the message be treated as an ordinary answer instead.
+AWAITED = {
+    pending.PHOTO: _photo_pick,  # several registrations await payment: which one is this photo for?
+    pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
+    pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
+}
 
 
 def ctx_for(session: Session, conversation: Conversation, *, now: datetime) -> Ctx:

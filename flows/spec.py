@@ -33,7 +33,11 @@ class Option:
 
 @dataclass
 class Ctx:
-    """Everything a parser, prompt or `when` may look at; built by the runtime, no I/O inside."""
+    """Everything a parser, prompt or `when` may look at; built by the runtime.
+
+    Plain data except ``taken``: a duplicate lookup bound to the session (one SQL query), so the
+    email and NIK parsers can refuse a participant already registered for the event.
+    """
 
     language: str
     catalog: EventCatalog
@@ -80,6 +84,11 @@ class Ask:
     prompt_variant: Callable[[Ctx], str] | None = None  # e.g. "confirm" when the phone is known
     editable: bool = True
     switch_to: str | None = None  # a question the runner may jump back to (keeping every answer)
+    yes_variants: tuple[str, ...] = ()  # prompt variants answered "ya" (a lone button on Telegram)
+    share_contact: bool = False  # offer the "share my contact" button (the answer is a phone)
+    preset: bool = False  # may come from a deep link ("/start 10K"): not progress of its own
+    chooses_event: bool = False  # the answer picks the event (asked before any event is known)
+    sold_out: str | None = None  # SoldOut kind a confirm may hit here ("category", "jersey")
 
     @property
     def prompt_key(self) -> str:
@@ -118,7 +127,6 @@ class Flow:
 
     name: str
     steps: tuple[Step, ...]
-    start_commands: tuple[str, ...] = ()
     max_failures: int = 3
 
     @property

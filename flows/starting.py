@@ -10,32 +10,33 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.enums import Channel
 from core.events import catalog
-from core.i18n import t
+from core.i18n import t, words
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from flows import context, engine, parsers
+from flows import context, engine, parsers, pending
 from flows.registration import REGISTRATION
 
-CONTINUE_WORDS = {"lanjut", "lanjutkan", "continue", "resume"}
-RESTART_WORDS = {"mulai", "ulang", "awal", "mulai dari awal", "start over", "restart", "baru"}
-RESTART_ARG = "_restart_arg"
 PLACEHOLDER_NAMES = {"Terminal", "Simulator"}
 
 
 def yes_no(text: str) -> bool | None:
     """YA/1/lanjut -> True, TIDAK/2/mulai dari awal -> False, anything else -> None."""
     value = parsers.norm(parsers.unnumbered(text))
-    if value in parsers.YES or value in CONTINUE_WORDS:
+    if value in words("words.yes") or value in words("words.continue"):
         return True
-    if value in parsers.NO or value in RESTART_WORDS:
+    if value in words("words.no") or value in words("words.restart"):
         return False
     return None
+
+
+# Answers a deep link may preset ("/start 10K") are not progress worth asking about.
+_PRESET = frozenset(s.key for s in REGISTRATION.questions if s.preset)
 
 
 def _has_progress(conversation: Conversation) -> bool:
     answers = conversation.answers or {}
     return conversation.state in REGISTRATION.keys and any(
-        not k.startswith("_") and k not in ("event", "category") for k in answers
+        not pending.is_internal(k) and k not in _PRESET for k in answers
     )
 
 
@@ -50,9 +51,9 @@ def start(
     """Start a registration, or ask whether to continue the one in progress."""
     language = conversation.language
     if _has_progress(conversation):
-        answers = dict(conversation.answers or {})
-        answers.update({"_await": "restart", RESTART_ARG: arg})
-        conversation.answers = answers
+        pending.put(
+            conversation, pending.of(conversation).awaiting(pending.RESTART, restart_arg=arg)
+        )
         choices = (
             Choice(t("flow.continue_label", language), "1"),
             Choice(t("flow.restart_label", language), "2"),
@@ -70,9 +71,8 @@ def answer_restart(
     now: datetime,
 ) -> list[Reply] | None:
     """Continue (True) or start over (False); None when the reply was something else."""
-    answers = dict(conversation.answers or {})
-    arg = answers.pop(RESTART_ARG, None)
-    conversation.answers = answers
+    arg = pending.of(conversation).restart_arg
+    pending.put(conversation, pending.of(conversation).awaiting(None, restart_arg=None))
     if value is None:
         return None
     if value is False:

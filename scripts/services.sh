@@ -79,7 +79,18 @@ export TEST_REDIS_PORT=$redis_port
 export TEST_SERVICES_DIR=$dir
 export DATABASE_URL=postgresql+psycopg://funrun@127.0.0.1:$pg_port/funrun_test
 export REDIS_URL=redis://127.0.0.1:$redis_port/15
+export MEDIA_DIR=$dir/media
+export SECRET_KEY=test-secret-key-not-for-production
+export TELEGRAM_BOT_TOKEN=123456:TEST-TOKEN
+export TELEGRAM_WEBHOOK_SECRET=tg-secret-for-tests
+export FONNTE_TOKEN=fonnte-token-for-tests
+export FONNTE_WEBHOOK_SECRET=fonnte-secret-for-tests
+export WHATSAPP_TOKEN=EAAG-cloud-token-for-tests
+export WHATSAPP_PHONE_NUMBER_ID=106540352242922
+export WHATSAPP_APP_SECRET=wa-app-secret-for-tests
+export WHATSAPP_VERIFY_TOKEN=wa-verify-token-for-tests
 ENV
+  mkdir -p "$dir/media"
   echo "postgres on 127.0.0.1:$pg_port, redis on 127.0.0.1:$redis_port"
 }
 

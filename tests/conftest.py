@@ -33,19 +33,33 @@ def _guard(settings: Settings) -> None:
         pytest.exit("refusing to run: REDIS_URL must use the dedicated db /15", returncode=3)
 
 
+# Set by `scripts/services.sh start DIR` in DIR/env, which `make test` sources (the suite never
+# writes os.environ itself: subprocess tests inherit exactly what the shell was given).
+TEST_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MEDIA_DIR",
+    "SECRET_KEY",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "FONNTE_TOKEN",
+    "FONNTE_WEBHOOK_SECRET",
+    "WHATSAPP_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    media = tmp_path_factory.mktemp("media")
-    os.environ["MEDIA_DIR"] = str(media)
-    os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
-    os.environ.setdefault("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
-    os.environ.setdefault("TELEGRAM_WEBHOOK_SECRET", "tg-secret-for-tests")
-    os.environ.setdefault("FONNTE_TOKEN", "fonnte-token-for-tests")
-    os.environ.setdefault("FONNTE_WEBHOOK_SECRET", "fonnte-secret-for-tests")
-    os.environ.setdefault("WHATSAPP_TOKEN", "EAAG-cloud-token-for-tests")
-    os.environ.setdefault("WHATSAPP_PHONE_NUMBER_ID", "106540352242922")
-    os.environ.setdefault("WHATSAPP_APP_SECRET", "wa-app-secret-for-tests")
-    os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "wa-verify-token-for-tests")
+def _test_environment() -> Iterator[None]:
+    missing = [name for name in TEST_VARIABLES if not os.environ.get(name)]
+    if missing:
+        pytest.exit(
+            f"missing {', '.join(missing)}: run `make test`, or source the env file written by "
+            "`scripts/services.sh start DIR` (restart the services if the file is older)",
+            returncode=3,
+        )
     get_settings.cache_clear()
     settings = get_settings()
     _guard(settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,12 +11,10 @@ from core.config import get_settings
 from core.db import unit_of_work
 from core.messages import InboundMessage
 from core.messaging import inbox
-from workers.conversations import enqueue_after_commit, prefetch_attachments
+from workers import prefetch
+from workers.conversations import enqueue_after_commit
 
 log = logging.getLogger(__name__)
-
-# Image downloads started by the webhook after its commit, off the request path and bounded.
-_prefetcher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="prefetch")
 
 
 class StoreFailed(RuntimeError):
@@ -36,7 +33,7 @@ def store(message: InboundMessage) -> bool:
                 # enqueue() itself swallows broker errors: the row is committed, the sweeper has it.
                 enqueue_after_commit(uow, update.conversation_id)
                 if inbox.needs_download(update) and get_settings().redis_url:
-                    uow.on_commit(partial(_prefetch, update.id))
+                    uow.on_commit(partial(prefetch.submit, update.id))
     except SQLAlchemyError as exc:
         log.error("could not store %s delivery: %s", message.channel.value, type(exc).__name__)
         raise StoreFailed from exc
@@ -44,18 +41,3 @@ def store(message: InboundMessage) -> bool:
         log.info("duplicate %s delivery ignored", message.channel.value)
         return False
     return True
-
-
-def _prefetch(update_id: int) -> None:
-    """Fetch images now rather than when a worker gets to the chat (provider links expire).
-
-    Only with a Redis broker: the embedded worker runs in this process and starts at once.
-    """
-    _prefetcher.submit(_prefetch_logged, update_id)
-
-
-def _prefetch_logged(update_id: int) -> None:
-    try:
-        prefetch_attachments(update_id)
-    except Exception as exc:  # noqa: BLE001  (the worker downloads it instead)
-        log.warning("image prefetch failed: %s", type(exc).__name__)

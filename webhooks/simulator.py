@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from channels.media import new_relative_path
 from channels.whatsapp.outbound import interactive
+from core import media, phones
 from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
@@ -39,10 +40,8 @@ def _enabled() -> None:
 
 def chat_id_for(phone: str | None) -> str:
     """The fake runner's number as digits ("0812…" -> "62812…"); the chat id of the conversation."""
-    digits = re.sub(r"\D", "", phone or "")[:15]
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    return digits if len(digits) >= 8 else DEFAULT_PHONE
+    number = phones.digits(re.sub(r"\D", "", phone or "")[:15])
+    return number if len(number) >= 8 else DEFAULT_PHONE
 
 
 @router.get("/simulator", response_class=HTMLResponse, include_in_schema=False)
@@ -174,9 +173,8 @@ def simulator_media(outbound_id: int) -> FileResponse:
     with get_sessionmaker()() as session:
         row = session.get(OutboundMessage, outbound_id)
         path = row.media_path if row and row.channel == Channel.SIMULATOR.value else None
-    media = Path(get_settings().media_dir).resolve()
-    target = (media / path).resolve() if path else None
-    if target is None or not target.is_relative_to(media) or not target.is_file():
+    target = media.safe_path(path)
+    if target is None:
         raise HTTPException(status_code=404)
     return FileResponse(target)
 

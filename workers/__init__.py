@@ -5,23 +5,29 @@ imported, so `dramatiq workers` (and the in-process worker) sees every actor.
 """
 
 from workers import (  # noqa: E402
+    checkin,
     conversations,
     delivery,
     drafts,
     payments,
+    registrations,
     statements,
     sweeper,
     tickets,
+    verification,
 )
 from workers.broker import broker  # must come first: actors bind to the broker when declared
 
 __all__ = [
     "broker",
+    "checkin",
     "conversations",
     "delivery",
     "drafts",
     "payments",
+    "registrations",
     "statements",
     "sweeper",
     "tickets",
+    "verification",
 ]

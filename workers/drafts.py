@@ -6,8 +6,8 @@ from datetime import datetime
 
 import dramatiq
 
-from core.db import unit_of_work, utcnow
-from core.messaging import texts
+from core.db import utcnow
+from core.messaging.texts import texts_unit_of_work
 from flows import drafts
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
@@ -16,8 +16,7 @@ from workers.jobs import periodic
 
 def sweep_drafts_once(now: datetime | None = None) -> int:
     """Run one pass in one transaction; return the number of reminders written."""
-    with unit_of_work() as uow:
-        texts.refresh_overrides(uow.session, now=utcnow())
+    with texts_unit_of_work() as uow:
         rows = drafts.sweep_idle(uow.session, now=now or utcnow())
         deliver_after_commit(uow, rows)
     return len(rows)

@@ -2,23 +2,20 @@
 
 Both are safe on several workers at once (the services lock rows with SKIP LOCKED and re-check
 them) and catch up after downtime (they work from stored deadlines, in batches, until none is due).
-``after_verification`` is the follow-up for admin approve/reject calls: deliver the runner's
-message and, when a registration became paid, send its e-ticket, both after commit.
+Approve and reject are use cases in workers.verification.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import partial
 
 import dramatiq
 
-from core.db import UnitOfWork, unit_of_work, utcnow
-from core.messaging import texts
-from core.payments import deadlines, rejection, verification
+from core.db import utcnow
+from core.messaging.texts import texts_unit_of_work
+from core.payments import deadlines
 from core.payments.deadlines import BATCH
-from workers import tickets
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
 from workers.jobs import periodic
@@ -32,8 +29,7 @@ def expire_once(*, now: datetime | None = None) -> int:
     """Expire every registration past its expiry time, batch by batch; return how many."""
     total = 0
     for _ in range(MAX_BATCHES):
-        with unit_of_work() as uow:
-            texts.refresh_overrides(uow.session, now=utcnow())
+        with texts_unit_of_work() as uow:
             expired = deadlines.expire_unpaid(uow.session, now=now or utcnow())
             deliver_after_commit(uow, [e.outbound for e in expired])
         total += len(expired)
@@ -48,8 +44,7 @@ def remind_once(*, now: datetime | None = None) -> int:
     """Queue every payment reminder that is due; return how many."""
     total = 0
     for _ in range(MAX_BATCHES):
-        with unit_of_work() as uow:
-            texts.refresh_overrides(uow.session, now=utcnow())
+        with texts_unit_of_work() as uow:
             rows = deadlines.send_reminders(uow.session, now=now or utcnow())
             deliver_after_commit(uow, rows)
         total += len(rows)
@@ -70,12 +65,3 @@ def expire_unpaid() -> None:
 def send_payment_reminders() -> None:
     """Periodic: send the one reminder before each payment deadline."""
     remind_once()
-
-
-def after_verification(
-    uow: UnitOfWork, result: verification.Approval | rejection.Rejection
-) -> None:
-    """Deliver the runner's notice after commit; send the e-ticket when the approval made it paid."""
-    deliver_after_commit(uow, result.outbound)
-    if isinstance(result, verification.Approval) and result.paid:
-        uow.on_commit(partial(tickets.send_ticket.send, result.registration_id))

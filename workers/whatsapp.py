@@ -10,12 +10,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.config import Settings
 from core.db import unit_of_work, utcnow
 from core.messaging import window
-from core.models import OutboundMessage
+from core.models import OutboundMessage, Registration
+from core.payments import templates
 from workers.ratelimit import Bucket
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,32 @@ def buckets(settings: Settings, row: OutboundMessage, *, bulk: bool) -> list[Buc
     ]
 
 
+def plan(
+    session: Session,
+    settings: Settings,
+    row: OutboundMessage,
+    *,
+    now: datetime,
+    force: bool = False,
+) -> window.Plan:
+    """Free-form inside the window; else the kind's template, else wait (``force``: Meta said 131047)."""
+    if not force and window.is_open(session, chat_id=row.recipient, now=now):
+        return window.Plan()
+    kind = window.kind_of(row)
+    name = settings.whatsapp_templates.get(kind or "")
+    if kind is None or not name:
+        return window.Plan(
+            wait_reason=f"outside the 24-hour window, no template for {kind or row.kind}"
+        )
+    registration = session.get(Registration, row.registration_id) if row.registration_id else None
+    if registration is None:
+        return window.Plan(wait_reason=f"outside the 24-hour window, {kind} without a registration")
+    language = (row.extra or {}).get("lang") or registration.language
+    code = settings.whatsapp_template_languages.get(language, language)
+    template = {"name": name, "language": code, "params": templates.params(kind, registration)}
+    return window.Plan(template=template)
+
+
 def paused_for() -> float:
     """Seconds left of a pause after a refused token (0 when sending)."""
     with _pause_lock:
@@ -68,14 +98,14 @@ def hold(settings: Settings, row: OutboundMessage, *, retry: Retry) -> bool | No
         return False
     force = bool((row.extra or {}).get("force_template"))
     with unit_of_work() as uow:
-        plan = window.plan(uow.session, settings, row, now=utcnow(), force=force)
-        if plan.wait_reason is not None:
-            window.park(uow.session, outbound_id=row.id, reason=plan.wait_reason)
-    if plan.wait_reason is not None:
-        log.info("outbound %s waits for the runner: %s", row.id, plan.wait_reason)
+        decision = plan(uow.session, settings, row, now=utcnow(), force=force)
+        if decision.wait_reason is not None:
+            window.park(uow.session, outbound_id=row.id, reason=decision.wait_reason)
+    if decision.wait_reason is not None:
+        log.info("outbound %s waits for the runner: %s", row.id, decision.wait_reason)
         return True
-    if plan.template is not None:
-        row.extra = {**(row.extra or {}), "template": plan.template}
+    if decision.template is not None:
+        row.extra = {**(row.extra or {}), "template": decision.template}
     return None
 
 
@@ -85,10 +115,10 @@ def outside_window(settings: Settings, row: OutboundMessage, error: str, *, retr
         stored = uow.session.get(OutboundMessage, row.id, with_for_update=True)
         if stored is not None:
             stored.extra = {**(stored.extra or {}), "force_template": True}
-        plan = window.plan(uow.session, settings, row, now=utcnow(), force=True)
-        if plan.wait_reason is not None:
-            window.park(uow.session, outbound_id=row.id, reason=plan.wait_reason)
-    if plan.wait_reason is not None:
+        decision = plan(uow.session, settings, row, now=utcnow(), force=True)
+        if decision.wait_reason is not None:
+            window.park(uow.session, outbound_id=row.id, reason=decision.wait_reason)
+    if decision.wait_reason is not None:
         return True
     retry(row, 0.0, error)
     return False

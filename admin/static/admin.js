@@ -21,8 +21,10 @@
     },
   };
   // Confirm dangerous actions declared with data-confirm.
+  // On a form, or on the one submit button that needs it (e.g. "Reset to default").
   document.addEventListener("submit", function (ev) {
-    const msg = ev.target.getAttribute("data-confirm");
+    const button = ev.submitter;
+    const msg = (button && button.getAttribute("data-confirm")) || ev.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { ev.preventDefault(); }
   });
 })();

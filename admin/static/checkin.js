@@ -9,6 +9,7 @@
   var lang = document.querySelector(".checkin").dataset.lang || "id";
   var busy = false;
   var last = { code: null, at: 0 };
+  var HOLD_MS = 4000;
 
   function nonce() {
     var bytes = new Uint8Array(16);
@@ -30,6 +31,8 @@
     panel.className = "result " + (result.ok ? "result-ok" : "result-bad");
     panel.dataset.outcome = result.outcome;
     setText("result-message", result.message);
+    // An invalid code has no runner: no empty "Jersey / BIB" labels under it.
+    document.getElementById("result-details").hidden = !(result.runner_name || result.number);
     setText("r-jersey", result.jersey_size);
     setText("r-bib", result.bib);
     setText("r-name", result.runner_name);
@@ -39,6 +42,14 @@
     rep.hidden = !result.representative_name;
     document.querySelector(".r-rep-label").hidden = rep.hidden;
     if (navigator.vibrate) navigator.vibrate(result.ok ? 80 : [80, 60, 80]);
+    if (result.counts) updateCounts(result.counts);
+  }
+
+  function updateCounts(counts) {
+    counts.forEach(function (c) {
+      var row = document.querySelector('#checkin-counts tr[data-code="' + CSS.escape(c.code) + '"] .count');
+      if (row) row.textContent = c.checked_in + " / " + c.paid;
+    });
   }
 
   async function post(data) {
@@ -72,7 +83,11 @@
     try {
       var result = await post(data);
       if (result) show(result);
+      // The same for Enter and the button: the field is emptied and ready for the next runner.
+      var field = document.getElementById("code");
       if (result && result.ok) form.reset();
+      field.value = "";
+      field.focus();
     } finally {
       busy = false;
     }
@@ -106,10 +121,13 @@
       var image = ctx.getImageData(0, 0, canvas.width, canvas.height);
       var found = jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
       var now = Date.now();
-      // The same ticket held in front of the camera is submitted once, not every frame.
-      if (found && found.data && !(found.data === last.code && now - last.at < 5000)) {
+      // The same ticket held in front of the camera is submitted once: every frame that still
+      // shows it renews the hold, so the green result never turns into a false "already".
+      // It is scanned again only after it has been out of view for HOLD_MS.
+      if (found && found.data) {
+        var same = found.data === last.code && now - last.at < HOLD_MS;
         last = { code: found.data, at: now };
-        submit(found.data);
+        if (!same) submit(found.data);
       }
     }
     requestAnimationFrame(tick);

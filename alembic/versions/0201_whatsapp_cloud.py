@@ -1,7 +1,7 @@
 """WhatsApp Cloud API: delivery statuses on outbox rows, the event's WhatsApp provider.
 
 Revision ID: 0201
-Revises: 0001
+Revises: 0601 (re-chained after merging main; written against 0001)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0201"
-down_revision = "0001"
+down_revision = "0601"
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 
+from core import phones
 from core.config import Settings
 from core.enums import Channel
 from core.messages import Attachment, InboundMessage
@@ -107,7 +108,7 @@ def _from_message(message: Message, base: dict[str, Any]) -> InboundMessage | No
         "sent_at": message.date,
     }
     if message.contact is not None:
-        fields["phone"] = normalise_phone(message.contact.phone_number)
+        fields["phone"] = phones.digits(message.contact.phone_number)
     attachment, unsupported = _attachment(message)
     if attachment is not None:
         fields["attachments"] = (attachment,)
@@ -158,11 +159,3 @@ def _attachment(message: Message) -> tuple[Attachment | None, str | None]:
         if getattr(message, kind, None):
             return None, kind
     return None, None
-
-
-def normalise_phone(raw: str) -> str:
-    """Digits only, Indonesian style: "+62 812-3456" -> "628123456"; "0812..." -> "62812..."."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    return digits

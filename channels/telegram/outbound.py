@@ -13,8 +13,8 @@ import httpx
 
 from channels.media import DownloadError, TooLarge, stream_to_file
 from core.config import Settings
+from core.enums import CAPTION_LIMITS, Channel, caption_fits
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
-from core.messaging.outbox import TELEGRAM_CAPTION_LIMIT, telegram_caption_fits
 
 BOLD = re.compile(r"\*([^*\n]+)\*")
 CALLBACK_DATA_LIMIT = 64
@@ -139,10 +139,10 @@ def send(
 
 def _fit_caption(text: str) -> str:
     """``text`` cut (with "…") to Telegram's caption limit when it is longer."""
-    if telegram_caption_fits(text):
+    if caption_fits(Channel.TELEGRAM, text):
         return text
-    cut = text[: TELEGRAM_CAPTION_LIMIT - 1]
-    while not telegram_caption_fits(cut + "…"):
+    cut = text[: CAPTION_LIMITS[Channel.TELEGRAM] - 1]
+    while not caption_fits(Channel.TELEGRAM, cut + "…"):
         cut = cut[:-1]
     return cut.rstrip() + "…"
 

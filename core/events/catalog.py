@@ -102,7 +102,7 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 
 
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
-    """Build the frozen catalogue the flow engine reads (all sizes, sold-out ones included)."""
+    """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included)."""
     events = _published(session)
     return EventCatalog(
         open=tuple(_to_catalog(session, e) for e in events if is_open(e, now)),

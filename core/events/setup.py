@@ -1,25 +1,16 @@
-"""Events, categories and the organiser's settings: every change validated and audited."""
+"""Events, categories, jersey stock and payment settings: every change validated and audited."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.enums import EventStatus, Role, UniqueCodeMode
-from core.errors import Conflict, NotFound, ServiceError
-from core.messaging import texts
-from core.models import (
-    AdminUser,
-    Category,
-    Event,
-    JerseyStock,
-    NotificationTemplate,
-    PaymentAccount,
-)
-from core.staff import accounts
+from core import audit, records
+from core.enums import EventStatus, UniqueCodeMode
+from core.errors import InvalidSetting, NotFound
+from core.models import Category, Event, JerseyStock
 
 EVENT_FIELDS = (
     "slug", "name", "race_date", "race_start_time", "venue", "timezone",
@@ -34,49 +25,6 @@ PAYMENT_FIELDS = (
     "unique_code_mode", "payment_deadline_hours", "payment_grace_hours",
     "reminder_hours_before", "reject_grace_hours", "verification_hours",
 )  # fmt: skip
-SUBJECTS = {
-    "events": "event",
-    "categories": "category",
-    "payment_accounts": "payment_account",
-    "admin_users": "admin_user",
-}
-ACCOUNT_FIELDS = ("kind", "bank_name", "account_number", "holder_name", "active", "sort_order")
-
-
-class InvalidSetting(ServiceError):
-    """A value the organiser entered breaks a rule; the message says which."""
-
-    key = "admin.invalid_setting"
-
-
-def _get(session: Session, model: Any, ident: int, *, lock: bool = False) -> Any:
-    stmt = select(model).where(model.id == ident)
-    row = session.scalar(stmt.with_for_update() if lock else stmt)
-    if row is None:
-        raise NotFound(f"{model.__tablename__} {ident}")
-    return row
-
-
-def _apply(row: Any, data: dict[str, Any], fields: tuple[str, ...]) -> tuple[dict, dict]:
-    """Set the allowed fields that changed; return (before, after) of those fields."""
-    before, after = {}, {}
-    for name in fields:
-        if name in data and getattr(row, name) != data[name]:
-            before[name], after[name] = getattr(row, name), data[name]
-            setattr(row, name, data[name])
-    return before, after
-
-
-def _audit(session: Session, actor: str, action: str, row: Any, before: dict, after: dict) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        subject_type=SUBJECTS.get(row.__tablename__, row.__tablename__),
-        subject_id=row.id,
-        before=before,
-        after=after,
-    )
 
 
 def save_event(
@@ -87,15 +35,15 @@ def save_event(
     if event_id is None:
         event = Event(status=EventStatus.DRAFT.value)
     else:
-        event = _get(session, Event, event_id, lock=True)
+        event = records.get(session, Event, event_id, lock=True)
     slug = data.get("slug", event.slug)
     clash = session.scalar(select(Event.id).where(Event.slug == slug))
     if clash is not None and clash != event.id:
         raise InvalidSetting(f"the slug {slug!r} is already used by another event")
-    before, after = _apply(event, data, EVENT_FIELDS)
+    before, after = records.apply(event, data, EVENT_FIELDS)
     session.add(event)
     session.flush()
-    _audit(
+    records.audit_change(
         session,
         actor,
         "event.created" if event_id is None else "event.updated",
@@ -116,30 +64,36 @@ def _validate_event(data: dict[str, Any]) -> None:
 
 def set_status(session: Session, *, event_id: int, status: EventStatus, actor: str) -> Event:
     """Open, close or return an event to draft."""
-    event = _get(session, Event, event_id, lock=True)
+    event = records.get(session, Event, event_id, lock=True)
     if status == EventStatus.OPEN and not event.categories:
         raise InvalidSetting("add at least one category before opening registration")
-    before, after = _apply(event, {"status": status.value}, ("status",))
+    before, after = records.apply(event, {"status": status.value}, ("status",))
     if after:
-        _audit(session, actor, f"event.{status.value}", event, before, after)
+        records.audit_change(session, actor, f"event.{status.value}", event, before, after)
     return event
 
 
 def save_category(
     session: Session, *, event_id: int, category_id: int | None, data: dict[str, Any], actor: str
 ) -> Category:
-    """Create or update a category after checking quota, ages, prices and the BIB range."""
+    """Create or update a category after checking quota, ages, prices and the BIB range.
+
+    Raises:
+        NotFound: no such event, or the category belongs to another event.
+    """
     if category_id is None:
-        category = Category(event_id=_get(session, Event, event_id).id, slots_taken=0)
+        category = Category(event_id=records.get(session, Event, event_id).id, slots_taken=0)
     else:
-        category = _get(session, Category, category_id, lock=True)
+        category = records.get(session, Category, category_id, lock=True)
+        if category.event_id != event_id:  # the id comes from a URL: never edit another event's
+            raise NotFound(f"category {category_id} of event {event_id}")
     merged = {name: data.get(name, getattr(category, name, None)) for name in CATEGORY_FIELDS}
     _validate_category(session, category, merged)
-    before, after = _apply(category, data, CATEGORY_FIELDS)
+    before, after = records.apply(category, data, CATEGORY_FIELDS)
     session.add(category)  # only now: the checks above must not autoflush a half-filled row
     session.flush()
     action = "category.created" if category_id is None else "category.updated"
-    _audit(session, actor, action, category, before, after)
+    records.audit_change(session, actor, action, category, before, after)
     return category
 
 
@@ -204,94 +158,8 @@ def update_payment_settings(
     for name in PAYMENT_FIELDS[1:]:
         if name in data and not 0 <= int(data[name]) <= 24 * 30:
             raise InvalidSetting(f"{name.replace('_', ' ')} must be between 0 and 720 hours")
-    event = _get(session, Event, event_id, lock=True)
-    before, after = _apply(event, data, PAYMENT_FIELDS)
+    event = records.get(session, Event, event_id, lock=True)
+    before, after = records.apply(event, data, PAYMENT_FIELDS)
     if after:
-        _audit(session, actor, "settings.payment", event, before, after)
+        records.audit_change(session, actor, "settings.payment", event, before, after)
     return event
-
-
-def save_account(
-    session: Session, *, account_id: int | None, event_id: int | None, data: dict, actor: str
-) -> PaymentAccount:
-    """Create or update a bank / e-wallet / QRIS account runners may pay into."""
-    if not (data.get("bank_name") or "").strip():
-        raise InvalidSetting("the account needs a bank or wallet name")
-    if account_id is None:
-        account = PaymentAccount(event_id=event_id, bank_name=data["bank_name"])
-        session.add(account)
-    else:
-        account = _get(session, PaymentAccount, account_id, lock=True)
-    if event_id is not None:
-        _get(session, Event, event_id)  # NotFound rather than a foreign-key error
-    data = {**data, "event_id": event_id}  # None: the account serves every event
-    before, after = _apply(account, data, (*ACCOUNT_FIELDS, "event_id"))
-    session.flush()
-    action = "settings.account_created" if account_id is None else "settings.account_updated"
-    _audit(session, actor, action, account, before, after)
-    return account
-
-
-def set_qris_image(session: Session, *, account_id: int, path: str | None, actor: str) -> None:
-    """Point an account at its stored QRIS image (path relative to MEDIA_DIR)."""
-    account = _get(session, PaymentAccount, account_id, lock=True)
-    before, after = _apply(account, {"qris_image_path": path}, ("qris_image_path",))
-    _audit(session, actor, "settings.qris", account, before, after)
-
-
-def set_template(session: Session, *, key: str, language: str, body: str, actor: str) -> None:
-    """Override a catalogue text for one language; an empty body restores the default.
-
-    Raises templates.InvalidTemplate when the text would not render (checked before any change).
-    """
-    if body.strip():
-        texts.validate(key, body)
-    row = session.scalar(
-        select(NotificationTemplate)
-        .where(NotificationTemplate.key == key, NotificationTemplate.language == language)
-        .with_for_update()
-    )
-    before = {"body": row.body if row else None}
-    if not body.strip():
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(NotificationTemplate(key=key, language=language, body=body))
-    else:
-        row.body = body
-    session.flush()
-    audit.record(
-        session, actor=actor, action="settings.template", subject_type="template",
-        subject_id=f"{language}:{key}", before=before, after={"body": body or None},
-    )  # fmt: skip
-
-
-def set_checkin_pin(session: Session, *, event_id: int, pin: str, actor: str) -> None:
-    """Store the event's check-in PIN as an argon2 hash (never the PIN itself)."""
-    if not (pin.isdigit() and 6 <= len(pin) <= 12):
-        raise InvalidSetting("the check-in PIN must be 6 to 12 digits")
-    event = _get(session, Event, event_id, lock=True)
-    event.checkin_pin_hash = accounts.hash_password(pin)
-    audit.record(
-        session, actor=actor, action="settings.checkin_pin", subject_type="event",
-        subject_id=event.id,
-    )  # fmt: skip
-
-
-def update_staff(
-    session: Session, *, user_id: int, role: Role, active: bool, actor: str
-) -> AdminUser:
-    """Change a staff member's role or deactivate them; the last active admin stays an admin."""
-    user = _get(session, AdminUser, user_id, lock=True)
-    demoting = user.role == Role.ADMIN.value and (role != Role.ADMIN or not active)
-    if demoting and _active_admins(session) <= 1:
-        raise Conflict("keep at least one active admin", key="admin.last_admin")
-    before, after = _apply(user, {"role": role.value, "active": active}, ("role", "active"))
-    if after:
-        _audit(session, actor, "staff.updated", user, before, after)
-    return user
-
-
-def _active_admins(session: Session) -> int:
-    stmt = select(func.count()).where(AdminUser.role == Role.ADMIN.value, AdminUser.active)
-    return int(session.scalar(stmt) or 0)

@@ -17,11 +17,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, records
 from core.db import advisory_xact_lock, lock_key
+from core.errors import InvalidSetting
 from core.models import CheckinDesk, Event, LoginAttempt
 from core.staff import throttle
-from core.staff.accounts import verify_password
+from core.staff.accounts import hash_password, verify_password
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ADDRESS = 5
@@ -139,3 +140,15 @@ def revoke_desk(session: Session, *, desk_id: int, actor: str, now: datetime) ->
         name=desk.name,
     )
     return True
+
+
+def set_checkin_pin(session: Session, *, event_id: int, pin: str, actor: str) -> None:
+    """Store the event's check-in PIN as an argon2 hash (never the PIN itself)."""
+    if not (pin.isdigit() and 6 <= len(pin) <= 12):
+        raise InvalidSetting("the check-in PIN must be 6 to 12 digits")
+    event = records.get(session, Event, event_id, lock=True)
+    event.checkin_pin_hash = hash_password(pin)
+    audit.record(
+        session, actor=actor, action="settings.checkin_pin", subject_type="event",
+        subject_id=event.id,
+    )  # fmt: skip

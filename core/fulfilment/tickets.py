@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.config import get_settings
 from core.db import utcnow
-from core.enums import RegistrationStatus
+from core.enums import Channel, RegistrationStatus
 from core.formatting import format_date
 from core.fulfilment.ticket_image import TicketData, render_png
 from core.i18n import t
@@ -29,7 +29,6 @@ from core.models import OutboundMessage, Registration
 # No 0/O, 1/I/L: a token read aloud or typed from a blurry screen is still unambiguous.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TOKEN_LENGTH = 32
-EMAIL_CHANNEL = "email"
 TICKETS_SUBDIR = "tickets"
 
 
@@ -162,7 +161,7 @@ def queue_ticket(
     reply = ticket_reply(session, registration=registration, language=registration.language)
     if reply is None:
         return []
-    row = outbox.queue(
+    row = outbox.write(
         session,
         channel=registration.channel,
         recipient=registration.chat_id,
@@ -175,7 +174,7 @@ def queue_ticket(
     return [row]
 
 
-def queue_ticket_email(
+def write_ticket_email(
     session: Session, *, registration: Registration, key_suffix: str = ""
 ) -> OutboundMessage | None:
     """Write the ticket email to the outbox when the runner gave an email and SMTP is set up."""
@@ -197,7 +196,7 @@ def queue_ticket_email(
         "pickup": registration.event.pickup_info or "",
     }
     row = OutboundMessage(
-        channel=EMAIL_CHANNEL,
+        channel=Channel.EMAIL.value,
         recipient=email,
         kind="ticket",
         priority=outbox.PRIORITY_NOTIFICATION,

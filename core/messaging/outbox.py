@@ -15,20 +15,9 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import advisory_xact_lock, lock_key
-from core.enums import Channel, OutboundStatus
+from core.enums import OutboundStatus, caption_fits
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
-
-# Telegram's caption limit is 1024 characters after entity parsing, counted in UTF-16 code units.
-# The raw text (with its *markup*) is never shorter than what Telegram counts, so a text within the
-# limit always fits as a caption.
-TELEGRAM_CAPTION_LIMIT = 1024
-
-
-def telegram_caption_fits(text: str) -> bool:
-    """Whether ``text`` can go out as one photo's caption on Telegram."""
-    return len(text.encode("utf-16-le")) // 2 <= TELEGRAM_CAPTION_LIMIT
-
 
 # Priorities: lower is sent sooner.
 PRIORITY_REPLY = 0
@@ -37,7 +26,7 @@ PRIORITY_REMINDER = 6
 PRIORITY_BROADCAST = 9
 
 
-def queue(
+def write(
     session: Session,
     *,
     channel: str,
@@ -50,7 +39,7 @@ def queue(
 ) -> OutboundMessage:
     """Write one outbound message; an existing row with the same key is returned unchanged.
 
-    A Telegram photo whose text is too long for a caption becomes two rows (the photo, then the
+    A photo whose text is too long for the channel's caption limit becomes two rows (the photo, then the
     text with the choices): each row is one provider call, so a retry never re-sends the photo.
     """
     existing = session.scalar(
@@ -58,11 +47,11 @@ def queue(
     )
     if existing is not None:
         return existing
-    if channel == Channel.TELEGRAM and reply.image_path and not telegram_caption_fits(reply.text):
+    if reply.image_path and not caption_fits(channel, reply.text):
         common = {"channel": channel, "recipient": recipient, "priority": priority}
         ids = {"conversation_id": conversation_id, "registration_id": registration_id}
         photo = replace(reply, text="", choices=(), inline=False)
-        queue(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
+        write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
         reply = replace(reply, image_path=None)
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     language = _language(session, conversation_id)
@@ -85,7 +74,7 @@ def queue(
     return row
 
 
-def queue_many(
+def write_many(
     session: Session,
     *,
     channel: str,
@@ -96,9 +85,9 @@ def queue_many(
     conversation_id: int | None = None,
     registration_id: int | None = None,
 ) -> list[OutboundMessage]:
-    """Queue several replies in order with keys ``{key_prefix}:{n}``."""
+    """Write several replies in order with keys ``{key_prefix}:{n}``."""
     return [
-        queue(
+        write(
             session,
             channel=channel,
             recipient=recipient,

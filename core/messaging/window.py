@@ -19,11 +19,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.config import Settings
 from core.enums import Channel, OutboundStatus
-from core.formatting import rupiah
-from core.models import Conversation, InboundUpdate, OutboundMessage, Registration
-from core.payments.state import deadline_text, outstanding
+from core.models import Conversation, InboundUpdate, OutboundMessage
 
 WINDOW = timedelta(hours=24)
 # Sending takes a moment and clocks differ: stop free-form a little before Meta does.
@@ -75,46 +72,6 @@ def last_inbound_at(session: Session, *, chat_id: str) -> datetime | None:
 def is_open(session: Session, *, chat_id: str, now: datetime) -> bool:
     last = last_inbound_at(session, chat_id=chat_id)
     return last is not None and now - last < WINDOW - MARGIN
-
-
-def plan(
-    session: Session,
-    settings: Settings,
-    row: OutboundMessage,
-    *,
-    now: datetime,
-    force: bool = False,
-) -> Plan:
-    """Free-form inside the window; else the kind's template, else wait (``force``: Meta said 131047)."""
-    if not force and is_open(session, chat_id=row.recipient, now=now):
-        return Plan()
-    kind = kind_of(row)
-    name = settings.whatsapp_templates.get(kind or "")
-    if kind is None or not name:
-        return Plan(wait_reason=f"outside the 24-hour window, no template for {kind or row.kind}")
-    registration = session.get(Registration, row.registration_id) if row.registration_id else None
-    if registration is None:
-        return Plan(wait_reason=f"outside the 24-hour window, {kind} without a registration")
-    language = (row.extra or {}).get("lang") or registration.language
-    code = settings.whatsapp_template_languages.get(language, language)
-    return Plan(template={"name": name, "language": code, "params": params(kind, registration)})
-
-
-def params(kind: str, registration: Registration) -> list[str]:
-    """The body parameters {{1}}, {{2}}, ... of each kind's template (README lists the texts)."""
-    name = registration.participant.full_name
-    if kind == "payment_reminder":
-        return [
-            name,
-            registration.number,
-            rupiah(outstanding(registration)),
-            deadline_text(registration),
-        ]
-    if kind == "ticket":
-        return [name, registration.event.name, registration.bib or "-", registration.number]
-    if kind == "payment_rejected":
-        return [name, registration.number]
-    return [name, registration.number, registration.event.name]
 
 
 def park(session: Session, *, outbound_id: int, reason: str) -> None:

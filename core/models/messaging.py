@@ -20,7 +20,6 @@ class Conversation(Base):
     id: Mapped[pk]
     channel: Mapped[str20]
     chat_id: Mapped[str100]
-    flow: Mapped[str40] = mapped_column(default="registration")
     state: Mapped[str40] = mapped_column(default="idle")
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     language: Mapped[str] = mapped_column(String(5), default="id")

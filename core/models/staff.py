@@ -13,6 +13,13 @@ from core.models._types import created, pk, str20, str100, str200
 
 
 class AdminUser(Base):
+    """A staff member: an admin, a verifier or a check-in volunteer (``role``).
+
+    "Staff" is the word for the concept everywhere (core.staff, the ``staff.*`` audit actions,
+    the admin's Staff page); the class and the ``admin_users`` table keep their names because the
+    table is data and renaming it buys a migration, not clarity.
+    """
+
     __tablename__ = "admin_users"
 
     id: Mapped[pk]
@@ -20,6 +27,8 @@ class AdminUser(Base):
     name: Mapped[str200] = mapped_column(default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str20]
+    # The admin's language for this staff member ("id" or "en"); Indonesian unless they switch.
+    language: Mapped[str] = mapped_column(String(5), default="id", server_default="id")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[created]

@@ -16,11 +16,11 @@ from sqlalchemy import exc, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import advisory_xact_lock
-from core.enums import UniqueCodeMode
+from core.enums import AWAITING_STATUSES, UniqueCodeMode, values
 from core.i18n import t
 from core.messages import Choice, Reply
 from core.models import PaymentAccount, Registration
-from core.payments.state import PHOTO_STATUSES, deadline_text, outstanding
+from core.payments.state import deadline_text, outstanding
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def awaiting_payment(session: Session, *, channel: str, chat_id: str) -> list[Re
             .where(
                 Registration.channel == channel,
                 Registration.chat_id == chat_id,
-                Registration.status.in_(PHOTO_STATUSES),
+                Registration.status.in_(values(AWAITING_STATUSES)),
             )
             .order_by(Registration.id)
         )

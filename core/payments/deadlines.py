@@ -12,24 +12,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import skip_locked
-from core.enums import RegistrationStatus
+from core.enums import EXPIRING_STATUSES, RegistrationStatus, values
 from core.messaging import outbox
-from core.models import Category, Event, JerseyStock, OutboundMessage, Registration
-from core.payments.state import deadline_text, notify, outstanding
+from core.messaging.notify import notify
+from core.models import Event, OutboundMessage, Registration
+from core.payments.state import deadline_text, outstanding
+from core.registration import stock
 
 log = logging.getLogger(__name__)
 
-# Only these expire: a photo (awaiting_verification) or money already received (partially_paid)
-# waits for a human instead.
-EXPIRING_STATUSES = (
-    RegistrationStatus.PENDING_PAYMENT.value,
-    RegistrationStatus.REJECTED.value,
-)
 BATCH = 200
 
 
@@ -46,7 +42,7 @@ def expire_unpaid(session: Session, *, now: datetime, limit: int = BATCH) -> lis
     due = session.scalars(
         select(Registration)
         .where(
-            Registration.status.in_(EXPIRING_STATUSES),
+            Registration.status.in_(values(EXPIRING_STATUSES)),
             Registration.expires_at.is_not(None),
             Registration.expires_at <= now,
         )
@@ -64,7 +60,7 @@ def _expire(session: Session, registration: Registration, now: datetime) -> Expi
     before = registration.status
     registration.status = RegistrationStatus.EXPIRED.value
     registration.amount_key = None  # the amount may now be given to someone else
-    release_stock(session, registration)
+    stock.release(session, registration)
     row = notify(
         session,
         registration,
@@ -84,27 +80,6 @@ def _expire(session: Session, registration: Registration, now: datetime) -> Expi
     )
     log.info("registration %s expired", registration.id)
     return Expired(registration.id, row)
-
-
-def release_stock(session: Session, registration: Registration) -> None:
-    """Give back the category slot and the jersey a registration held (call exactly once)."""
-    # Atomic decrements: the UPDATE takes the row lock itself and cannot go below zero.
-    session.execute(
-        update(Category)
-        .where(Category.id == registration.category_id, Category.slots_taken > 0)
-        .values(slots_taken=Category.slots_taken - 1)
-    )
-    size = registration.participant.jersey_size
-    if size:
-        session.execute(
-            update(JerseyStock)
-            .where(
-                JerseyStock.event_id == registration.event_id,
-                JerseyStock.size == size,
-                JerseyStock.taken > 0,
-            )
-            .values(taken=JerseyStock.taken - 1)
-        )
 
 
 def send_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> list[OutboundMessage]:

@@ -19,10 +19,12 @@ from core.enums import RegistrationStatus
 from core.errors import InvalidImage
 from core.formatting import format_datetime
 from core.i18n import t
-from core.media import StoredImage
 from core.messages import Reply
 from core.models import Payment, PaymentImage, Registration
-from core.payments.state import lock_open_payment, lock_registration, outstanding
+from core.payments import screenshots
+from core.payments.screenshots import StoredImage
+from core.payments.state import lock_open_payment, outstanding
+from core.registration.stock import lock_registration
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def receive_photo_group(
         media.resolve(stored_path).unlink(missing_ok=True)
         return refusal
     try:
-        image = media.store_payment_image(stored_path)
+        image = screenshots.store_payment_image(stored_path)
     except InvalidImage as error:
         log.info("payment photo refused (%s) for registration %s", error.key, registrations[0].id)
         return PhotoResult(ok=False, replies=[Reply(text=t(error.key, language, **error.params))])
@@ -258,8 +260,8 @@ def _match_kind(
     if file_id and other_file_id == file_id:
         return "file_id", 0
     if phash:
-        distance = int(media.phash_distance(image.phash, phash))
-        if distance <= media.PHASH_NEAR:
+        distance = int(screenshots.phash_distance(image.phash, phash))
+        if distance <= screenshots.PHASH_NEAR:
             return "phash", distance
     return None
 

@@ -15,15 +15,15 @@ from core import audit
 from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.i18n import t
+from core.messaging.notify import notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
     deadline_text,
     extend_deadline,
     lock_payment,
-    notify,
     outstanding,
-    staff_label,
 )
+from core.staff.accounts import staff_label
 
 log = logging.getLogger(__name__)
 

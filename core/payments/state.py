@@ -1,6 +1,6 @@
-"""Helpers shared by the payment services: registration locks, runner notices, deadline text.
+"""Payment state: which statuses still owe, what is owed, the lock order, deadlines.
 
-Part of the payments area: locks, statuses and what a registration still owes.
+Lock order everywhere: registration, then payment.
 """
 
 from __future__ import annotations
@@ -10,41 +10,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import PaymentStatus
 from core.errors import NotFound
 from core.formatting import format_datetime
-from core.i18n import t
-from core.messages import Reply
-from core.messaging import outbox
-from core.models import AdminUser, OutboundMessage, Payment, Registration
-
-# Statuses in which the runner still owes money (they keep their amount key and may send photos).
-AWAITING_STATUSES = (
-    RegistrationStatus.PENDING_PAYMENT.value,
-    RegistrationStatus.AWAITING_VERIFICATION.value,
-    RegistrationStatus.PARTIALLY_PAID.value,
-    RegistrationStatus.REJECTED.value,
-)
-# Statuses in which a new photo is accepted.
-PHOTO_STATUSES = AWAITING_STATUSES
+from core.models import Payment, Registration
+from core.registration.stock import lock_registration
 
 
 def outstanding(registration: Registration) -> int:
     """What the registration still owes (a part-paid one: the rest)."""
     return registration.amount_due - (registration.amount_received or 0)
-
-
-def lock_registration(session: Session, registration_id: int) -> Registration:
-    """SELECT the registration FOR UPDATE and refresh it (lock order: registration, then payment)."""
-    registration = session.scalars(
-        select(Registration)
-        .where(Registration.id == registration_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if registration is None:
-        raise NotFound(f"registration {registration_id}")
-    return registration
 
 
 def deadline_text(
@@ -55,39 +30,6 @@ def deadline_text(
     if value is None:
         return "-"
     return format_datetime(value, language or registration.language, registration.event.timezone)
-
-
-def notify(
-    session: Session,
-    registration: Registration,
-    *,
-    key: str,
-    idempotency_key: str,
-    priority: int = outbox.PRIORITY_NOTIFICATION,
-    **params: object,
-) -> OutboundMessage:
-    """Queue one catalogue message to the runner's chat (sent by workers after commit)."""
-    text = t(key, registration.language, number=registration.number, **params)
-    return outbox.queue(
-        session,
-        channel=registration.channel,
-        recipient=registration.chat_id,
-        reply=Reply(text=text, kind="payment"),
-        idempotency_key=idempotency_key,
-        priority=priority,
-        conversation_id=registration.conversation_id,
-        registration_id=registration.id,
-    )
-
-
-def staff_label(session: Session, admin_id: int | None) -> str | None:
-    """Return ``Name <email>`` (or the email) of a staff member, for "already approved by" notes."""
-    if admin_id is None:
-        return None
-    admin = session.get(AdminUser, admin_id)
-    if admin is None:
-        return None
-    return f"{admin.name} <{admin.email}>" if admin.name else admin.email
 
 
 def lock_open_payment(session: Session, registration_id: int) -> Payment | None:

@@ -16,20 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import AWAITING_STATUSES, PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.fulfilment import paid
+from core.messaging.notify import notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
-    AWAITING_STATUSES,
     extend_deadline,
     lock_open_payment,
     lock_payment,
-    lock_registration,
-    notify,
     outstanding,
-    staff_label,
 )
+from core.registration.stock import lock_registration
+from core.staff.accounts import staff_label
 
 log = logging.getLogger(__name__)
 

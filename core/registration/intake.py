@@ -1,12 +1,11 @@
 """Registrations: submit a confirmed chat registration without ever overselling.
 
-Lock order inside submit (keep it everywhere that changes these rows): the duplicate email/NIK advisory
-locks, the category's advisory queue lock, the category row, jersey stock, the category's registration
-sequence, then payments' per-event amount lock. Duplicate checks are serialised per event and value with
-a transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
-queue lock exists for fairness: PostgreSQL grants pg_advisory_xact_lock waiters in arrival order but row
-lock waiters in no particular order, so in a sell-out rush confirmations queue there and then find the
-row locks free, and no runner waits several times the median (or past lock_timeout).
+Lock order inside submit (registration.stock documents the rest): the duplicate email/NIK advisory
+locks, the category's turn lock, the category row, jersey stock, the category's registration sequence,
+then payments' per-event amount lock. Duplicate checks are serialised per event and value with a
+transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
+turn lock exists for fairness: in a sell-out rush no runner waits several times the median (or past
+lock_timeout).
 """
 
 from __future__ import annotations
@@ -15,17 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import advisory_xact_lock, insert_ignore, lock_key
-from core.enums import ACTIVE_STATUSES, RegistrationStatus
+from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, SoldOut
-from core.models import Category, Event, JerseyStock, Participant, Registration, Sequence
+from core.models import Category, Event, Participant, Registration, Sequence
+from core.registration import stock
 
+# The participant's own columns (the rest of the answers stay in Participant.answers): the one
+# list, so a new column is added here and nowhere else (registration.manage edits the same list).
 PARTICIPANT_FIELDS = (
-    "full_name", "gender", "email", "phone", "nik", "jersey_size",
+    "full_name", "gender", "date_of_birth", "email", "phone", "nik", "jersey_size",
     "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
 )  # fmt: skip
 
@@ -43,39 +45,9 @@ class Submission:
     conversation_id: int | None = None
 
 
-def category_queue_key(event_id: int, code: str) -> int:
-    """The advisory lock key confirmations of one category queue on."""
-    return lock_key("cat", event_id, code.lower())
-
-
-def queue_for_category(session: Session, *, event_id: int, code: str) -> None:
-    """Wait in arrival order for the category (an advisory lock, held until commit)."""
-    advisory_xact_lock(session, category_queue_key(event_id, code))
-
-
-def lock_category(session: Session, *, event_id: int, code: str) -> Category:
-    """SELECT the category FOR UPDATE (slots are counted under this lock)."""
-    category = session.scalars(
-        select(Category)
-        .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
-        .with_for_update()
-        # The flow's catalogue snapshot loaded this row earlier in the transaction: without this the
-        # identity map would hand back those stale counts, and a slot could be sold twice.
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if category is None:
-        raise NotFound(f"category {code}", key="error.not_found")
-    return category
-
-
-def lock_jersey(session: Session, *, event_id: int, size: str) -> JerseyStock | None:
-    """SELECT the jersey stock row FOR UPDATE (None when the event has no stock for ``size``)."""
-    return session.scalars(
-        select(JerseyStock)
-        .where(JerseyStock.event_id == event_id, JerseyStock.size == size)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # fresh counts, as in lock_category
-    ).one_or_none()
+def age_on(born: date, day: date) -> int:
+    """Completed years on ``day`` (a category's age limits apply on race day)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def next_number(session: Session, *, category: Category) -> str:
@@ -108,7 +80,7 @@ def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -
         .join(Participant, Registration.participant_id == Participant.id)
         .where(
             Registration.event_id == event_id,
-            Registration.status.in_([s.value for s in ACTIVE_STATUSES]),
+            Registration.status.in_(values(ACTIVE_STATUSES)),
             column == value,
         )
         .limit(1)
@@ -146,12 +118,12 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     participant = _participant(event.id, answers)
     session.add(participant)
     session.flush()
-    queue_for_category(session, event_id=event.id, code=submission.category_code)
-    category = lock_category(session, event_id=event.id, code=submission.category_code)
-    if category.slots_left <= 0:
+    stock.lock_category_turn(session, event_id=event.id, code=submission.category_code)
+    category = stock.lock_category(session, event_id=event.id, code=submission.category_code)
+    if category.slots_left <= 0:  # checked before the jersey lock: a full category refuses first
         raise SoldOut("category", kind="category", code=category.code)
-    jersey = _take_jersey(session, event.id, answers.get("jersey_size"))
-    category.slots_taken += 1
+    jersey = stock.take_jersey(session, event_id=event.id, size=answers.get("jersey_size"))
+    stock.take_slot(category)
     registration = _registration(
         submission, category, participant, next_number(session, category=category), now
     )
@@ -187,18 +159,8 @@ def _registration(
     )
 
 
-def _take_jersey(session: Session, event_id: int, size: str | None) -> str | None:
-    if not size:
-        return None
-    stock = lock_jersey(session, event_id=event_id, size=size)
-    if stock is None or stock.left <= 0:
-        raise SoldOut("jersey", kind="jersey", size=size)
-    stock.taken += 1
-    return stock.size
-
-
 def _participant(event_id: int, answers: dict[str, Any]) -> Participant:
-    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS}
+    values = {f: answers.get(f) or None for f in PARTICIPANT_FIELDS if f != "date_of_birth"}
     values["full_name"] = answers.get("full_name") or ""
     born = answers.get("date_of_birth")
     public = {k: v for k, v in answers.items() if not k.startswith("_")}

@@ -1,121 +1,24 @@
-"""Registrations as the organiser sees them: search, edit participant, cancel, move category.
+"""Registrations changed by the organiser: edit participant, cancel, move category.
 
 Lock order follows the design: registration first, then categories (by id), then jersey stock rows.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.enums import ACTIVE_STATUSES, RegistrationStatus
-from core.errors import Conflict, NotFound, SoldOut
+from core.errors import Conflict
 from core.fulfilment import paid, tickets
-from core.models import Category, JerseyStock, Participant, Registration
+from core.models import Category, Participant, Registration
+from core.registration import stock
+from core.registration.intake import PARTICIPANT_FIELDS, age_on
 
-EDITABLE = (
-    "full_name", "gender", "date_of_birth", "email", "phone", "nik", "jersey_size",
-    "emergency_name", "emergency_phone", "blood_type", "medical_notes", "club",
-)  # fmt: skip
-ACTIVE = {s.value for s in ACTIVE_STATUSES}
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The registrations list filters (also used by the participants export)."""
-
-    q: str = ""
-    event_id: int | None = None
-    category_id: int | None = None
-    status: str = ""
-    jersey: str = ""
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Registration]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def filtered(filters: Filters) -> Select[tuple[Registration]]:
-    """Build the SELECT of registrations matching ``filters`` (joined with participant)."""
-    stmt = select(Registration).join(Participant, Registration.participant_id == Participant.id)
-    if filters.event_id:
-        stmt = stmt.where(Registration.event_id == filters.event_id)
-    if filters.category_id:
-        stmt = stmt.where(Registration.category_id == filters.category_id)
-    if filters.status:
-        stmt = stmt.where(Registration.status == filters.status)
-    if filters.jersey:
-        stmt = stmt.where(Participant.jersey_size == filters.jersey)
-    term = filters.q.strip()
-    if term:
-        like = f"%{term.lower()}%"
-        digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [
-            func.lower(Participant.full_name).like(like),
-            func.lower(Registration.number).like(like),
-            func.lower(Participant.email).like(like),
-            func.lower(Registration.bib).like(like),
-        ]
-        if len(digits) >= 4:  # phones are stored as 62812...; match the typed tail
-            tail = digits[1:] if digits.startswith("0") else digits
-            conditions.append(Participant.phone.like(f"%{tail}%"))
-        stmt = stmt.where(or_(*conditions))
-    return stmt
-
-
-def search(session: Session, *, filters: Filters, page: int = 1, per_page: int = 50) -> Page:
-    """Return one page of registrations, newest first."""
-    stmt = filtered(filters)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    number = max(1, min(page, max(1, math.ceil(total / per_page))))
-    rows = session.scalars(
-        stmt.options(joinedload(Registration.participant), joinedload(Registration.category))
-        .order_by(Registration.id.desc())
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    ).all()
-    return Page(rows=list(rows), number=number, per_page=per_page, total=int(total))
-
-
-def get(session: Session, registration_id: int) -> Registration:
-    """Return a registration or raise NotFound."""
-    registration = session.get(Registration, registration_id)
-    if registration is None:
-        raise NotFound(f"registration {registration_id}")
-    return registration
-
-
-def _lock(session: Session, registration_id: int) -> Registration:
-    registration = session.scalar(
-        select(Registration).where(Registration.id == registration_id).with_for_update()
-    )
-    if registration is None:
-        raise NotFound(f"registration {registration_id}")
-    return registration
-
-
-def _lock_stock(session: Session, event_id: int, sizes: list[str]) -> dict[str, JerseyStock]:
-    rows = session.scalars(
-        select(JerseyStock)
-        .where(JerseyStock.event_id == event_id, JerseyStock.size.in_(sorted(set(sizes))))
-        .order_by(JerseyStock.id)
-        .with_for_update()
-    )
-    return {row.size: row for row in rows}
+EDITABLE = PARTICIPANT_FIELDS  # the organiser may correct every participant column
 
 
 def _snapshot(participant: Participant) -> dict[str, Any]:
@@ -130,15 +33,18 @@ def edit_participant(
     Raises:
         SoldOut: the new jersey size has no stock left.
     """
-    registration = _lock(session, registration_id)
+    registration = stock.lock_registration(session, registration_id)
     participant = registration.participant
     before = _snapshot(participant)
     wanted = {k: _clean(k, v) for k, v in changes.items() if k in EDITABLE}
     diff = {k: (before[k], v) for k, v in wanted.items() if before[k] != v}
     if not diff:
         return {}
-    if "jersey_size" in diff and registration.status in ACTIVE:
-        _move_jersey(session, registration.event_id, *diff["jersey_size"])
+    if "jersey_size" in diff and registration.status in ACTIVE_STATUSES:
+        old, new = diff["jersey_size"]
+        stock.move_jersey(
+            session, event_id=registration.event_id, old=old, new=new, key="admin.jersey_sold_out"
+        )
     for name, (_old, new) in diff.items():
         setattr(participant, name, new)
         if name in participant.answers:
@@ -167,28 +73,17 @@ def _clean(name: str, value: Any) -> Any:
     return value
 
 
-def _move_jersey(session: Session, event_id: int, old: str | None, new: str | None) -> None:
-    stock = _lock_stock(session, event_id, [s for s in (old, new) if s])
-    if new:
-        row = stock.get(new)
-        if row is None or row.left <= 0:
-            raise SoldOut(f"jersey {new} sold out", key="admin.jersey_sold_out")
-        row.taken += 1
-    if old and old in stock:
-        stock[old].taken = max(stock[old].taken - 1, 0)
-
-
 def cancel(
     session: Session, *, registration_id: int, actor: str, reason: str, now: datetime
 ) -> Registration:
     """Cancel a registration, releasing its slot and jersey, and revoke its ticket."""
-    registration = _lock(session, registration_id)
+    registration = stock.lock_registration(session, registration_id)
     if registration.status == RegistrationStatus.CANCELLED.value:
         return registration
-    held = registration.status in ACTIVE
+    held = registration.status in ACTIVE_STATUSES
     before = {"status": registration.status}
     if held:
-        _release(session, registration)
+        stock.release(session, registration)
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = now
     registration.amount_key = None
@@ -209,19 +104,6 @@ def cancel(
     return registration
 
 
-def _release(session: Session, registration: Registration) -> None:
-    category = session.scalar(
-        select(Category).where(Category.id == registration.category_id).with_for_update()
-    )
-    if category is not None:
-        category.slots_taken = max(category.slots_taken - 1, 0)
-    size = registration.participant.jersey_size
-    if size:
-        row = _lock_stock(session, registration.event_id, [size]).get(size)
-        if row is not None:
-            row.taken = max(row.taken - 1, 0)
-
-
 def move_category(
     session: Session, *, registration_id: int, category_id: int, actor: str
 ) -> Registration:
@@ -232,7 +114,7 @@ def move_category(
         SoldOut: the target category is full.
         RangeExhausted: the runner had a BIB and the new category's range is used up.
     """
-    registration = _lock(session, registration_id)
+    registration = stock.lock_registration(session, registration_id)
     if registration.category_id == category_id:
         return registration
     new = _take_slot(session, registration, category_id)
@@ -257,25 +139,15 @@ def move_category(
 
 def _take_slot(session: Session, registration: Registration, category_id: int) -> Category:
     """Lock both categories (id order), check the target, and move the held slot."""
-    cats = {
-        c.id: c
-        for c in session.scalars(
-            select(Category)
-            .where(Category.id.in_(sorted({registration.category_id, category_id})))
-            .order_by(Category.id)
-            .with_for_update()
-        )
-    }
+    cats = stock.lock_categories(session, {registration.category_id, category_id})
     old, new = cats.get(registration.category_id), cats.get(category_id)
     if new is None or new.event_id != registration.event_id:
         raise Conflict("category belongs to another event", key="admin.category_other_event")
     _check_age(registration.participant, new, registration.event.race_date)
-    if registration.status in ACTIVE:
-        if new.slots_left <= 0:
-            raise SoldOut(f"category {new.code} full", key="error.sold_out")
-        new.slots_taken += 1
+    if registration.status in ACTIVE_STATUSES:
+        stock.take_slot(new)
         if old is not None:
-            old.slots_taken = max(old.slots_taken - 1, 0)
+            stock.give_back_slot(old)
     return new
 
 
@@ -283,7 +155,7 @@ def _check_age(participant: Participant, category: Category, race_date: date) ->
     born = participant.date_of_birth
     if born is None:
         return
-    age = race_date.year - born.year - ((race_date.month, race_date.day) < (born.month, born.day))
+    age = age_on(born, race_date)
     too_young = category.min_age is not None and age < category.min_age
     too_old = category.max_age is not None and age > category.max_age
     if too_young or too_old:

@@ -1,1 +1,2 @@
-"""staff."""
+"""Staff (admins, verifiers, check-in volunteers; the AdminUser model): accounts, roles and login
+throttling."""

@@ -1,4 +1,4 @@
-"""Staff accounts: create, authenticate, change password (argon2 hashes)."""
+"""Staff accounts: create, authenticate, change password (argon2 hashes), change role."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, records
 from core.enums import Role
 from core.errors import Conflict
 from core.models import AdminUser
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 10  # characters, for every staff password set through the admin
 
 
 def hash_password(password: str) -> str:
@@ -68,3 +69,32 @@ def set_password(session: Session, *, user: AdminUser, password: str, actor: str
         subject_type="admin_user",
         subject_id=user.id,
     )
+
+
+def update_staff(
+    session: Session, *, user_id: int, role: Role, active: bool, actor: str
+) -> AdminUser:
+    """Change a staff member's role or deactivate them; the last active admin stays an admin."""
+    user = records.get(session, AdminUser, user_id, lock=True)
+    demoting = user.role == Role.ADMIN.value and (role != Role.ADMIN or not active)
+    if demoting and _active_admins(session) <= 1:
+        raise Conflict("keep at least one active admin", key="admin.last_admin")
+    before, after = records.apply(user, {"role": role.value, "active": active}, ("role", "active"))
+    if after:
+        records.audit_change(session, actor, "staff.updated", user, before, after)
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    stmt = select(func.count()).where(AdminUser.role == Role.ADMIN.value, AdminUser.active)
+    return int(session.scalar(stmt) or 0)
+
+
+def staff_label(session: Session, staff_id: int | None) -> str | None:
+    """Return ``Name <email>`` (or the email) of a staff member, for "already approved by" notes."""
+    if staff_id is None:
+        return None
+    member = session.get(AdminUser, staff_id)
+    if member is None:
+        return None
+    return f"{member.name} <{member.email}>" if member.name else member.email

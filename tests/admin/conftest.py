@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from core.db import unit_of_work
 from core.enums import Role
-from tests.admin import factories as f
+from tests import factories as f
 
 
 @dataclass
@@ -31,10 +31,10 @@ def app(committed_db: None):  # noqa: ANN201
 def seeded(committed_db: None) -> Seeded:
     """The demo event plus one user per role (password factories.PASSWORD)."""
     with unit_of_work() as uow:
-        event = f.seed_event(uow.session)
+        event = f.demo_event(uow.session, admin_password=f.PASSWORD)
         emails = {"admin": "admin@funrun.local"}
         for role in (Role.VERIFIER, Role.CHECKIN):
-            emails[role.value] = f.make_staff(uow.session, role).email
+            emails[role.value] = f.make_staff(uow.session, role, password=f.PASSWORD).email
         return Seeded(event_id=event.id, emails=emails)
 
 
@@ -66,10 +66,14 @@ def client_for(app, seeded: Seeded) -> Iterator[Callable[[str], tuple[TestClient
     """Factory: a signed-in TestClient and its CSRF token, for role 'admin'/'verifier'/'checkin'."""
     clients: list[TestClient] = []
 
-    def make(role: str) -> tuple[TestClient, str]:
+    def make(role: str, lang: str | None = None) -> tuple[TestClient, str]:
+        """``lang`` switches that staff member's admin language (Indonesian by default)."""
         client = TestClient(app)
         clients.append(client)
-        return client, login(client, seeded.emails[role])
+        token = login(client, seeded.emails[role])
+        if lang:
+            client.post("/admin/language", data={"lang": lang, "csrf_token": token})
+        return client, token
 
     yield make
     for client in clients:

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.db import unit_of_work
-from tests.admin import factories as f
+from tests import factories as f
 from tests.admin.conftest import csrf_of, login
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import get_sessionmaker, unit_of_work
 from core.models import Event, Payment
-from tests.admin import factories as f
+from tests import factories as f
 from tests.fakes.server import serve
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def base_url(seeded, broker) -> Iterator[str]:  # noqa: ANN001
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
         for name in ("Siti Rahayu", "Budi <b>Santoso</b>"):
-            f.make_payment(uow.session, f.make_registration(uow.session, event, name=name))
+            f.make_payment(uow.session, f.make_registration(uow.session, event, full_name=name))
     with serve(create_app()) as url:
         yield url
 

@@ -11,7 +11,7 @@ from core.db import unit_of_work
 from core.fulfilment import paid
 from core.models import Event
 from core.staff.accounts import hash_password
-from tests.core.fulfilment_factories import make_registration
+from tests.factories import make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 PIN = "482916"
@@ -21,7 +21,7 @@ def paid_registration(event_id: int, **kwargs: object) -> dict[str, str]:
     with unit_of_work() as uow:
         event = uow.session.get(Event, event_id)
         assert event is not None
-        reg = make_registration(uow.session, event, **kwargs)  # type: ignore[arg-type]
+        reg = make_registration(uow.session, event, **({"code": "10K"} | kwargs))  # type: ignore[arg-type]
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"number": reg.number, "bib": reg.bib or "", "token": reg.ticket_token or ""}
 

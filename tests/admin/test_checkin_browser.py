@@ -64,7 +64,7 @@ def test_desk_types_a_code_and_scans_a_ticket(seeded, base_url: str, tmp_path: P
         page.fill("#code", typed["number"])
         page.click("#check")
         expect(page.locator("#result")).to_have_class("result result-ok")
-        expect(page.locator("#result-message")).to_have_text("OK — sudah check-in")
+        expect(page.locator("#result-message")).to_have_text("BERHASIL — berikan race pack")
         expect(page.locator("#r-name")).to_have_text("Siti Aminah")
         expect(page.locator("#r-jersey")).to_have_text("L")
 

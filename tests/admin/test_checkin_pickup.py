@@ -14,10 +14,10 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
-from core.fulfilment import checkin_exports
+from core.fulfilment import letters
 from core.models import CheckIn, Event, Registration, ScanLog
 from tests.admin.test_checkin import paid_registration, scan
-from tests.core.fulfilment_factories import make_registration
+from tests.factories import make_registration
 
 
 def _letter_jpeg() -> bytes:
@@ -27,7 +27,7 @@ def _letter_jpeg() -> bytes:
 
 
 def _letters() -> list[Path]:
-    folder = Path(get_settings().media_dir) / checkin_exports.LETTERS_SUBDIR
+    folder = Path(get_settings().media_dir) / letters.LETTERS_SUBDIR
     return sorted(folder.glob("*")) if folder.exists() else []
 
 
@@ -76,13 +76,10 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
     assert len(new_files) == 1, "a retried or refused scan must not leave a letter file"
     with get_sessionmaker()() as session:
         done = session.scalars(select(CheckIn)).one()
-        assert (
-            done.authorisation_letter_path
-            == f"{checkin_exports.LETTERS_SUBDIR}/{new_files[0].name}"
-        )
+        assert done.authorisation_letter_path == f"{letters.LETTERS_SUBDIR}/{new_files[0].name}"
 
     reg_id = _reg_id(reg["number"])
-    admin, _ = client_for("verifier")
+    admin, _ = client_for("verifier", lang="en")
     page = admin.get(f"/admin/registrations/{reg_id}").text
     section = page[page.index('id="checkin"') :]
     assert "Representative: Budi Santoso" in section
@@ -93,18 +90,22 @@ def test_representative_pickup_with_letter_shown_on_the_registration_page(
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     assert photo.headers["cache-control"] == "private, no-store"
     assert Image.open(io.BytesIO(photo.content)).size == (300, 400)
-    # Not for desks, check-in-only staff or anonymous visitors.
-    assert desk.get(f"/admin/registrations/{reg_id}/checkin-letter").status_code in (303, 403)
+    # Not for check-in-only staff: signed in, so the role check refuses (403, no redirect).
+    letter = f"/admin/registrations/{reg_id}/checkin-letter"
+    refused = desk.get(letter, follow_redirects=False)
+    assert refused.status_code == 403 and not refused.content.startswith(b"\xff\xd8")
+    # Anonymous browsers (a GET that does not ask for JSON) are sent to the login page and back.
     with TestClient(app) as anonymous:
-        r = anonymous.get(f"/admin/registrations/{reg_id}/checkin-letter", follow_redirects=False)
-        assert r.status_code in (303, 401, 403) and not r.content.startswith(b"\xff\xd8")
+        r = anonymous.get(letter, follow_redirects=False)
+        assert r.status_code == 303 and not r.content.startswith(b"\xff\xd8")
+        assert r.headers["location"] == "/admin/login?next=" + letter.replace("/", "%2F")
 
 
 def test_page_says_not_checked_in_and_letter_route_404(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
     reg = paid_registration(seeded.event_id)
     reg_id = _reg_id(reg["number"])
-    admin, _ = client_for("verifier")
-    assert "Not checked in yet." in admin.get(f"/admin/registrations/{reg_id}").text
+    admin, _ = client_for("verifier", lang="en")
+    assert "Not collected yet." in admin.get(f"/admin/registrations/{reg_id}").text
     assert admin.get(f"/admin/registrations/{reg_id}/checkin-letter").status_code == 404
 
 
@@ -129,7 +130,9 @@ def test_unreadable_letter_is_refused_logged_and_not_stored(client_for, seeded) 
 def test_letter_with_a_refused_code_is_not_stored(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
-        unpaid = make_registration(uow.session, event, status=RegistrationStatus.PENDING_PAYMENT)
+        unpaid = make_registration(
+            uow.session, event, status=RegistrationStatus.PENDING_PAYMENT, code="10K"
+        )
         number = unpaid.number
     before = _letters()
     desk, csrf = client_for("checkin")
@@ -146,11 +149,11 @@ def test_dashboard_counts_check_ins_per_category(client_for, seeded) -> None:  #
         assert scan(desk, csrf, reg["number"], f"dash-nonce-{n}", event_id=str(seeded.event_id)
                     ).json()["outcome"] == "ok"  # fmt: skip
 
-    admin, _ = client_for("verifier")
+    admin, _ = client_for("verifier", lang="en")
     html = admin.get(f"/admin/?event_id={seeded.event_id}").text
     table = html[html.index("<th>Category</th>") :]
     headers = re.findall(r"<th[^>]*>(.*?)</th>", table[: table.index("</tr>")])
-    column = headers.index("Checked in")
+    column = headers.index("Collected")
     cells = {
         re.sub(r"<[^>]+>", "", row[0]).split(" · ")[0]: re.sub(r"<[^>]+>", "", row[column])
         for row in (
@@ -162,4 +165,5 @@ def test_dashboard_counts_check_ins_per_category(client_for, seeded) -> None:  #
 
     # The same numbers on the check-in page's per-category counter.
     page = desk.get(f"/checkin?event={seeded.event_id}").text
-    assert "<th>10K</th><td>2 / 3</td>" in page and "<th>5K</th><td>1 / 2</td>" in page
+    assert '<th>10K</th><td class="count">2 / 3</td>' in page
+    assert '<th>5K</th><td class="count">1 / 2</td>' in page

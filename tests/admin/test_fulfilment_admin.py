@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from core.db import get_sessionmaker, unit_of_work
 from core.fulfilment import paid
 from core.models import AuditLog, Category, Event, Payment, Registration
-from tests.admin import factories as f
+from tests import factories as f
 from tests.admin.test_checkin import scan
-from tests.core import fulfilment_factories as ff
 from tests.core.test_tickets import NOW
 from tests.qr import decode_qr
 from workers.broker import QUEUES
@@ -37,7 +36,7 @@ def _use_up_5k_range(event_id: int) -> None:
         event = uow.session.get(Event, event_id)
         cat = _category(uow.session, event_id, "5K")
         cat.bib_end = cat.bib_start
-        filler = ff.make_registration(uow.session, event, code="5K")
+        filler = f.make_registration(uow.session, event, code="5K")
         paid.mark_paid(uow.session, registration=filler, actor="t", now=NOW)
 
 
@@ -89,7 +88,7 @@ def _drain(broker: Any, worker: Any) -> None:
 def _paid_telegram(event_id: int, chat_id: str) -> dict[str, Any]:
     with unit_of_work() as uow:
         event = uow.session.get(Event, event_id)
-        reg = ff.make_registration(uow.session, event, code="10K", chat_id=chat_id)
+        reg = f.make_registration(uow.session, event, code="10K", chat_id=chat_id)
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"id": reg.id, "bib": reg.bib, "token": reg.ticket_token, "number": reg.number}
 

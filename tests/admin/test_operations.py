@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.db import get_sessionmaker, unit_of_work
 from core.models import Event, PaymentAccount, Registration, StatementLine
-from tests.admin import factories as f
+from tests import factories as f
 from tests.channels.helpers import wait_until
 
 

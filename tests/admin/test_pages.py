@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -13,13 +14,13 @@ from core.db import get_sessionmaker, unit_of_work
 from core.enums import RegistrationStatus
 from core.models import AuditLog, Category, Event
 from core.staff import accounts
-from tests.admin import factories as f
+from tests import factories as f
 
 
 def seed_some(event_id: int) -> int:
     with unit_of_work() as uow:
         event = uow.session.get(Event, event_id)
-        reg = f.make_registration(uow.session, event, name="=HYPERLINK(1)")
+        reg = f.make_registration(uow.session, event, full_name="=HYPERLINK(1)")
         f.make_payment(uow.session, reg)
         paid = f.make_registration(uow.session, event, status=RegistrationStatus.PAID, code="10K")
         paid.bib = "10001"
@@ -71,6 +72,30 @@ def test_event_page_and_category_form(client_for, seeded) -> None:
     )
     assert "Registration is now closed." in r.text
     assert {"category.created", "event.closed"} <= set(audit_actions())
+
+
+def test_category_form_refuses_a_category_of_another_event(client_for, seeded) -> None:
+    client, token = client_for("admin")
+    with unit_of_work() as uow:
+        other = Event(slug="other-run", name="Other Run", race_date=date(2030, 5, 1))
+        uow.session.add(other)
+        uow.session.flush()
+        other_id = other.id
+        theirs = uow.session.scalars(
+            select(Category).where(Category.event_id == seeded.event_id)
+        ).first()
+        theirs_id, name = theirs.id, theirs.name
+    data = {
+        "code": "10K", "name": "Hijacked", "distance_km": "10", "price": "1", "quota": "1",
+        "bib_start": "1", "bib_end": "2", "reg_prefix": "X", "csrf_token": token,
+    }  # fmt: skip
+    r = client.post(f"/admin/events/{other_id}/categories/{theirs_id}", data=data)
+    assert r.status_code == 404
+    r = client.post(f"/admin/events/{seeded.event_id}/categories/999999", data=data)
+    assert r.status_code == 404
+    with get_sessionmaker()() as session:
+        assert session.get(Category, theirs_id).name == name
+        assert "category.updated" not in audit_actions()
 
 
 def test_settings_changes_are_audited(client_for, seeded) -> None:

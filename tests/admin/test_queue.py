@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.db import get_sessionmaker, unit_of_work
 from core.models import AuditLog, Event, Payment, Registration
-from tests.admin import factories as f
+from tests import factories as f
 
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
 
@@ -90,7 +90,7 @@ def test_next_item_fragment_moves_on(client_for, seeded) -> None:
 
 
 def test_runner_text_is_escaped(client_for, seeded) -> None:
-    reg_id, _ = make_waiting(seeded.event_id, name="<script>alert(1)</script>")
+    reg_id, _ = make_waiting(seeded.event_id, full_name="<script>alert(1)</script>")
     client, _ = client_for("verifier")
     for path in ("/admin/queue", f"/admin/registrations/{reg_id}", "/admin/registrations?q=script"):
         html = client.get(path).text

@@ -10,7 +10,7 @@ from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import RegistrationStatus
 from core.fulfilment import paid
 from core.models import Event, OutboundMessage, Payment, PaymentAccount, Registration, StatementLine
-from tests.admin import factories as f
+from tests import factories as f
 from tests.channels.helpers import wait_until
 from tests.factories import category
 

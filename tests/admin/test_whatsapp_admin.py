@@ -62,7 +62,7 @@ def test_csrf_is_required(client_for, seeded) -> None:
 def test_operations_counts_messages_waiting_for_the_runner(client_for, seeded) -> None:
     with unit_of_work() as uow:
         for n in range(2):
-            row = outbox.queue(
+            row = outbox.write(
                 uow.session, channel=Channel.WHATSAPP_CLOUD.value, recipient=f"62811{n}",
                 reply=Reply("Pengingat"), idempotency_key=f"wait:{n}",
             )  # fmt: skip

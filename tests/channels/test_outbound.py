@@ -15,6 +15,7 @@ from channels.media import TooLarge
 from channels.telegram import outbound as telegram
 from core.config import get_settings
 from core.db import unit_of_work, utcnow
+from core.enums import Channel, caption_fits
 from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
 from core.i18n import t
 from core.messages import Choice, Reply
@@ -174,8 +175,8 @@ def test_photo_with_too_long_text_is_one_call_with_a_shortened_caption(
     caption = call.params["caption"]
     assert call.method == "sendPhoto" and caption.startswith("🏃 <b>Tiket</b> xxx")
     visible = html.unescape(re.sub(r"<[^>]+>", "", caption))  # what Telegram counts
-    assert caption.endswith("…") and outbox.telegram_caption_fits(visible)
-    assert not outbox.telegram_caption_fits(visible + "x" * 3)  # cut no shorter than needed
+    assert caption.endswith("…") and caption_fits(Channel.TELEGRAM, visible)
+    assert not caption_fits(Channel.TELEGRAM, visible + "x" * 3)  # cut no shorter than needed
 
 
 @pytest.fixture
@@ -208,10 +209,10 @@ def test_long_photo_caption_retry_never_resends_the_photo(
     text = "*E-ticket* " + "panjang " * 200  # > 1024 characters: no longer fits a caption
     reply = Reply(text=text, image_path="tickets/long.png", choices=(Choice("OK", "ok"),))
     with unit_of_work() as uow:
-        first = outbox.queue(
+        first = outbox.write(
             uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
         )
-        again = outbox.queue(
+        again = outbox.write(
             uow.session, channel="telegram", recipient="4242", reply=reply, idempotency_key="long"
         )
         assert again.id == first.id

@@ -11,6 +11,7 @@ import pytest
 
 from channels.fonnte import inbound as fonnte
 from channels.telegram import inbound as telegram
+from core import phones
 from core.enums import Channel
 from core.messages import InboundMessage
 
@@ -152,7 +153,7 @@ def test_telegram_rejects_non_updates(payload: Any) -> None:
 
 @pytest.mark.parametrize("raw", ["+62 812-3456-7890", "6281234567890", "081234567890"])
 def test_normalise_phone(raw: str) -> None:
-    assert telegram.normalise_phone(raw) == "6281234567890"
+    assert phones.digits(raw) == "6281234567890"
 
 
 @pytest.mark.parametrize(

@@ -10,16 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
-from core.fulfilment import checkin, checkin_exports, paid
+from core.fulfilment import checkin, checkin_exports, letters, paid
 from core.fulfilment.checkin import Outcome, Scan
 from core.models import AuditLog, CheckIn, ScanLog
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def paid_registration(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
-    reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
+    reg = make_registration(session, demo_event(session), **({"code": "10K"} | kwargs))  # type: ignore[arg-type]
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     return reg
 
@@ -68,7 +68,9 @@ def test_retried_nonce_is_answered_the_same_and_counted_once(session: Session) -
 
 def test_refusals_are_logged_with_reasons(session: Session) -> None:
     event = demo_event(session)
-    unpaid = make_registration(session, event, status=RegistrationStatus.PENDING_PAYMENT)
+    unpaid = make_registration(
+        session, event, status=RegistrationStatus.PENDING_PAYMENT, code="10K"
+    )
     reg = paid_registration(session)
     old_token = reg.ticket_token or ""
     from core.fulfilment import tickets
@@ -110,8 +112,8 @@ def test_representative_pickup_and_letter_requirement(session: Session) -> None:
 
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, format="JPEG")
-    letter = checkin_exports.new_letter_path()
-    checkin_exports.save_letter(checkin_exports.clean_letter(buffer.getvalue()), letter)
+    letter = letters.new_letter_path()
+    letters.save_letter(letters.clean_letter(buffer.getvalue()), letter)
     ok = do_scan(session, reg.event_id, reg.number, representative_name="Budi", letter_path=letter)
     assert ok.outcome is Outcome.OK and ok.representative_name == "Budi"
     row = session.scalars(select(CheckIn)).one()

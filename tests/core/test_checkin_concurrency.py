@@ -12,7 +12,7 @@ from core.db import unit_of_work
 from core.fulfilment import checkin, paid
 from core.fulfilment.checkin import Outcome, Scan
 from core.models import CheckIn, ScanLog
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 DESKS = 6
@@ -21,7 +21,7 @@ DESKS = 6
 def test_concurrent_scans_of_one_ticket_give_one_checkin(committed_db: None) -> None:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        reg = make_registration(uow.session, event)
+        reg = make_registration(uow.session, event, code="10K")
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         event_id, token = event.id, reg.ticket_token or ""
     barrier = threading.Barrier(DESKS)
@@ -54,7 +54,7 @@ def test_concurrent_scans_of_one_ticket_give_one_checkin(committed_db: None) -> 
 def _paid_registrations(count: int) -> tuple[int, list[str]]:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        regs = [make_registration(uow.session, event) for _ in range(count)]
+        regs = [make_registration(uow.session, event, code="10K") for _ in range(count)]
         for reg in regs:
             paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return event.id, [reg.number for reg in regs]

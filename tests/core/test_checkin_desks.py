@@ -14,7 +14,7 @@ from core.fulfilment import desks
 from core.fulfilment.desks import DeskOutcome
 from core.models import LoginAttempt
 from core.staff.accounts import hash_password
-from tests.core.fulfilment_factories import demo_event
+from tests.factories import demo_event
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 

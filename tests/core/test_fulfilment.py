@@ -12,7 +12,7 @@ from core.enums import RegistrationStatus
 from core.errors import RangeExhausted
 from core.fulfilment import paid, tickets
 from core.models import AuditLog, Sequence
-from tests.core.fulfilment_factories import category, demo_event, make_registration
+from tests.factories import category, demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ def test_bibs_follow_approval_order_with_prefix(session: Session) -> None:
 
 def test_mark_paid_is_idempotent(session: Session) -> None:
     event = demo_event(session)
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, code="10K")
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     token, bib = reg.ticket_token, reg.bib
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
@@ -85,8 +85,8 @@ def test_range_exhausted_is_refused_cleanly(session: Session) -> None:
 
 def test_numbers_already_taken_are_passed_over(session: Session) -> None:
     event = demo_event(session)
-    manual = make_registration(session, event)
+    manual = make_registration(session, event, code="10K")
     manual.bib, manual.bib_number = "10001", 10001
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, code="10K")
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     assert reg.bib == "10002"

@@ -11,7 +11,7 @@ from core.db import unit_of_work
 from core.enums import RegistrationStatus
 from core.fulfilment import paid
 from core.models import AuditLog, Registration
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 APPROVALS = 24
@@ -65,7 +65,9 @@ def test_concurrent_approvals_get_distinct_consecutive_bibs(committed_db: None) 
             )
         ]
     expected = list(range(10001, 10001 + APPROVALS - FAILING))
-    assert paid_bibs == expected  # distinct, consecutive, and no number lost to the rolled-back ones
+    assert (
+        paid_bibs == expected
+    )  # distinct, consecutive, and no number lost to the rolled-back ones
     assert all(r.bib is None and r.status != RegistrationStatus.PAID.value for r in unpaid)
     # Audit rows are written after the BIB lock is taken, so their order is the approval order.
     assert audit_bibs == [str(n) for n in expected]

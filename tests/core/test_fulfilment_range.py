@@ -18,12 +18,13 @@ from core.fulfilment import paid
 from core.models import AuditLog, Category, Event, OutboundMessage, Registration, Sequence
 from core.payments import verification
 from core.registration import manage
-from tests.core.payments_factories import (
+from tests.factories import (
+    UNPAID,
     category,
     demo_event,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
 
@@ -32,7 +33,7 @@ def _used_up(session: Session, event: Event, code: str) -> Category:
     """Shrink ``code``'s BIB range to one number and hand it out."""
     cat = category(session, event, code)
     cat.bib_end = cat.bib_start
-    filler = make_registration(session, event, code=code)
+    filler = make_registration(session, event, code=code, **UNPAID)
     paid.mark_paid(session, registration=filler, actor="t", now=later(1))
     assert filler.bib == f"{cat.bib_prefix or ''}{cat.bib_start}"
     return cat
@@ -45,7 +46,7 @@ def _count(session: Session, *where: object) -> int:
 def test_approve_refuses_when_the_range_is_used_up_and_changes_nothing(session: Session) -> None:
     event = demo_event(session)
     cat = _used_up(session, event, "5K")
-    reg = make_registration(session, event, code="5K")
+    reg = make_registration(session, event, code="5K", **UNPAID)
     payment = send_photo(session, reg, hours=2).payment
     assert payment is not None
     status_before, key_before = reg.status, reg.amount_key
@@ -55,7 +56,7 @@ def test_approve_refuses_when_the_range_is_used_up_and_changes_nothing(session: 
     savepoint = session.begin_nested()
     with pytest.raises(RangeExhausted) as caught:
         verification.approve(
-            session, payment_id=payment.id, actor=make_admin(session), now=later(3)
+            session, payment_id=payment.id, actor=make_staff(session), now=later(3)
         )
     savepoint.rollback()
 
@@ -83,7 +84,7 @@ def test_approve_refuses_when_the_range_is_used_up_and_changes_nothing(session: 
 def test_move_category_refuses_a_full_target_range_and_changes_nothing(session: Session) -> None:
     event = demo_event(session)
     target = _used_up(session, event, "5K")
-    reg = make_registration(session, event, code="10K")
+    reg = make_registration(session, event, code="10K", **UNPAID)
     paid.mark_paid(session, registration=reg, actor="t", now=later(2))
     source = category(session, event, "10K")
     before = (reg.category_id, reg.bib, reg.bib_number, reg.ticket_token, reg.ticket_version)

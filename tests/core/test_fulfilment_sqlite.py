@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.db import make_engine
 from core.fulfilment import checkin, paid
 from core.fulfilment.checkin import Outcome, Scan
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -20,7 +20,10 @@ def test_mark_paid_and_checkin_on_sqlite(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     with Session(engine) as session, session.begin():
         event = demo_event(session)
-        first, second = make_registration(session, event), make_registration(session, event)
+        first, second = (
+            make_registration(session, event, code="10K"),
+            make_registration(session, event, code="10K"),
+        )
         paid.mark_paid(session, registration=first, actor="t", now=NOW)
         paid.mark_paid(session, registration=second, actor="t", now=NOW)
         assert (first.bib, second.bib) == ("10001", "10002")

@@ -8,12 +8,13 @@ from PIL import Image
 from core import media
 from core.config import get_settings
 from core.errors import InvalidImage
-from tests.core.payments_factories import encode, inbound, screenshot
+from core.payments import screenshots
+from tests.factories import encode, inbound, screenshot
 
 
 def _refused(raw: str, key: str, **kwargs: object) -> None:
     with pytest.raises(InvalidImage) as info:
-        media.store_payment_image(raw, **kwargs)  # type: ignore[arg-type]
+        screenshots.store_payment_image(raw, **kwargs)  # type: ignore[arg-type]
     assert info.value.key == key
     assert not media.resolve(raw).exists(), "the raw inbound file is always deleted"
 
@@ -53,7 +54,7 @@ def test_gps_exif_is_not_kept() -> None:
     gps[1], gps[2], gps[3], gps[4] = "S", (6.0, 10.0, 30.0), "E", (106.0, 49.0, 0.0)
     data = encode(screenshot(), "JPEG", exif=exif.tobytes())
     assert Image.open(inbound_path := media.resolve(inbound(data))).getexif().get_ifd(0x8825)
-    stored = media.store_payment_image(inbound_path)
+    stored = screenshots.store_payment_image(inbound_path)
     kept = Image.open(media.resolve(stored.path))
     assert not kept.getexif(), "no EXIF block at all"
     assert "exif" not in kept.info
@@ -63,7 +64,7 @@ def test_gps_exif_is_not_kept() -> None:
 
 def test_png_kept_as_png_under_random_name() -> None:
     raw = inbound(encode(screenshot(), "PNG"), "../../etc/passwd.png")
-    stored = media.store_payment_image(raw)
+    stored = screenshots.store_payment_image(raw)
     assert stored.path.startswith("payments/") and stored.path.endswith(".png")
     assert "passwd" not in stored.path
     assert Image.open(media.resolve(stored.path)).format == "PNG"
@@ -72,7 +73,7 @@ def test_png_kept_as_png_under_random_name() -> None:
 
 
 def test_declared_type_is_not_trusted_webp_named_gif_is_accepted() -> None:
-    stored = media.store_payment_image(inbound(encode(screenshot(), "WEBP"), "x.gif"))
+    stored = screenshots.store_payment_image(inbound(encode(screenshot(), "WEBP"), "x.gif"))
     assert stored.source_format == "WEBP" and stored.path.endswith(".jpg")
     assert Image.open(media.resolve(stored.path)).format == "JPEG"
 
@@ -82,7 +83,7 @@ def test_heic_is_accepted_when_the_plugin_can_encode() -> None:
         data = encode(screenshot(), "HEIF")
     except (KeyError, OSError, ValueError):
         pytest.skip("this pillow-heif build has no HEIF encoder")
-    stored = media.store_payment_image(inbound(data, "IMG_0001.HEIC"))
+    stored = screenshots.store_payment_image(inbound(data, "IMG_0001.HEIC"))
     assert stored.source_format == "HEIF" and stored.path.endswith(".jpg")
 
 
@@ -90,14 +91,14 @@ def test_exif_orientation_is_applied_before_stripping() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
     data = encode(screenshot(size=(400, 200)), "JPEG", exif=exif.tobytes())
-    stored = media.store_payment_image(inbound(data))
+    stored = screenshots.store_payment_image(inbound(data))
     assert (stored.width, stored.height) == (200, 400)
 
 
 def test_near_identical_screenshots_are_close_and_different_transfers_are_not() -> None:
-    first = media.store_payment_image(inbound(encode(screenshot(150_123, ref=1), "PNG")))
+    first = screenshots.store_payment_image(inbound(encode(screenshot(150_123, ref=1), "PNG")))
     resent = screenshot(150_123, ref=1).resize((540, 960))
-    again = media.store_payment_image(inbound(encode(resent, "JPEG", quality=60)))
-    other = media.store_payment_image(inbound(encode(screenshot(250_456, ref=7), "PNG")))
-    assert media.phash_distance(first.phash, again.phash) <= media.PHASH_NEAR
-    assert media.phash_distance(first.phash, other.phash) > media.PHASH_NEAR
+    again = screenshots.store_payment_image(inbound(encode(resent, "JPEG", quality=60)))
+    other = screenshots.store_payment_image(inbound(encode(screenshot(250_456, ref=7), "PNG")))
+    assert screenshots.phash_distance(first.phash, again.phash) <= screenshots.PHASH_NEAR
+    assert screenshots.phash_distance(first.phash, other.phash) > screenshots.PHASH_NEAR

@@ -12,8 +12,9 @@ from core import media
 from core.enums import PaymentStatus, RegistrationStatus
 from core.models import AuditLog, Payment, PaymentAccount, Registration
 from core.payments import amounts, photos
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     demo_event,
     encode,
     inbound,
@@ -35,7 +36,7 @@ def _photo(session: Session, registration, image=None, file_id=None, **kw):  # t
 
 def test_assign_amount_adds_a_unique_code_and_sets_deadlines(session: Session) -> None:
     event = demo_event(session)
-    regs = [make_registration(session, event) for _ in range(30)]
+    regs = [make_registration(session, event, **UNPAID) for _ in range(30)]
     due = [r.amount_due for r in regs]
     assert len(set(due)) == 30
     for reg in regs:
@@ -48,16 +49,16 @@ def test_assign_amount_adds_a_unique_code_and_sets_deadlines(session: Session) -
 def test_assign_amount_subtract_and_off_modes(session: Session) -> None:
     event = demo_event(session)
     event.unique_code_mode = "subtract"
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, **UNPAID)
     assert reg.amount_due == 150_000 - reg.unique_code and reg.unique_code >= 1
     event.unique_code_mode = "off"
-    a, b = make_registration(session, event), make_registration(session, event)
+    a, b = make_registration(session, event, **UNPAID), make_registration(session, event, **UNPAID)
     assert a.amount_due == b.amount_due == 150_000
     assert a.amount_key is None and a.unique_code == 0
 
 
 def test_assign_amount_is_idempotent(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     amount = reg.amount_due
     amounts.assign_amount(session, registration=reg, now=NOW + timedelta(days=3))
     assert reg.amount_due == amount and reg.payment_deadline == NOW + timedelta(hours=24)
@@ -73,7 +74,7 @@ def test_instructions_list_accounts_amount_deadline_and_qris(session: Session) -
     session.add(
         PaymentAccount(event_id=event.id, bank_name="Mandiri", account_number="999", active=False)
     )
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, **UNPAID)
     reg.amount_due, reg.unique_code = 150_123, 123
     replies = amounts.instructions(session, registration=reg, language="id")
     text = replies[0].text
@@ -87,7 +88,7 @@ def test_instructions_list_accounts_amount_deadline_and_qris(session: Session) -
 
 
 def test_photo_moves_to_awaiting_verification_with_acknowledgement(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     result = _photo(session, reg, file_id="uniq-1")
     assert result.ok and not result.duplicate
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
@@ -100,7 +101,7 @@ def test_photo_moves_to_awaiting_verification_with_acknowledgement(session: Sess
 
 
 def test_second_photo_joins_the_same_payment(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     first = _photo(session, reg)
     second = _photo(session, reg, image=screenshot(reg.amount_due, ref=99))
     same = _photo(session, reg)  # the very first screenshot again
@@ -111,7 +112,7 @@ def test_second_photo_joins_the_same_payment(session: Session) -> None:
 
 
 def test_bad_image_changes_nothing(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     raw = inbound(b"not an image at all", "bukti.jpg")
     result = photos.receive_photo(
         session, registration=reg, stored_path=raw, provider_file_id=None, now=NOW
@@ -124,7 +125,7 @@ def test_bad_image_changes_nothing(session: Session) -> None:
 @pytest.mark.parametrize("how", ["sha256", "file_id", "phash"])
 def test_screenshot_reused_for_another_registration_is_flagged(session: Session, how: str) -> None:
     event = demo_event(session)
-    a, b = make_registration(session, event), make_registration(session, event)
+    a, b = make_registration(session, event, **UNPAID), make_registration(session, event, **UNPAID)
     original = screenshot(150_500, ref=3)
     first = _photo(session, a, image=original, file_id="tg-unique-A")
     reuse = {
@@ -142,13 +143,13 @@ def test_screenshot_reused_for_another_registration_is_flagged(session: Session,
 
 def test_different_transfers_are_not_flagged(session: Session) -> None:
     event = demo_event(session)
-    a, b = make_registration(session, event), make_registration(session, event)
+    a, b = make_registration(session, event, **UNPAID), make_registration(session, event, **UNPAID)
     _photo(session, a, image=screenshot(150_111, ref=1))
     assert not _photo(session, b, image=screenshot(250_999, ref=2)).duplicate
 
 
 def test_photo_for_paid_or_expired_registration_is_refused(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     reg.status = RegistrationStatus.EXPIRED.value
     result = _photo(session, reg)
     assert not result.ok and "DAFTAR" in result.replies[0].text
@@ -158,8 +159,8 @@ def test_photo_for_paid_or_expired_registration_is_refused(session: Session) -> 
 
 def test_one_photo_for_several_registrations(session: Session) -> None:
     event = demo_event(session)
-    a = make_registration(session, event, chat_id="777")
-    b = make_registration(session, event, chat_id="777")
+    a = make_registration(session, event, chat_id="777", **UNPAID)
+    b = make_registration(session, event, chat_id="777", **UNPAID)
     waiting = amounts.awaiting_payment(session, channel="telegram", chat_id="777")
     assert [r.id for r in waiting] == [a.id, b.id]
     ask = amounts.choose_registration_reply(waiting, "id")
@@ -174,7 +175,7 @@ def test_one_photo_for_several_registrations(session: Session) -> None:
 
 
 def test_photo_is_audited(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     _photo(session, reg)
     actions = session.scalars(
         select(AuditLog.action).where(AuditLog.subject_id == str(reg.id))
@@ -184,7 +185,9 @@ def test_photo_is_audited(session: Session) -> None:
 
 def test_unique_code_overflows_to_four_digits_when_1_to_999_are_taken(session: Session) -> None:
     event = demo_event(session)
-    first = make_registration(session, event, assign=False)
+    first = make_registration(
+        session, event, status=RegistrationStatus.PENDING_PAYMENT, amount="none"
+    )
     price = first.price
     # 999 registrations awaiting payment at this price, holding every three-digit code.
     session.execute(
@@ -209,7 +212,7 @@ def test_unique_code_overflows_to_four_digits_when_1_to_999_are_taken(session: S
     amounts.assign_amount(session, registration=first, now=NOW)
     assert 1000 <= first.unique_code <= 9999
     assert first.amount_due == first.amount_key == price + first.unique_code
-    other = make_registration(session, event)
+    other = make_registration(session, event, **UNPAID)
     assert 1000 <= other.unique_code <= 9999 and other.amount_due != first.amount_due
     # A code freed by an expiry is used again before the overflow range.
     session.execute(
@@ -217,5 +220,5 @@ def test_unique_code_overflows_to_four_digits_when_1_to_999_are_taken(session: S
         .where(Registration.event_id == event.id, Registration.amount_key == price + 500)
         .values(amount_key=None, status=RegistrationStatus.EXPIRED.value)
     )
-    third = make_registration(session, event)
+    third = make_registration(session, event, **UNPAID)
     assert third.unique_code == 500

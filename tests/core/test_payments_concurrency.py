@@ -11,14 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import unit_of_work
+from core.enums import RegistrationStatus
 from core.models import AdminUser, AuditLog, Registration
 from core.payments import amounts, verification
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     demo_event,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
 
@@ -40,7 +42,12 @@ def _race(jobs: list[Callable[[], Any]]) -> list[Any]:
 def test_unique_amounts_under_concurrent_confirmations() -> None:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        ids = [make_registration(uow.session, event, assign=False).id for _ in range(40)]
+        ids = [
+            make_registration(
+                uow.session, event, status=RegistrationStatus.PENDING_PAYMENT, amount="none"
+            ).id
+            for _ in range(40)
+        ]
 
     def confirm(registration_id: int) -> int:
         with unit_of_work() as uow:
@@ -62,11 +69,11 @@ def test_unique_amounts_under_concurrent_confirmations() -> None:
 def test_double_approval_by_two_verifiers_approves_once() -> None:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        reg = make_registration(uow.session, event)
+        reg = make_registration(uow.session, event, **UNPAID)
         photo = send_photo(uow.session, reg, hours=1)
         assert photo.payment is not None
         payment_id = photo.payment.id
-        admin_ids = [make_admin(uow.session).id, make_admin(uow.session).id]
+        admin_ids = [make_staff(uow.session).id, make_staff(uow.session).id]
 
     def approve(admin_id: int) -> bool:
         with unit_of_work() as uow:

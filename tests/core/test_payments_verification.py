@@ -12,18 +12,19 @@ from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.models import AuditLog, OutboundMessage, Payment
 from core.payments import deadlines, rejection, verification
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     demo_event,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
 
 
 def _with_photo(session: Session, **kw):  # type: ignore[no-untyped-def]
-    reg = make_registration(session, demo_event(session), **kw)
+    reg = make_registration(session, demo_event(session), **kw, **UNPAID)
     result = send_photo(session, reg, hours=1)
     assert result.payment is not None
     return reg, result.payment
@@ -35,7 +36,7 @@ def _audits(session: Session, action: str) -> int:
 
 def test_approve_marks_paid_and_frees_the_amount(session: Session) -> None:
     reg, payment = _with_photo(session)
-    admin = make_admin(session)
+    admin = make_staff(session)
     result = verification.approve(session, payment_id=payment.id, actor=admin, now=later(2))
     assert result.changed and result.paid and result.status == RegistrationStatus.PAID
     assert reg.status == RegistrationStatus.PAID and reg.amount_key is None and reg.bib
@@ -47,7 +48,7 @@ def test_approve_marks_paid_and_frees_the_amount(session: Session) -> None:
 
 def test_approve_twice_returns_who_approved_first(session: Session) -> None:
     reg, payment = _with_photo(session)
-    first_admin, second_admin = make_admin(session), make_admin(session)
+    first_admin, second_admin = make_staff(session), make_staff(session)
     verification.approve(session, payment_id=payment.id, actor=first_admin, now=later(2))
     again = verification.approve(session, payment_id=payment.id, actor=second_admin, now=later(3))
     assert not again.changed and not again.paid
@@ -58,7 +59,7 @@ def test_approve_twice_returns_who_approved_first(session: Session) -> None:
 
 def test_partial_payment_then_top_up(session: Session) -> None:
     reg, payment = _with_photo(session)
-    admin = make_admin(session)
+    admin = make_staff(session)
     short = reg.amount_due - 50_000
     result = verification.approve(
         session, payment_id=payment.id, actor=admin, amount_received=short, now=later(2)
@@ -83,7 +84,7 @@ def test_overpayment_is_noted_for_refund(session: Session) -> None:
     result = verification.approve(
         session,
         payment_id=payment.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         amount_received=reg.amount_due + 25_000,
         now=later(2),
     )
@@ -93,11 +94,11 @@ def test_overpayment_is_noted_for_refund(session: Session) -> None:
 
 
 def test_approve_registration_from_statement_needs_no_photo(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     result = verification.approve_registration(
         session,
         registration_id=reg.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         amount_received=reg.amount_due,
         reference="BCA:0111/FTSCY/WS95051",
         now=later(2),
@@ -113,7 +114,7 @@ def test_statement_approval_reuses_the_open_photo_payment(session: Session) -> N
     result = verification.approve_registration(
         session,
         registration_id=reg.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         amount_received=reg.amount_due,
         reference="ref-1",
         now=later(2),
@@ -123,7 +124,7 @@ def test_statement_approval_reuses_the_open_photo_payment(session: Session) -> N
 
 def test_rejection_loop(session: Session) -> None:
     reg, payment = _with_photo(session)
-    admin = make_admin(session)
+    admin = make_staff(session)
     outcome = rejection.reject(
         session, payment_id=payment.id, actor=admin, reason="unreadable", now=later(20)
     )
@@ -157,7 +158,7 @@ def test_free_text_reason_and_presets(session: Session) -> None:
     result = rejection.reject(
         session,
         payment_id=payment.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         reason="Nama pengirim beda",
         now=NOW,
     )
@@ -167,7 +168,7 @@ def test_free_text_reason_and_presets(session: Session) -> None:
 
 def test_rejecting_an_approved_payment_is_a_conflict(session: Session) -> None:
     reg, payment = _with_photo(session)
-    admin = make_admin(session)
+    admin = make_staff(session)
     verification.approve(session, payment_id=payment.id, actor=admin, now=later(2))
     with pytest.raises(Conflict):
         rejection.reject(session, payment_id=payment.id, actor=admin, reason="other", now=later(3))
@@ -178,13 +179,13 @@ def test_approving_an_expired_registration_is_a_conflict(session: Session) -> No
     reg.status = RegistrationStatus.EXPIRED.value
     with pytest.raises(Conflict):
         verification.approve(
-            session, payment_id=payment.id, actor=make_admin(session), now=later(2)
+            session, payment_id=payment.id, actor=make_staff(session), now=later(2)
         )
 
 
 def test_outbound_rows_are_written(session: Session) -> None:
     reg, payment = _with_photo(session)
-    verification.approve(session, payment_id=payment.id, actor=make_admin(session), now=later(2))
+    verification.approve(session, payment_id=payment.id, actor=make_staff(session), now=later(2))
     rows = session.scalars(
         select(OutboundMessage).where(OutboundMessage.registration_id == reg.id)
     ).all()
@@ -194,7 +195,7 @@ def test_outbound_rows_are_written(session: Session) -> None:
 
 def test_part_paid_runner_is_never_told_a_deadline_it_does_not_have(session: Session) -> None:
     reg, payment = _with_photo(session)
-    admin = make_admin(session)
+    admin = make_staff(session)
     partial = verification.approve(
         session, payment_id=payment.id, actor=admin, amount_received=100_000, now=later(2)
     )

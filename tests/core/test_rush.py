@@ -105,7 +105,7 @@ def _rush(jobs: list[Callable[[], Any]]) -> list[Any]:
 
 
 def _confirm(event_id: int, answers: dict[str, Any], n: int) -> tuple[str, Any]:
-    """Confirm one draft exactly as flows.completion.confirm does, in the runner's own UoW."""
+    """Confirm one draft exactly as flows.completion.submit does, in the runner's own UoW."""
     now = utcnow()
     submission = intake.Submission(
         event_id=event_id,

@@ -16,15 +16,16 @@ from core.models import Payment, PaymentAccount, StatementLine
 from core.payments import photos
 from core.payments.statements import approval, bank_csv, credits
 from core.payments.statements.bank_csv import parse_amount, preset_for
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     category,
     demo_event,
     encode,
     inbound,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     screenshot,
 )
 
@@ -107,8 +108,11 @@ def _account(session: Session) -> PaymentAccount:
 def test_import_match_approve_and_discard(session: Session) -> None:
     event = demo_event(session)
     account = _account(session)
-    exact = make_registration(session, event)
-    twin_a, twin_b = make_registration(session, event), make_registration(session, event)
+    exact = make_registration(session, event, **UNPAID)
+    twin_a, twin_b = (
+        make_registration(session, event, **UNPAID),
+        make_registration(session, event, **UNPAID),
+    )
     twin_b.amount_due = twin_a.amount_due  # e.g. unique codes switched off: two owe the same
     twin_b.amount_key = None
     text = BCA.format(a=exact.amount_due, b=twin_a.amount_due)
@@ -124,7 +128,7 @@ def test_import_match_approve_and_discard(session: Session) -> None:
     assert [m.candidates for m in report.exact] == [[exact]]
     assert {r.id for r in report.ambiguous[0].candidates} == {twin_a.id, twin_b.id}
     assert report.unmatched[0].line.amount == 12_345
-    admin = make_admin(session)
+    admin = make_staff(session)
     result = approval.approve_line(
         session, line_id=report.exact[0].line.id, actor=admin, now=later(2)
     )
@@ -155,7 +159,7 @@ def test_import_match_approve_and_discard(session: Session) -> None:
 def test_a_line_cannot_pay_two_registrations(session: Session) -> None:
     event = demo_event(session)
     account = _account(session)
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, **UNPAID)
     lines = [
         bank_csv.ParsedLine(1, "R1", reg.amount_due, "", ""),
         bank_csv.ParsedLine(2, "R2", reg.amount_due, "", ""),
@@ -163,7 +167,7 @@ def test_a_line_cannot_pay_two_registrations(session: Session) -> None:
     credits.import_lines(session, account_id=account.id, event_id=event.id, lines=lines, actor="a")
     report = credits.match(session, event_id=event.id)
     assert len(report.ambiguous) == 2 and not report.exact, "two credits claim one registration"
-    admin = make_admin(session)
+    admin = make_staff(session)
     first, second = (m.line.id for m in report.ambiguous)
     approval.approve_line(session, line_id=first, actor=admin, now=later(1), registration_id=reg.id)
     with pytest.raises(Conflict):
@@ -195,8 +199,8 @@ def _open_line(session: Session, reference: str) -> StatementLine:
 
 def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
     event = demo_event(session)
-    admin = make_admin(session)
-    reg = make_registration(session, event)
+    admin = make_staff(session)
+    reg = make_registration(session, event, **UNPAID)
     due = reg.amount_due
     _import(session, event.id, bank_csv.ParsedLine(1, "SHORT", due - 50_000, "28/11", "BUDI"))
     assert credits.match(session, event_id=event.id).unmatched, "nobody owes the short amount"
@@ -236,7 +240,7 @@ def test_part_payment_is_completed_by_a_top_up_credit(session: Session) -> None:
 
 def _group(session: Session, event: Any) -> list[Any]:
     chat = f"grp-{secrets.token_hex(4)}"
-    regs = [make_registration(session, event, chat_id=chat) for _ in range(3)]
+    regs = [make_registration(session, event, chat_id=chat, **UNPAID) for _ in range(3)]
     photo = photos.receive_photo_group(
         session,
         registrations=regs,
@@ -251,7 +255,7 @@ def _group(session: Session, event: Any) -> list[Any]:
 def test_one_credit_for_a_photo_group_approves_them_together(session: Session) -> None:
     event = demo_event(session)
     regs = _group(session, event)
-    single = make_registration(session, event)
+    single = make_registration(session, event, **UNPAID)
     total = sum(r.amount_due for r in regs)
     _import(
         session,
@@ -263,7 +267,7 @@ def test_one_credit_for_a_photo_group_approves_them_together(session: Session) -
     grouped = [m for m in report.exact if m.group]
     assert [m.candidates for m in grouped] == [regs] and grouped[0].line.amount == total
     result = approval.approve_line(
-        session, line_id=grouped[0].line.id, actor=make_admin(session), now=later(2)
+        session, line_id=grouped[0].line.id, actor=make_staff(session), now=later(2)
     )
     approvals = [result, *result.others]
     assert [a.registration_id for a in approvals] == [r.id for r in regs]
@@ -286,21 +290,23 @@ def test_a_group_total_does_not_match_once_one_of_them_changed(session: Session)
     assert not report.exact and len(report.unmatched) == 1
     with pytest.raises(Conflict):
         approval.approve_line(
-            session, line_id=report.unmatched[0].line.id, actor=make_admin(session), now=later(2)
+            session, line_id=report.unmatched[0].line.id, actor=make_staff(session), now=later(2)
         )
 
 
 def test_bib_range_exhausted_leaves_the_line_and_payment_untouched(session: Session) -> None:
     event = demo_event(session)
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, **UNPAID)
     cat = category(session, event)
     cat.bib_start = cat.bib_end = 7001
-    paid.mark_paid(session, registration=make_registration(session, event), actor="t", now=NOW)
+    paid.mark_paid(
+        session, registration=make_registration(session, event, **UNPAID), actor="t", now=NOW
+    )
     _import(session, event.id, bank_csv.ParsedLine(1, "FULL", reg.amount_due, "28/11", "X"))
     line = _open_line(session, "FULL")
     savepoint = session.begin_nested()  # the admin route's unit of work rolls back the same way
     with pytest.raises(RangeExhausted, match="extend the range"):
-        approval.approve_line(session, line_id=line.id, actor=make_admin(session), now=later(2))
+        approval.approve_line(session, line_id=line.id, actor=make_staff(session), now=later(2))
     savepoint.rollback()
     session.expire_all()
     assert line.status == "unmatched" and line.registration_id is None

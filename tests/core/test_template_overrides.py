@@ -18,7 +18,6 @@ from app.terminal_chat import build_message, exchange
 from core import i18n
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
-from core.events import setup
 from core.messaging import texts
 from core.models import Event, NotificationTemplate
 from tests.admin.conftest import app, client_for, seeded  # noqa: F401  (admin HTTP fixtures)
@@ -38,7 +37,7 @@ def _fresh_overrides() -> Iterator[None]:
 
 def _save(session: Session, key: str, body: str, language: str = "id") -> None:
     """Save as the admin does: the service, then invalidation once the transaction commits."""
-    setup.set_template(session, key=key, language=language, body=body, actor="admin@test")
+    texts.set_template(session, key=key, language=language, body=body, actor="admin@test")
     i18n.invalidate_overrides()
 
 
@@ -82,7 +81,7 @@ def test_removing_an_override_restores_the_catalogue_text(
 )
 def test_invalid_override_is_rejected_on_save(session: Session, body: str, error: str) -> None:
     with pytest.raises(texts.InvalidTemplate, match=error):
-        setup.set_template(
+        texts.set_template(
             session, key="flow.welcome", language="id", body=body, actor="admin@test"
         )
     assert session.scalar(select(NotificationTemplate)) is None

@@ -27,14 +27,14 @@ from core.fulfilment.ticket_image import (
     text_fields,
 )
 from core.models import OutboundMessage
-from tests.core.fulfilment_factories import demo_event, make_registration
+from tests.factories import demo_event, make_registration
 from tests.qr import decode_qr
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def paid_registration(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
-    reg = make_registration(session, demo_event(session), **kwargs)  # type: ignore[arg-type]
+    reg = make_registration(session, demo_event(session), **({"code": "10K"} | kwargs))  # type: ignore[arg-type]
     paid.mark_paid(session, registration=reg, actor="t", now=NOW)
     return reg
 
@@ -130,7 +130,7 @@ def test_queue_ticket_is_idempotent_per_version(session: Session) -> None:
 
 
 def test_unpaid_registration_has_no_ticket(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), code="10K")
     assert tickets.queue_ticket(session, registration=reg) == []
 
 

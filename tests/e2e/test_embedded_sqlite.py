@@ -27,6 +27,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.demo import DEMO_ADMIN
+from tests.answers import answers_for
 from tests.e2e.conftest import scan_twice, staff_login
 from tests.qr import decode_qr
 
@@ -34,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
 PHONE = "081277778888"
 LATE_PHONE = "6281299990000"
-ANSWERS = ["DAFTAR", "10K", "Rina Wati", "P", "02-02-1992", "rina.embedded@example.com", "YA",
-           "S", "Budi Santoso", "081298765432", "B", "-", "YA"]  # fmt: skip
+ANSWERS = ["DAFTAR", *answers_for("whatsapp", category="10K", full_name="Rina Wati",
+                                  date_of_birth="02-02-1992", email="rina.embedded@example.com",
+                                  jersey_size="S", blood_type="B"), "YA"]  # fmt: skip
 
 # A message the webhook stored just before the process went down: its enqueue was lost with the
 # in-memory broker, so only the scheduler's sweep can bring it back after the restart.

@@ -21,10 +21,11 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from core.db import get_sessionmaker, unit_of_work
-from core.enums import OutboundStatus, RegistrationStatus, Role
+from core.enums import Channel, OutboundStatus, RegistrationStatus, Role
 from core.formatting import rupiah
 from core.models import InboundUpdate, OutboundMessage, Registration
 from core.staff import accounts
+from tests.answers import answers_for
 from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from tests.e2e.conftest import scan_twice, staff_login
 from tests.qr import decode_qr
@@ -39,8 +40,7 @@ XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
 class TelegramRunner:
     """A Telegram user talking to the bot: updates go to our webhook, replies land in the fake."""
 
-    answers = ["DAFTAR", "5K", "Siti Aminah", "P", "17-08-1990", "siti.tg@example.com",
-               "081234567890", "M", "Budi Santoso", "081298765432", "O", "-"]  # fmt: skip
+    answers = ["DAFTAR", *answers_for(Channel.TELEGRAM, email="siti.tg@example.com")]
 
     def __init__(self, http: httpx.Client, fake: Any) -> None:
         self.http, self.fake, self.chat_id = http, fake, 555000222
@@ -101,8 +101,7 @@ class TelegramRunner:
 class WhatsAppRunner:
     """A WhatsApp user behind Fonnte: webhook posts in, /send requests recorded by the fake."""
 
-    answers = ["DAFTAR", "5K", "Siti Aminah", "P", "17-08-1990", "siti.wa@example.com",
-               "YA", "M", "Budi Santoso", "081298765432", "O", "-"]  # fmt: skip
+    answers = ["DAFTAR", *answers_for(Channel.WHATSAPP, email="siti.wa@example.com")]
 
     def __init__(self, http: httpx.Client, fake: Any) -> None:
         self.http, self.fake, self.chat_id = http, fake, "6281233335555"

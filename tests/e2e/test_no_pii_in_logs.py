@@ -30,6 +30,7 @@ from core.enums import OutboundStatus, RegistrationStatus, Role
 from core.logging import DATA_LOGGERS, configure_logging, secret_values
 from core.models import Event, InboundUpdate, OutboundMessage, Payment, Registration
 from core.staff import accounts
+from tests.answers import answers_for
 from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from tests.e2e.conftest import staff_login
 from tests.fakes.server import serve
@@ -124,8 +125,10 @@ def _screenshot() -> bytes:
 
 def _answers(phone_answer: str) -> list[str]:
     """The flow order of flows/registration.py for the demo event with NIK required."""
-    return ["DAFTAR", "5K", NAME, "P", "12-08-1990", EMAIL, phone_answer, NIK, "M",
-            EMERGENCY, EMERGENCY_PHONE, "O", NOTES, "YA"]  # fmt: skip
+    questions = answers_for("whatsapp", also=("nik",), full_name=NAME, date_of_birth="12-08-1990",
+                            email=EMAIL, phone=phone_answer, nik=NIK, emergency_name=EMERGENCY,
+                            emergency_phone=EMERGENCY_PHONE, medical_notes=NOTES)  # fmt: skip
+    return ["DAFTAR", *questions, "YA"]
 
 
 class WhatsApp:

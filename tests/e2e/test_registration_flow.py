@@ -20,16 +20,21 @@ from core.enums import Channel, OutboundStatus, RegistrationStatus
 from core.messaging import inbox
 from core.models import Category, Conversation, InboundUpdate, OutboundMessage, Registration
 from flows import engine
+from tests.answers import answers_for
 from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from workers.conversations import process_conversation
 
 ROOT = Path(__file__).resolve().parents[2]
 
-WA_ANSWERS = ["DAFTAR", "1", "Siti Aminah", "P", "17-08-1990", "siti@example.com", "YA", "M",
-              "Budi Santoso", "081298765432", "O", "-", "YA"]  # fmt: skip
-TG_ANSWERS = ["/language en", "/start 10K", "John Runner", "Male", "1990-08-17",
-              "john@example.com", "0812 7777 6666", "L", "Jane Runner", "+62 812 5555 4444",
-              "don't know", "asthma", "yes"]  # fmt: skip
+WA_ANSWERS = ["DAFTAR", *answers_for(Channel.WHATSAPP, category="1", date_of_birth="17-08-1990",
+                                     email="siti@example.com"), "YA"]  # fmt: skip
+# "/start 10K" presets the category: it is not asked.
+TG_ANSWERS = ["/language en", "/start 10K",
+              *answers_for(Channel.TELEGRAM, category=None, full_name="John Runner",
+                           gender="Male", date_of_birth="1990-08-17", email="john@example.com",
+                           phone="0812 7777 6666", jersey_size="L", emergency_name="Jane Runner",
+                           emergency_phone="+62 812 5555 4444", blood_type="don't know",
+                           medical_notes="asthma"), "yes"]  # fmt: skip
 
 
 def _settled() -> bool:
@@ -82,8 +87,11 @@ def test_whatsapp_registration_in_english_over_the_fonnte_webhook(
     webhook_client: TestClient, fake_fonnte: Any
 ) -> None:
     sender = "6281233335555"
-    answers = ["LANGUAGE en", "REGISTER", "21K", "Jane Runner", "F", "1990-08-17",
-               "jane@example.com", "yes", "S", "John Runner", "0812 9999 0000", "AB", "-", "YES"]  # fmt: skip
+    answers = ["LANGUAGE en", "REGISTER",
+               *answers_for(Channel.WHATSAPP, category="21K", full_name="Jane Runner", gender="F",
+                            date_of_birth="1990-08-17", email="jane@example.com", phone="yes",
+                            jersey_size="S", emergency_name="John Runner",
+                            emergency_phone="0812 9999 0000", blood_type="AB"), "YES"]  # fmt: skip
     for n, text in enumerate(answers):
         body = fixture("fonnte", "text", sender=sender, message=text, inboxid=9500 + n)
         assert webhook_client.post(fonnte_path(), json=body).status_code == 200
@@ -102,8 +110,11 @@ def test_telegram_registration_in_indonesian_over_the_telegram_webhook(
     webhook_client: TestClient, fake_telegram: Any
 ) -> None:
     chat_id = 555000222
-    answers = ["/start", "2", "Budi Pelari", "L", "17 Agustus 1988", "budi@example.com",
-               "081277776666", "XL", "Sri Rahayu", "081255554444", "tidak tahu", "-", "YA"]  # fmt: skip
+    answers = ["/start",
+               *answers_for(Channel.TELEGRAM, category="2", full_name="Budi Pelari", gender="L",
+                            date_of_birth="17 Agustus 1988", email="budi@example.com",
+                            phone="081277776666", jersey_size="XL", emergency_name="Sri Rahayu",
+                            emergency_phone="081255554444", blood_type="tidak tahu"), "YA"]  # fmt: skip
     for n, text in enumerate(answers):
         body = tg_text(800 + n, text, chat_id=chat_id)
         assert (
@@ -122,8 +133,11 @@ def test_telegram_registration_in_indonesian_over_the_telegram_webhook(
 
 
 def _chat_to_summary(chat_id: str, email: str) -> None:
-    answers = ["DAFTAR", "21K", "Runner Satu", "L", "01-01-1990", email, "YA", "M",
-               "Kontak Darurat", "081111222233", "A", "-"]  # fmt: skip
+    answers = ["DAFTAR",
+               *answers_for(Channel.WHATSAPP, category="21K", full_name="Runner Satu", gender="L",
+                            date_of_birth="01-01-1990", email=email, jersey_size="M",
+                            emergency_name="Kontak Darurat", emergency_phone="081111222233",
+                            blood_type="A")]  # fmt: skip
     for text in answers:
         exchange(build_message(Channel.WHATSAPP, chat_id, chat_id, text))
 

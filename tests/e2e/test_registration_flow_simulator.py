@@ -14,13 +14,17 @@ from sqlalchemy import select
 from app.main import create_app
 from core.config import get_settings
 from core.db import get_sessionmaker
-from core.enums import RegistrationStatus
+from core.enums import Channel, RegistrationStatus
 from core.models import InboundUpdate, Registration
+from tests.answers import answers_for
 from tests.channels.helpers import count, wait_until
 
 PHONE = "081255556666"
-ANSWERS = ["DAFTAR", "2", "Siti <b>Aminah</b>", "Siti Aminah", "P", "17-08-1990",
-           "siti.sim@example.com", "1", "M", "Budi Santoso", "081298765432", "AB", "-", "1"]  # fmt: skip
+# The first name is refused (markup is not a name), then given properly.
+ANSWERS = ["DAFTAR", *answers_for(Channel.SIMULATOR, category="2",
+                                  full_name=["Siti <b>Aminah</b>", "Siti Aminah"],
+                                  email="siti.sim@example.com", phone="1", blood_type="AB"),
+           "1"]  # fmt: skip
 
 
 @pytest.fixture

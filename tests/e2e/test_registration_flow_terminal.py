@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.terminal_chat import run_chat
 from core.db import get_sessionmaker
 from core.models import InboundUpdate, Registration
+from tests.answers import answers_for
 
-LINES = ["DAFTAR", "5K", "Siti Aminah", "P", "17-08-1990", "siti.term@example.com", "YA", "M",
-         "Budi Santoso", "081298765432", "O", "-", "YA", "/keluar"]  # fmt: skip
+LINES = ["DAFTAR", *answers_for("whatsapp", email="siti.term@example.com"), "YA", "/keluar"]
 
 
 @pytest.mark.parametrize("channel", ["whatsapp", "telegram"])

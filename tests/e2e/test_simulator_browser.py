@@ -15,7 +15,7 @@ from core.db import unit_of_work
 from core.demo import DEMO_ADMIN
 from core.enums import RegistrationStatus
 from core.models import Event
-from tests.admin import factories as f
+from tests import factories as f
 from tests.e2e.conftest import DEMO_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -73,7 +73,9 @@ def seed_dashboard(event_id: int) -> None:
             [("5K", RegistrationStatus.PAID), ("10K", RegistrationStatus.PENDING_PAYMENT),
              ("21K", RegistrationStatus.AWAITING_VERIFICATION)]
         ):  # fmt: skip
-            reg = f.make_registration(uow.session, event, code=code, status=status, name=names[n])
+            reg = f.make_registration(
+                uow.session, event, code=code, status=status, full_name=names[n]
+            )
             if status == RegistrationStatus.AWAITING_VERIFICATION:
                 f.make_payment(uow.session, reg)
 

@@ -11,7 +11,7 @@ from core.db import get_engine, unit_of_work, utcnow
 from core.enums import UniqueCodeMode
 from core.models import Category, Event
 from core.payments import amounts
-from core.registration import intake
+from core.registration import intake, stock
 from tests.flows.test_registrations_service import submission
 
 
@@ -22,8 +22,8 @@ def _held_elsewhere(key: int) -> bool:
 
 def test_submit_queues_on_its_category_lock_until_commit(session: Session, event: Event) -> None:
     intake.submit(session, submission=submission(event, "a@example.com"), now=utcnow())
-    assert _held_elsewhere(intake.category_queue_key(event.id, "10k"))
-    assert not _held_elsewhere(intake.category_queue_key(event.id, "5K"))
+    assert _held_elsewhere(stock.category_turn_key(event.id, "10k"))
+    assert not _held_elsewhere(stock.category_turn_key(event.id, "5K"))
 
 
 def test_free_code_finds_the_last_code_left(session: Session, event: Event) -> None:
@@ -59,5 +59,5 @@ def test_category_lock_rereads_counts_the_session_already_loaded() -> None:
                 {"i": stale.id},
             )
         seen = stale.slots_taken
-        locked = intake.lock_category(uow.session, event_id=event_id, code="10K")
+        locked = stock.lock_category(uow.session, event_id=event_id, code="10K")
         assert locked.slots_taken == seen + 1

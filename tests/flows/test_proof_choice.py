@@ -11,7 +11,8 @@ from core.config import get_settings
 from core.enums import RegistrationStatus
 from core.i18n import t
 from core.models import Event, Registration
-from flows.proofs import MAX_ASKS, PENDING_PHOTO
+from flows import pending
+from flows.proofs import MAX_ASKS
 from tests.flows.chat import Chat, make_photo
 
 
@@ -40,7 +41,7 @@ def test_other_text_keeps_the_photo_and_asks_again(session: Session, event: Even
     again = t("payment.choose_again", "id", last=3)
     assert chat.last[0].text == again and "*1*" in again, "re-asked with an example"
     assert regs[0].number in chat.last[1].text, "the numbered list again"
-    assert chat.conversation.answers[PENDING_PHOTO]["path"] == photo and _file(photo).exists()
+    assert pending.of(chat.conversation).photo["path"] == photo and _file(photo).exists()
     chat.send("2")
     session.expire_all()
     assert [r.status for r in regs] == [
@@ -48,7 +49,7 @@ def test_other_text_keeps_the_photo_and_asks_again(session: Session, event: Even
         RegistrationStatus.AWAITING_VERIFICATION.value,
     ]
     assert not _file(photo).exists(), "the inbound file became the stored copy"
-    assert PENDING_PHOTO not in chat.conversation.answers
+    assert pending.of(chat.conversation).photo is None
 
 
 def test_photo_is_set_aside_clearly_after_repeated_other_answers(
@@ -63,7 +64,7 @@ def test_photo_is_set_aside_clearly_after_repeated_other_answers(
     chat.send("hmm")
     assert chat.text() == t("payment.choose_dropped", "id")
     assert not _file(photo).exists(), "no orphan file"
-    assert PENDING_PHOTO not in chat.conversation.answers
+    assert pending.of(chat.conversation).photo is None
     assert {r.status for r in regs} == {RegistrationStatus.PENDING_PAYMENT.value}
 
 
@@ -73,7 +74,7 @@ def test_a_newer_photo_replaces_the_waiting_one(session: Session, event: Event) 
     chat.photo(first)
     chat.photo(second)
     assert not _file(first).exists() and _file(second).exists()
-    assert chat.conversation.answers[PENDING_PHOTO]["path"] == second
+    assert pending.of(chat.conversation).photo["path"] == second
 
 
 def test_a_command_instead_of_the_pick_removes_the_waiting_photo(
@@ -83,6 +84,6 @@ def test_a_command_instead_of_the_pick_removes_the_waiting_photo(
     photo = make_photo()
     chat.photo(photo)
     chat.send("STATUS")
-    assert PENDING_PHOTO not in chat.conversation.answers
+    assert pending.of(chat.conversation).photo is None
     assert not _file(photo).exists(), "no orphan file"
     assert {r.status for r in regs} == {RegistrationStatus.PENDING_PAYMENT.value}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.enums import Channel, RegistrationStatus
 from core.models import AuditLog, Category, Event, JerseyStock, Participant, Registration
+from flows import pending
 from tests.flows.chat import Chat
 
 
@@ -158,7 +159,7 @@ def test_several_participants_reuse_emergency_contact_and_photo_asks_which(
     regs = registrations(session)
     assert len(regs) == 2 and regs[1].participant.emergency_phone == "+6281298765432"
     chat.photo()
-    assert chat.state == "idle" and chat.conversation.answers.get("_await") == "photo"
+    assert chat.state == "idle" and pending.of(chat.conversation).kind == "photo"
     chat.send("2")
     session.expire_all()
     assert [r.status for r in registrations(session)] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,7 +79,9 @@ def test_same_bib_allowed_in_another_event(session: Session) -> None:
         bib="5001",
     )
     session.add(reg)
-    session.flush()
+    session.flush()  # the bib is unique per event, not across events: no IntegrityError
+    stored = session.scalars(select(Registration.event_id).where(Registration.bib == "5001"))
+    assert sorted(stored) == sorted([first.event_id, other.id])
 
 
 def test_duplicate_pending_amount_in_event_refused(session: Session) -> None:
@@ -102,4 +105,6 @@ def test_duplicate_inbound_update_refused(session: Session) -> None:
 def test_same_external_id_on_other_channel_allowed(session: Session) -> None:
     session.add(InboundUpdate(channel=Channel.TELEGRAM.value, external_id="1", chat_id="42"))
     session.add(InboundUpdate(channel=Channel.WHATSAPP.value, external_id="1", chat_id="628"))
-    session.flush()
+    session.flush()  # the external id is unique per channel only: no IntegrityError
+    stored = session.scalars(select(InboundUpdate.channel).where(InboundUpdate.external_id == "1"))
+    assert sorted(stored) == sorted([Channel.TELEGRAM.value, Channel.WHATSAPP.value])

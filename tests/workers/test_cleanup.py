@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core import media
 from core.config import get_settings
+from core.payments import screenshots
 from workers.jobs import PERIODIC
 from workers.sweeper import INBOUND_KEEP, clean_inbound
 
@@ -29,7 +30,7 @@ def test_clean_inbound_is_registered_hourly_on_low() -> None:
 
 def test_only_old_raw_files_are_removed() -> None:
     old, fresh = _file("old.jpg", 9), _file("fresh.jpg", 1)
-    payments = Path(get_settings().media_dir) / media.PAYMENTS_DIR / "kept.jpg"
+    payments = Path(get_settings().media_dir) / screenshots.PAYMENTS_DIR / "kept.jpg"
     payments.parent.mkdir(parents=True, exist_ok=True)
     payments.write_bytes(b"clean copy")
     os.utime(payments, (0, 0))

@@ -34,7 +34,7 @@ def _queue(
 ) -> list[int]:
     with unit_of_work() as uow:
         rows = [
-            outbox.queue(
+            outbox.write(
                 uow.session,
                 channel=channel.value,
                 recipient=recipient,

@@ -15,14 +15,15 @@ from core.db import make_engine, unit_of_work, utcnow
 from core.enums import RegistrationStatus
 from core.models import AuditLog, OutboundMessage, Registration
 from core.payments import deadlines, rejection
-from tests.core.payments_factories import (
+from tests.factories import (
     NOW,
+    UNPAID,
     category,
     demo_event,
     jersey,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
 from workers import payments as payment_jobs
@@ -40,7 +41,7 @@ def _messages(session: Session, registration_id: int) -> list[OutboundMessage]:
 def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
     event = demo_event(session)
     slots, shirts = category(session, event).slots_taken, jersey(session, event).taken
-    reg = make_registration(session, event)
+    reg = make_registration(session, event, **UNPAID)
     assert deadlines.expire_unpaid(session, now=later(29)) == [], "grace period still running"
     expired = deadlines.expire_unpaid(session, now=later(30))
     assert [e.registration_id for e in expired] == [reg.id]
@@ -54,20 +55,20 @@ def test_expiry_releases_slot_and_jersey_once(session: Session) -> None:
 
 
 def test_photo_before_deadline_never_expires(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     send_photo(session, reg, hours=23)
     assert deadlines.expire_unpaid(session, now=later(24 * 30)) == []
     assert reg.status == RegistrationStatus.AWAITING_VERIFICATION
 
 
 def test_rejected_registration_expires_after_the_extended_deadline(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     photo = send_photo(session, reg, hours=1)
     assert photo.payment is not None
     rejection.reject(
         session,
         payment_id=photo.payment.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         reason="other",
         now=later(20),
     )
@@ -77,13 +78,17 @@ def test_rejected_registration_expires_after_the_extended_deadline(session: Sess
 
 def test_expiry_catches_up_after_downtime(session: Session) -> None:
     event = demo_event(session)
-    regs = [make_registration(session, event, now=NOW + timedelta(hours=h)) for h in range(5)]
+    regs = [
+        make_registration(session, event, now=NOW + timedelta(hours=h), **UNPAID) for h in range(5)
+    ]
     expired = deadlines.expire_unpaid(session, now=later(24 * 7))
     assert {e.registration_id for e in expired} == {r.id for r in regs}
 
 
 def test_reminder_sent_once_before_the_deadline(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))  # deadline NOW+24h, reminder 3h before
+    reg = make_registration(
+        session, demo_event(session), **UNPAID
+    )  # deadline NOW+24h, reminder 3h before
     assert deadlines.send_reminders(session, now=later(20)) == []
     rows = deadlines.send_reminders(session, now=later(21))
     assert [r.registration_id for r in rows] == [reg.id] and reg.reminder_sent_at == later(21)
@@ -94,7 +99,7 @@ def test_reminder_sent_once_before_the_deadline(session: Session) -> None:
 
 
 def test_no_reminder_once_a_photo_arrived(session: Session) -> None:
-    reg = make_registration(session, demo_event(session))
+    reg = make_registration(session, demo_event(session), **UNPAID)
     send_photo(session, reg, hours=2)
     assert deadlines.send_reminders(session, now=later(22)) == []
 
@@ -106,7 +111,7 @@ def _setup_expiring(count: int, *, now: Any) -> tuple[int, int, int, list[int]]:
         shirts = jersey(uow.session, event).taken
         # Simulator chats: delivery marks their messages sent without any HTTP call.
         ids = [
-            make_registration(uow.session, event, now=now, channel="simulator").id
+            make_registration(uow.session, event, now=now, channel="simulator", **UNPAID).id
             for _ in range(count)
         ]
     return event.id, slots, shirts, ids
@@ -159,7 +164,7 @@ def test_expiry_and_unique_amounts_on_the_sqlite_default(sqlite_url: str) -> Non
         with Session(engine) as sess, sess.begin():
             event = demo_event(sess)
             slots = category(sess, event).slots_taken
-            regs = [make_registration(sess, event) for _ in range(5)]
+            regs = [make_registration(sess, event, **UNPAID) for _ in range(5)]
             assert len({r.amount_due for r in regs}) == 5
             expired = deadlines.expire_unpaid(sess, now=later(31))
             assert len(expired) == 5 and category(sess, event).slots_taken == slots
@@ -178,7 +183,10 @@ def test_payment_jobs_are_registered_as_periodic_jobs() -> None:
 def test_two_workers_reminding_at_once_send_one_message_each(committed_db: None) -> None:
     with unit_of_work() as uow:
         event = demo_event(uow.session)
-        ids = [make_registration(uow.session, event, channel="simulator").id for _ in range(30)]
+        ids = [
+            make_registration(uow.session, event, channel="simulator", **UNPAID).id
+            for _ in range(30)
+        ]
     barrier = threading.Barrier(4)
 
     def run() -> int:
@@ -201,16 +209,16 @@ def test_two_workers_reminding_at_once_send_one_message_each(committed_db: None)
 def test_grace_periods_follow_the_event_settings(session: Session) -> None:
     event = demo_event(session)
     event.payment_grace_hours, event.reject_grace_hours = 2, 10
-    reg = make_registration(session, event)  # deadline NOW+24h, expiry NOW+26h
+    reg = make_registration(session, event, **UNPAID)  # deadline NOW+24h, expiry NOW+26h
     assert reg.expires_at == later(26)
     assert deadlines.expire_unpaid(session, now=later(25.9)) == []
-    other = make_registration(session, event)
+    other = make_registration(session, event, **UNPAID)
     photo = send_photo(session, other, hours=1)
     assert photo.payment is not None
     rejected = rejection.reject(
         session,
         payment_id=photo.payment.id,
-        actor=make_admin(session),
+        actor=make_staff(session),
         reason="other",
         now=later(20),
     )
@@ -227,7 +235,7 @@ def test_grace_periods_follow_the_event_settings(session: Session) -> None:
 def test_a_reminder_set_more_than_a_week_ahead_still_fires(session: Session) -> None:
     event = demo_event(session)
     event.payment_deadline_hours, event.reminder_hours_before = 24 * 14, 24 * 10
-    reg = make_registration(session, event)  # deadline NOW+336h: reminder due at NOW+96h
+    reg = make_registration(session, event, **UNPAID)  # deadline NOW+336h: reminder due at NOW+96h
     assert deadlines.send_reminders(session, now=later(95)) == []
     rows = deadlines.send_reminders(session, now=later(96))
     assert [r.registration_id for r in rows] == [reg.id]

@@ -7,14 +7,15 @@ from typing import Any
 from core.db import unit_of_work
 from core.models import AdminUser
 from core.payments import verification
-from tests.core.payments_factories import (
+from tests.factories import (
+    UNPAID,
     demo_event,
     later,
-    make_admin,
     make_registration,
+    make_staff,
     send_photo,
 )
-from workers import payments as payment_jobs
+from workers import verification as payment_jobs
 
 
 def _queued(broker: Any, queue: str) -> int:
@@ -23,10 +24,10 @@ def _queued(broker: Any, queue: str) -> int:
 
 def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) -> None:
     with unit_of_work() as uow:
-        reg = make_registration(uow.session, demo_event(uow.session))
+        reg = make_registration(uow.session, demo_event(uow.session), **UNPAID)
         photo = send_photo(uow.session, reg, hours=1)
         assert photo.payment is not None
-        payment_id, admin_id = photo.payment.id, make_admin(uow.session).id
+        payment_id, admin_id = photo.payment.id, make_staff(uow.session).id
     with unit_of_work() as uow:
         admin = uow.session.get(AdminUser, admin_id)
         assert admin is not None

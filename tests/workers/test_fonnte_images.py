@@ -16,7 +16,7 @@ from core.enums import RegistrationStatus
 from core.i18n import t
 from core.models import Payment, PaymentImage, Registration
 from tests.channels.helpers import fixture, fonnte_path, wait_until
-from tests.core.payments_factories import demo_event, make_registration
+from tests.factories import UNPAID, demo_event, make_registration
 
 SENDER = "6281234567890"  # the sender of tests/fixtures/fonnte/*.json
 register_heif_opener()
@@ -31,7 +31,7 @@ def _image(fmt: str) -> bytes:
 def _waiting_registration() -> tuple[int, str]:
     with unit_of_work() as uow:
         reg = make_registration(
-            uow.session, demo_event(uow.session), channel="whatsapp", chat_id=SENDER
+            uow.session, demo_event(uow.session), channel="whatsapp", chat_id=SENDER, **UNPAID
         )
         return reg.id, reg.number
 

@@ -74,7 +74,7 @@ def test_redis_down_while_updates_arrive_loses_nothing(client: TestClient, chann
 def test_unsent_outbound_rows_are_redelivered(channels: Any) -> None:
     fake_telegram, _ = channels
     with unit_of_work() as uow:  # committed, but the enqueue never happened (crash, Redis down)
-        row = outbox.queue(
+        row = outbox.write(
             uow.session, channel=Channel.TELEGRAM.value, recipient="77",
             reply=Reply(text="tertinggal"), idempotency_key="lost:1",
         )  # fmt: skip

@@ -37,7 +37,7 @@ def paced(fake_telegram: Any, fake_fonnte: Any, worker: Any, monkeypatch: Any) -
 def _queue(channel: Channel, recipients: list[str], *, priority: int, tag: str) -> None:
     with unit_of_work() as uow:
         rows = [
-            outbox.queue(
+            outbox.write(
                 uow.session,
                 channel=channel.value,
                 recipient=recipient,

@@ -9,15 +9,15 @@ from sqlalchemy import select
 from core.db import unit_of_work
 from core.fulfilment import paid, tickets
 from core.models import OutboundMessage
-from tests.core.fulfilment_factories import demo_event, make_registration
 from tests.core.test_tickets import NOW
+from tests.factories import demo_event, make_registration
 from tests.qr import decode_qr
 
 
 def _paid(channel: str, chat_id: str) -> dict[str, Any]:
     with unit_of_work() as uow:
         reg = make_registration(
-            uow.session, demo_event(uow.session), channel=channel, chat_id=chat_id
+            uow.session, demo_event(uow.session), channel=channel, chat_id=chat_id, code="10K"
         )
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return {"id": reg.id, "token": reg.ticket_token, "bib": reg.bib}

@@ -18,8 +18,8 @@ from core.config import get_settings
 from core.db import unit_of_work
 from core.fulfilment import paid
 from core.models import OutboundMessage
-from tests.core.fulfilment_factories import demo_event, make_registration
 from tests.core.test_tickets import NOW
+from tests.factories import demo_event, make_registration
 from tests.qr import decode_qr
 
 
@@ -59,7 +59,12 @@ def _paid_registration(address: str | None = "siti@example.com") -> tuple[int, s
     with unit_of_work() as uow:
         event = demo_event(uow.session)
         reg = make_registration(
-            uow.session, event, channel="simulator", email=address, full_name="Siti Aminah"
+            uow.session,
+            event,
+            channel="simulator",
+            email=address,
+            full_name="Siti Aminah",
+            code="10K",
         )
         paid.mark_paid(uow.session, registration=reg, actor="t", now=NOW)
         return reg.id, reg.ticket_token or ""

@@ -13,13 +13,13 @@ from sqlalchemy import update
 
 from core.config import get_settings
 from core.db import unit_of_work, utcnow
-from core.enums import Channel, OutboundStatus
+from core.enums import Channel, OutboundStatus, RegistrationStatus
 from core.messages import Choice, InboundMessage, Reply
 from core.messaging import inbox, outbox, window
 from core.models import AuditLog, InboundUpdate, OutboundMessage
 from core.payments import deadlines
 from tests.channels.helpers import count, outbound_rows, wa_post, wait_until, webhook_app
-from tests.core.payments_factories import demo_event, later, make_registration
+from tests.factories import demo_event, later, make_registration
 from tests.fakes.graph_api import FakeGraph, inbound, text_message
 from workers.delivery import deliver_after_commit
 
@@ -66,7 +66,7 @@ def _runner_wrote(chat_id: str, *, hours_ago: float = 0.0) -> None:
 def _queue(recipient: str, *replies: Reply, key: str = "test") -> list[int]:
     with unit_of_work() as uow:
         rows = [
-            outbox.queue(
+            outbox.write(
                 uow.session,
                 channel=CLOUD,
                 recipient=recipient,
@@ -88,8 +88,9 @@ def _reminder(chat_id: str) -> int:
     """A payment reminder (kind payment_reminder) for a Cloud API runner, queued for delivery."""
     with unit_of_work() as uow:
         registration = make_registration(
-            uow.session, demo_event(uow.session), channel=CLOUD, chat_id=chat_id
-        )
+            uow.session, demo_event(uow.session), channel=CLOUD, chat_id=chat_id,
+            status=RegistrationStatus.PENDING_PAYMENT, amount="assign",
+        )  # fmt: skip
         (row,) = deadlines.send_reminders(uow.session, now=later(21))
         assert row.registration_id == registration.id
         deliver_after_commit(uow, [row])
@@ -201,7 +202,7 @@ def test_a_ticket_outside_the_window_is_its_template_with_the_image_header(
             uow.session, demo_event(uow.session), channel=CLOUD, chat_id=RUNNER
         )
         registration.bib = "5K-1001"
-        row = outbox.queue(
+        row = outbox.write(
             uow.session, channel=CLOUD, recipient=RUNNER, registration_id=registration.id,
             reply=Reply("Tiket", image_path="tickets/late.png", kind="ticket"),
             idempotency_key=f"ticket:{registration.id}:1",

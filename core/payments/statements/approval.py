@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.enums import AWAITING_STATUSES
 from core.errors import Conflict, NotFound
 from core.models import AdminUser, AuditLog, Registration, StatementLine
-from core.payments.state import AWAITING_STATUSES
 from core.payments.statements import matching
 from core.payments.verification import Approval, approve_registration
 

@@ -113,12 +113,15 @@ class Preview:
     skipped: list[str] = field(default_factory=list)
 
 
-def preset_for(bank_name: str) -> dict[str, Any]:
-    """Return the preset whose key appears in ``bank_name`` (``generic`` otherwise)."""
+def preset_name(bank_name: str) -> str:
+    """The key of the preset whose name appears in ``bank_name`` (``generic`` otherwise)."""
     name = bank_name.lower()
-    return next(
-        (dict(v) for k, v in PRESETS.items() if k != "generic" and k in name), PRESETS["generic"]
-    )
+    return next((key for key in PRESETS if key != "generic" and key in name), "generic")
+
+
+def preset_for(bank_name: str) -> dict[str, Any]:
+    """Return (a copy of) the preset for ``bank_name``."""
+    return dict(PRESETS[preset_name(bank_name)])
 
 
 def parse(content: bytes | str, mapping: Mapping[str, Any]) -> Preview:

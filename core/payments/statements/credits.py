@@ -24,7 +24,6 @@ from core.models import PaymentAccount, Registration, StatementLine
 from core.payments.statements import matching
 from core.payments.statements.approval import OPEN
 from core.payments.statements.bank_csv import (
-    PRESETS,
     ParsedLine,
     Preview,
     StatementFormatError,
@@ -49,12 +48,6 @@ class MatchReport:
     exact: list[LineMatch] = field(default_factory=list)
     ambiguous: list[LineMatch] = field(default_factory=list)
     unmatched: list[LineMatch] = field(default_factory=list)
-
-
-def preset_name(bank_name: str) -> str:
-    """Name of the preset used for a bank with no remembered mapping (``generic`` otherwise)."""
-    name = bank_name.lower()
-    return next((key for key in PRESETS if key != "generic" and key in name), "generic")
 
 
 def mapping_for(account: PaymentAccount) -> dict[str, Any]:

@@ -16,16 +16,17 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import PaymentStatus, RegistrationStatus
+from core.enums import (
+    AWAITING_STATUSES,
+    OWING_IN_FULL_STATUSES,
+    PaymentStatus,
+    values,
+)
 from core.models import Payment, Registration
-from core.payments.state import AWAITING_STATUSES, outstanding
+from core.payments.state import outstanding
 
 # Every registration of the group must still be waiting for this money: none paid in part,
 # rejected, paid or expired meanwhile (then the admin matches the credit by hand).
-GROUP_STATUSES = (
-    RegistrationStatus.PENDING_PAYMENT.value,
-    RegistrationStatus.AWAITING_VERIFICATION.value,
-)
 
 
 def owing_by_amount(session: Session, *, event_id: int) -> dict[int, list[Registration]]:
@@ -33,7 +34,9 @@ def owing_by_amount(session: Session, *, event_id: int) -> dict[int, list[Regist
     owing: dict[int, list[Registration]] = defaultdict(list)
     for registration in session.scalars(
         select(Registration)
-        .where(Registration.event_id == event_id, Registration.status.in_(AWAITING_STATUSES))
+        .where(
+            Registration.event_id == event_id, Registration.status.in_(values(AWAITING_STATUSES))
+        )
         .order_by(Registration.id)
     ):
         owing[outstanding(registration)].append(registration)
@@ -47,7 +50,7 @@ def open_groups(session: Session, *, event_id: int) -> dict[int, list[list[Regis
         .join(Registration, Registration.id == Payment.registration_id)
         .where(
             Registration.event_id == event_id,
-            Registration.status.in_(GROUP_STATUSES),
+            Registration.status.in_(values(OWING_IN_FULL_STATUSES)),
             Payment.status == PaymentStatus.SUBMITTED.value,
         )
     ).all()
@@ -57,7 +60,7 @@ def open_groups(session: Session, *, event_id: int) -> dict[int, list[list[Regis
         members = session.scalars(
             select(Registration).where(Registration.id.in_(ids)).order_by(Registration.id)
         ).all()
-        if len(members) == len(ids) and all(r.status in GROUP_STATUSES for r in members):
+        if len(members) == len(ids) and all(r.status in OWING_IN_FULL_STATUSES for r in members):
             owing[sum(outstanding(r) for r in members)].append(list(members))
     return owing
 

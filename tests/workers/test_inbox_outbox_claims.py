@@ -40,7 +40,7 @@ def test_record_inbound_dedupes_and_links_one_conversation(session: Session) -> 
 
 def _queue(session: Session, *texts: str) -> list[int]:
     return [
-        outbox.queue(
+        outbox.write(
             session, channel="telegram", recipient="42", reply=Reply(text=text),
             idempotency_key=f"k:{text}",
         ).id
@@ -90,7 +90,7 @@ def test_retry_later_blocks_the_queue_until_due(session: Session) -> None:
 def test_queue_records_the_conversation_language(session: Session) -> None:
     update = inbox.record_inbound(session, _message("inbox:9"))
     assert update is not None
-    row = outbox.queue(
+    row = outbox.write(
         session, channel="whatsapp", recipient="628", reply=Reply(text="x"),
         idempotency_key="lang:1", conversation_id=update.conversation_id,
     )  # fmt: skip

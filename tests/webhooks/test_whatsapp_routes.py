@@ -98,7 +98,7 @@ def test_signed_malformed_bodies_are_200_and_logged(
 
 def _sent_row(wamid: str) -> int:
     with unit_of_work() as uow:
-        row = outbox.queue(
+        row = outbox.write(
             uow.session,
             channel=Channel.WHATSAPP_CLOUD.value,
             recipient="6281298765432",
@@ -138,7 +138,7 @@ def test_a_status_for_an_unknown_message_is_acked(client: TestClient) -> None:
 
 def test_the_runners_next_message_releases_their_waiting_rows(client: TestClient) -> None:
     with unit_of_work() as uow:
-        row = outbox.queue(
+        row = outbox.write(
             uow.session,
             channel=Channel.WHATSAPP_CLOUD.value,
             recipient="6281298765432",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from datetime import date, timedelta
 
@@ -24,7 +25,7 @@ from core.models import (
     OutboundMessage,
     PaymentAccount,
 )
-from tests.admin import factories as f
+from tests import factories as f
 from tests.factories import random_chat_id, suffix
 
 XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
@@ -50,7 +51,7 @@ def failed_outbound(session: Session, channel: str, error: str) -> OutboundMessa
 
 
 def test_funnel_started_follows_the_event_filter(session: Session) -> None:
-    demo = f.seed_event(session)
+    demo = f.demo_event(session, admin_password=f.PASSWORD)
     other = setup.save_event(
         session, event_id=None,
         data={"slug": "bdg-run", "name": "Bandung Run", "race_date": date(2030, 5, 1)}, actor="t",
@@ -84,14 +85,20 @@ def test_dashboard_shows_verification_time_failures_and_funnel(client_for, seede
         failed_outbound(uow.session, "whatsapp", "number not on WhatsApp")
         failed_outbound(uow.session, "telegram", "Forbidden: bot was blocked by the user")
         conversation(uow.session, event=event.slug)
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     html = admin.get(f"/admin/?event_id={seeded.event_id}").text
     average = html.split("Avg. verification time", 1)[1][:80]
     assert '<div class="stat">12 min</div>' in average
-    failures = html.split("Outbound failures", 1)[1][:200]
+    failures = html.split("Messages not delivered", 1)[1][:200]
     assert '<div class="stat">3</div>' in failures
-    assert "telegram: 1" in failures and "whatsapp: 2" in failures
-    assert "1 started → 1 confirmed → 1 photos → 0 paid" in html
+    assert "Telegram: 1" in failures and "WhatsApp (Fonnte): 2" in failures
+    # Counted in chats: the conversation that chose the event, and the chat that registered.
+    funnel = re.sub(r"\s+", " ", html.split('<table class="funnel">', 1)[1].split("</tbody>")[0])
+    assert (
+        '<td>Telegram</td> <td class="num">2</td> <td class="num">1 <small class="muted">(50%)</small></td>'
+        in funnel
+    )
+    assert '<td class="num">0 <small class="muted">(0%)</small></td></tr>' in funnel
 
 
 def test_operations_shows_queues_failures_and_waiting_inbound(client_for, broker) -> None:
@@ -138,7 +145,7 @@ def test_metrics_has_latency_histogram_and_verification_gauge(client_for, seeded
 def test_participants_xlsx_contents(client_for, seeded) -> None:
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
-        reg = f.make_registration(uow.session, event, name="Siti Rahayu", jersey="L")
+        reg = f.make_registration(uow.session, event, full_name="Siti Rahayu", jersey_size="L")
         number = reg.number
         f.make_registration(uow.session, event, status=RegistrationStatus.CANCELLED)
     admin, _ = client_for("admin")

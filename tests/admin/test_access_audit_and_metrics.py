@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import AuditLog
-from tests.admin import factories as f
+from tests import factories as f
 from tests.admin.conftest import csrf_of
 
 FINANCIAL = "/admin/exports/financial.csv"
@@ -71,10 +71,10 @@ def test_verifier_dashboard_shows_counts_without_money(client_for, seeded) -> No
     from tests.admin.test_pages import seed_some
 
     seed_some(seeded.event_id)
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     html = admin.get("/admin/").text
     assert "Revenue verified" in html and "Outstanding" in html
-    verifier, _ = client_for("verifier")
+    verifier, _ = client_for("verifier", lang="en")
     html = verifier.get("/admin/").text
     assert "Waiting for verification" in html and "Registrations per status" in html
     assert "Revenue verified" not in html and "Outstanding" not in html

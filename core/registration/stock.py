@@ -1,0 +1,139 @@
+"""Slots and jersey stock: every take and release, under one locking style and one lock order.
+
+Lock order (keep it everywhere that changes these rows): the registration, the category's advisory
+turn lock, the category rows (by id), then jersey stock rows (by id). Every row is locked with
+SELECT ... FOR UPDATE and refreshed (populate_existing): the flow's catalog snapshot or an earlier
+read may have put the row in the identity map, and a stale count would sell a slot twice. Counts
+are then changed in Python on the locked rows and never drop below zero.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db import advisory_xact_lock, lock_key
+from core.errors import NotFound, SoldOut
+from core.models import Category, JerseyStock, Registration
+
+
+def lock_registration(session: Session, registration_id: int) -> Registration:
+    """SELECT the registration FOR UPDATE and refresh it (the first lock of every change)."""
+    registration = session.scalars(
+        select(Registration)
+        .where(Registration.id == registration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if registration is None:
+        raise NotFound(f"registration {registration_id}")
+    return registration
+
+
+def category_turn_key(event_id: int, code: str) -> int:
+    """The advisory lock key submissions of one category wait on."""
+    return lock_key("cat", event_id, code.lower())
+
+
+def lock_category_turn(session: Session, *, event_id: int, code: str) -> None:
+    """Wait in arrival order for the category (an advisory lock, held until commit).
+
+    PostgreSQL grants advisory-lock waiters in arrival order but row-lock waiters in no particular
+    order, so in a sell-out rush submissions wait here and then find the row locks free.
+    """
+    advisory_xact_lock(session, category_turn_key(event_id, code))
+
+
+def lock_category(session: Session, *, event_id: int, code: str) -> Category:
+    """SELECT the category FOR UPDATE by its code (slots are counted under this lock)."""
+    category = session.scalars(
+        select(Category)
+        .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if category is None:
+        raise NotFound(f"category {code}", key="error.not_found")
+    return category
+
+
+def lock_categories(session: Session, ids: set[int]) -> dict[int, Category]:
+    """SELECT categories FOR UPDATE in id order; return them by id (missing ids left out)."""
+    rows = session.scalars(
+        select(Category)
+        .where(Category.id.in_(sorted(ids)))
+        .order_by(Category.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}
+
+
+def lock_jerseys(session: Session, *, event_id: int, sizes: set[str]) -> dict[str, JerseyStock]:
+    """SELECT the event's stock rows of ``sizes`` FOR UPDATE in id order; return them by size."""
+    rows = session.scalars(
+        select(JerseyStock)
+        .where(JerseyStock.event_id == event_id, JerseyStock.size.in_(sorted(sizes)))
+        .order_by(JerseyStock.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.size: row for row in rows}
+
+
+def take_slot(category: Category, *, key: str = "error.sold_out") -> None:
+    """Take one slot of a locked category; raise SoldOut (``kind="category"``) when none is left."""
+    if category.slots_left <= 0:
+        raise SoldOut(
+            f"category {category.code} full", key=key, kind="category", code=category.code
+        )
+    category.slots_taken += 1
+
+
+def give_back_slot(category: Category) -> None:
+    """Return one slot of a locked category (never below zero)."""
+    category.slots_taken = max((category.slots_taken or 0) - 1, 0)
+
+
+def take_jersey(
+    session: Session, *, event_id: int, size: str | None, key: str = "error.sold_out"
+) -> str | None:
+    """Lock and take one jersey of ``size`` (None: no jersey); raise SoldOut (``kind="jersey"``)."""
+    if not size:
+        return None
+    row = lock_jerseys(session, event_id=event_id, sizes={size}).get(size)
+    _take(row, size, key)
+    return size
+
+
+def move_jersey(
+    session: Session, *, event_id: int, old: str | None, new: str | None, key: str
+) -> None:
+    """Swap a held jersey for another size: both rows locked together, the new one must be left."""
+    rows = lock_jerseys(session, event_id=event_id, sizes={s for s in (old, new) if s})
+    if new:
+        _take(rows.get(new), new, key)
+    if old and old in rows:
+        _give_back(rows[old])
+
+
+def release(session: Session, registration: Registration) -> None:
+    """Give back the slot and the jersey a registration holds (call once, when it stops holding)."""
+    category = lock_categories(session, {registration.category_id}).get(registration.category_id)
+    if category is not None:
+        give_back_slot(category)
+    size = registration.participant.jersey_size
+    if size:
+        row = lock_jerseys(session, event_id=registration.event_id, sizes={size}).get(size)
+        if row is not None:
+            _give_back(row)
+
+
+def _take(row: JerseyStock | None, size: str, key: str) -> None:
+    if row is None or row.left <= 0:
+        raise SoldOut(f"jersey {size} sold out", key=key, kind="jersey", size=size)
+    row.taken += 1
+
+
+def _give_back(row: JerseyStock) -> None:
+    row.taken = max((row.taken or 0) - 1, 0)

@@ -1,0 +1,148 @@
+"""Apply one inbound message to a conversation: the one path every door takes.
+
+The worker, ``funrun chat`` and the flow tests' chat driver all call ``apply``; the simulator stores
+its messages like a webhook and the worker applies them. Before the engine runs, the conversation's
+own rules answer without it: flood control (its counters live on the Conversation row), refused
+image downloads and message kinds the bot cannot read. The caller has locked the conversation and
+owns the transaction; the download itself (I/O) happened before, its outcome is on the attachments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.config import Settings, get_settings
+from core.i18n import t
+from core.messages import CALLBACK_ANSWER, InboundMessage, Reply
+from core.messaging import outbox
+from core.models import Conversation, OutboundMessage
+from flows import runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one message produced: replies to send, and why it was not a normal answer (if so)."""
+
+    replies: list[Reply]
+    error: str | None = None  # stored on the inbound row: "flood", "too_large", "engine_error", …
+    callback_id: str | None = None  # a tapped Telegram button, to acknowledge (stops its spinner)
+
+
+def apply(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    *,
+    received_at: datetime,
+    now: datetime,
+) -> Applied:
+    """Apply ``message`` to the locked ``conversation``; ``received_at`` paces flood control."""
+    settings = get_settings()
+    replies, error = _refusal(session, conversation, message, received_at, settings)
+    if replies is None:
+        replies, error = _run_engine(session, conversation, message, now)
+    return Applied(replies, error, message.callback_id)
+
+
+def queue(
+    session: Session, conversation: Conversation, applied: Applied, *, update_id: int
+) -> list[OutboundMessage]:
+    """Write ``applied`` to the outbox: the button acknowledgement first, then the replies."""
+    written = []
+    if applied.callback_id:
+        row = outbox.write(
+            session,
+            channel=conversation.channel,
+            recipient=conversation.chat_id,
+            reply=Reply(text="", kind=CALLBACK_ANSWER),
+            idempotency_key=f"cb:{update_id}",
+            conversation_id=conversation.id,
+        )
+        row.extra = {**row.extra, "callback_id": applied.callback_id}
+        written.append(row)
+    return written + outbox.write_many(
+        session,
+        channel=conversation.channel,
+        recipient=conversation.chat_id,
+        replies=applied.replies,
+        key_prefix=f"in:{update_id}",
+        conversation_id=conversation.id,
+    )
+
+
+def _refusal(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    received_at: datetime,
+    settings: Settings,
+) -> tuple[list[Reply] | None, str | None]:
+    """Answers given without the engine: flooding, refused images, unsupported kinds."""
+    lang = conversation.language
+    flood = _flood(conversation, received_at, settings)
+    if flood == "drop":
+        return [], "flood"
+    if flood == "warn":
+        audit.record(
+            session,
+            actor="system",
+            action="conversation.flood_muted",
+            subject_type="conversation",
+            subject_id=conversation.id,
+        )
+        return [Reply(text=t("channels.slow_down", lang))], "flood"
+    errors = [a.error for a in message.attachments if a.error]
+    if "too_large" in errors:
+        max_mb = max(1, round(settings.download_max_bytes / (1024 * 1024)))
+        return [Reply(text=t("channels.image_too_large", lang, max_mb=max_mb))], "too_large"
+    if errors:
+        return [Reply(text=t("channels.image_download_failed", lang))], errors[0]
+    if message.unsupported:
+        key = (
+            "channels.not_an_image" if message.unsupported == "document" else "channels.unsupported"
+        )
+        return [Reply(text=t(key, lang))], f"unsupported:{message.unsupported}"[:200]
+    return None, None
+
+
+def _flood(conversation: Conversation, received_at: datetime, settings: Settings) -> str | None:
+    """ "warn" on the first message over the limit, "drop" until the chat is quiet for a window."""
+    window = timedelta(seconds=settings.flood_window_seconds)
+    start = conversation.flood_window_start
+    if conversation.flood_warned:
+        if start is not None and received_at - start < window:
+            conversation.flood_window_start = received_at  # still noisy: the quiet period restarts
+            return "drop"
+        conversation.flood_warned = False
+        start = None
+    if start is None or received_at - start >= window:
+        conversation.flood_window_start = received_at
+        conversation.flood_count = 0
+    conversation.flood_count += 1
+    if conversation.flood_count > settings.flood_max_messages:
+        conversation.flood_warned = True
+        conversation.flood_window_start = received_at
+        return "warn"
+    return None
+
+
+def _run_engine(
+    session: Session, conversation: Conversation, message: InboundMessage, now: datetime
+) -> tuple[list[Reply], str | None]:
+    try:
+        with session.begin_nested():
+            return list(runtime.handle_message(session, conversation, message, now=now)), None
+    except OperationalError:
+        raise  # lock timeout or database trouble: the caller retries the whole drain
+    except Exception:
+        # One poisoned message must not block the chat forever: answer it and move on.
+        log.exception("conversation %s: engine failed on %s", conversation.id, message.external_id)
+        return [Reply(text=t("error.generic", conversation.language))], "engine_error"

@@ -1,0 +1,136 @@
+"""Every admin page at 1440 px and 390 px in a real browser: no horizontal overflow, no value
+broken into more lines than it has words (the registration detail page once split "Rp250.000"
+over two lines in a squeezed column). Screenshots are saved under test-artifacts/layout/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import audit
+from core.db import unit_of_work
+from core.models import Event, InboundUpdate, OutboundMessage
+from tests import factories as f
+from tests.fakes.server import serve
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "layout"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+WIDTHS = (1440, 390)
+LONG_NAME = "Dewi Ayu Lestari Kusumawardhani"
+
+# Returns the problems on the page: overflow of the document, and value texts wrapped into more
+# lines than they have words (a word broken in two).
+LAYOUT_CHECK = """() => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1) {
+    problems.push(`horizontal overflow: ${doc.scrollWidth}px > ${window.innerWidth}px`);
+  }
+  for (const el of document.querySelectorAll('dd, td, .stat, .value, h1')) {
+    if (el.closest('.table-wrap, pre, code, .chat, [hidden]')) continue;
+    const text = (el.innerText || '').trim();
+    if (!text || el.children.length > 0 && el.querySelector('input,select,textarea,button,form')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set();
+    for (const r of range.getClientRects()) { if (r.width > 0) tops.add(Math.round(r.top)); }
+    const words = text.split(/\\s+/).length;
+    if (tops.size > words) problems.push(`"${text.slice(0, 40)}" wraps into ${tops.size} lines`);
+  }
+  return problems;
+}"""
+
+
+@pytest.fixture
+def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
+    """A registration with a long name, a payment, messages both ways and an audit trail."""
+    with unit_of_work() as uow:
+        event = uow.session.get(Event, seeded.event_id)
+        reg = f.make_registration(uow.session, event, full_name=LONG_NAME, channel="whatsapp")
+        f.make_payment(uow.session, reg)
+        uow.session.add(
+            InboundUpdate(
+                channel=reg.channel,
+                external_id=f"layout-{reg.id}",
+                chat_id=reg.chat_id,
+                message={"text": "DAFTAR"},
+            )
+        )
+        uow.session.add(
+            OutboundMessage(
+                channel=reg.channel,
+                recipient=reg.chat_id,
+                registration_id=reg.id,
+                kind="reply",
+                status="sent",
+                text="Halo! *Pendaftaran* dimulai.",
+                idempotency_key=f"layout-{reg.id}",
+            )
+        )
+        audit.record(
+            uow.session,
+            actor="admin@funrun.local",
+            action="registration.edited",
+            subject_type="registration",
+            subject_id=str(reg.id),
+            before={"full_name": "Dewi"},
+            after={"full_name": LONG_NAME},
+        )
+        return {"event": event.id, "registration": reg.id}
+
+
+@pytest.fixture
+def browser_page(seeded, ids, broker) -> Iterator[Any]:  # noqa: ANN001
+    from playwright.sync_api import sync_playwright
+
+    from app.main import create_app
+
+    with serve(create_app()) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=url, viewport={"width": 1440, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        tab.goto("/admin/login")
+        tab.fill("#email", seeded.emails["admin"])
+        tab.fill("#password", f.PASSWORD)
+        tab.click("button[type=submit]")
+        tab.wait_for_url("**/admin/**")
+        yield tab
+        context.close()
+        browser.close()
+
+
+def pages(ids: dict[str, Any]) -> dict[str, str]:
+    return {
+        "dashboard": "/admin/",
+        "queue": "/admin/queue",
+        "registrations": "/admin/registrations",
+        "registration": f"/admin/registrations/{ids['registration']}",
+        "statements": "/admin/statements",
+        "events": "/admin/events",
+        "event": f"/admin/events/{ids['event']}",
+        "settings": "/admin/settings",
+        "operations": "/admin/operations",
+        "audit": "/admin/audit",
+        "account": "/admin/account",
+        "checkin": "/checkin",
+        "desks": f"/checkin/desks?event={ids['event']}",
+        "not-found": "/admin/no-such-page",
+    }
+
+
+def test_every_admin_page_reads_well_at_desktop_and_phone_width(browser_page, ids) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for width in WIDTHS:
+        browser_page.set_viewport_size({"width": width, "height": 900})
+        for name, path in pages(ids).items():
+            browser_page.goto(path)
+            browser_page.wait_for_load_state("networkidle")
+            browser_page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+            problems += [f"{name} @ {width}px: {p}" for p in browser_page.evaluate(LAYOUT_CHECK)]
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,49 @@
+"""Use cases of an organiser changing a registration: cancel, move to another category, edit.
+
+Each opens its transaction (with fresh text overrides), calls core.registration.manage and
+schedules what must follow the commit. The admin registration page and the tests call these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.db import utcnow
+from core.enums import RegistrationStatus
+from core.messaging.texts import texts_unit_of_work
+from core.models import Registration
+from core.registration import manage
+from workers.tickets import schedule_ticket
+
+
+def cancel_registration(registration_id: int, *, actor: str, reason: str) -> Registration:
+    """Cancel a registration: slot and jersey released, ticket revoked (a second call is a no-op)."""
+    with texts_unit_of_work() as uow:
+        return manage.cancel(
+            uow.session,
+            registration_id=registration_id,
+            actor=actor,
+            reason=reason,
+            now=utcnow(),
+        )
+
+
+def move_registration(registration_id: int, *, category_id: int, actor: str) -> Registration:
+    """Move a registration to another category; a paid one gets its reissued e-ticket after commit."""
+    with texts_unit_of_work() as uow:
+        registration = manage.move_category(
+            uow.session, registration_id=registration_id, category_id=category_id, actor=actor
+        )
+        if registration.status == RegistrationStatus.PAID.value:
+            schedule_ticket(uow, registration.id)
+    return registration
+
+
+def edit_participant(
+    registration_id: int, *, changes: dict[str, Any], actor: str
+) -> dict[str, tuple[Any, Any]]:
+    """Change participant fields (a jersey change moves stock); return {field: (before, after)}."""
+    with texts_unit_of_work() as uow:
+        return manage.edit_participant(
+            uow.session, registration_id=registration_id, changes=changes, actor=actor
+        )

@@ -1,0 +1,74 @@
+"""Use cases of payment verification: approve, reject, approve a bank-statement line.
+
+Each one owns its whole sequence: a transaction with fresh text overrides, the payments service
+(locks, status, BIB, audit, the runner's outbox rows), then ``after_verification`` schedules the
+runner's notice and, when the registration became paid, its e-ticket job, both after commit.
+The admin pages, the bulk statement actor and the tests call these functions; none rewrites them.
+
+They run in the caller's process (an admin request waits for its own approval, which takes one
+short transaction); only the delivery and the e-ticket are left to the workers.
+"""
+
+from __future__ import annotations
+
+from core.db import UnitOfWork, utcnow
+from core.errors import ServiceError
+from core.messaging.texts import texts_unit_of_work
+from core.models import AdminUser
+from core.payments import rejection, verification
+from core.payments.statements import approval
+from workers.delivery import deliver_after_commit
+from workers.tickets import schedule_ticket
+
+
+def approve_payment(
+    payment_id: int, *, actor: AdminUser, amount_received: int | None = None
+) -> verification.Approval:
+    """Approve one payment as ``actor``; a second approval returns ``changed=False``."""
+    with texts_unit_of_work() as uow:
+        result = verification.approve(
+            uow.session,
+            payment_id=payment_id,
+            actor=actor,
+            amount_received=amount_received,
+            now=utcnow(),
+        )
+        after_verification(uow, result)
+    return result
+
+
+def reject_payment(payment_id: int, *, actor: AdminUser, reason: str) -> rejection.Rejection:
+    """Reject one payment with a preset reason key or free text; the runner is told why."""
+    with texts_unit_of_work() as uow:
+        result = rejection.reject(
+            uow.session, payment_id=payment_id, actor=actor, reason=reason, now=utcnow()
+        )
+        after_verification(uow, result)
+    return result
+
+
+def approve_statement_line(staff_id: int, line_id: int, registration_id: int | None = None) -> str:
+    """Approve one statement line as ``staff_id`` (its exact match, or ``registration_id``).
+
+    Returns the registration's new status. Called by the statements page for one line and by
+    workers.statements.approve_exact_matches for each exact match, one transaction per line.
+    """
+    with texts_unit_of_work() as uow:
+        staff = uow.session.get(AdminUser, staff_id)
+        if staff is None:
+            raise ServiceError("The staff account no longer exists.")
+        result = approval.approve_line(
+            uow.session, line_id=line_id, actor=staff, now=utcnow(), registration_id=registration_id
+        )
+        for approved in (result, *result.others):  # a photo group is approved together
+            after_verification(uow, approved)
+    return result.status
+
+
+def after_verification(
+    uow: UnitOfWork, result: verification.Approval | rejection.Rejection
+) -> None:
+    """Deliver the runner's notice after commit; send the e-ticket when the approval made it paid."""
+    deliver_after_commit(uow, result.outbound)
+    if isinstance(result, verification.Approval) and result.paid:
+        schedule_ticket(uow, result.registration_id)
