@@ -5,7 +5,6 @@ Revises: 0101
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "0601"
@@ -16,9 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("admin_users") as batch:
-        batch.add_column(
-            sa.Column("language", sa.String(length=5), server_default="id", nullable=False)
-        )
+        batch.add_column(sa.Column("language", sa.String(length=5), server_default="id", nullable=False))
 
 
 def downgrade() -> None:

@@ -93,8 +93,6 @@ def set_template(session: Session, *, key: str, language: str, body: str, actor:
         session, actor=actor, action="settings.template", subject_type="template",
         subject_id=f"{language}:{key}", before=before, after={"body": body or None},
     )  # fmt: skip
-
-
 @contextmanager
 def texts_unit_of_work(**kwargs: str) -> Iterator[UnitOfWork]:
     """``core.db.unit_of_work`` with the organiser's text overrides refreshed first.
