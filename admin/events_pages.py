@@ -12,10 +12,12 @@ from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash_redirect
 from admin.templating import templates
+from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
-from core.enums import EventStatus, Role
+from core.enums import EventStatus, Role, WhatsAppProvider
 from core.errors import NotFound, ServiceError
 from core.events import setup
+from core.events import whatsapp as event_whatsapp
 from core.models import AdminUser, Event, JerseyStock
 
 router = APIRouter(prefix="/admin/events")
@@ -46,6 +48,7 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "stock": stock,
             "opens": forms.local_input(event.registration_opens_at if event else None, tz),
             "closes": forms.local_input(event.registration_closes_at if event else None, tz),
+            "wa_configured": event_whatsapp.configured(get_settings()),
         }
         return templates.TemplateResponse(request, "event_edit.html", ctx)
 
@@ -159,3 +162,22 @@ async def save_jersey(
     except (ServiceError, ValueError) as exc:
         return _back(request, event_id, f"Jersey stock not saved: {exc}", "error")
     return _back(request, event_id, "Jersey stock saved.")
+
+
+@router.post("/{event_id}/whatsapp", dependencies=[Depends(csrf_protect)])
+def set_whatsapp_provider(
+    request: Request,
+    event_id: int,
+    provider: str = Form(...),
+    user: AdminUser = Depends(admin_only),
+) -> Response:
+    """Choose the event's WhatsApp number: the Fonnte device or the official Cloud API."""
+    try:
+        with unit_of_work() as uow:
+            event_whatsapp.set_provider(
+                uow.session, event_id=event_id, provider=WhatsAppProvider(provider),
+                actor=actor_name(user), settings=get_settings(),
+            )  # fmt: skip
+    except (ServiceError, ValueError) as exc:
+        return _back(request, event_id, f"WhatsApp number not changed: {exc}", "error")
+    return _back(request, event_id, "WhatsApp number saved.")

@@ -14,6 +14,7 @@ from admin.templating import templates
 from core import audit
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
+from core.messaging import window
 from core.models import AdminUser, InboundUpdate, OutboundMessage
 from core.payments.screenshot_reading import service as screenshot_service
 from workers import broker_ops
@@ -76,6 +77,8 @@ def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Resp
             "inbound_oldest": oldest,
             "inbound_stuck": int(stuck or 0),
             "ocr": screenshot_service.operations_stats(session, since=now - timedelta(days=1)),
+            # WhatsApp Cloud API: outside the 24 h window without a template, until the runner writes.
+            "wa_waiting": window.waiting_by_reason(session),
         }
         return templates.TemplateResponse(request, "operations.html", ctx)
 

@@ -1,4 +1,4 @@
-"""The `funrun` command line: serve, worker, migrate, demo, create-admin, chat, telegram."""
+"""The `funrun` command line: serve, worker, migrate, demo, create-admin, chat, telegram, whatsapp."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ cli = typer.Typer(
 )
 telegram_cli = typer.Typer(help="Telegram bot set-up", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
+whatsapp_cli = typer.Typer(help="WhatsApp Cloud API (Meta) set-up", no_args_is_help=True)
+cli.add_typer(whatsapp_cli, name="whatsapp")
 
 ROOT = Path(__file__).resolve().parent.parent
 # No access log: the Fonnte webhook URL carries its secret in the path (channels.md §1.6), and
@@ -233,7 +235,9 @@ def _run_forwarding_signals(child) -> int:  # type: ignore[no-untyped-def]
 
 @cli.command()
 def chat(
-    channel: str = typer.Option("whatsapp", help="whatsapp or telegram"),
+    channel: str = typer.Option(
+        "whatsapp", help="whatsapp, cloud (WhatsApp Cloud API) or telegram"
+    ),
     phone: str = typer.Option("081234567890", help="The fake runner's phone number"),
 ) -> None:
     """Chat with the registration bot in the terminal (the same engine as the webhooks)."""
@@ -271,6 +275,28 @@ def _telegram_call(fn: Callable[[], str]) -> None:
         typer.echo(fn())
     except (ChannelError, httpx.HTTPError) as exc:
         typer.echo(f"Telegram: {exc or type(exc).__name__}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@whatsapp_cli.command("check")
+def whatsapp_check() -> None:
+    """Show the Cloud API number, its quality rating and throughput tier, and the webhook fields."""
+    from channels.whatsapp.setup import check
+
+    settings = _settings()
+    _provider_call("WhatsApp Cloud API", lambda: check(settings))
+
+
+def _provider_call(name: str, fn: Callable[[], str]) -> None:
+    """Print the result, or one clear line (no traceback) when the provider cannot be reached."""
+    import httpx
+
+    from core.errors import ChannelError
+
+    try:
+        typer.echo(fn())
+    except (ChannelError, httpx.HTTPError) as exc:
+        typer.echo(f"{name}: {exc or type(exc).__name__}", err=True)
         raise typer.Exit(1) from exc
 
 

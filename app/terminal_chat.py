@@ -4,6 +4,7 @@ Each line is stored like a webhook delivery (inbox.record_inbound), applied with
 (the worker's path: flood control, refusals, then the engine) under the conversation's row lock in
 the same transaction, and marked processed, so a running worker never applies it twice.
 Replies are printed instead of going to the outbox. `/foto PATH` sends an image; `/keluar` quits.
+As a Cloud API runner (`--channel cloud`) lists and reply buttons show as rows; `/tap N` taps row N.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
+from channels.whatsapp.outbound import interactive
 from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Channel
@@ -29,7 +31,12 @@ QUIT = {"/keluar", "/quit", "/exit"}
 
 
 def build_message(
-    channel: Channel, chat_id: str, phone: str | None, text: str, photo: str | None = None
+    channel: Channel,
+    chat_id: str,
+    phone: str | None,
+    text: str,
+    photo: str | None = None,
+    choice: str | None = None,
 ) -> InboundMessage:
     """An InboundMessage shaped as the channel adapter would build it."""
     command = arg = None
@@ -46,6 +53,7 @@ def build_message(
         text=text or None,
         command=command,
         command_arg=arg,
+        choice=choice,
         attachments=attachments,
         sent_at=utcnow(),
     )
@@ -69,8 +77,31 @@ def exchange(message: InboundMessage) -> list[Reply]:
     return applied.replies
 
 
+def cloud_rows(reply: Reply, language: str = "id") -> list[tuple[str, str]]:
+    """(id, shown row) of the Cloud API list or reply buttons a reply becomes; [] for plain text."""
+    choices = [
+        {"label": c.label, "value": c.value, "request_contact": c.request_contact}
+        for c in reply.choices
+    ]
+    block = None if reply.image_path else interactive(reply.text, choices, language=language)
+    if block is None:
+        return []
+    if block["type"] == "button":
+        return [
+            (b["reply"]["id"], f"( {b['reply']['title']} )") for b in block["action"]["buttons"]
+        ]
+    rows = block["action"]["sections"][0]["rows"]
+    return [
+        (r["id"], f"☰ {r['title']}" + (f" · {r['description']}" if r.get("description") else ""))
+        for r in rows
+    ]
+
+
 def render(reply: Reply, channel: Channel) -> str:
-    """Show a reply as the runner would see it (numbered choices, or [buttons] on Telegram)."""
+    """Show a reply as the runner would see it (numbered choices, [buttons] on Telegram, rows on Cloud)."""
+    rows = cloud_rows(reply) if channel is Channel.WHATSAPP_CLOUD else []
+    if rows:
+        return "\n".join([reply.text, *(row for _, row in rows), "(/tap N untuk mengetuk baris N)"])
     lines = [reply.text]
     if reply.image_path:
         lines.append(f"[gambar: {reply.image_path}]")
@@ -95,17 +126,33 @@ def _store_photo(path: str) -> str | None:
     return relative
 
 
-def _print(replies: Sequence[Reply], channel: Channel) -> None:
+def _print(replies: Sequence[Reply], channel: Channel) -> list[str]:
+    """Print the replies; return the row ids a `/tap N` may pick (the last list or buttons)."""
+    taps: list[str] = []
     for reply in replies:
         typer.secho("bot ▸ " + render(reply, channel).replace("\n", "\n      "), fg="green")
+        if channel is Channel.WHATSAPP_CLOUD:
+            taps = [row_id for row_id, _ in cloud_rows(reply)] or taps
+    return taps
+
+
+def channel_of(name: str) -> Channel:
+    """ "telegram" / "cloud" (WhatsApp Cloud API) / anything else: WhatsApp via Fonnte."""
+    lowered = name.lower()
+    if lowered.startswith("t"):
+        return Channel.TELEGRAM
+    if lowered.startswith("c") or lowered == "whatsapp_cloud":
+        return Channel.WHATSAPP_CLOUD
+    return Channel.WHATSAPP
 
 
 def run_chat(channel: str = "whatsapp", phone: str = "081234567890") -> None:
     """Read lines from the terminal and print the bot's replies until /keluar or end of input."""
-    kind = Channel.TELEGRAM if channel.lower().startswith("t") else Channel.WHATSAPP
+    kind = channel_of(channel)
     number = parsers.to_e164(phone) or "+6281234567890"
     digits = number.lstrip("+")
-    chat_id = digits if kind is Channel.WHATSAPP else f"7{digits[-9:]}"
+    chat_id = f"7{digits[-9:]}" if kind is Channel.TELEGRAM else digits
+    taps: list[str] = []
     typer.echo(f"funrun chat ({kind.value}, {number}). Ketik DAFTAR untuk mulai,")
     typer.echo("/foto PATH untuk mengirim gambar, /keluar untuk berhenti.")
     while True:
@@ -115,13 +162,27 @@ def run_chat(channel: str = "whatsapp", phone: str = "081234567890") -> None:
             break
         if line.lower() in QUIT:
             break
-        photo = None
+        photo = choice = None
+        if kind is Channel.WHATSAPP_CLOUD and line.lower().startswith("/tap "):
+            choice = _tapped(taps, line[5:].strip())
+            if choice is None:
+                typer.echo("(tidak ada baris itu)")
+                continue
+            line = ""
         if line.lower().startswith(("/foto ", "/photo ")):
             photo = _store_photo(line.split(" ", 1)[1].strip())
             if photo is None:
                 typer.echo("(file tidak ditemukan)")
                 continue
             line = ""
-        if not line and photo is None:
+        if not line and photo is None and choice is None:
             continue
-        _print(exchange(build_message(kind, chat_id, digits, line, photo)), kind)
+        message = build_message(kind, chat_id, digits, line, photo, choice)
+        taps = _print(exchange(message), kind) or taps
+
+
+def _tapped(taps: list[str], number: str) -> str | None:
+    """The id of row ``number`` (1-based) of the last list or buttons."""
+    if not number.isdigit() or not 1 <= int(number) <= len(taps):
+        return None
+    return taps[int(number) - 1]

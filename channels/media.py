@@ -56,7 +56,7 @@ def allowed_hosts(settings: Settings | None = None) -> set[str]:
     """MEDIA_ALLOWED_HOSTS plus the hosts of the configured provider API bases."""
     settings = settings or get_settings()
     hosts = {h.strip().lower() for h in settings.media_allowed_hosts.split(",") if h.strip()}
-    for base in (settings.telegram_api_base, settings.fonnte_api_base):
+    for base in (settings.telegram_api_base, settings.fonnte_api_base, settings.whatsapp_api_base):
         host = httpx.URL(base).host
         if host:
             hosts.add(host.lower())
@@ -95,7 +95,13 @@ def _resolves_inside(host: str, port: int) -> bool:
 
 
 def stream_to_file(
-    client: httpx.Client, url: str, dest: Path, *, max_bytes: int, allowed: set[str] | None = None
+    client: httpx.Client,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int,
+    allowed: set[str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> int:
     """GET ``url`` into ``dest``, refusing more than ``max_bytes``; return the size written.
 
@@ -106,7 +112,7 @@ def stream_to_file(
     partial = dest.with_name(dest.name + ".part")
     size = 0
     try:
-        with _open(client, url, allowed) as response:
+        with _open(client, url, allowed, headers) as response:
             if response.status_code != 200:
                 raise DownloadError(f"status {response.status_code}")
             declared = int(response.headers.get("content-length") or 0)
@@ -127,11 +133,13 @@ def stream_to_file(
 
 
 @contextmanager
-def _open(client: httpx.Client, url: str, allowed: set[str]) -> Iterator[httpx.Response]:
+def _open(
+    client: httpx.Client, url: str, allowed: set[str], headers: dict[str, str] | None = None
+) -> Iterator[httpx.Response]:
     """The response for ``url`` after checked redirects (the caller reads and closes it)."""
     for _ in range(MAX_REDIRECTS + 1):
         check_url(url, allowed)
-        with client.stream("GET", url, follow_redirects=False) as response:
+        with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
             if not response.is_redirect:
                 yield response
                 return

@@ -14,6 +14,7 @@ from channels import mail
 from channels.fonnte import outbound as fonnte
 from channels.media import DownloadError, TooLarge, new_relative_path
 from channels.telegram import outbound as telegram
+from channels.whatsapp import outbound as whatsapp_cloud
 from core import media
 from core.config import Settings
 from core.enums import Channel
@@ -78,6 +79,17 @@ def deliver(client: httpx.Client, settings: Settings, row: Any) -> str:
             language=str(extra.get("lang") or settings.default_language),
             photo=_photo(settings, row),
         )
+    if row.channel == Channel.WHATSAPP_CLOUD:
+        return whatsapp_cloud.send(
+            client,
+            settings,
+            to=row.recipient,
+            text=row.text,
+            choices=choices,
+            language=str(extra.get("lang") or settings.default_language),
+            photo=_photo(settings, row),
+            template=extra.get("template"),  # set by workers.whatsapp outside the 24 h window
+        )
     if row.channel == Channel.EMAIL:
         return mail.send(settings, row)  # e-ticket emails (fulfilment issue)
     raise ChannelPermanent(f"unknown channel {row.channel!r}")
@@ -101,6 +113,8 @@ def fetch_attachment(
         telegram.download(client, settings, file_id=attachment.ref, dest=dest, max_bytes=cap)
     elif channel == Channel.WHATSAPP:
         fonnte.download(client, url=attachment.ref, dest=dest, max_bytes=cap)
+    elif channel == Channel.WHATSAPP_CLOUD:
+        whatsapp_cloud.download(client, settings, media_id=attachment.ref, dest=dest, max_bytes=cap)
     else:
         raise DownloadError(f"no downloads on {channel}")
     return relative

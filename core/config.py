@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     fonnte_chat_max_per_second: float = 1.0
     pace_reply_window_seconds: float = 60.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this
+    # WhatsApp Cloud API (Meta): the official number beside Fonnte (README "Connecting the official...").
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_id: str | None = None  # only for `funrun whatsapp check` (webhook fields)
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_max_per_second: float = 80.0
+    # Meta's pair rate: short bursts, then about one message every 6 seconds to one runner.
+    whatsapp_pair_per_second: float = 1 / 6
+    # Message kind -> approved template name, for messages outside the 24-hour window (JSON in env).
+    whatsapp_templates: dict[str, str] = {}
+    # Runner language -> template language code in Meta's manager.
+    whatsapp_template_languages: dict[str, str] = {"id": "id", "en": "en"}
     smtp_url: str | None = None
     smtp_from: str = "funrun <noreply@funrun.local>"
 
@@ -60,7 +75,8 @@ class Settings(BaseSettings):
     download_max_bytes: int = 20 * 1024 * 1024
     # Hosts (and their subdomains) runners' media may be fetched from, comma-separated; the hosts of
     # TELEGRAM_API_BASE and FONNTE_API_BASE are always allowed (tests point those at loopback fakes).
-    media_allowed_hosts: str = "api.telegram.org,fonnte.com"
+    # Meta serves WhatsApp Cloud media from lookaside.fbsbx.com (the media id gives the URL).
+    media_allowed_hosts: str = "api.telegram.org,fonnte.com,graph.facebook.com,lookaside.fbsbx.com"
     flood_max_messages: int = 20
     flood_window_seconds: int = 10
     inline_worker: bool | None = None
@@ -79,7 +95,7 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
-    @field_validator("telegram_api_base", "fonnte_api_base", "public_base_url")
+    @field_validator("telegram_api_base", "fonnte_api_base", "whatsapp_api_base", "public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -104,6 +120,12 @@ class Settings(BaseSettings):
             missing.append("TELEGRAM_WEBHOOK_SECRET")
         if self.fonnte_token and not self.fonnte_webhook_secret:
             missing.append("FONNTE_WEBHOOK_SECRET")
+        if self.whatsapp_token and not self.whatsapp_app_secret:
+            missing.append("WHATSAPP_APP_SECRET")
+        if self.whatsapp_token and not self.whatsapp_verify_token:
+            missing.append("WHATSAPP_VERIFY_TOKEN")
+        if self.whatsapp_token and not self.whatsapp_phone_number_id:
+            missing.append("WHATSAPP_PHONE_NUMBER_ID")
         return missing
 
     @property

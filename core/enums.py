@@ -6,6 +6,8 @@ from enum import StrEnum
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
+    # The official Meta WhatsApp Cloud API number (WHATSAPP_PHONE_NUMBER_ID); chat_id is the wa_id.
+    WHATSAPP_CLOUD = "whatsapp_cloud"
     SIMULATOR = "simulator"
     EMAIL = "email"  # outbound only: e-ticket emails (no conversation runs on it)
 
@@ -92,6 +94,15 @@ class OutboundStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # WhatsApp Cloud API: outside the 24-hour window with no template; sent on the runner's next message.
+    WAITING = "waiting"
+
+
+class WhatsAppProvider(StrEnum):
+    """Which WhatsApp number an event publishes: the Fonnte device or the official Cloud API."""
+
+    FONNTE = "fonnte"
+    CLOUD = "cloud"
 
 
 class Role(StrEnum):

@@ -11,6 +11,8 @@ ServiceError                 -- base; ``key`` names a message in the catalogue
  +-- ChannelError            -- a provider refused a message (channels/ raises these)
       +-- ChannelRateLimited -- retry after ``retry_after`` seconds
       +-- ChannelPermanent   -- never retry (blocked by the user, bad number)
+      +-- ChannelOutsideWindow -- WhatsApp Cloud: 24 h window closed, a template is needed
+      +-- ChannelStopped     -- the provider refuses our credentials: pause the channel, alert
 """
 
 from __future__ import annotations
@@ -70,3 +72,11 @@ class ChannelRateLimited(ChannelError):
 
 class ChannelPermanent(ChannelError):
     pass
+
+
+class ChannelOutsideWindow(ChannelError):
+    """WhatsApp Cloud API 131047: free-form text outside the 24-hour customer-service window."""
+
+
+class ChannelStopped(ChannelError):
+    """Bad token or missing permission (Graph 190, 10, 200): retrying only makes a storm."""

@@ -87,6 +87,10 @@ export TELEGRAM_BOT_TOKEN=123456:TEST-TOKEN
 export TELEGRAM_WEBHOOK_SECRET=tg-secret-for-tests
 export FONNTE_TOKEN=fonnte-token-for-tests
 export FONNTE_WEBHOOK_SECRET=fonnte-secret-for-tests
+export WHATSAPP_TOKEN=EAAG-cloud-token-for-tests
+export WHATSAPP_PHONE_NUMBER_ID=106540352242922
+export WHATSAPP_APP_SECRET=wa-app-secret-for-tests
+export WHATSAPP_VERIFY_TOKEN=wa-verify-token-for-tests
 ENV
   mkdir -p "$dir/media"
   echo "postgres on 127.0.0.1:$pg_port, redis on 127.0.0.1:$redis_port"

@@ -12,13 +12,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from channels.media import new_relative_path
+from channels.whatsapp.outbound import interactive
 from core import media, phones
 from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
@@ -44,10 +45,13 @@ def chat_id_for(phone: str | None) -> str:
 
 
 @router.get("/simulator", response_class=HTMLResponse, include_in_schema=False)
-def simulator_page(request: Request, phone: str = DEFAULT_PHONE) -> HTMLResponse:
-    """The chat page for one fake number."""
+def simulator_page(
+    request: Request, phone: str = DEFAULT_PHONE, mode: str = Query("", alias="as")
+) -> HTMLResponse:
+    """The chat page for one fake number (``?as=cloud``: as a WhatsApp Cloud API runner)."""
     _enabled()
-    return templates.TemplateResponse(request, "simulator.html", {"phone": chat_id_for(phone)})
+    ctx = {"phone": chat_id_for(phone), "cloud": mode == "cloud"}
+    return templates.TemplateResponse(request, "simulator.html", ctx)
 
 
 @router.post("/simulator/send", include_in_schema=False)
@@ -57,11 +61,13 @@ async def simulator_send(request: Request) -> JSONResponse:
     form = await request.form()
     chat_id = chat_id_for(str(form.get("phone") or ""))
     text = str(form.get("text") or "").strip()[:4000]
+    # A tapped list row or reply button (Cloud API preview): its id, as the webhook would store it.
+    choice = str(form.get("choice") or "").strip()[:200] or None
     upload = form.get("image")
     attachments: tuple[Attachment, ...] = ()
     if upload is not None and not isinstance(upload, str) and upload.filename:
         attachments = (await _save_upload(upload),)
-    if not text and not attachments:
+    if not text and not attachments and not choice:
         return JSONResponse({"ok": False}, status_code=400)
     message = InboundMessage(
         channel=Channel.SIMULATOR,
@@ -70,6 +76,7 @@ async def simulator_send(request: Request) -> JSONResponse:
         sender_name=None,  # a fake number has no profile name: the welcome greets without one
         phone=chat_id,
         text=text or None,
+        choice=choice,
         attachments=attachments,
         sent_at=utcnow(),
     )
@@ -95,16 +102,20 @@ async def _save_upload(upload: UploadFile) -> Attachment:
 
 @router.get("/simulator/messages", include_in_schema=False)
 def simulator_messages(phone: str = DEFAULT_PHONE) -> JSONResponse:
-    """The conversation so far: inbound and outbound messages in time order (JSON)."""
+    """The conversation so far: inbound and outbound messages in time order (JSON).
+
+    Outbound items carry ``interactive``: the Cloud API list or reply buttons the same reply
+    becomes on the official number (the page shows them with ``?as=cloud``).
+    """
     _enabled()
     chat_id = chat_id_for(phone)
     with get_sessionmaker()() as session:
-        items = _inbound(session, chat_id) + _outbound(session, chat_id)
         language = session.scalar(
             select(Conversation.language).where(
                 Conversation.channel == Channel.SIMULATOR.value, Conversation.chat_id == chat_id
             )
         )
+        items = _inbound(session, chat_id) + _outbound(session, chat_id, language or "id")
     items.sort(key=lambda item: (item["at"], item["order"]))
     return JSONResponse({"messages": items, "language": language or "id"})
 
@@ -118,7 +129,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
     return [
         {
             "dir": "in",
-            "text": row.message.get("text") or "",
+            "text": row.message.get("text") or row.message.get("choice") or "",
             "image": bool(row.message.get("attachments")),
             "at": row.received_at.isoformat(),
             "order": row.id,
@@ -127,7 +138,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _outbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
+def _outbound(session: Any, chat_id: str, language: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(OutboundMessage)
         .where(
@@ -147,6 +158,7 @@ def _outbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
                 if not c.get("request_contact")
             ],
             "image": f"/simulator/media/{row.id}" if row.media_path else None,
+            "interactive": _preview(row, language),
             "at": row.created_at.isoformat(),
             "order": row.id,
         }
@@ -165,3 +177,24 @@ def simulator_media(outbound_id: int) -> FileResponse:
     if target is None:
         raise HTTPException(status_code=404)
     return FileResponse(target)
+
+
+def _preview(row: OutboundMessage, language: str) -> dict[str, Any] | None:
+    """The Cloud API list / buttons of a reply, flattened to tappable rows for the page."""
+    if row.media_path:
+        return None
+    block = interactive(row.text, (row.extra or {}).get("choices") or [], language=language)
+    if block is None:
+        return None
+    if block["type"] == "button":
+        rows = [
+            {"id": b["reply"]["id"], "title": b["reply"]["title"]}
+            for b in block["action"]["buttons"]
+        ]
+        return {"type": "button", "body": block["body"]["text"], "rows": rows}
+    return {
+        "type": "list",
+        "body": block["body"]["text"],
+        "button": block["action"]["button"],
+        "rows": block["action"]["sections"][0]["rows"],
+    }

@@ -24,9 +24,16 @@ from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
-from core.errors import ChannelError, ChannelPermanent, ChannelRateLimited
+from core.errors import (
+    ChannelError,
+    ChannelOutsideWindow,
+    ChannelPermanent,
+    ChannelRateLimited,
+    ChannelStopped,
+)
 from core.messaging import outbox
 from core.models import OutboundMessage
+from workers import whatsapp
 from workers.broker import broker
 from workers.ratelimit import Bucket, Limiter, Pace
 
@@ -103,6 +110,8 @@ def buckets_for(
     elif row.channel == Channel.WHATSAPP:
         rate = settings.fonnte_max_per_second * _pace.factor("wa")
         chat_rate, key = settings.fonnte_chat_max_per_second, "wa"
+    elif row.channel == Channel.WHATSAPP_CLOUD:
+        return whatsapp.buckets(settings, row, bulk=kind == "bulk")
     else:
         return []
     reserve = max(1.0, rate * 0.2) if kind == "bulk" else 0.0
@@ -121,7 +130,12 @@ def _urgency(settings: Settings, row: OutboundMessage, now: datetime) -> str:
 
 def _pause_key(row: OutboundMessage) -> str:
     """The bot (Telegram) or device (Fonnte) a 429 pauses."""
-    return {Channel.TELEGRAM.value: "tg", Channel.WHATSAPP.value: "wa"}.get(str(row.channel), "")
+    keys = {
+        Channel.TELEGRAM.value: "tg",
+        Channel.WHATSAPP.value: "wa",
+        Channel.WHATSAPP_CLOUD.value: "wac",
+    }
+    return keys.get(str(row.channel), "")
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
@@ -254,6 +268,10 @@ def _release(rows: list[OutboundMessage]) -> None:
 
 def _send_one(settings: Settings, row: OutboundMessage) -> bool:
     """Send a claimed row and record the outcome; return whether to continue with the next."""
+    if row.channel == Channel.WHATSAPP_CLOUD:
+        held = whatsapp.hold(settings, row, retry=_retry)  # 24 h window, template, pause
+        if held is not None:
+            return held
     try:
         provider_id = deliver(http_client(), settings, row)
     except ChannelRateLimited as exc:
@@ -261,6 +279,10 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         _provider_limited(row, exc.retry_after)
         _retry(row, exc.retry_after, str(exc), count_attempt=False)
         return False
+    except ChannelOutsideWindow as exc:
+        return whatsapp.outside_window(settings, row, str(exc), retry=_retry)
+    except ChannelStopped as exc:
+        return whatsapp.stopped(row, str(exc), retry=_retry)
     except ChannelPermanent as exc:
         # The provider's reason may quote the number; it is kept on the row (shown in the admin).
         log.warning("outbound %s failed permanently: %s", row.id, type(exc).__name__)

@@ -1,6 +1,8 @@
 """The transactional inbox: every webhook delivery is stored (deduplicated) before it is acknowledged.
 
 Workers drain a conversation's unprocessed rows in id order; the sweeper finds rows left behind.
+Deliveries are deduplicated by (channel, external_id): Telegram's update_id, Fonnte's inbox id (or
+a hash), the WhatsApp Cloud API's message id (``wamid…``, one row per message of a batch).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, JSONType, UTCDateTime
-from core.enums import EventStatus, UniqueCodeMode
+from core.enums import EventStatus, UniqueCodeMode, WhatsAppProvider
 from core.models._types import BigId, created, pk, str20, str40, str100, str200
 
 
@@ -37,6 +37,10 @@ class Event(Base):
     verification_hours: Mapped[int] = mapped_column(Integer, default=24)
     checkin_pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[created]
+    # The WhatsApp number runners of this event write to (both providers may run at once).
+    whatsapp_provider: Mapped[str20] = mapped_column(
+        default=WhatsAppProvider.FONNTE.value, server_default=WhatsAppProvider.FONNTE.value
+    )
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="event", order_by="Category.sort_order, Category.id"

@@ -65,6 +65,7 @@ class OutboundMessage(Base):
     __table_args__ = (
         Index("ix_outbound_status", "status", "next_attempt_at"),
         Index("ix_outbound_recipient", "channel", "recipient", "id"),
+        Index("ix_outbound_provider_id", "channel", "provider_message_id"),
     )
 
     id: Mapped[pk]
@@ -91,6 +92,10 @@ class OutboundMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[created]
+    # WhatsApp Cloud API statuses after acceptance: sent / delivered / read / failed (+ Meta's reason).
+    delivery_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class NotificationTemplate(Base):

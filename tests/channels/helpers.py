@@ -14,17 +14,18 @@ from sqlalchemy import func, select
 from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import InboundUpdate, OutboundMessage
-from webhooks import fonnte, telegram
+from webhooks import fonnte, telegram, whatsapp
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TG_CHAT = "123456789"
 
 
 def webhook_app() -> FastAPI:
-    """Only the two webhook routes (the composition root is tested by the lead's e2e suite)."""
+    """Only the webhook routes (the composition root is tested by the lead's e2e suite)."""
     app = FastAPI()
     app.include_router(telegram.router)
     app.include_router(fonnte.router)
+    app.include_router(whatsapp.router)
     return app
 
 
@@ -86,3 +87,13 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         time.sleep(0.05)
+
+
+def wa_post(client: Any, payload: Any, *, secret: str | None = None) -> Any:
+    """POST a WhatsApp Cloud API webhook body signed like Meta does."""
+    from tests.fakes.graph_api import sign
+
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    signature = sign(body, secret if secret is not None else _secret("whatsapp_app_secret"))
+    headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+    return client.post("/webhooks/whatsapp", content=body, headers=headers)

@@ -19,10 +19,11 @@ from pydantic import SecretStr
 
 from core.config import get_settings
 from tests.fakes.fonnte_api import FakeFonnte
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeTelegram
 
-F = TypeVar("F", FakeTelegram, FakeFonnte)
+F = TypeVar("F", FakeTelegram, FakeFonnte, FakeGraph)
 
 
 def _secret(value: SecretStr | None) -> str:
@@ -55,3 +56,15 @@ def fake_fonnte(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFonnte]:
     token = _secret(get_settings().fonnte_token)
     with _served(FakeFonnte(token), "FONNTE_API_BASE", monkeypatch) as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
+    """A fake Meta Graph API (WhatsApp Cloud API) on 127.0.0.1; WHATSAPP_API_BASE points at it."""
+    from workers import whatsapp
+
+    whatsapp.resume()
+    token = _secret(get_settings().whatsapp_token)
+    with _served(FakeGraph(token), "WHATSAPP_API_BASE", monkeypatch) as fake:
+        yield fake
+    whatsapp.resume()

@@ -32,8 +32,12 @@ class Sent:
 class FakeFonnte:
     """State and ASGI app of the fake Fonnte API."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *, max_per_second: float | None = None) -> None:
         self.token = token
+        # Optional pace enforcement (benchmarks): over-pace sends are refused and counted.
+        self.max_per_second = max_per_second
+        self.rejected = 0
+        self._bucket = ((max_per_second or 0) * 2 + 1, time.monotonic())
         self.base_url = ""
         self.requests: list[Sent] = []
         self.media: dict[str, bytes] = {}
@@ -103,6 +107,9 @@ class FakeFonnte:
             filename=filename,
         )
         with self._lock:
+            if self._over_pace():
+                self.rejected += 1
+                return JSONResponse({"status": False, "reason": "rate limit: device busy"})
             self.requests.append(record)
             status = self._statuses.pop(0) if self._statuses else None
             reason = self._reasons.pop(0) if self._reasons else None
@@ -122,6 +129,20 @@ class FakeFonnte:
                 "target": [record.target],
             }
         )
+
+    def _over_pace(self) -> bool:
+        """Token bucket at max_per_second (burst 2 s of sends + 1 for network jitter)."""
+        if self.max_per_second is None:
+            return False
+        now = time.monotonic()
+        tokens, ts = self._bucket
+        burst = self.max_per_second * 2 + 1
+        tokens = min(burst, tokens + (now - ts) * self.max_per_second)
+        if tokens < 1:
+            self._bucket = (tokens, now)
+            return True
+        self._bucket = (tokens - 1, now)
+        return False
 
     async def _media(self, request: Request) -> Response:
         content = self.media.get(request.path_params["name"])

@@ -1,0 +1,68 @@
+"""Delivery statuses from the WhatsApp Cloud API: sent / delivered / read / failed per outbox row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.enums import Channel, OutboundStatus
+from core.models import OutboundMessage
+
+# Statuses arrive out of order (read before delivered): only move forward; failed always wins.
+RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+OUTSIDE_WINDOW = "131047"
+
+
+def apply_status(
+    session: Session, *, message_id: str, status: str, at: datetime, error: str | None = None
+) -> OutboundMessage | None:
+    """Record one status on the row Meta's ``message_id`` belongs to; None when unknown to us.
+
+    A ``failed`` 131047 (the window closed before Meta delivered) puts the row back in the queue
+    with ``force_template``: it goes out as its template, or waits for the runner.
+    """
+    row = session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.channel == Channel.WHATSAPP_CLOUD.value,
+            OutboundMessage.provider_message_id == message_id,
+        )
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return None
+    if RANK.get(status, 0) <= RANK.get(row.delivery_status or "", 0):
+        return row
+    row.delivery_status = status
+    if status in ("delivered", "read") and row.delivered_at is None:
+        row.delivered_at = at
+    if status == "failed":
+        row.delivery_error = (error or "failed")[:1000]
+        _failed(session, row, at)
+    return row
+
+
+def _failed(session: Session, row: OutboundMessage, at: datetime) -> None:
+    if (row.delivery_error or "").startswith(OUTSIDE_WINDOW) and not row.extra.get("template"):
+        row.status = OutboundStatus.PENDING.value
+        row.extra = {**row.extra, "force_template": True}
+        row.provider_message_id = None
+        row.delivery_status = None
+        row.next_attempt_at = None
+        return
+    row.status = OutboundStatus.FAILED.value
+    row.error = row.delivery_error
+    audit.record(
+        session,
+        actor="system",
+        action="outbound.failed",
+        subject_type="outbound_message",
+        subject_id=row.id,
+        channel=row.channel,
+        kind=row.kind,
+        error=row.error,
+        at=at.isoformat(),
+    )
