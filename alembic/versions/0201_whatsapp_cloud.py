@@ -1,7 +1,7 @@
 """WhatsApp Cloud API: delivery statuses on outbox rows, the event's WhatsApp provider.
 
 Revision ID: 0201
-Revises: 0601 (re-chained after merging main; written against 0001)
+Revises: 0301
 """
 
 from __future__ import annotations
