@@ -12,6 +12,7 @@ from core.fulfilment import paid
 from core.models import AuditLog, Category, Event, Payment, Registration
 from tests import factories as f
 from tests.admin.test_checkin import scan
+from tests.channels.helpers import queued_jobs
 from tests.core.test_tickets import NOW
 from tests.qr import decode_qr
 from workers.broker import QUEUES
@@ -21,7 +22,7 @@ XHR = {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
 
 def _queued(broker: Any) -> int:
     """Messages waiting in every queue of the Redis broker (no worker runs in these tests)."""
-    return sum(int(broker.client.hlen(f"{broker.namespace}:{q}.msgs")) for q in QUEUES)
+    return sum(queued_jobs(broker, q) for q in QUEUES)
 
 
 def _category(session: Any, event_id: int, code: str) -> Category:

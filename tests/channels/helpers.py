@@ -97,3 +97,13 @@ def wa_post(client: Any, payload: Any, *, secret: str | None = None) -> Any:
     signature = sign(body, secret if secret is not None else _secret("whatsapp_app_secret"))
     headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
     return client.post("/webhooks/whatsapp", content=body, headers=headers)
+
+
+def queued_jobs(broker: Any, queue: str, *, besides: tuple[str, ...] = ("read_screenshot",)) -> int:
+    """Messages waiting on a Redis broker ``queue``, not counting the actors in ``besides``.
+
+    Every committed payment photo also queues its screenshot read (workers/screenshots.py), so
+    tests that count the jobs an action queues leave those reads out.
+    """
+    raw = broker.client.hvals(f"{broker.namespace}:{queue}.msgs")
+    return sum(1 for body in raw if json.loads(body).get("actor_name") not in besides)

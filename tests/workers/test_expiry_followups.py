@@ -7,6 +7,7 @@ from typing import Any
 from core.db import unit_of_work
 from core.models import AdminUser
 from core.payments import verification
+from tests.channels.helpers import queued_jobs
 from tests.factories import (
     UNPAID,
     demo_event,
@@ -19,7 +20,8 @@ from workers import verification as payment_jobs
 
 
 def _queued(broker: Any, queue: str) -> int:
-    return int(broker.client.hlen(f"{broker.namespace}:{queue}.msgs"))
+    """Jobs waiting on ``queue``, besides the screenshot reads every stored photo gets."""
+    return queued_jobs(broker, queue)
 
 
 def test_approval_enqueues_ticket_after_commit(broker: Any, committed_db: None) -> None:

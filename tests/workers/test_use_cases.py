@@ -22,6 +22,7 @@ from core.models import AdminUser, AuditLog, Event, Payment, PaymentAccount, Reg
 from core.payments.statements import bank_csv, credits
 from core.registration import intake
 from flows.completion import submit_registration
+from tests.channels.helpers import queued_jobs
 from tests.factories import (
     NOW,
     UNPAID,
@@ -36,7 +37,8 @@ from workers.checkin import check_in
 
 
 def _queued(broker: Any, queue: str) -> int:
-    return int(broker.client.hlen(f"{broker.namespace}:{queue}.msgs"))
+    """Jobs waiting on ``queue``, besides the screenshot reads every stored photo gets."""
+    return queued_jobs(broker, queue)
 
 
 def _photo_sent() -> tuple[int, AdminUser]:
