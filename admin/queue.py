@@ -171,8 +171,8 @@ def reject(
     """Reject with a preset reason key or free text; the runner is told and may send a new photo."""
     lang = request_language(request)
     if reason == "other" and not note.strip():
-        text = 'Type the reason for "Other"; the runner will read it.'
-        return _result(request, False, gettext(text, lang), 400)
+        text = gettext('Type the reason for "Other"; the runner will read it.', lang)
+        return _result(request, False, text, 400)
     reason = _reason_with_note(payment_id, reason, note.strip())
     if not reason:
         return _result(request, False, gettext("Choose a reason or type one.", lang), 400)
