@@ -143,18 +143,23 @@ async def save_category(
     return _back(request, event_id, "Category saved.")
 
 
+def _stock_from_rows(sizes: list[Any], amounts: list[Any]) -> dict[str, int]:
+    stock: dict[str, int] = {}
+    for size, amount in zip(sizes, amounts, strict=False):
+        size, amount = str(size).strip().upper()[:10], str(amount).strip().replace(".", "")
+        if size and amount:
+            stock[size] = int(amount)  # ValueError: told to the admin, nothing saved
+    return stock
+
+
 @router.post("/{event_id}/jersey", dependencies=[Depends(csrf_protect)])
 async def save_jersey(
     request: Request, event_id: int, user: AdminUser = Depends(admin_only)
 ) -> Response:
-    """Sizes as 'size=stock' lines, e.g. 'M=1200'."""
+    """The stock table: one size and stock field per row (an empty row is skipped)."""
     form = await request.form()
-    stock: dict[str, int] = {}
     try:
-        for line in forms.text(form, "sizes").splitlines():
-            if "=" in line:
-                size, amount = (part.strip() for part in line.split("=", 1))
-                stock[size.upper()[:10]] = int(amount)
+        stock = _stock_from_rows(form.getlist("size"), form.getlist("stock"))
         with unit_of_work() as uow:
             setup.set_jersey_stock(
                 uow.session, event_id=event_id, stock=stock, actor=actor_name(user)

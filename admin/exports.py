@@ -8,16 +8,22 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from admin import answers
 from admin.auth import actor_name, require_roles
+from admin.i18n import gettext, request_language, status_label
 from admin.registrations import filters_from
-from admin.templating import local_dt
+from admin.templating import CHANNEL_LABELS, local_dt
 from core import audit, reports
+from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
 from core.formatting import spreadsheet_safe
@@ -26,10 +32,36 @@ from core.models import AdminUser, Registration
 router = APIRouter(prefix="/admin/exports")
 admin_only = require_roles(Role.ADMIN)
 FLUSH_EVERY = 200
-BASE_COLUMNS = (
-    "number", "status", "event", "category", "bib", "full_name", "gender", "date_of_birth",
-    "email", "phone", "nik", "jersey_size", "amount_due", "channel", "created_at", "paid_at",
-)  # fmt: skip
+# Questions the registration row already carries (its event and category columns).
+SKIPPED_ANSWERS = {"event", "category"}
+# Participant fields shown from the participant row (typed: a date stays a date); other answers
+# come from the conversation's answers, each question once.
+PARTICIPANT_FIELDS = (
+    "full_name",
+    "gender",
+    "date_of_birth",
+    "email",
+    "phone",
+    "nik",
+    "jersey_size",
+)
+TEXT_COLUMNS = {"phone", "emergency_phone", "nik", "number", "bib"}  # digits that are not numbers
+
+
+def _base_headers(lang: str) -> list[str]:
+    return [
+        gettext("Registration number", lang), gettext("Status", lang), gettext("Event", lang),
+        gettext("Category", lang), gettext("BIB", lang),
+    ]  # fmt: skip
+
+
+def _tail_headers(lang: str) -> list[str]:
+    return [
+        gettext("Amount due", lang), gettext("Channel", lang), gettext("Registered at", lang),
+        gettext("Paid at", lang),
+    ]  # fmt: skip
+
+
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -39,9 +71,11 @@ Rows = Callable[[Any], Iterator[list[Any]]]
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas typed by runners (CSV injection) and format dates."""
-    if isinstance(value, datetime):
+    """CSV: neutralise spreadsheet formulas typed by runners (CSV injection), format dates."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
         return local_dt(value, "%Y-%m-%d %H:%M")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")  # already in the event's time zone
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
@@ -49,25 +83,38 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def participant_rows(filters: Any) -> Rows:
+def _in_zone(value: datetime | None, zone: str) -> datetime | None:
+    """A stored (UTC) timestamp in the event's time zone, without the tzinfo Excel cannot hold."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(zone or "Asia/Jakarta")).replace(tzinfo=None)
+
+
+def participant_rows(filters: Any, lang: str = "en") -> Rows:
     def rows(session: Any) -> Iterator[list[Any]]:
-        columns = answers.export_columns("en")
-        yield [*BASE_COLUMNS, *(f"answer: {label}" for _key, label in columns)]
+        columns = [
+            (k, label) for k, label in answers.export_columns(lang) if k not in SKIPPED_ANSWERS
+        ]
+        yield [*_base_headers(lang), *(label for _k, label in columns), *_tail_headers(lang)]
         for reg in reports.participant_records(session, filters=filters):
-            yield _participant_row(reg, [key for key, _label in columns])
+            yield _participant_row(reg, [key for key, _label in columns], lang)
 
     return rows
 
 
-def _participant_row(reg: Registration, keys: list[str]) -> list[Any]:
+def _participant_row(reg: Registration, keys: list[str], lang: str) -> list[Any]:
     p = reg.participant
-    shown = answers.displayed(p.answers or {}, "en")
-    base = [
-        reg.number, reg.status, reg.event_id, reg.category.code, reg.bib, p.full_name, p.gender,
-        p.date_of_birth, p.email, p.phone, p.nik, p.jersey_size, reg.amount_due, reg.channel,
-        reg.created_at, reg.paid_at,
+    shown = answers.displayed(p.answers or {}, lang)
+    zone = reg.event.timezone
+    values = [
+        getattr(p, k) if k in PARTICIPANT_FIELDS else (shown[k][1] if k in shown else "")
+        for k in keys
+    ]
+    return [
+        reg.number, status_label(reg.status, lang), reg.event.name, reg.category.code, reg.bib,
+        *values, reg.amount_due, CHANNEL_LABELS.get(reg.channel, reg.channel),
+        _in_zone(reg.created_at, zone), _in_zone(reg.paid_at, zone),
     ]  # fmt: skip
-    return [*base, *(shown[k][1] if k in shown else "" for k in keys)]
 
 
 def financial_rows(event_id: int | None) -> Rows:
@@ -94,24 +141,53 @@ def csv_stream(rows: Rows) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
+def xlsx_cell(sheet: Any, value: Any, *, bold: bool = False) -> Any:
+    """XLSX: strings typed as text (no formula is ever evaluated, no apostrophe needed)."""
+    cell = WriteOnlyCell(sheet)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # set after the value: openpyxl would guess "f" for "=..." text
+    else:
+        cell.value = value
+        if isinstance(value, datetime):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(value, date):
+            cell.number_format = "yyyy-mm-dd"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
 def xlsx_stream(rows: Rows) -> Iterator[bytes]:
     """Build the workbook in write-only mode (constant memory), spooled to disk, then stream it.
 
     True row-by-row streaming is not feasible: openpyxl's write-only sheet buffers its rows in a
     temporary file of its own and only zips it into the .xlsx on ``save()``, after the last row.
-    So memory stays flat, but the first byte leaves once the whole sheet is written (CSV, by
-    contrast, streams as rows are read).
+    The header row is bold and frozen; column widths follow the header (write-only mode cannot
+    measure the data after the fact).
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("export")
+    sheet.freeze_panes = "A2"
     with get_sessionmaker()() as session:
-        for row in rows(session):
-            sheet.append([safe_cell(v) for v in row])
+        produced = rows(session)
+        header = next(produced, [])
+        for index, title in enumerate(header, 1):
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, len(str(title)) + 4)
+        sheet.append([xlsx_cell(sheet, v, bold=True) for v in header])
+        for row in produced:
+            sheet.append([xlsx_cell(sheet, _plain(v)) for v in row])
     with tempfile.TemporaryFile() as fh:
         workbook.save(fh)
         fh.seek(0)
         while chunk := fh.read(64 * 1024):
             yield chunk
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return _in_zone(value, get_settings().timezone)
+    return value
 
 
 def _respond(rows: Rows, name: str, fmt: str) -> StreamingResponse:
@@ -141,7 +217,7 @@ def participants(
     """Every participant matching the list filters, with every flow answer as a column."""
     filters = filters_from(request.query_params)
     _audit(user, "participants", fmt, **vars(filters))
-    return _respond(participant_rows(filters), "participants", fmt)
+    return _respond(participant_rows(filters, request_language(request)), "participants", fmt)
 
 
 @router.get("/financial.{fmt}")

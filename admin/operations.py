@@ -12,10 +12,11 @@ from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash
 from admin.templating import templates
 from core import audit
+from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
 from core.messaging import window
-from core.models import AdminUser, InboundUpdate, OutboundMessage
+from core.models import AdminUser, InboundUpdate, OutboundMessage, Registration
 from core.payments.screenshot_reading import service as screenshot_service
 from workers import broker_ops
 
@@ -51,6 +52,33 @@ def _outbound_problems(session):  # noqa: ANN001, ANN202
     return failing, per_channel, int(pending or 0)
 
 
+# Channel -> (label, the setting its provider needs): an unset token is named, not a ConnectError.
+CHANNEL_SETTINGS = {
+    "whatsapp": ("WhatsApp (Fonnte)", "fonnte_token"),
+    "telegram": ("Telegram", "telegram_bot_token"),
+    "whatsapp_cloud": ("WhatsApp (Cloud API)", "whatsapp_token"),
+}
+
+
+def channel_status() -> dict[str, dict[str, object]]:
+    """Per provider channel: its label and whether its token is configured."""
+    settings = get_settings()
+    return {
+        channel: {"label": label, "configured": bool(getattr(settings, field, None))}
+        for channel, (label, field) in CHANNEL_SETTINGS.items()
+    }
+
+
+def _numbers(session, ids: list[int]) -> dict[int, str]:  # noqa: ANN001
+    """Registration numbers (JFR-...) instead of database ids."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Registration.id, Registration.number).where(Registration.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
 @router.get("", response_class=HTMLResponse)
 def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Response:
     now = utcnow()
@@ -79,6 +107,8 @@ def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Resp
             "ocr": screenshot_service.operations_stats(session, since=now - timedelta(days=1)),
             # WhatsApp Cloud API: outside the 24 h window without a template, until the runner writes.
             "wa_waiting": window.waiting_by_reason(session),
+            "channels": channel_status(),
+            "numbers": _numbers(session, [m.registration_id for m in failing if m.registration_id]),
         }
         return templates.TemplateResponse(request, "operations.html", ctx)
 

@@ -6,16 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import select
 
 from admin.auth import csrf_protect, require_roles, wants_json
+from admin.i18n import gettext, request_language, status_label
 from admin.session import flash_redirect
-from admin.templating import local_dt, templates
+from admin.templating import local_dt, money, templates
 from core.db import get_sessionmaker
 from core.enums import Role
 from core.errors import Conflict, NotFound, RangeExhausted
-from core.formatting import rupiah
-from core.models import AdminUser, Payment
-from core.payments import rejection, review_queue
+from core.models import AdminUser, Payment, Registration
+from core.payments import rejection, review_queue, screenshots
 from workers.verification import approve_payment, reject_payment
 
 router = APIRouter(prefix="/admin")
@@ -36,7 +37,36 @@ def _item_context(session: Any, payment: Payment | None) -> dict[str, Any]:
         "flags": payment.flags or {},
         "pending": review_queue.queue_size(session),
         "reasons": rejection.PRESET_REJECT_REASONS,
+        **_reuse_context(session, payment.flags or {}),
     }
+
+
+def _numbers(session: Any, ids: list[int]) -> dict[int, str]:
+    """Registration numbers (JFR-...) by id: the verifier never sees database ids."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Registration.id, Registration.number).where(Registration.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
+def _reuse_context(session: Any, flags: dict[str, Any]) -> dict[str, Any]:
+    """The reuse warnings (how similar, which registration number) and the group's numbers."""
+    matches = [m for m in flags.get("duplicates", []) if isinstance(m, dict)]
+    group = [int(i) for i in flags.get("group", [])]
+    numbers = _numbers(session, [int(m["registration_id"]) for m in matches] + group)
+    reuse = [
+        {
+            "number": numbers.get(int(m["registration_id"]), "?"),
+            "payment_id": m.get("payment_id"),
+            "exact": m.get("match") != "phash",
+            "distance": int(m.get("distance") or 0),
+            "bits": screenshots.PHASH_SIZE * screenshots.PHASH_SIZE,
+        }
+        for m in matches
+    ]
+    return {"reuse": reuse, "group_numbers": [numbers.get(i, "?") for i in group]}
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -82,6 +112,7 @@ def approve(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     """Approve one payment; a second verifier is told who was first."""
+    lang = request_language(request)
     try:
         result = approve_payment(
             payment_id, actor=user, amount_received=_parse_amount(amount_received)
@@ -91,14 +122,18 @@ def approve(
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:
-        return _result(request, False, "This payment no longer exists.", 404)
+        return _result(request, False, gettext("This payment no longer exists.", lang), 404)
     if not result.changed:
         when = local_dt(result.at, "%H:%M") if result.at else "?"
-        text = f"Already approved by {result.by or 'another verifier'} at {when}."
+        by = result.by or gettext("another verifier", lang)
+        text = gettext("Already approved by %(by)s at %(when)s.", lang, by=by, when=when)
         return _result(request, True, text, changed=False, by=result.by, at=when)
-    text = "Approved: paid." if result.paid else f"Approved: {result.status.replace('_', ' ')}."
+    if result.paid:
+        text = gettext("Approved: paid.", lang)
+    else:
+        text = gettext("Approved: %(status)s.", lang, status=status_label(result.status, lang))
     if result.shortfall:
-        text += f" Short by {rupiah(result.shortfall)}."
+        text += " " + gettext("Short by %(amount)s.", lang, amount=money(result.shortfall, lang))
     return _result(request, True, text, changed=True, status_after=result.status)
 
 
@@ -107,6 +142,22 @@ def _conflict_text(exc: Conflict) -> str:
     if exc.key == "payment.already_approved":
         return f"Already approved by {by or 'another verifier'}; it cannot be rejected."
     return str(exc) if str(exc) != exc.key else "The registration changed; reload the queue."
+
+
+def _reason_with_note(payment_id: int, reason: str, note: str) -> str:
+    """The preset key alone, the note alone, or both (the preset in the runner's language + note).
+
+    A note typed next to a chosen preset is kept: the runner reads "Amount does not match — please
+    transfer the missing Rp5.000" rather than losing the verifier's explanation.
+    """
+    if reason in ("", "other") or reason not in rejection.PRESET_REJECT_REASONS:
+        return (note or reason).strip()
+    if not note:
+        return reason
+    with get_sessionmaker()() as session:
+        payment = session.get(Payment, payment_id)
+        language = payment.registration.language if payment is not None else "id"
+    return f"{rejection.reject_reason_text(reason, language)} — {note}"
 
 
 @router.post("/payments/{payment_id}/reject", dependencies=[Depends(csrf_protect)])
@@ -118,17 +169,19 @@ def reject(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     """Reject with a preset reason key or free text; the runner is told and may send a new photo."""
+    lang = request_language(request)
     if reason == "other" and not note.strip():
-        return _result(request, False, 'Type the reason for "Other"; the runner will read it.', 400)
-    reason = (note.strip() if reason in ("", "other") and note.strip() else reason).strip()
+        text = gettext('Type the reason for "Other"; the runner will read it.', lang)
+        return _result(request, False, text, 400)
+    reason = _reason_with_note(payment_id, reason, note.strip())
     if not reason:
-        return _result(request, False, "Choose a reason or type one.", 400)
+        return _result(request, False, gettext("Choose a reason or type one.", lang), 400)
     try:
         result = reject_payment(payment_id, actor=user, reason=reason[:500])
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:
-        return _result(request, False, "This payment no longer exists.", 404)
+        return _result(request, False, gettext("This payment no longer exists.", lang), 404)
     if not result.changed:
-        return _result(request, True, "Already rejected.", changed=False)
-    return _result(request, True, "Rejected; the runner was told why.", changed=True)
+        return _result(request, True, gettext("Already rejected.", lang), changed=False)
+    return _result(request, True, gettext("Rejected; the runner was told why.", lang), changed=True)

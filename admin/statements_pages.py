@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import gettext, request_language, status_label
 from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work
-from core.enums import Role
+from core.enums import RegistrationStatus, Role
 from core.errors import Conflict, NotFound, ServiceError
 from core.i18n import staff_message
 from core.models import AdminUser, AuditLog, Event, PaymentAccount, Registration
@@ -214,14 +215,30 @@ def approve_line(
     user: AdminUser = Depends(admin_only),
 ) -> Response:
     """Approve the exact match, or the registration picked by id or typed by number."""
+    lang = request_language(request)
     try:
         registration_id = _registration_id(registration.strip())
+        was_paid = _is_paid(registration_id)
         status = approve_statement_line(user.id, line_id, registration_id)
     except ServiceError as exc:
         return _back(request, event_id, f"Not approved: {staff_message(exc)}", "error")
-    return _back(
-        request, event_id, f"Line approved; registration is now {status.replace('_', ' ')}."
+    if was_paid:  # approved from its photo before: the credit is recorded, nothing became paid
+        text = gettext(
+            "Credit recorded; this registration was already paid (photo approved).", lang
+        )
+        return _back(request, event_id, text)
+    text = gettext(
+        "Line approved; registration is now %(status)s.", lang, status=status_label(status, lang)
     )
+    return _back(request, event_id, text)
+
+
+def _is_paid(registration_id: int | None) -> bool:
+    if registration_id is None:
+        return False
+    with get_sessionmaker()() as session:
+        found = session.get(Registration, registration_id)
+        return found is not None and found.status == RegistrationStatus.PAID.value
 
 
 def _registration_id(value: str) -> int | None:

@@ -76,7 +76,12 @@ def chat_html(text: str | None) -> Markup:
     return Markup(html)
 
 
-CHANNEL_LABELS = {"telegram": "Telegram", "whatsapp": "WhatsApp (Fonnte)", "simulator": "Simulator"}
+CHANNEL_LABELS = {
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp (Fonnte)",
+    "whatsapp_cloud": "WhatsApp (Cloud API)",
+    "simulator": "Simulator",
+}
 
 
 @pass_context

@@ -32,11 +32,17 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"} | HEIF_FORMATS
 PAYMENTS_DIR = "payments"
-# Perceptual hash: an 11x11 DCT (121 bits, 31 hex chars). The 8x8 default cannot tell apart two
-# screenshots of the same banking app with different amounts; at 11x11 a re-sent, recompressed or
-# resized copy stays within a few bits while a different transfer moves 8 or more.
+# Perceptual hash: 11x11 low frequencies (121 bits, 31 hex chars) of the DCT of an 88x88 grey
+# copy (highfreq_factor 8; at the default 4 the text lines of two transfers in one bank-app
+# template blur into the same bars). Calibrated on generated screenshots of one template
+# (tests/admin/test_screenshot_similarity.py): a recompressed (JPEG q40-85) or resized (0.5x to
+# 1.25x) copy moves at most 2 bits; transfers with other names and amounts differ by 8 or more,
+# one with only the amount and reference changed by 4. A transfer differing only in the 3-digit
+# unique code (same sender) can still be 0-2 bits away: no whole-image hash separates those, so
+# the warning says "looks very similar", and only the exact-file checks say "reused".
 PHASH_SIZE = 11
-PHASH_NEAR = 5  # hamming distance at or below which two screenshots count as near-identical
+PHASH_HIGHFREQ = 8
+PHASH_NEAR = 3  # at or below: near-identical (copies <= 2 bits, other transfers >= 4)
 # Longest side of the stored copy: a tall phone screenshot (1170x2532, 1290x2796) stays full size.
 MAX_STORED_SIDE = 3000
 DRAFT_FORMATS = {"JPEG", "MPO"}  # libjpeg can decode at 1/2, 1/4 or 1/8 scale
@@ -88,7 +94,7 @@ def _store(source: Path, settings: Settings) -> StoredImage:
         path=_save(clean, source_format, settings),
         sha256=sha256,
         # On the stored (bounded) copy, so every hash is computed from the same kind of image.
-        phash=str(imagehash.phash(clean, hash_size=PHASH_SIZE)),
+        phash=str(imagehash.phash(clean, hash_size=PHASH_SIZE, highfreq_factor=PHASH_HIGHFREQ)),
         width=clean.width,
         height=clean.height,
         source_format=source_format,

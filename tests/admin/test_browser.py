@@ -65,15 +65,19 @@ def test_verify_queue_and_export_in_browser(page, seeded, tmp_path: Path) -> Non
 
     page.keyboard.press("a")  # approve with the shortcut; the next item loads without a reload
     page.wait_for_selector("#queue-status.flash-ok")
-    assert "Approved" in page.text_content("#queue-status")
+    assert "Disetujui" in page.text_content("#queue-status")
     page.wait_for_function("document.querySelector('#runner-name').textContent.includes('Budi')")
     assert page.text_content("#runner-name") == "Budi <b>Santoso</b>"  # escaped, shown as text
 
     page.click("#reject-toggle")
+    # A5: each reason's radio keeps its natural size (not stretched into a wide oval).
+    box = page.locator("input[name=reason][value=unreadable]").bounding_box()
+    assert box is not None and box["width"] < 30 and box["height"] < 30, box
+    page.screenshot(path=str(ARTIFACTS / "queue-reject-open.png"), full_page=True)
     page.check("input[name=reason][value=unreadable]")
     page.click("#reject-btn")
     page.wait_for_selector("#queue-empty")
-    assert "Rejected" in page.text_content("#queue-status")
+    assert "Ditolak" in page.text_content("#queue-status")
     assert statuses() == ["approved", "rejected"]
 
     page.goto("/admin/registrations")

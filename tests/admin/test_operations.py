@@ -79,3 +79,19 @@ def test_dead_letter_listed_and_retried(client_for, broker) -> None:
     assert "Job re-enqueued." in r.text
     assert broker.client.zcard(xq) == 0
     assert broker.client.llen(f"{broker.namespace}:low") == 1
+
+
+def test_a_channel_without_token_is_named_not_configured(client_for, monkeypatch) -> None:
+    from core.config import get_settings
+
+    client, _ = client_for("admin")
+    monkeypatch.delenv("FONNTE_TOKEN", raising=False)
+    monkeypatch.delenv("FONNTE_WEBHOOK_SECRET", raising=False)
+    get_settings.cache_clear()
+    try:
+        page = client.get("/admin/operations").text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert "WhatsApp (Fonnte) belum dikonfigurasi" in page
+    assert "Telegram sudah dikonfigurasi" in page

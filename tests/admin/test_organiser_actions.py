@@ -181,7 +181,7 @@ def test_reject_other_without_text_is_refused(client_for, seeded, broker) -> Non
             headers=headers,
         )
         assert r.status_code == 400 and r.json()["ok"] is False
-        assert 'Type the reason for "Other"' in r.json()["message"]
+        assert 'Ketik alasan untuk "Lainnya"' in r.json()["message"]
     with get_sessionmaker()() as session:
         payment = session.get(Payment, payment_id)
         assert payment.status == "submitted" and payment.reject_reason is None

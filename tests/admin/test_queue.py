@@ -20,14 +20,18 @@ def make_waiting(event_id: int, **kwargs: object) -> tuple[int, int]:
 
 def test_queue_shows_oldest_first_with_amount_and_warning(client_for, seeded) -> None:
     _, first = make_waiting(seeded.event_id, unique_code=123)
-    make_waiting(seeded.event_id)
+    other_reg, other = make_waiting(seeded.event_id)
+    match = {"payment_id": other, "registration_id": other_reg, "match": "phash", "distance": 2}
     with unit_of_work() as uow:
-        uow.session.get(Payment, first).flags = {"duplicate_of": [99]}
+        uow.session.get(Payment, first).flags = {"duplicate_of": [other], "duplicates": [match]}
+        number = uow.session.get(Registration, other_reg).number
     client, _ = client_for("verifier")
     html = client.get("/admin/queue").text
     assert f'data-payment-id="{first}"' in html
     assert '<span class="code" title="Unique code 123">123</span>' in html
-    assert "Screenshot reused" in html and "2</span> waiting" in html
+    # How similar and to which registration NUMBER, never a database id.
+    assert f"Sangat mirip dengan tangkapan layar {number} (119 dari 121 titik sama)" in html
+    assert "2</span> waiting" in html or "2</span> menunggu" in html
 
 
 def test_approve_then_second_verifier_sees_who_was_first(client_for, seeded, broker) -> None:
@@ -42,7 +46,7 @@ def test_approve_then_second_verifier_sees_who_was_first(client_for, seeded, bro
         f"/admin/payments/{payment_id}/approve", headers={**XHR, "x-csrf-token": token_two}
     )
     body = r.json()
-    assert body["changed"] is False and "Already approved by" in body["message"]
+    assert body["changed"] is False and "Sudah disetujui oleh" in body["message"]
     assert seeded.emails["verifier"] in body["message"]
     with get_sessionmaker()() as session:
         assert session.get(Registration, reg_id).status == "paid"

@@ -72,7 +72,7 @@ def test_r_j_k_shortcuts(tab, seeded) -> None:  # noqa: ANN001
     tab.check("input[name=reason][value=other]")
     tab.click("#reject-btn")  # "Other" without text is refused, nothing changes
     tab.wait_for_selector("#queue-status.flash-error")
-    assert 'Type the reason for "Other"' in (tab.text_content("#queue-status") or "")
+    assert 'Ketik alasan untuk "Lainnya"' in (tab.text_content("#queue-status") or "")
     assert tab.text_content("#runner-name") == NAMES[0]
     tab.fill("#note", "Nama pengirim berbeda")
     tab.click("#reject-btn")

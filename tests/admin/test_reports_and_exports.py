@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dramatiq import Message
 from openpyxl import load_workbook
@@ -146,7 +146,7 @@ def test_participants_xlsx_contents(client_for, seeded) -> None:
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
         reg = f.make_registration(uow.session, event, full_name="Siti Rahayu", jersey_size="L")
-        number = reg.number
+        number, event_name = reg.number, event.name
         f.make_registration(uow.session, event, status=RegistrationStatus.CANCELLED)
     admin, _ = client_for("admin")
     r = admin.get(f"/admin/exports/participants.xlsx?event_id={seeded.event_id}&q=Siti")
@@ -157,9 +157,14 @@ def test_participants_xlsx_contents(client_for, seeded) -> None:
     header = rows[0]
     assert len(rows) == 2  # the list's filters apply
     data = dict(zip(header, rows[1], strict=True))
-    assert data["number"] == number and data["full_name"] == "Siti Rahayu"
-    assert data["jersey_size"] == "L" and data["status"] == "awaiting_verification"
-    assert any(h.startswith("answer: ") and data[h] == "L" for h in header)
+    assert len(set(header)) == len(header), "each field once"
+    assert data["Nomor pendaftaran"] == number and data["Nama lengkap"] == "Siti Rahayu"
+    assert data["Ukuran jersey"] == "L" and data["Acara"] == event_name
+    assert data["Status"] not in ("awaiting_verification", "") and "_" not in data["Status"]
+    assert isinstance(data["Terdaftar pada"], datetime)  # a date, in the event's time zone
+    phone = sheet.cell(row=2, column=header.index("No. WhatsApp") + 1)
+    assert phone.data_type == "s" and not str(phone.value).startswith("'")
+    assert sheet.freeze_panes == "A2" and sheet.cell(row=1, column=1).font.bold
 
 
 def test_financial_csv_after_an_approval(client_for, seeded, broker) -> None:

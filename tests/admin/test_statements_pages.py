@@ -159,5 +159,33 @@ def test_queue_shows_the_total_a_group_photo_should_cover(client_for, seeded) ->
     client, _ = client_for("verifier")
     page = client.get(f"/admin/queue?payment={payment_id}").text
     shown = f"Rp{total:,}".replace(",", ".")
-    assert "One photo for several registrations" in page and shown in page
+    with get_sessionmaker()() as session:
+        numbers = [session.get(Registration, i).number for i in (a.id, b.id)]
+    assert f"Satu foto untuk 2 pendaftaran: {numbers[0]}, {numbers[1]}." in page and shown in page
     assert "group total" not in page, "not repeated as a raw flag"
+
+
+def test_credit_of_a_photo_approved_registration_is_already_paid_not_unmatched(
+    client_for, seeded
+) -> None:
+    reg_id, amount, account_id = _setup(seeded.event_id)
+    with unit_of_work() as uow:
+        reg = uow.session.get(Registration, reg_id)
+        reg.status = RegistrationStatus.PAID  # approved from its transfer photo earlier
+        number = reg.number
+    client, token = client_for("admin")
+    r = _upload(client, token, seeded.event_id, account_id, BNI.format(amount=amount), "bni")
+    page = html.unescape(r.text)
+    assert "Sudah lunas (foto disetujui) (1)" in page and number in page
+    with get_sessionmaker()() as session:
+        line_id = session.scalars(select(StatementLine.id)).one()
+    r = client.post(
+        f"/admin/statements/lines/{line_id}/approve",
+        data={"event_id": seeded.event_id, "registration": number, "csrf_token": token},
+    )
+    assert r.status_code in (200, 303), r.text[:500]
+    page = html.unescape(client.get(f"/admin/statements?event_id={seeded.event_id}").text)
+    if "Dana masuk dicatat" not in page:
+        page = html.unescape(r.text)
+    assert "pendaftaran ini sudah lunas (foto disetujui)" in page
+    assert "Baris disetujui" not in page

@@ -48,6 +48,7 @@ class MatchReport:
     exact: list[LineMatch] = field(default_factory=list)
     ambiguous: list[LineMatch] = field(default_factory=list)
     unmatched: list[LineMatch] = field(default_factory=list)
+    already_paid: list[LineMatch] = field(default_factory=list)  # paid from an approved photo
 
 
 def mapping_for(account: PaymentAccount) -> dict[str, Any]:
@@ -169,12 +170,15 @@ def match(session: Session, *, event_id: int) -> MatchReport:
     # A group total is exact only when one group owes it and one otherwise unmatched line pays it.
     group_claims = Counter(line.amount for line in lines if not owing.get(line.amount))
     report = MatchReport()
+    paid = matching.paid_by_amount(session, event_id=event_id)
     for line in lines:
         candidates = owing.get(line.amount, [])
         item = LineMatch(line, list(candidates))
         paying = groups.get(line.amount, []) if not candidates else []
         if len(paying) == 1 and group_claims[line.amount] == 1:
             report.exact.append(LineMatch(line, paying[0], group=True))
+        elif not candidates and paid.get(line.amount):
+            report.already_paid.append(LineMatch(line, paid[line.amount]))
         elif not candidates:
             report.unmatched.append(item)
         elif len(candidates) == 1 and claims[candidates[0].id] == 1:

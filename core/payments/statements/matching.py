@@ -20,9 +20,10 @@ from core.enums import (
     AWAITING_STATUSES,
     OWING_IN_FULL_STATUSES,
     PaymentStatus,
+    RegistrationStatus,
     values,
 )
-from core.models import Payment, Registration
+from core.models import Payment, Registration, StatementLine
 from core.payments.state import outstanding
 
 # Every registration of the group must still be waiting for this money: none paid in part,
@@ -63,6 +64,26 @@ def open_groups(session: Session, *, event_id: int) -> dict[int, list[list[Regis
         if len(members) == len(ids) and all(r.status in OWING_IN_FULL_STATUSES for r in members):
             owing[sum(outstanding(r) for r in members)].append(list(members))
     return owing
+
+
+def paid_by_amount(session: Session, *, event_id: int) -> dict[int, list[Registration]]:
+    """Paid registrations no statement line is linked to yet, by the amount they were due.
+
+    A runner whose photo was approved still shows up on the bank statement: that credit is the
+    same money, not an unmatched one (review A8).
+    """
+    linked = select(StatementLine.registration_id).where(StatementLine.registration_id.is_not(None))
+    rows = session.scalars(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.PAID.value,
+            Registration.id.not_in(linked),
+        )
+    ).all()
+    by_amount: dict[int, list[Registration]] = defaultdict(list)
+    for registration in rows:
+        by_amount[registration.amount_due].append(registration)
+    return dict(by_amount)
 
 
 def group_for(session: Session, *, event_id: int, amount: int) -> list[Registration] | None:
