@@ -132,9 +132,10 @@ def test_participants_export_csv_has_answers_and_is_safe(client_for, seeded) -> 
     )
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["number", "status", "event"]
-    assert any(h.startswith("answer: ") for h in rows[0])
-    assert len(rows) == 2 and rows[1][5] == "'=HYPERLINK(1)"
+    # Readable headers in the admin's language (Indonesian by default), each field once.
+    assert rows[0][:3] == ["Nomor pendaftaran", "Status", "Acara"]
+    assert len(set(rows[0])) == len(rows[0]) and "Nama lengkap" in rows[0]
+    assert len(rows) == 2 and rows[1][rows[0].index("Nama lengkap")] == "'=HYPERLINK(1)"
     assert "export.participants" in audit_actions()
 
 
