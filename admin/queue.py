@@ -120,11 +120,15 @@ def reject(
     """Reject with a preset reason key or free text; the runner is told and may send a new photo."""
     if reason == "other" and not note.strip():
         return _result(request, False, 'Type the reason for "Other"; the runner will read it.', 400)
-    reason = (note.strip() if reason in ("", "other") and note.strip() else reason).strip()
+    # A chosen preset keeps the typed note next to it (the runner reads both).
+    preset = reason not in ("", "other")
+    reason = (reason if preset else note.strip()).strip()
     if not reason:
         return _result(request, False, "Choose a reason or type one.", 400)
     try:
-        result = reject_payment(payment_id, actor=user, reason=reason[:500])
+        result = reject_payment(
+            payment_id, actor=user, reason=reason[:500], note=note if preset else ""
+        )
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:
