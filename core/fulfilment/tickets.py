@@ -99,13 +99,13 @@ def ticket_data(registration: Registration, language: str) -> TicketData:
     return TicketData(
         event_name=event.name,
         event_date=when,
-        venue=event.venue or "",
+        venue=event.text_for("venue", language),
         runner_name=registration.participant.full_name,
         category=category.name,
         bib=registration.bib or "-",
         number=registration.number,
         jersey_size=registration.participant.jersey_size or "-",
-        pickup_info=event.pickup_info or "",
+        pickup_info=event.text_for("pickup_info", language),
         token=registration.ticket_token or "",
         labels=labels,
     )
@@ -155,7 +155,7 @@ def ticket_reply(
         bib=registration.bib,
         number=registration.number,
         date=registration.event.race_date,
-        pickup=registration.event.pickup_info or "",
+        pickup=registration.event.text_for("pickup_info", language),
     )
     return Reply(text=caption, image_path=ticket_file(registration, language), kind="ticket")
 
@@ -207,7 +207,7 @@ def write_ticket_email(
         "event": registration.event.name,
         "bib": registration.bib,
         "number": registration.number,
-        "pickup": registration.event.pickup_info or "",
+        "pickup": registration.event.text_for("pickup_info", language),
     }
     row = OutboundMessage(
         channel=Channel.EMAIL.value,
