@@ -71,13 +71,17 @@ def test_age_error_explains_the_limit() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("0812-3456-7890", "+6281234567890"), ("+62 812 3456 7890", "+6281234567890"),
-     ("6281234567890", "+6281234567890"), ("81234567890", "+6281234567890")],
+     ("6281234567890", "+6281234567890"), ("81234567890", "+6281234567890"),
+     # foreign runners: E.164 checked by phonenumbers
+     ("+65 9123 4567", "+6591234567"), ("+61 412 345 678", "+61412345678")],
 )  # fmt: skip
 def test_phone_normalised_to_e164(text: str, expected: str) -> None:
     assert parsers.phone(text, ctx()) == expected
 
 
-@pytest.mark.parametrize("text", ["12345", "0212345678", "abc", "+1 555 0100", "08" + "1" * 20])
+@pytest.mark.parametrize(
+    "text", ["12345", "0212345678", "abc", "+1 555 0100", "08" + "1" * 20, "+65 12", "+62 21 123"]
+)
 def test_phone_rejects(text: str) -> None:
     with pytest.raises(Invalid):
         parsers.phone(text, ctx())
