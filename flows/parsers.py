@@ -168,13 +168,18 @@ def nik(text: str, ctx: Ctx) -> str:
     return value
 
 
+def reusable_emergency(ctx: Ctx) -> tuple[str, str] | None:
+    """The previous registration's emergency contact, unless it is this participant's own number."""
+    previous = ctx.previous_emergency
+    if previous is None or previous[1] == ctx.answers.get("phone"):
+        return None
+    return previous
+
+
 def emergency_name(text: str, ctx: Ctx) -> str | Answer:
     """A contact name, or "1"/YA to reuse the previous registration's emergency contact."""
-    previous = ctx.previous_emergency
+    previous = reusable_emergency(ctx)
     if previous and norm(text) in words("words.yes"):
-        own = ctx.answers.get("phone")
-        if previous[1] == own:
-            raise Invalid("flow.invalid.emergency_same")
         return Answer(previous[0], extra={"emergency_phone": previous[1]})
     return person_name(text, ctx)
 

@@ -110,11 +110,11 @@ def _phone_params(ctx: Ctx) -> dict[str, Any]:
 
 
 def _emergency_variant(ctx: Ctx) -> str:
-    return "reuse" if ctx.previous_emergency else ""
+    return "reuse" if parsers.reusable_emergency(ctx) else ""
 
 
 def _emergency_params(ctx: Ctx) -> dict[str, Any]:
-    name, number = ctx.previous_emergency or ("", "")
+    name, number = parsers.reusable_emergency(ctx) or ("", "")
     return {"previous_name": name, "previous_phone": number}
 
 

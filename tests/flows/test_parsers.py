@@ -148,7 +148,18 @@ def test_emergency_contact_reuse() -> None:
     assert isinstance(result, Answer)
     assert result.value == "Budi Santoso"
     assert result.extra == {"emergency_phone": "+6281298765432"}
+    # The previous contact is this participant's own number: no offer, and YA is not a contact.
     same = ctx(phone="+6281298765432")
     same.previous_emergency = ("Budi Santoso", "+6281298765432")
-    with pytest.raises(Invalid):
+    assert parsers.reusable_emergency(same) is None
+    with pytest.raises(Invalid) as err:
         parsers.emergency_name("ya", same)
+    assert err.value.key != "flow.invalid.emergency_same"
+
+
+def test_a_same_number_correction_carries_no_unrelated_example() -> None:
+    from flows import render
+
+    err = Invalid("flow.invalid.emergency_same")
+    text = render.correction(err, "en", key="emergency_name", example="Budi Santoso")
+    assert "Budi Santoso" not in text and "differ" in text
