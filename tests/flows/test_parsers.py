@@ -163,3 +163,13 @@ def test_a_same_number_correction_carries_no_unrelated_example() -> None:
     err = Invalid("flow.invalid.emergency_same")
     text = render.correction(err, "en", key="emergency_name", example="Budi Santoso")
     assert "Budi Santoso" not in text and "differ" in text
+
+
+def test_category_option_shows_age_limits_and_does_not_repeat_the_code() -> None:
+    from core.i18n import t
+    from flows.registration import _plain_name
+
+    assert _plain_name("Fun Run 5K", "5K") == "Fun Run"
+    params = {"km": "21", "price": "Rp350.000", "left": "1.998", "max_age": 70}
+    text = t("flow.option.category", "id", name="Half Marathon", min_age=17, **params)
+    assert text == "Half Marathon, 21 km — Rp350.000 — usia 17–70 th (sisa 1.998 slot)"
