@@ -67,6 +67,8 @@ def _event_data(form: Any) -> dict[str, Any]:
         "requires_nik": forms.checkbox(form, "requires_nik"),
         "requires_authorisation_letter": forms.checkbox(form, "requires_authorisation_letter"),
         "pickup_info": forms.text(form, "pickup_info"),
+        "venue_en": forms.text(form, "venue_en"),
+        "pickup_info_en": forms.text(form, "pickup_info_en"),
     }
 
 

@@ -144,22 +144,6 @@ def _conflict_text(exc: Conflict) -> str:
     return str(exc) if str(exc) != exc.key else "The registration changed; reload the queue."
 
 
-def _reason_with_note(payment_id: int, reason: str, note: str) -> str:
-    """The preset key alone, the note alone, or both (the preset in the runner's language + note).
-
-    A note typed next to a chosen preset is kept: the runner reads "Amount does not match — please
-    transfer the missing Rp5.000" rather than losing the verifier's explanation.
-    """
-    if reason in ("", "other") or reason not in rejection.PRESET_REJECT_REASONS:
-        return (note or reason).strip()
-    if not note:
-        return reason
-    with get_sessionmaker()() as session:
-        payment = session.get(Payment, payment_id)
-        language = payment.registration.language if payment is not None else "id"
-    return f"{rejection.reject_reason_text(reason, language)} — {note}"
-
-
 @router.post("/payments/{payment_id}/reject", dependencies=[Depends(csrf_protect)])
 def reject(
     request: Request,
@@ -173,11 +157,15 @@ def reject(
     if reason == "other" and not note.strip():
         text = gettext('Type the reason for "Other"; the runner will read it.', lang)
         return _result(request, False, text, 400)
-    reason = _reason_with_note(payment_id, reason, note.strip())
+    # A chosen preset keeps the typed note next to it (the runner reads both).
+    preset = reason not in ("", "other")
+    reason = (reason if preset else note.strip()).strip()
     if not reason:
         return _result(request, False, gettext("Choose a reason or type one.", lang), 400)
     try:
-        result = reject_payment(payment_id, actor=user, reason=reason[:500])
+        result = reject_payment(
+            payment_id, actor=user, reason=reason[:500], note=note if preset else ""
+        )
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:

@@ -80,8 +80,36 @@ def migrate(revision: str = typer.Argument("head")) -> None:
     except FileNotFoundError as exc:
         typer.echo(f"migrate: {exc}", err=True)
         raise typer.Exit(2) from exc
+    before = _db_state(settings.database_url)
     command.upgrade(config, revision)
-    typer.echo("database is up to date")
+    typer.echo(_migrate_summary(before, _db_state(settings.database_url)))
+
+
+def _db_state(url: str) -> tuple[str | None, set[str]]:
+    """The database's alembic revision and its tables (to say what a migrate changed)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "alembic_version" not in tables:
+                return None, tables
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar(), tables
+    finally:
+        engine.dispose()
+
+
+def _migrate_summary(
+    before: tuple[str | None, set[str]], after: tuple[str | None, set[str]]
+) -> str:
+    created = sorted(after[1] - before[1] - {"alembic_version"})
+    lines = []
+    if before[0] != after[0]:
+        lines.append(f"migrated from {before[0] or 'an empty database'} to revision {after[0]}")
+    if created:
+        lines.append(f"created {len(created)} tables: {', '.join(created)}")
+    return "\n".join([*lines, f"database is up to date (revision {after[0]})"])
 
 
 @cli.command()

@@ -20,7 +20,7 @@ from core.config import Settings, get_settings
 
 # Loggers that write URLs or request lines; quiet by default and always redacted.
 URL_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "uvicorn.error")
-# transitions logs several INFO lines per state change: in a rush that is most of the log volume.
+# transitions logs every state callback at INFO: one line per chat step drowns the server log.
 QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "transitions")
 # SQL echo prints bound values and result rows (names, phones, messages): never on via LOG_LEVEL.
 DATA_LOGGERS = ("sqlalchemy.engine",)

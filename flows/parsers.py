@@ -6,6 +6,8 @@ import re
 import unicodedata
 from datetime import date
 
+import phonenumbers
+
 from core.i18n import words
 from core.phones import to_e164
 from core.registration.intake import age_on
@@ -120,6 +122,24 @@ def email(text: str, ctx: Ctx) -> str:
     return value
 
 
+def any_phone(text: str) -> str | None:
+    """An Indonesian mobile in today's friendly forms, or a foreign number in E.164 (+65…, +61…).
+
+    Foreign numbers are checked by the phonenumbers library (real numbering plans, not a rule
+    of ours); they need the leading + and country code, since 08… means Indonesia here.
+    """
+    number = to_e164(text)
+    if number is not None or not text.strip().startswith("+"):
+        return number
+    try:
+        parsed = phonenumbers.parse(text.strip(), None)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.country_code == 62 or not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 def phone(text: str, ctx: Ctx) -> str:
     """The runner's WhatsApp number: a known one confirmed with YA, a shared contact, or typed."""
     if ctx.shared_phone and (number := to_e164(ctx.shared_phone)):
@@ -130,7 +150,7 @@ def phone(text: str, ctx: Ctx) -> str:
         and (number := to_e164(ctx.known_phone))
     ):
         return number
-    number = to_e164(text)
+    number = any_phone(text)
     if number is None:
         raise Invalid("flow.invalid.phone")
     return number
@@ -148,20 +168,25 @@ def nik(text: str, ctx: Ctx) -> str:
     return value
 
 
+def reusable_emergency(ctx: Ctx) -> tuple[str, str] | None:
+    """The previous registration's emergency contact, unless it is this participant's own number."""
+    previous = ctx.previous_emergency
+    if previous is None or previous[1] == ctx.answers.get("phone"):
+        return None
+    return previous
+
+
 def emergency_name(text: str, ctx: Ctx) -> str | Answer:
     """A contact name, or "1"/YA to reuse the previous registration's emergency contact."""
-    previous = ctx.previous_emergency
+    previous = reusable_emergency(ctx)
     if previous and norm(text) in words("words.yes"):
-        own = ctx.answers.get("phone")
-        if previous[1] == own:
-            raise Invalid("flow.invalid.emergency_same")
         return Answer(previous[0], extra={"emergency_phone": previous[1]})
     return person_name(text, ctx)
 
 
 def emergency_phone(text: str, ctx: Ctx) -> str:
     """A phone number that is not the runner's own."""
-    number = to_e164(text)
+    number = any_phone(text)
     if number is None:
         raise Invalid("flow.invalid.phone")
     check_emergency_phone(number, ctx)

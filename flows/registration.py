@@ -19,6 +19,12 @@ def event_options(ctx: Ctx) -> list[Option]:
     ]
 
 
+def _plain_name(name: str, code: str) -> str:
+    """The category name without its code, which the option already shows ("Fun Run 5K" -> "Fun Run")."""
+    words = [w for w in name.split() if w.lower() != code.lower()]
+    return " ".join(words)
+
+
 def category_options(ctx: Ctx) -> list[Option]:
     """The chosen event's categories: distance, price, slots left; sold out cannot be chosen."""
     event = ctx.event
@@ -27,6 +33,8 @@ def category_options(ctx: Ctx) -> list[Option]:
     options = []
     for c in event.categories:
         params = {
+            "min_age": c.min_age,
+            "max_age": c.max_age,
             "km": format_number(c.distance_km, ctx.language),
             "price": rupiah(c.price),
             "left": format_number(c.slots_left, ctx.language),
@@ -36,7 +44,7 @@ def category_options(ctx: Ctx) -> list[Option]:
             Option(
                 c.code,
                 c.code,
-                detail=t(key, ctx.language, name=c.name, **params),
+                detail=t(key, ctx.language, name=_plain_name(c.name, c.code), **params),
                 enabled=c.slots_left > 0,
                 aliases=(c.name,),
                 disabled_key="flow.invalid.category_sold_out",
@@ -110,11 +118,11 @@ def _phone_params(ctx: Ctx) -> dict[str, Any]:
 
 
 def _emergency_variant(ctx: Ctx) -> str:
-    return "reuse" if ctx.previous_emergency else ""
+    return "reuse" if parsers.reusable_emergency(ctx) else ""
 
 
 def _emergency_params(ctx: Ctx) -> dict[str, Any]:
-    name, number = ctx.previous_emergency or ("", "")
+    name, number = parsers.reusable_emergency(ctx) or ("", "")
     return {"previous_name": name, "previous_phone": number}
 
 

@@ -140,8 +140,15 @@ def pick_summary_action(
     return Invalid("flow.invalid.summary", count=len(actions))
 
 
+# Errors about how two answers relate, not how one is typed: an example would not match the problem
+# (a name example under "the contact's number must differ", a date under an age limit).
+NO_EXAMPLE = frozenset({"flow.invalid.emergency_same", "flow.invalid.age"})
+
+
 def correction(err: Invalid, language: str, *, key: str, example: str) -> str:
     """A friendly correction with an example of a valid answer."""
+    if err.key in NO_EXAMPLE:
+        return t(err.key, language, **err.params)
     example_key = f"flow.example.{key}"
     shown = t(example_key, language) if has(example_key, language) else example
     return (

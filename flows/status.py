@@ -9,6 +9,7 @@ from core.fulfilment import tickets
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
+from core.payments.state import outstanding
 from core.registration import intake
 
 UNPAID = {
@@ -19,7 +20,10 @@ UNPAID = {
 
 
 def status_replies(session: Session, conversation: Conversation, *, in_draft: bool) -> list[Reply]:
-    """List every registration of this chat, then re-send the e-tickets of paid ones."""
+    """List every registration of this chat with what is still owed (never the ticket images).
+
+    Images cost a message each (Fonnte sends about 1 a second); TIKET sends them on request.
+    """
     language = conversation.language
     rows = intake.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id)
     if not rows:
@@ -28,9 +32,11 @@ def status_replies(session: Session, conversation: Conversation, *, in_draft: bo
     else:
         items = [_item(n, r, language) for n, r in enumerate(rows, start=1)]
         text = t("flow.status.header", language) + "\n\n" + "\n\n".join(items)
+        if any(r.status == RegistrationStatus.PAID.value for r in rows):
+            text += "\n\n" + t("flow.status.ticket_hint", language)
         if in_draft:
             text += "\n\n" + t("flow.status.draft", language)
-    return [Reply(text), *_tickets(session, rows, language)]
+    return [Reply(text)]
 
 
 def ticket_replies(session: Session, conversation: Conversation) -> list[Reply]:
@@ -44,7 +50,9 @@ def _tickets(session: Session, rows: list[Registration], language: str) -> list[
     replies = []
     for registration in rows:
         if registration.status == RegistrationStatus.PAID.value:
-            reply = tickets.ticket_reply(session, registration=registration, language=language)
+            reply = tickets.ticket_reply(
+                session, registration=registration, language=language, resend=True
+            )
             if reply is not None:
                 replies.append(reply)
     return replies
@@ -60,7 +68,8 @@ def _item(n: int, registration: Registration, language: str) -> str:
         category=registration.category.code,
         name=registration.participant.full_name,
         status=t(f"flow.status.{registration.status}", language),
-        amount_due=registration.amount_due if unpaid else None,
+        amount_due=outstanding(registration) if unpaid else None,
+        partly=registration.status == RegistrationStatus.PARTIALLY_PAID.value,
         deadline=registration.payment_deadline if unpaid else None,
         bib=registration.bib,
         tz=registration.event.timezone,

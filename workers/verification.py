@@ -38,11 +38,13 @@ def approve_payment(
     return result
 
 
-def reject_payment(payment_id: int, *, actor: AdminUser, reason: str) -> rejection.Rejection:
-    """Reject one payment with a preset reason key or free text; the runner is told why."""
+def reject_payment(
+    payment_id: int, *, actor: AdminUser, reason: str, note: str = ""
+) -> rejection.Rejection:
+    """Reject one payment with a preset reason key or free text (plus a note); the runner is told."""
     with texts_unit_of_work() as uow:
         result = rejection.reject(
-            uow.session, payment_id=payment_id, actor=actor, reason=reason, now=utcnow()
+            uow.session, payment_id=payment_id, actor=actor, reason=reason, now=utcnow(), note=note
         )
         after_verification(uow, result)
     return result

@@ -15,7 +15,7 @@ from core.models import Category, Event, JerseyStock
 EVENT_FIELDS = (
     "slug", "name", "race_date", "race_start_time", "venue", "timezone",
     "registration_opens_at", "registration_closes_at", "requires_nik",
-    "requires_authorisation_letter", "pickup_info",
+    "requires_authorisation_letter", "pickup_info", "venue_en", "pickup_info_en",
 )  # fmt: skip
 CATEGORY_FIELDS = (
     "code", "name", "distance_km", "price", "quota", "min_age", "max_age",

@@ -24,6 +24,7 @@ from core.fulfilment.ticket_image import TicketData, render_png
 from core.i18n import t
 from core.messages import Reply
 from core.messaging import outbox
+from core.messaging.notify import chat_language
 from core.models import OutboundMessage, Registration
 
 # No 0/O, 1/I/L: a token read aloud or typed from a blurry screen is still unambiguous.
@@ -98,13 +99,13 @@ def ticket_data(registration: Registration, language: str) -> TicketData:
     return TicketData(
         event_name=event.name,
         event_date=when,
-        venue=event.venue or "",
+        venue=event.text_for("venue", language),
         runner_name=registration.participant.full_name,
         category=category.name,
         bib=registration.bib or "-",
         number=registration.number,
         jersey_size=registration.participant.jersey_size or "-",
-        pickup_info=event.pickup_info or "",
+        pickup_info=event.text_for("pickup_info", language),
         token=registration.ticket_token or "",
         labels=labels,
     )
@@ -133,15 +134,20 @@ def ticket_file(registration: Registration, language: str) -> str:
     return relative
 
 
-def ticket_reply(session: Session, *, registration: Registration, language: str) -> Reply | None:
-    """Return the e-ticket as a chat photo with caption, or None when there is no valid ticket."""
+def ticket_reply(
+    session: Session, *, registration: Registration, language: str, resend: bool = False
+) -> Reply | None:
+    """Return the e-ticket as a chat photo with caption, or None when there is no valid ticket.
+
+    ``resend``: a copy asked for (TIKET, admin resend), captioned as such, not "Payment verified!".
+    """
     if registration.status != RegistrationStatus.PAID.value or not registration.ticket_token:
         return None
     # A category move changes category_id; reload relationships so the ticket shows the new one.
     session.flush()
     session.expire(registration, ["event", "category", "participant"])
     caption = t(
-        "ticket.caption",
+        "ticket.caption_resend" if resend else "ticket.caption",
         language,
         name=registration.participant.full_name,
         event=registration.event.name,
@@ -149,7 +155,7 @@ def ticket_reply(session: Session, *, registration: Registration, language: str)
         bib=registration.bib,
         number=registration.number,
         date=registration.event.race_date,
-        pickup=registration.event.pickup_info or "",
+        pickup=registration.event.text_for("pickup_info", language),
     )
     return Reply(text=caption, image_path=ticket_file(registration, language), kind="ticket")
 
@@ -158,7 +164,12 @@ def queue_ticket(
     session: Session, *, registration: Registration, key_suffix: str = ""
 ) -> list[OutboundMessage]:
     """Write the ticket photo to the outbox, once per ticket version (``key_suffix`` for resends)."""
-    reply = ticket_reply(session, registration=registration, language=registration.language)
+    reply = ticket_reply(
+        session,
+        registration=registration,
+        language=chat_language(session, registration),
+        resend=bool(key_suffix),
+    )
     if reply is None:
         return []
     row = outbox.write(
@@ -181,28 +192,31 @@ def write_ticket_email(
     email = registration.participant.email
     if not email or not get_settings().smtp_url:
         return None
-    reply = ticket_reply(session, registration=registration, language=registration.language)
+    reply = ticket_reply(
+        session, registration=registration, language=chat_language(session, registration)
+    )
     if reply is None:
         return None
     key = f"ticket-email:{registration.id}:{registration.ticket_version}{key_suffix}"
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:
         return existing
+    language = chat_language(session, registration)
     params = {
         "name": registration.participant.full_name,
         "event": registration.event.name,
         "bib": registration.bib,
         "number": registration.number,
-        "pickup": registration.event.pickup_info or "",
+        "pickup": registration.event.text_for("pickup_info", language),
     }
     row = OutboundMessage(
         channel=Channel.EMAIL.value,
         recipient=email,
         kind="ticket",
         priority=outbox.PRIORITY_NOTIFICATION,
-        text=t("ticket.email.body", registration.language, **params),
+        text=t("ticket.email.body", language, **params),
         media_path=reply.image_path,
-        extra={"subject": t("ticket.email.subject", registration.language, **params)},
+        extra={"subject": t("ticket.email.subject", language, **params)},
         idempotency_key=key,
         registration_id=registration.id,
     )

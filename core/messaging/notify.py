@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.i18n import t
 from core.messages import Reply
 from core.messaging import outbox
-from core.models import OutboundMessage, Registration
+from core.models import Conversation, OutboundMessage, Registration
+
+
+def chat_language(session: Session, registration: Registration) -> str:
+    """The language the runner's chat uses now (BAHASA/LANGUAGE), else the one they registered in.
+
+    ``registration.language`` is frozen at registration; a later switch must win for every notice.
+    """
+    language = session.scalar(
+        select(Conversation.language).where(
+            Conversation.channel == registration.channel,
+            Conversation.chat_id == registration.chat_id,
+        )
+    )
+    return language or registration.language or "id"
 
 
 def notify(
@@ -20,7 +35,7 @@ def notify(
     **params: object,
 ) -> OutboundMessage:
     """Write one catalogue text to the outbox for the runner's chat (sent by workers after commit)."""
-    text = t(key, registration.language, number=registration.number, **params)
+    text = t(key, chat_language(session, registration), number=registration.number, **params)
     return outbox.write(
         session,
         channel=registration.channel,

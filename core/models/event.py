@@ -29,6 +29,9 @@ class Event(Base):
     requires_nik: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_authorisation_letter: Mapped[bool] = mapped_column(Boolean, default=False)
     pickup_info: Mapped[str] = mapped_column(Text, default="")
+    # The organiser's texts in English; empty means "use the Indonesian one" (see text_for).
+    venue_en: Mapped[str200] = mapped_column(default="", server_default="")
+    pickup_info_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     unique_code_mode: Mapped[str20] = mapped_column(default=UniqueCodeMode.ADD.value)
     payment_deadline_hours: Mapped[int] = mapped_column(Integer, default=24)
     payment_grace_hours: Mapped[int] = mapped_column(Integer, default=6)
@@ -41,6 +44,12 @@ class Event(Base):
     whatsapp_provider: Mapped[str20] = mapped_column(
         default=WhatsAppProvider.FONNTE.value, server_default=WhatsAppProvider.FONNTE.value
     )
+
+    def text_for(self, field: str, language: str) -> str:
+        """``venue`` or ``pickup_info`` in ``language``: English when written, else Indonesian."""
+        if language == "en":
+            return getattr(self, f"{field}_en") or getattr(self, field) or ""
+        return getattr(self, field) or ""
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="event", order_by="Category.sort_order, Category.id"

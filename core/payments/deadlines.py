@@ -19,7 +19,7 @@ from core import audit
 from core.db import skip_locked
 from core.enums import EXPIRING_STATUSES, RegistrationStatus, values
 from core.messaging import outbox
-from core.messaging.notify import notify
+from core.messaging.notify import chat_language, notify
 from core.models import Event, OutboundMessage, Registration
 from core.payments.state import deadline_text, outstanding
 from core.registration import stock
@@ -127,7 +127,7 @@ def _remind(session: Session, registration: Registration, now: datetime) -> Outb
         idempotency_key=f"registration:{registration.id}:payment-reminder",
         priority=outbox.PRIORITY_REMINDER,
         amount=outstanding(registration),
-        deadline=deadline_text(registration),
+        deadline=deadline_text(registration, language=chat_language(session, registration)),
     )
     audit.record(
         session,

@@ -20,6 +20,7 @@ from core.errors import InvalidImage
 from core.formatting import format_datetime
 from core.i18n import t
 from core.messages import Reply
+from core.messaging.notify import chat_language
 from core.models import Payment, PaymentImage, Registration
 from core.payments import screenshots
 from core.payments.screenshots import StoredImage
@@ -81,7 +82,7 @@ def receive_photo_group(
     now: datetime,
 ) -> PhotoResult:
     """Attach one proof photo to several registrations of one chat (one transfer paying for all)."""
-    language = registrations[0].language
+    language = chat_language(session, registrations[0])
     refusal = _refusal(registrations, language)
     if refusal is not None:
         media.resolve(stored_path).unlink(missing_ok=True)
@@ -104,7 +105,7 @@ def receive_photo_group(
         media.resolve(image.path).unlink(missing_ok=True)
     return PhotoResult(
         ok=True,
-        replies=[_acknowledge(locked, attached[0][1], now)],
+        replies=[_acknowledge(locked, attached[0][1], now, language)],
         payment=attached[0][0],
         duplicate=duplicate,
         payments=[a[0] for a in attached],
@@ -266,16 +267,16 @@ def _match_kind(
     return None
 
 
-def _acknowledge(registrations: Sequence[Registration], outcome: str, now: datetime) -> Reply:
+def _acknowledge(
+    registrations: Sequence[Registration], outcome: str, now: datetime, language: str
+) -> Reply:
     first = registrations[0]
     number = ", ".join(r.number for r in registrations)
     if outcome == "same":
-        return Reply(text=t("payment.photo_same", first.language, number=number))
+        return Reply(text=t("payment.photo_same", language, number=number))
     if outcome == "added":
-        return Reply(text=t("payment.photo_added", first.language, number=number))
+        return Reply(text=t("payment.photo_added", language, number=number))
     hours = first.event.verification_hours
-    verify_by = format_datetime(now + timedelta(hours=hours), first.language, first.event.timezone)
-    text = t(
-        "payment.photo_received", first.language, number=number, hours=hours, verify_by=verify_by
-    )
+    verify_by = format_datetime(now + timedelta(hours=hours), language, first.event.timezone)
+    text = t("payment.photo_received", language, number=number, hours=hours, verify_by=verify_by)
     return Reply(text=text)

@@ -15,7 +15,7 @@ from core import audit
 from core.enums import PaymentStatus, RegistrationStatus
 from core.errors import Conflict
 from core.i18n import t
-from core.messaging.notify import notify
+from core.messaging.notify import chat_language, notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
     deadline_text,
@@ -49,17 +49,27 @@ class Rejection:
     outbound: list[OutboundMessage] = field(default_factory=list)
 
 
-def reject_reason_text(reason: str, language: str) -> str:
-    """Turn a preset key into the runner's text; free text is passed through."""
-    if reason in PRESET_REJECT_REASONS:
-        return t(f"payment.reason.{reason}", language)
-    return reason
+def reject_reason_text(reason: str, language: str, note: str = "") -> str:
+    """Turn a preset key into the runner's text (free text passes through), plus the staff note."""
+    text = t(f"payment.reason.{reason}", language) if reason in PRESET_REJECT_REASONS else reason
+    note = note.strip()
+    if not note or note == text:
+        return text
+    return f"{text}\n{note}" if text else note
 
 
 def reject(
-    session: Session, *, payment_id: int, actor: AdminUser, reason: str, now: datetime
+    session: Session,
+    *,
+    payment_id: int,
+    actor: AdminUser,
+    reason: str,
+    now: datetime,
+    note: str = "",
 ) -> Rejection:
     """Reject a payment with a preset key or free text; the runner may send a new photo.
+
+    ``note`` is the verifier's own words next to a chosen preset: the runner gets both.
 
     Raises:
         Conflict: the payment was already approved.
@@ -72,17 +82,21 @@ def reject(
         raise Conflict(
             key="payment.already_approved", by=staff_label(session, payment.verified_by_id)
         )
+    note = note.strip()[:500]
     _mark_rejected(session, registration, payment, actor, reason, now)
+    if note and note != reason:
+        payment.flags = {**(payment.flags or {}), "reject_note": note}
+    language = chat_language(session, registration)
     row = notify(
         session,
         registration,
         key="payment.rejected",
         idempotency_key=f"payment:{payment.id}:rejected",
-        reason=reject_reason_text(reason, registration.language),
+        reason=reject_reason_text(reason, language, note),
         # A part-paid registration never expires: no deadline is claimed for the rest.
         deadline=""
         if registration.status == RegistrationStatus.PARTIALLY_PAID.value
-        else deadline_text(registration),
+        else deadline_text(registration, language=language),
         amount=outstanding(registration),
     )
     return Rejection(

@@ -134,3 +134,13 @@ def test_plain_handler_as_in_dramatiq_workers(session: Session) -> None:
 def test_redact_data_variants(text: str, expected: str) -> None:
     redacted = redact_data(text)
     assert expected in redacted and "0812" not in redacted and "a(b)c" not in redacted
+
+
+def test_transitions_callback_logs_are_quiet() -> None:
+    import logging
+
+    from core.config import get_settings
+    from core.logging import protect_logs, secret_values
+
+    protect_logs(secret_values(get_settings()))
+    assert logging.getLogger("transitions.core").getEffectiveLevel() >= logging.WARNING

@@ -216,3 +216,38 @@ def test_part_paid_runner_is_never_told_a_deadline_it_does_not_have(session: Ses
         session, payment_id=other_payment.id, actor=admin, reason="unreadable", now=later(4)
     )
     assert "sebelum" in plain.outbound[0].text and other.status == RegistrationStatus.REJECTED
+
+
+def test_a_preset_reason_keeps_the_verifiers_note(session: Session) -> None:
+    reg, payment = _with_photo(session)
+    outcome = rejection.reject(
+        session,
+        payment_id=payment.id,
+        actor=make_staff(session),
+        reason="amount_mismatch",
+        note="Kurang Rp50.000, mohon transfer sisanya",
+        now=later(2),
+    )
+    text = outcome.outbound[0].text
+    assert "tidak sesuai" in text and "Kurang Rp50.000, mohon transfer sisanya" in text
+    assert payment.reject_reason == "amount_mismatch"
+    assert payment.flags["reject_note"] == "Kurang Rp50.000, mohon transfer sisanya"
+
+
+def test_notices_follow_the_chats_current_language(session: Session) -> None:
+    from core.models import Conversation
+
+    reg, payment = _with_photo(session)
+    assert reg.language == "id"
+    session.add(Conversation(channel=reg.channel, chat_id=reg.chat_id, language="en"))
+    session.flush()
+    outcome = rejection.reject(
+        session, payment_id=payment.id, actor=make_staff(session), reason="unreadable", now=later(2)
+    )
+    assert "Reason: The transfer photo is not readable." in outcome.outbound[0].text
+    retry = send_photo(session, reg, hours=3, ref=9)
+    assert retry.payment is not None and "Thank you" in retry.replies[0].text
+    result = verification.approve(
+        session, payment_id=retry.payment.id, actor=make_staff(session), now=later(4)
+    )
+    assert "We received your payment" in result.outbound[0].text

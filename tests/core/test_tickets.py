@@ -209,3 +209,14 @@ def test_thai_hindi_and_javanese_names_render_real_glyphs(
     png = tickets.render_ticket_png(reg, "id")
     assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
     assert decode_qr(png) == reg.ticket_token
+
+
+def test_event_texts_follow_the_language_with_indonesian_fallback() -> None:
+    from core.models import Event
+
+    event = Event(pickup_info="2 hari sebelum lomba, Senayan City", pickup_info_en="", venue="GBK")
+    assert event.text_for("pickup_info", "en") == "2 hari sebelum lomba, Senayan City"
+    event.pickup_info_en = "2 days before the race, Senayan City"
+    assert event.text_for("pickup_info", "en") == "2 days before the race, Senayan City"
+    assert event.text_for("pickup_info", "id") == "2 hari sebelum lomba, Senayan City"
+    assert event.text_for("venue", "en") == "GBK"

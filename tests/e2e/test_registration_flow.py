@@ -62,7 +62,8 @@ def test_whatsapp_registration_in_indonesian_over_the_fonnte_webhook(
     assert reg.participant.phone == "+6281233334444"  # prefilled from the sender, confirmed
     texts = fake_fonnte.sent_texts(sender)
     assert any(reg.number in text for text in texts)
-    assert any("1. 5K — Fun Run 5K" in text for text in texts)  # numbered by the WhatsApp sender
+    # numbered by the WhatsApp sender; the code is not repeated in the name ("Fun Run", not "Fun Run 5K")
+    assert any("1. 5K — Fun Run, 5 km — Rp150.000" in text for text in texts), texts
 
 
 def test_telegram_registration_in_english_over_the_telegram_webhook(

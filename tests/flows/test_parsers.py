@@ -71,13 +71,17 @@ def test_age_error_explains_the_limit() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("0812-3456-7890", "+6281234567890"), ("+62 812 3456 7890", "+6281234567890"),
-     ("6281234567890", "+6281234567890"), ("81234567890", "+6281234567890")],
+     ("6281234567890", "+6281234567890"), ("81234567890", "+6281234567890"),
+     # foreign runners: E.164 checked by phonenumbers
+     ("+65 9123 4567", "+6591234567"), ("+61 412 345 678", "+61412345678")],
 )  # fmt: skip
 def test_phone_normalised_to_e164(text: str, expected: str) -> None:
     assert parsers.phone(text, ctx()) == expected
 
 
-@pytest.mark.parametrize("text", ["12345", "0212345678", "abc", "+1 555 0100", "08" + "1" * 20])
+@pytest.mark.parametrize(
+    "text", ["12345", "0212345678", "abc", "+1 555 0100", "08" + "1" * 20, "+65 12", "+62 21 123"]
+)
 def test_phone_rejects(text: str) -> None:
     with pytest.raises(Invalid):
         parsers.phone(text, ctx())
@@ -144,7 +148,28 @@ def test_emergency_contact_reuse() -> None:
     assert isinstance(result, Answer)
     assert result.value == "Budi Santoso"
     assert result.extra == {"emergency_phone": "+6281298765432"}
+    # The previous contact is this participant's own number: no offer, and YA is not a contact.
     same = ctx(phone="+6281298765432")
     same.previous_emergency = ("Budi Santoso", "+6281298765432")
-    with pytest.raises(Invalid):
+    assert parsers.reusable_emergency(same) is None
+    with pytest.raises(Invalid) as err:
         parsers.emergency_name("ya", same)
+    assert err.value.key != "flow.invalid.emergency_same"
+
+
+def test_a_same_number_correction_carries_no_unrelated_example() -> None:
+    from flows import render
+
+    err = Invalid("flow.invalid.emergency_same")
+    text = render.correction(err, "en", key="emergency_name", example="Budi Santoso")
+    assert "Budi Santoso" not in text and "differ" in text
+
+
+def test_category_option_shows_age_limits_and_does_not_repeat_the_code() -> None:
+    from core.i18n import t
+    from flows.registration import _plain_name
+
+    assert _plain_name("Fun Run 5K", "5K") == "Fun Run"
+    params = {"km": "21", "price": "Rp350.000", "left": "1.998", "max_age": 70}
+    text = t("flow.option.category", "id", name="Half Marathon", min_age=17, **params)
+    assert text == "Half Marathon, 21 km — Rp350.000 — usia 17–70 th (sisa 1.998 slot)"

@@ -271,7 +271,7 @@ def test_drafts_hold_no_slot(session: Session, event: Event) -> None:
     assert session.scalar(select(func.count()).select_from(Participant)) == 0
 
 
-def test_status_and_ticket_resend_the_e_ticket_of_a_paid_registration(
+def test_status_lists_a_paid_registration_and_only_ticket_resends_its_image(
     session: Session, event: Event
 ) -> None:
     from core.fulfilment import paid
@@ -283,7 +283,23 @@ def test_status_and_ticket_resend_the_e_ticket_of_a_paid_registration(
     [reg] = registrations(session)
     paid.mark_paid(session, registration=reg, actor="test", now=chat.now)
     chat.send("STATUS")
+    assert len(chat.last) == 1 and chat.last[0].image_path is None  # never the image
     assert "Lunas" in chat.last[0].text and f"BIB: *{reg.bib}*" in chat.last[0].text
-    assert chat.last[-1].image_path  # the e-ticket photo
+    assert "Ketik *TIKET* untuk menerima e-tiket Anda lagi" in chat.last[0].text
     chat.send("tiket")
     assert len(chat.last) == 1 and chat.last[0].image_path
+    assert "kiriman ulang" in chat.last[0].text and "terverifikasi" not in chat.last[0].text
+
+
+def test_status_of_a_part_paid_registration_shows_only_what_is_missing(
+    session: Session, event: Event
+) -> None:
+    chat = Chat(session)
+    chat.register()
+    [reg] = registrations(session)
+    reg.amount_received = reg.amount_due - 389
+    reg.status = "partially_paid"
+    session.flush()
+    chat.send("LANGUAGE")
+    chat.send("STATUS")
+    assert "Still to pay: *Rp389*" in chat.text()

@@ -50,7 +50,12 @@ def _count(url: str, model: type) -> int:
 
 @pytest.mark.sqlite
 def test_demo_is_idempotent_on_sqlite(sqlite_env: dict[str, str]) -> None:
-    assert funrun("migrate", env=sqlite_env).returncode == 0
+    migrated = funrun("migrate", env=sqlite_env)
+    assert migrated.returncode == 0
+    # An empty database: migrate says what it created, then that it is up to date.
+    assert "migrated from an empty database" in migrated.stdout
+    assert "registrations" in migrated.stdout and "database is up to date" in migrated.stdout
+    assert "created" not in funrun("migrate", env=sqlite_env).stdout
     first = funrun("demo", env=sqlite_env)
     assert first.returncode == 0, first.stderr
     assert "password:" in first.stdout
