@@ -104,10 +104,10 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
     """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
-    On PostgreSQL the built catalogue is kept per process and reused while a one-round-trip
-    fingerprint of the three tables (row count and newest ``xmin``, as this transaction sees them)
-    is unchanged: any insert, update or delete of an event, category or jersey row (a registration
-    taking a slot included) changes it, so a reused catalogue is never staler than a rebuilt one.
+    On PostgreSQL the built catalog is kept per process and reused while a one-round-trip
+    fingerprint of the three tables (a hash of their rows, as this transaction sees them) is
+    unchanged: any insert, update or delete of an event, category or jersey row (a registration
+    taking a slot included) changes it, so a reused catalog is never staler than a rebuilt one.
     """
     fingerprint = _fingerprint(session)
     cached = _CACHE.get("entry")
@@ -125,19 +125,20 @@ def snapshot(session: Session, *, now: datetime) -> EventCatalog:
 
 _CACHE: dict[str, tuple[tuple[object, ...], tuple[tuple[CatalogEvent, _Window], ...]]] = {}
 
+# A hash of the rows' contents: exact within a transaction too (rows changed by this transaction
+# or one of its savepoints would keep count and newest xmin equal). The tables are small.
 _FINGERPRINT = text(
-    "SELECT (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM events), "
-    "(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM categories), "
-    "(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM jersey_stock)"
+    "SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM events t), "
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM categories t), "
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t)"
 )
 
 
 def _fingerprint(session: Session) -> tuple[object, ...] | None:
-    """What identifies the visible rows' versions (None on SQLite: no caching there)."""
+    """What identifies the visible rows (None on SQLite: no caching there)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    row = session.execute(_FINGERPRINT).one()
-    return tuple(row)
+    return tuple(session.execute(_FINGERPRINT).one())
 
 
 def invalidate() -> None:
