@@ -87,9 +87,11 @@ def migrate(revision: str = typer.Argument("head")) -> None:
 
 def _db_state(url: str) -> tuple[str | None, set[str]]:
     """The database's alembic revision and its tables (to say what a migrate changed)."""
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import inspect, text
 
-    engine = create_engine(url)
+    from core.db import make_engine
+
+    engine = make_engine(url)  # as the app connects: creates a new SQLite file's folder
     try:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
