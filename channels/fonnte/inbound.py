@@ -1,6 +1,6 @@
 """Fonnte (WhatsApp) webhook input: verify the path secret, parse the flat payload (pure).
 
-Field notes in /work/shared/channels.md §1: `text` is button text ("non-button message" for ordinary
+Field notes in shared/channels.md (the channels guide) §1: `text` is button text ("non-button message" for ordinary
 chats) and never the body; `inboxid` is 0 unless the device inbox is enabled.
 """
 
