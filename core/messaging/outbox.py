@@ -334,6 +334,15 @@ def mark_failed(
     row = _locked(session, outbound_id)
     if row.status == OutboundStatus.SENT:
         return row
+    record_failure(session, row, error=error, now=now)
+    return row
+
+
+def record_failure(session: Session, row: OutboundMessage, *, error: str, now: datetime) -> None:
+    """Mark ``row`` failed with the provider's reason and audit it (the row is locked already).
+
+    Also used when a provider reports a failure after accepting a message (WhatsApp statuses).
+    """
     row.status = OutboundStatus.FAILED.value
     row.error = error[:1000]
     row.next_attempt_at = None
@@ -348,7 +357,6 @@ def mark_failed(
         error=row.error,
         at=now.isoformat(),
     )
-    return row
 
 
 def retry_later(

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.enums import Channel, OutboundStatus
+from core.messaging import outbox
 from core.models import OutboundMessage
 
 # Statuses arrive out of order (read before delivered): only move forward; failed always wins.
@@ -53,16 +53,4 @@ def _failed(session: Session, row: OutboundMessage, at: datetime) -> None:
         row.delivery_status = None
         row.next_attempt_at = None
         return
-    row.status = OutboundStatus.FAILED.value
-    row.error = row.delivery_error
-    audit.record(
-        session,
-        actor="system",
-        action="outbound.failed",
-        subject_type="outbound_message",
-        subject_id=row.id,
-        channel=row.channel,
-        kind=row.kind,
-        error=row.error,
-        at=at.isoformat(),
-    )
+    outbox.record_failure(session, row, error=row.delivery_error or "", now=at)
