@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.errors import DuplicateParticipant, SoldOut
+from core.fulfilment import paid, tickets
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
-from flows import context, engine, pending
+from core.registration.vouchers import VoucherRefused
+from flows import context, engine, pending, pricing
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -39,9 +41,18 @@ def submit(
         chat_id=conversation.chat_id,
         language=ctx.language,
         conversation_id=conversation.id,
+        voucher_code=ctx.answers.get(pricing.KEY) or None,
+        expected_price=ctx.answers.get(pricing.SHOWN),
     )
     try:
         registration = submit_registration(session, submission, now=now)
+    except intake.PriceChanged as err:
+        text = t("pricing.changed", ctx.language, category=submission.category_code, **err.params)
+        return _summary_again(session, conversation, ctx, now, text)
+    except VoucherRefused as err:
+        reason = t(err.key, ctx.language, **err.params)
+        text = t("pricing.refused.at_confirm", ctx.language, reason=reason)
+        return _back_to(session, conversation, ctx, now, pricing.KEY, text)
     except SoldOut as err:
         return _back_to(
             session, conversation, ctx, now, _sold_out_step(err), _sold_out_text(err, ctx)
@@ -65,11 +76,17 @@ def submit_registration(
     """
     with session.begin_nested():
         registration = intake.submit(session, submission=submission, now=now)
-        amounts.assign_amount(session, registration=registration, now=now)
+        if registration.price == 0:  # a 100 % voucher: no transfer, straight to BIB and ticket
+            actor = f"{submission.channel}:{submission.conversation_id or '-'}"
+            paid.mark_paid(session, registration=registration, actor=actor, now=now)
+        else:
+            amounts.assign_amount(session, registration=registration, now=now)
     return registration
 
 
 def _submitted(session: Session, registration: Registration, language: str) -> list[Reply]:
+    if registration.price == 0 and registration.ticket_token:
+        return _free(session, registration, language)
     head = t(
         "flow.submitted",
         language,
@@ -81,6 +98,27 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
     replies.extend(amounts.instructions(session, registration=registration, language=language))
     replies.append(Reply(t("flow.another", language)))
     return replies
+
+
+def _free(session: Session, registration: Registration, language: str) -> list[Reply]:
+    code = registration.participant.answers.get(pricing.KEY, "")
+    replies = [Reply(t("pricing.free_done", language, number=registration.number, code=code))]
+    ticket = tickets.ticket_reply(session, registration=registration, language=language)
+    if ticket is not None:
+        replies.append(ticket)
+    replies.append(Reply(t("flow.another", language)))
+    return replies
+
+
+def _summary_again(
+    session: Session, conversation: Conversation, ctx: Ctx, now: datetime, text: str
+) -> tuple[str, dict, list[Reply]]:
+    """The price moved: show the new summary (which remembers the new price) and ask again."""
+    session.flush()
+    session.expire_all()
+    fresh = context.build(session, conversation, now=now, answers=dict(ctx.answers))
+    summary = engine.prompt(REGISTRATION, "confirm", fresh)
+    return "confirm", fresh.answers, [Reply(text), summary]
 
 
 def _sold_out_step(err: SoldOut) -> str:

@@ -13,7 +13,7 @@ from core.config import get_settings
 from core.events import catalog
 from core.messages import InboundMessage
 from core.models import Conversation, Participant, Registration
-from core.registration import intake
+from core.registration import intake, vouchers
 from flows.spec import Ctx
 
 
@@ -46,7 +46,16 @@ def build(
             return False
         return intake.find_duplicate(session, event_id=event.id, field=field, value=value)
 
+    def voucher(code: str, category: str | None, price: int) -> vouchers.Applied:
+        event = ctx.event
+        if event is None:
+            raise vouchers.VoucherRefused(key="pricing.refused.unknown", code=code)
+        return vouchers.preview(
+            session, event_id=event.id, code=code, category=category, price=price, now=now
+        )
+
     ctx.taken = taken
+    ctx.voucher = voucher
     return ctx
 
 

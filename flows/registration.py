@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from core.formatting import format_date, format_number, rupiah
+from core.formatting import format_date, format_number
 from core.i18n import t
-from flows import parsers
+from flows import parsers, pricing
 from flows.spec import Ask, Confirm, Ctx, Flow, Invalid, Option
 
 
@@ -36,7 +36,7 @@ def category_options(ctx: Ctx) -> list[Option]:
             "min_age": c.min_age,
             "max_age": c.max_age,
             "km": format_number(c.distance_km, ctx.language),
-            "price": rupiah(c.price),
+            "price": pricing.category_price(c, ctx),
             "left": format_number(c.slots_left, ctx.language),
         }
         key = "flow.option.category" if c.slots_left > 0 else "flow.option.category_sold_out"
@@ -158,6 +158,8 @@ REGISTRATION = Flow(
         Ask("blood_type", parsers.blood_type, example="O", choices=blood_options,
             display=_show_blood),
         Ask("medical_notes", parsers.medical_notes, example="-", display=_show_optional),
-        Confirm(),
+        Ask(pricing.KEY, pricing.parse_code, example="ABC123", when=pricing.offers_code,
+            recheck=pricing.recheck_code, display=_show_optional),
+        Confirm(notes=pricing.summary_lines),
     ),
 )  # fmt: skip

@@ -15,7 +15,7 @@ from core.formatting import chat_value
 from core.i18n import has, t, words
 from core.messages import Choice, Reply
 from flows import parsers, pending
-from flows.spec import Ask, Ctx, Flow, Invalid, Option
+from flows.spec import Ask, Confirm, Ctx, Flow, Invalid, Option
 
 TELEGRAM = Channel.TELEGRAM.value
 
@@ -100,6 +100,9 @@ def summary(flow: Flow, ctx: Ctx, actions: list[tuple[str, str]]) -> Reply:
         for s in flow.questions
         if s.applies(ctx) and s.key in ctx.answers
     ]
+    confirm = flow.step("confirm")
+    if isinstance(confirm, Confirm) and confirm.notes is not None:
+        rows += ["", *confirm.notes(ctx)]
     event = ctx.event
     head = t("flow.summary.title", ctx.language, event_name=event.name if event else "")
     lines = [_action_label(flow, a, ctx.language) for a in actions]

@@ -18,7 +18,18 @@ from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
-from flows import commands, completion, context, engine, pending, proofs, render, starting, status
+from flows import (
+    commands,
+    completion,
+    context,
+    engine,
+    pending,
+    pricing,
+    proofs,
+    render,
+    starting,
+    status,
+)
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
 
@@ -205,6 +216,8 @@ def _command(
         return starting.start(session, conversation, message, command.arg, now=now)
     if command.name == "cancel":
         return _ask_cancel(session, conversation)
+    if command.name == "code":
+        return _code(session, conversation, message, command.arg, now)
     if command.name == "language":
         conversation.language = commands.language_from(command.arg, language)
         replies = [Reply(t("flow.language_set", conversation.language))]
@@ -217,6 +230,26 @@ def _command(
     else:
         replies = [Reply(t("flow.menu", language))]
     return replies + _reprompt(session, conversation, message, now)
+
+
+def _code(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    arg: str | None,
+    now: datetime,
+) -> list[Reply]:
+    """KODE ABC123 before confirming: check and keep the code, then the current question again."""
+    if not in_flow(conversation):
+        code = arg or "ABC123"
+        return [Reply(t("pricing.code_later", conversation.language, code=code))]
+    ctx = context.build(session, conversation, now=now, message=message)
+    if conversation.state == pricing.KEY:  # the code step itself: the code is its answer
+        return _answer(session, conversation, message, arg or "", now)
+    accepted, text = pricing.apply_command(ctx, arg)
+    if accepted:
+        _save(conversation, conversation.state, ctx.answers)
+    return [Reply(text)] + _reprompt(session, conversation, message, now)
 
 
 def _clear_await(conversation: Conversation) -> None:

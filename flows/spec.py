@@ -49,6 +49,9 @@ class Ctx:
     previous_emergency: tuple[str, str] | None = None  # (name, phone) from an earlier registration
     taken: Callable[[str, str], bool] = lambda _field, _value: False  # duplicate check (email, nik)
     channel: str = ""  # "telegram" shows buttons; WhatsApp and the simulator read numbered lists
+    # A voucher lookup bound to the session: (code, category code, price) -> Applied, or raises
+    # VoucherRefused. Read-only; intake.submit redeems under a lock.
+    voucher: Callable[[str, str | None, int], Any] = lambda _c, _k, _p: None
 
     @property
     def event(self) -> CatalogEvent | None:
@@ -109,6 +112,7 @@ class Confirm:
 
     key: str = "confirm"
     editable: bool = False
+    notes: Callable[[Ctx], list[str]] | None = None  # lines under the answers (price, discount)
 
     @property
     def prompt_key(self) -> str:

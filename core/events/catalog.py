@@ -13,7 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from core.enums import EventStatus
-from core.models import Category, Event, JerseyStock
+from core.events import pricing
+from core.models import Category, Event, JerseyStock, Voucher
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class CatalogCategory:
     slots_left: int
     min_age: int | None
     max_age: int | None
+    tiers: tuple[pricing.Tier, ...] = ()  # with their sold counts as this snapshot saw them
+
+    def quote(self, now: datetime) -> pricing.Quote:
+        """The price the category sells at ``now`` (before any voucher)."""
+        return pricing.current(self.price, self.tiers, now=now)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class CatalogEvent:
     timezone: str
     categories: tuple[CatalogCategory, ...]
     jersey: tuple[CatalogJersey, ...]
+    has_vouchers: bool = False  # an active voucher exists: the flow offers the code step
 
     def category(self, code: str | None) -> CatalogCategory | None:
         """Return the category with ``code`` (case-insensitive)."""
@@ -130,7 +137,10 @@ _CACHE: dict[str, tuple[tuple[object, ...], tuple[tuple[CatalogEvent, _Window], 
 _FINGERPRINT = text(
     "SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM events t), "
     "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM categories t), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t)"
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t), "
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM price_tiers t), "
+    # Only which events have an active voucher: the table may hold thousands of generated codes.
+    "(SELECT coalesce(string_agg(DISTINCT event_id::text, ','), '') FROM vouchers WHERE active)"
 )
 
 
@@ -182,6 +192,10 @@ def _to_catalog(session: Session, event: Event) -> CatalogEvent:
         .where(JerseyStock.event_id == event.id)
         .order_by(JerseyStock.sort_order, JerseyStock.id)
     )
+    tiers = pricing.tiers_by_category(session, [c.id for c in event.categories])
+    with_vouchers = session.scalar(
+        select(Voucher.id).where(Voucher.event_id == event.id, Voucher.active.is_(True)).limit(1)
+    )
     return CatalogEvent(
         id=event.id,
         slug=event.slug,
@@ -201,8 +215,10 @@ def _to_catalog(session: Session, event: Event) -> CatalogEvent:
                 slots_left=c.slots_left,
                 min_age=c.min_age,
                 max_age=c.max_age,
+                tiers=tiers.get(c.id, ()),
             )
             for c in event.categories
         ),
         jersey=tuple(CatalogJersey(size=j.size, left=j.left) for j in sizes),
+        has_vouchers=with_vouchers is not None,
     )

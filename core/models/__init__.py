@@ -9,6 +9,7 @@ from core.models.messaging import (
     OutboundMessage,
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
+from core.models.pricing import PriceTier, Voucher
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
@@ -28,6 +29,7 @@ __all__ = [
     "NotificationTemplate",
     "OutboundMessage",
     "Participant",
+    "PriceTier",
     "Payment",
     "PaymentImage",
     "PaymentAccount",
@@ -36,5 +38,6 @@ __all__ = [
     "ScreenshotCorrection",
     "ScreenshotReading",
     "Sequence",
+    "Voucher",
     "StatementLine",
 ]

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, JSONType, UTCDateTime
@@ -67,6 +77,17 @@ class Registration(Base):
     unique_code: Mapped[int] = mapped_column(Integer, default=0)
     amount_due: Mapped[int] = mapped_column(Integer)
     amount_key: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The price locked at confirmation: the tier it came from and a voucher's discount (price is
+    # already net of it). A voucher held here cannot be deleted.
+    price_tier_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("price_tiers.id", ondelete="SET NULL"), default=None, index=True
+    )
+    voucher_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("vouchers.id"), default=None, index=True
+    )
+    discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Came in on a voucher's slot beyond the public quota: took no public slot, gives none back.
+    outside_quota: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     amount_received: Mapped[int | None] = mapped_column(Integer, default=None)
     payment_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

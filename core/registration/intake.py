@@ -2,7 +2,9 @@
 
 Lock order inside submit (registration.stock documents the rest): the duplicate email/NIK advisory
 locks, the category's turn lock, the category row, jersey stock, the category's registration sequence,
-then payments' per-event amount lock. Duplicate checks are serialised per event and value with a
+then payments' per-event amount lock. The price is locked here too: the current tier is counted
+under the category row lock, and a voucher is locked right after the category (core.events.pricing,
+core.registration.vouchers). Duplicate checks are serialised per event and value with a
 transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
 turn lock exists for fairness: in a sell-out rush no runner waits several times the median (or past
 lock_timeout).
@@ -20,9 +22,10 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import advisory_xact_lock, insert_ignore, lock_key
 from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
-from core.errors import DuplicateParticipant, NotFound, SoldOut
+from core.errors import DuplicateParticipant, NotFound, ServiceError, SoldOut
+from core.events import pricing
 from core.models import Category, Event, Participant, Registration, Sequence
-from core.registration import stock
+from core.registration import stock, vouchers
 
 # The participant's own columns (the rest of the answers stay in Participant.answers): the one
 # list, so a new column is added here and nowhere else (registration.manage edits the same list).
@@ -43,6 +46,28 @@ class Submission:
     chat_id: str
     language: str = "id"
     conversation_id: int | None = None
+    voucher_code: str | None = None
+    # The price the runner was shown in the summary; a different price refuses (PriceChanged).
+    expected_price: int | None = None
+
+
+class PriceChanged(ServiceError):
+    """The price moved (a tier sold out or ended) since the runner saw the summary."""
+
+    key = "pricing.changed"
+
+
+@dataclass(frozen=True)
+class Price:
+    """The price locked for one registration."""
+
+    list_price: int
+    tier_id: int | None
+    voucher: vouchers.Applied | None
+
+    @property
+    def net(self) -> int:
+        return self.list_price - (self.voucher.discount if self.voucher else 0)
 
 
 def age_on(born: date, day: date) -> int:
@@ -120,13 +145,17 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     session.flush()
     stock.lock_category_turn(session, event_id=event.id, code=submission.category_code)
     category = stock.lock_category(session, event_id=event.id, code=submission.category_code)
-    if category.slots_left <= 0:  # checked before the jersey lock: a full category refuses first
+    price = _lock_price(session, submission, category, now)
+    outside = category.slots_left <= 0 and bool(price.voucher and price.voucher.beyond_quota)
+    if category.slots_left <= 0 and not outside:  # before the jersey lock: a full category first
         raise SoldOut("category", kind="category", code=category.code)
     jersey = stock.take_jersey(session, event_id=event.id, size=answers.get("jersey_size"))
-    stock.take_slot(category)
+    if not outside:
+        stock.take_slot(category)
     registration = _registration(
         submission, category, participant, next_number(session, category=category), now
     )
+    _apply_price(registration, price, outside=outside)
     session.add(registration)
     session.flush()
     audit.record(
@@ -136,8 +165,40 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
         subject_type="registration",
         subject_id=registration.id,
         after={"number": registration.number, "category": category.code, "jersey": jersey},
+        price=registration.price,
+        voucher=price.voucher.code if price.voucher else None,
     )
     return registration
+
+
+def _lock_price(
+    session: Session, submission: Submission, category: Category, now: datetime
+) -> Price:
+    """The current tier (counted under the category lock) less the voucher (locked next)."""
+    quote = pricing.locked_quote(session, category=category, now=now)
+    applied = None
+    if submission.voucher_code:
+        applied = vouchers.redeem(
+            session,
+            event_id=category.event_id,
+            code=submission.voucher_code,
+            category=category.code,
+            price=quote.price,
+            now=now,
+        )
+    price = Price(quote.price, quote.tier.id if quote.tier else None, applied)
+    if submission.expected_price is not None and price.net != submission.expected_price:
+        raise PriceChanged("price changed", price=price.net, shown=submission.expected_price)
+    return price
+
+
+def _apply_price(registration: Registration, price: Price, *, outside: bool) -> None:
+    registration.price = price.net
+    registration.amount_due = price.net  # payments.assign_amount adds the unique code
+    registration.price_tier_id = price.tier_id
+    registration.voucher_id = price.voucher.voucher_id if price.voucher else None
+    registration.discount = price.voucher.discount if price.voucher else 0
+    registration.outside_quota = outside
 
 
 def _registration(

@@ -120,7 +120,7 @@ def move_jersey(
 def release(session: Session, registration: Registration) -> None:
     """Give back the slot and the jersey a registration holds (call once, when it stops holding)."""
     category = lock_categories(session, {registration.category_id}).get(registration.category_id)
-    if category is not None:
+    if category is not None and not registration.outside_quota:  # a voucher's extra place
         give_back_slot(category)
     size = registration.participant.jersey_size
     if size:

@@ -1,0 +1,151 @@
+"""Price tiers: which price a category sells at now, and how the chat describes it.
+
+A category has an ordered list of tiers (early bird, normal, late...). Each ends at a moment
+(``ends_at``), after a number sold (``max_sold``), or whichever comes first. The current price is
+the first tier not ended; with no tier left (or none defined) the category's own price applies.
+
+"Sold" is counted, never stored: the active registrations holding the tier. Counted under the
+category's row lock (intake.submit holds it), N concurrent confirmers of the last early-bird
+place see the same count one after the other, so exactly one gets it. A registration that expires
+or is cancelled gives its tier place back, so "the first 500" means 500 active at that price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.enums import ACTIVE_STATUSES, values
+from core.formatting import MONTHS, rupiah
+from core.i18n import t
+from core.models import Category, PriceTier, Registration
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A tier as the flow sees it, with the number of active registrations holding it."""
+
+    id: int
+    name: str
+    name_en: str
+    price: int
+    ends_at: datetime | None
+    max_sold: int | None
+    sold: int = 0
+
+    def ended(self, now: datetime) -> bool:
+        if self.ends_at is not None and now >= self.ends_at:
+            return True
+        return self.max_sold is not None and self.sold >= self.max_sold
+
+    @property
+    def left(self) -> int | None:
+        return None if self.max_sold is None else max(self.max_sold - self.sold, 0)
+
+    def label(self, language: str) -> str:
+        return (self.name_en or self.name) if language == "en" else self.name
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The price a category sells at now (before any voucher) and the tier it comes from."""
+
+    price: int
+    tier: Tier | None = None
+
+
+def current(base_price: int, tiers: Sequence[Tier], *, now: datetime) -> Quote:
+    """The first tier not ended, else the category's own price."""
+    for tier in tiers:
+        if not tier.ended(now):
+            return Quote(price=tier.price, tier=tier)
+    return Quote(price=base_price)
+
+
+def tiers_by_category(session: Session, category_ids: Iterable[int]) -> dict[int, tuple[Tier, ...]]:
+    """Every tier of these categories in order, with its active-registration count."""
+    ids = sorted(set(category_ids))
+    if not ids:
+        return {}
+    rows = list(
+        session.scalars(
+            select(PriceTier)
+            .where(PriceTier.category_id.in_(ids))
+            .order_by(PriceTier.category_id, PriceTier.sort_order, PriceTier.id)
+        )
+    )
+    sold = _sold(session, [r.id for r in rows])
+    result: dict[int, list[Tier]] = {}
+    for row in rows:
+        result.setdefault(row.category_id, []).append(_tier(row, sold.get(row.id, 0)))
+    return {k: tuple(v) for k, v in result.items()}
+
+
+def _sold(session: Session, tier_ids: list[int]) -> dict[int, int]:
+    if not tier_ids:
+        return {}
+    counts = session.execute(
+        select(Registration.price_tier_id, func.count())
+        .where(
+            Registration.price_tier_id.in_(tier_ids),
+            Registration.status.in_(values(ACTIVE_STATUSES)),
+        )
+        .group_by(Registration.price_tier_id)
+    )
+    return {int(tier_id): int(count) for tier_id, count in counts.tuples()}
+
+
+def _tier(row: PriceTier, sold: int) -> Tier:
+    return Tier(
+        id=row.id,
+        name=row.name,
+        name_en=row.name_en or "",
+        price=row.price,
+        ends_at=row.ends_at,
+        max_sold=row.max_sold,
+        sold=sold,
+    )
+
+
+def locked_quote(session: Session, *, category: Category, now: datetime) -> Quote:
+    """The current price of a category whose row the caller has locked FOR UPDATE."""
+    tiers = tiers_by_category(session, [category.id]).get(category.id, ())
+    return current(category.price, tiers, now=now)
+
+
+def last_day(ends_at: datetime, timezone: str) -> datetime:
+    """The last local day a tier is on sale (it ends at the start of the next day, exclusive)."""
+    return (ends_at - timedelta(seconds=1)).astimezone(ZoneInfo(timezone))
+
+
+def short_date(moment: datetime, language: str) -> str:
+    """``15 Jan`` (the chat's category list is short; the year is the race's)."""
+    lang = language if language in MONTHS else "id"
+    return f"{moment.day} {MONTHS[lang][moment.month - 1]}"
+
+
+def describe(quote: Quote, *, language: str, timezone: str) -> str:
+    """``early bird s.d. 15 Jan atau 500 pertama (sisa 12)``; empty without a tier."""
+    tier = quote.tier
+    if tier is None:
+        return ""
+    day = short_date(last_day(tier.ends_at, timezone), language) if tier.ends_at else ""
+    return t(
+        "pricing.tier",
+        language,
+        name=tier.label(language),
+        date=day,
+        count=tier.max_sold or 0,
+        left=tier.left if tier.left is not None else -1,
+    )
+
+
+def price_text(quote: Quote, *, language: str, timezone: str) -> str:
+    """``Rp120.000 (early bird s.d. 15 Jan atau 500 pertama)`` or just the price."""
+    tier = describe(quote, language=language, timezone=timezone)
+    return f"{rupiah(quote.price)} ({tier})" if tier else rupiah(quote.price)
