@@ -97,7 +97,7 @@ def _sold(session: Session, tier_ids: list[int]) -> dict[int, int]:
         )
         .group_by(Registration.price_tier_id)
     )
-    return {int(tier_id): int(count) for tier_id, count in counts.tuples()}
+    return {int(tier_id): int(count) for tier_id, count in counts.all()}
 
 
 def _tier(row: PriceTier, sold: int) -> Tier:

@@ -23,9 +23,6 @@ from core.errors import ServiceError
 from core.models import Registration, Voucher
 
 KINDS = ("amount", "percent")
-MAX_BULK = 5000
-# No 0/O or 1/I/L: codes are read off paper and typed into a chat.
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 class VoucherRefused(ServiceError):
@@ -138,7 +135,7 @@ def usage(session: Session, *, event_id: int) -> dict[int, int]:
         )
         .group_by(Registration.voucher_id)
     )
-    return {int(voucher_id): int(count) for voucher_id, count in rows.tuples()}
+    return {int(voucher_id): int(count) for voucher_id, count in rows.all()}
 
 
 def redeemed(session: Session, voucher_id: int) -> bool:
