@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from admin import forms
+from admin import forms, pricing_pages
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.session import flash_redirect
 from admin.templating import templates
 from core.config import get_settings
-from core.db import get_sessionmaker, unit_of_work
+from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import EventStatus, Role, WhatsAppProvider
 from core.errors import NotFound, ServiceError
 from core.events import setup
@@ -49,6 +49,7 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "opens": forms.local_input(event.registration_opens_at if event else None, tz),
             "closes": forms.local_input(event.registration_closes_at if event else None, tz),
             "wa_configured": event_whatsapp.configured(get_settings()),
+            "tiers": pricing_pages.tiers_for(session, event, utcnow()) if event else {},
         }
         return templates.TemplateResponse(request, "event_edit.html", ctx)
 

@@ -21,6 +21,7 @@ from admin import (
     messages_pages,
     metrics,
     operations,
+    pricing_pages,
     queue,
     queue_checks,
     registrations,
@@ -38,7 +39,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
-    events_pages, settings_pages, messages_pages, operations, statements_pages,
+    events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

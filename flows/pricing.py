@@ -51,6 +51,10 @@ def lookup(ctx: Ctx, code: str) -> Applied:
 def parse_code(text: str, ctx: Ctx) -> Answer:
     """A voucher code, checked against the event; "-" / "tidak" means none."""
     value = parsers.norm(text)
+    current = ctx.answers.get(KEY)
+    if current and value in words("words.yes"):  # the code given earlier with KODE, kept
+        lookup(ctx, str(current))
+        return Answer(current)
     if not value or value in words("words.no_code"):
         return Answer("", label="-")
     code = normalise(text)
@@ -58,6 +62,15 @@ def parse_code(text: str, ctx: Ctx) -> Answer:
         raise Invalid("pricing.refused.unknown", code=code[:40])
     lookup(ctx, code)
     return Answer(code)
+
+
+def code_variant(ctx: Ctx) -> str:
+    """``have``: a code came earlier (KODE ABC123); the step asks to keep it."""
+    return "have" if ctx.answers.get(KEY) else ""
+
+
+def code_params(ctx: Ctx) -> dict[str, Any]:
+    return {"code": ctx.answers.get(KEY) or ""}
 
 
 def recheck_code(value: Any, ctx: Ctx) -> None:
@@ -104,5 +117,16 @@ def apply_command(ctx: Ctx, arg: str | None) -> tuple[bool, str]:
         return False, t(err.key, ctx.language, **err.params)
     ctx.answers[KEY] = code
     category = _category(ctx)
-    free = bool(category) and applied.discount >= category.quote(ctx.now).price
-    return True, t("pricing.applied", ctx.language, code=code, discount=applied.discount, free=free)
+    if category is not None:
+        free = applied.discount >= category.quote(ctx.now).price
+    else:  # no category yet: what the code gives in general
+        free = applied.kind == "percent" and applied.value >= 100
+    return True, t(
+        "pricing.applied",
+        ctx.language,
+        code=code,
+        discount=applied.discount,
+        free=free,
+        kind=applied.kind,
+        value=applied.value,
+    )

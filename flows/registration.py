@@ -159,7 +159,9 @@ REGISTRATION = Flow(
             display=_show_blood),
         Ask("medical_notes", parsers.medical_notes, example="-", display=_show_optional),
         Ask(pricing.KEY, pricing.parse_code, example="ABC123", when=pricing.offers_code,
-            recheck=pricing.recheck_code, display=_show_optional),
+            recheck=pricing.recheck_code, display=_show_optional,
+            prompt_variant=pricing.code_variant, prompt_params=pricing.code_params,
+            yes_variants=("have",)),
         Confirm(notes=pricing.summary_lines),
     ),
 )  # fmt: skip

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.enums import ACTIVE_STATUSES, values
+from core.errors import NotFound, ServiceError
 from core.formatting import MONTHS, rupiah
 from core.i18n import t
 from core.models import Category, PriceTier, Registration
@@ -149,3 +151,81 @@ def price_text(quote: Quote, *, language: str, timezone: str) -> str:
     """``Rp120.000 (early bird s.d. 15 Jan atau 500 pertama)`` or just the price."""
     tier = describe(quote, language=language, timezone=timezone)
     return f"{rupiah(quote.price)} ({tier})" if tier else rupiah(quote.price)
+
+
+# --- the organiser's tier list (admin) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierInput:
+    """One row of the tier form; ``tier_id`` None adds a tier, ``remove`` deletes one."""
+
+    tier_id: int | None
+    name: str
+    price: int | None
+    name_en: str = ""
+    ends_at: datetime | None = None
+    max_sold: int | None = None
+    remove: bool = False
+
+
+class TierInvalid(ServiceError):
+    key = "Invalid price tier"
+
+
+def _validate(row: TierInput) -> None:
+    if not row.name or len(row.name) > 100 or len(row.name_en) > 100:
+        raise TierInvalid("name", key="A tier needs a name (up to 100 characters)")
+    if row.price is None or row.price < 0:
+        raise TierInvalid("price", key="A tier needs a price of 0 or more")
+    if row.max_sold is not None and row.max_sold < 1:
+        raise TierInvalid("count", key="The number sold must be at least 1 (or empty)")
+
+
+def save_tiers(
+    session: Session, *, category_id: int, rows: Sequence[TierInput], actor: str
+) -> list[PriceTier]:
+    """Update, add and remove a category's tiers in the given order (audited).
+
+    Tiers are edited in place, never replaced, so a tier's sold count (its registrations) stays
+    with it when the organiser moves its end date. A removed tier's registrations keep the price
+    they locked. Locks the category row first, like a confirmation, so no confirmation counts
+    against a half-saved list.
+    """
+    category = session.scalars(
+        select(Category).where(Category.id == category_id).with_for_update()
+    ).one_or_none()
+    if category is None:
+        raise NotFound(f"category {category_id}")
+    existing = {
+        t.id: t
+        for t in session.scalars(select(PriceTier).where(PriceTier.category_id == category_id))
+    }
+    before = [_summary(t) for t in sorted(existing.values(), key=lambda t: t.sort_order)]
+    kept: list[PriceTier] = []
+    for row in rows:
+        tier = existing.get(row.tier_id) if row.tier_id else None
+        if row.tier_id and tier is None:
+            raise NotFound(f"price tier {row.tier_id}")
+        if row.remove:
+            if tier is not None:
+                session.delete(tier)
+            continue
+        _validate(row)
+        tier = tier or PriceTier(category_id=category_id)
+        tier.name, tier.name_en, tier.price = row.name, row.name_en, int(row.price or 0)
+        tier.ends_at, tier.max_sold, tier.sort_order = row.ends_at, row.max_sold, len(kept)
+        session.add(tier)
+        kept.append(tier)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="category.tiers_saved", subject_type="category",
+        subject_id=category_id, before={"tiers": before},
+        after={"tiers": [_summary(t) for t in kept]},
+    )  # fmt: skip
+    return kept
+
+
+def _summary(tier: PriceTier) -> dict[str, object]:
+    ends = tier.ends_at.isoformat() if tier.ends_at else None
+    return {"name": tier.name, "price": tier.price, "ends_at": ends, "max_sold": tier.max_sold}

@@ -39,6 +39,8 @@ class Applied:
     code: str
     discount: int
     beyond_quota: bool
+    kind: str = "amount"
+    value: int = 0
 
 
 def normalise(code: str | None) -> str:
@@ -121,7 +123,14 @@ def redeem(
 
 
 def _applied(voucher: Voucher, price: int) -> Applied:
-    return Applied(voucher.id, voucher.code, discount_of(voucher, price), voucher.beyond_quota)
+    return Applied(
+        voucher.id,
+        voucher.code,
+        discount_of(voucher, price),
+        voucher.beyond_quota,
+        kind=voucher.kind,
+        value=voucher.value,
+    )
 
 
 def usage(session: Session, *, event_id: int) -> dict[int, int]:
