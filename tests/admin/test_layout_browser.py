@@ -12,7 +12,7 @@ import pytest
 
 from core import audit
 from core.db import unit_of_work
-from core.models import Event, InboundUpdate, OutboundMessage
+from core.models import Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
 from tests import factories as f
 from tests.fakes.server import serve
 
@@ -80,7 +80,19 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             before={"full_name": "Dewi"},
             after={"full_name": LONG_NAME},
         )
+        _prices_and_codes(uow.session, event)
         return {"event": event.id, "registration": reg.id}
+
+
+def _prices_and_codes(session: Any, event: Event) -> None:
+    """Tiers on a category and a few vouchers, so the event and vouchers pages show them."""
+    session.add(PriceTier(category_id=event.categories[0].id, name="Early bird", price=120_000,
+                          ends_at=f.later(24 * 30), max_sold=500))  # fmt: skip
+    note = "Komunitas Lari Pagi Jakarta Selatan — sponsor utama"
+    session.add(Voucher(event_id=event.id, code="LARIPAGIJAKSEL2027", value=50_000, note=note,
+                        categories=["5K", "10K"], valid_until=f.later(24 * 10)))  # fmt: skip
+    session.add(Voucher(event_id=event.id, code="COMP", kind="percent", value=100,
+                        beyond_quota=True, max_uses=None, batch="COMP-abc123"))  # fmt: skip
 
 
 @pytest.fixture
@@ -119,6 +131,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "account": "/admin/account",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
+        "vouchers": f"/admin/events/{ids['event']}/vouchers",
         "not-found": "/admin/no-such-page",
     }
 
