@@ -53,6 +53,12 @@ ACTIONS = {
     "operations.dead_letter_retried": "Failed job retried",
     "outbound.failed": "Message could not be delivered",
     "payment_account.mapping_saved": "Bank statement columns saved",
+    "category.tiers_saved": "Price tiers changed",
+    "voucher.created": "Voucher code created",
+    "voucher.generated": "Voucher codes generated",
+    "voucher.disabled": "Voucher code disabled",
+    "voucher.enabled": "Voucher code enabled",
+    "voucher.deleted": "Voucher code deleted",
 }
 # Fields whose values are statuses are shown with their labels.
 STATUS_FIELDS = {"status", "payment_status"}
