@@ -140,7 +140,9 @@ _FINGERPRINT = text(
     "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t), "
     "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM price_tiers t), "
     # Only which events have an active voucher: the table may hold thousands of generated codes.
-    "(SELECT coalesce(string_agg(DISTINCT event_id::text, ','), '') FROM vouchers WHERE active)"
+    # One index probe per event (the (event_id, code) unique index), not a scan of every code.
+    "(SELECT coalesce(string_agg(e.id::text, ',' ORDER BY e.id), '') FROM events e WHERE EXISTS "
+    "(SELECT 1 FROM vouchers v WHERE v.event_id = e.id AND v.active))"
 )
 
 
