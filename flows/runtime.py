@@ -18,7 +18,18 @@ from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
-from flows import commands, completion, context, engine, pending, proofs, render, starting, status
+from flows import (
+    announcements,
+    commands,
+    completion,
+    context,
+    engine,
+    pending,
+    proofs,
+    render,
+    starting,
+    status,
+)
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
 
@@ -201,6 +212,10 @@ def _command(
     language = conversation.language
     drafting = in_flow(conversation)
     _clear_await(conversation)
+    if announcements.handles(session, conversation, message, command):
+        return announcements.reply(session, conversation, command) + _reprompt(
+            session, conversation, message, now
+        )
     if command.name == "start":
         return starting.start(session, conversation, message, command.arg, now=now)
     if command.name == "cancel":
