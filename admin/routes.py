@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
     audit_page,
+    broadcasts_pages,
     dashboard,
     events_pages,
     exports,
@@ -38,7 +39,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
-    events_pages, settings_pages, messages_pages, operations, statements_pages,
+    events_pages, settings_pages, messages_pages, operations, statements_pages, broadcasts_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 
