@@ -84,8 +84,9 @@ def page(request: Request, _user: AdminUser = Depends(admin_only)) -> Response:
 @router.post("/preview", dependencies=[Depends(csrf_protect)])
 async def preview(request: Request, _user: AdminUser = Depends(admin_only)) -> Response:
     """The recipient count and the previews (JSON for the page's script, else the page again)."""
-    draft = _draft(await request.form())
+    form = await request.form()
     try:
+        draft = _draft(form)
         shown = _preview(draft)
     except ServiceError as exc:
         if wants_json(request):
@@ -102,9 +103,9 @@ async def preview(request: Request, _user: AdminUser = Depends(admin_only)) -> R
 @router.post("", dependencies=[Depends(csrf_protect)])
 async def send(request: Request, user: AdminUser = Depends(admin_only)) -> Response:
     form = await request.form()
-    draft = _draft(form)
     lang = request_language(request)
     try:
+        draft = _draft(form)
         if not draft["event_id"]:
             raise InvalidSetting("choose an event")
         image = await _store_image(form.get("image"))

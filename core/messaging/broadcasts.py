@@ -31,6 +31,7 @@ from core.models import (
     BroadcastOptOut,
     BroadcastRecipient,
     CheckIn,
+    Event,
     OutboundMessage,
     Registration,
 )
@@ -147,6 +148,8 @@ def create(
 ) -> Broadcast:
     """Record a send (the job writes its outbox rows); audited with its reach."""
     text = text.strip()
+    if session.get(Event, event_id) is None:
+        raise InvalidSetting("choose an event")
     if not text:
         raise InvalidSetting("the message is empty")
     if len(text) > MAX_TEXT:
