@@ -53,6 +53,9 @@ ACTIONS = {
     "operations.dead_letter_retried": "Failed job retried",
     "outbound.failed": "Message could not be delivered",
     "payment_account.mapping_saved": "Bank statement columns saved",
+    "broadcast.sent": "Broadcast sent",
+    "broadcast.stopped": "Runner stopped broadcasts (STOP)",
+    "broadcast.started": "Runner rejoined broadcasts (START)",
 }
 # Fields whose values are statuses are shown with their labels.
 STATUS_FIELDS = {"status", "payment_status"}

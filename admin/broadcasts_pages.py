@@ -38,6 +38,17 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 SHOWN_RECIPIENTS = 200
 
 
+def _(text: str) -> str:
+    return text  # marks a string for the translation catalogue (scripts/admin_po.py)
+
+
+# The labels of core.messaging.broadcasts.SEGMENTS, translated in the templates.
+SEGMENT_LABELS = (
+    _("Everyone registered"), _("Not paid yet"), _("Paid"), _("One category"),
+    _("Picked up the race pack"), _("Paid, race pack not picked up"),
+)  # fmt: skip
+
+
 def _choices(session: Any) -> dict[str, Any]:
     events = list(session.scalars(select(Event).order_by(Event.id.desc())))
     categories = list(session.scalars(select(Category).order_by(Category.event_id, Category.id)))

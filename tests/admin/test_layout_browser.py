@@ -12,6 +12,7 @@ import pytest
 
 from core import audit
 from core.db import unit_of_work
+from core.messaging import broadcasts
 from core.models import Event, InboundUpdate, OutboundMessage
 from tests import factories as f
 from tests.fakes.server import serve
@@ -80,7 +81,10 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             before={"full_name": "Dewi"},
             after={"full_name": LONG_NAME},
         )
-        return {"event": event.id, "registration": reg.id}
+        sent = broadcasts.create(uow.session, event_id=event.id, segment="all", actor="admin",
+                                 text="Race pack pickup *Friday* 10:00-20:00 at Senayan City.")  # fmt: skip
+        broadcasts.write_batch(uow.session, sent.id)
+        return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
 
 @pytest.fixture
@@ -116,6 +120,8 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "settings": "/admin/settings",
         "operations": "/admin/operations",
         "audit": "/admin/audit",
+        "broadcasts": "/admin/broadcasts",
+        "broadcast": f"/admin/broadcasts/{ids['broadcast']}",
         "account": "/admin/account",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
