@@ -24,6 +24,7 @@ from admin import (
     operations,
     queue,
     queue_checks,
+    race_files_pages,
     registrations,
     session,
     settings_pages,
@@ -40,6 +41,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, broadcasts_pages,
+    race_files_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -122,6 +122,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "audit": "/admin/audit",
         "broadcasts": "/admin/broadcasts",
         "broadcast": f"/admin/broadcasts/{ids['broadcast']}",
+        "exports": f"/admin/exports?event_id={ids['event']}",
         "account": "/admin/account",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
