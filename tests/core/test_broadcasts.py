@@ -125,3 +125,24 @@ def test_an_empty_or_overlong_message_is_refused(session: Session) -> None:
     for text in ("  ", "x" * (broadcasts.MAX_TEXT + 1)):
         with pytest.raises(InvalidSetting):
             broadcasts.create(session, event_id=event.id, segment="all", text=text, actor="a")
+
+
+@pytest.mark.sqlite
+def test_broadcast_and_race_files_on_sqlite(sqlite_url: str) -> None:
+    from core.db import make_engine
+    from core.fulfilment import race_files
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        event = f.demo_event(session)
+        regs = [f.make_registration(session, event, status=PAID) for _ in range(3)]
+        broadcasts.opt_out(session, channel=regs[0].channel, chat_id=regs[0].chat_id)
+        assert broadcasts.reach(session, event_id=event.id, segment="paid") == broadcasts.Reach(
+            2, 1
+        )
+        sent = broadcasts.create(session, event_id=event.id, segment="paid", text="Hi", actor="a")
+        assert broadcasts.write_batch(session, sent.id).done
+        assert broadcasts.progress(session, sent.id)["written"] == 2
+        assert len(list(race_files.jersey_rows(session, event.id))) >= 2
+        assert len(list(race_files.age_group_rows(session, event.id))) == 2
+    engine.dispose()
