@@ -7,6 +7,7 @@ runners' own replies (core.messaging.broadcasts).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -32,6 +33,7 @@ from core.models import AdminUser, Broadcast, Category, Event
 from core.payments import screenshots
 from workers.broadcasts import write_broadcast
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin/broadcasts")
 admin_only = require_roles(Role.ADMIN)
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -126,12 +128,19 @@ async def send(request: Request, user: AdminUser = Depends(admin_only)) -> Respo
                 arg=draft["arg"], text=draft["text"], image_path=image, actor=actor_name(user),
             )  # fmt: skip
             broadcast_id = row.id
-            uow.on_commit(lambda: write_broadcast.send(broadcast_id))
+            uow.on_commit(lambda: _start(broadcast_id))
     except ServiceError as exc:
         message = gettext("Broadcast not sent: %(why)s", lang, why=str(exc))
         return flash_redirect(request, "/admin/broadcasts", message, "error")
     done = gettext("Broadcast queued.", lang)
     return flash_redirect(request, f"/admin/broadcasts/{broadcast_id}", done)
+
+
+def _start(broadcast_id: int) -> None:
+    try:
+        write_broadcast.send(broadcast_id)
+    except Exception:  # noqa: BLE001  (Redis down: workers.broadcasts.resume_broadcasts catches up)
+        log.warning("could not queue broadcast %s; it will be resumed", broadcast_id)
 
 
 async def _store_image(upload: Any) -> str | None:

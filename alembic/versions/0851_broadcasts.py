@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", Stamp, nullable=False),
         sa.Column("finished_at", Stamp, nullable=True),
+        sa.Column("updated_at", Stamp, nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name="fk_broadcasts_event_id_events", ondelete="CASCADE"
         ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -37,6 +38,7 @@ from core.models import (
 )
 
 BATCH = 200  # recipient chats written per job transaction
+STALL_AFTER = timedelta(minutes=2)
 MAX_TEXT = 3000  # under Telegram's 4096 and Fonnte's limit, with room for the STOP line
 WHATSAPP_CHANNELS = (Channel.WHATSAPP.value, Channel.WHATSAPP_CLOUD.value)
 STOPPED = "stopped"
@@ -199,6 +201,7 @@ def write_batch(session: Session, broadcast_id: int, *, limit: int = BATCH) -> B
         .limit(limit)
     ).all()
     rows = [row for reg, stopped in batch if (row := _write_one(session, broadcast, reg, stopped))]
+    broadcast.updated_at = utcnow()
     if batch:
         broadcast.cursor = batch[-1][0].id
     if len(batch) < limit:
@@ -235,6 +238,18 @@ def _write_one(
     )
     broadcast.written += 1
     return row
+
+
+def stalled(session: Session, *, now: datetime, quiet: timedelta = STALL_AFTER) -> list[int]:
+    """Broadcasts still being written whose last batch is older than ``quiet`` (job lost)."""
+    return list(
+        session.scalars(
+            select(Broadcast.id).where(
+                Broadcast.status == "writing",
+                func.coalesce(Broadcast.updated_at, Broadcast.created_at) < now - quiet,
+            )
+        )
+    )
 
 
 def progress(session: Session, broadcast_id: int) -> dict[str, Any]:

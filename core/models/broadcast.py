@@ -31,6 +31,8 @@ class Broadcast(Base):
     created_by: Mapped[str200]
     created_at: Mapped[created]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The last batch written: a "writing" broadcast quiet for a while lost its job (resumed).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class BroadcastRecipient(Base):

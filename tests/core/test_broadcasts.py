@@ -146,3 +146,16 @@ def test_broadcast_and_race_files_on_sqlite(sqlite_url: str) -> None:
         assert len(list(race_files.jersey_rows(session, event.id))) >= 2
         assert len(list(race_files.age_group_rows(session, event.id))) == 2
     engine.dispose()
+
+
+def test_a_quiet_broadcast_still_writing_is_found_for_resuming(session: Session) -> None:
+    from datetime import timedelta
+
+    event = f.demo_event(session, admin_password=f.PASSWORD)
+    f.make_registration(session, event, status=PAID)
+    sent = broadcasts.create(session, event_id=event.id, segment="paid", text="Hi", actor="a")
+    now = utcnow()
+    assert sent.id not in broadcasts.stalled(session, now=now)
+    assert sent.id in broadcasts.stalled(session, now=now + timedelta(minutes=3))
+    broadcasts.write_batch(session, sent.id)  # finished: nothing to resume
+    assert sent.id not in broadcasts.stalled(session, now=now + timedelta(minutes=3))
