@@ -276,19 +276,18 @@ def progress(session: Session, broadcast_id: int) -> dict[str, Any]:
 
 def recipients(
     session: Session, broadcast_id: int, *, limit: int = 100, offset: int = 0
-) -> list[tuple[BroadcastRecipient, OutboundMessage | None]]:
-    """Per-recipient results, in the order they were written."""
-    return [
-        (recipient, row)
-        for recipient, row in session.execute(
-            select(BroadcastRecipient, OutboundMessage)
-            .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.outbound_id)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id)
-            .order_by(BroadcastRecipient.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ]
+) -> list[tuple[BroadcastRecipient, OutboundMessage | None, str | None]]:
+    """Per-recipient results (recipient, its outbox row, registration number), in written order."""
+    rows = session.execute(
+        select(BroadcastRecipient, OutboundMessage, Registration.number)
+        .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.outbound_id)
+        .outerjoin(Registration, Registration.id == BroadcastRecipient.registration_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast_id)
+        .order_by(BroadcastRecipient.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(recipient, row, number) for recipient, row, number in rows]
 
 
 # -- STOP / START ---------------------------------------------------------------------------

@@ -113,7 +113,8 @@ def test_progress_counts_outcomes(session: Session) -> None:
     outbox.mark_sent(session, outbound_id=rows[2].id, provider_message_id="y", now=utcnow())
     assert broadcasts.progress(session, sent.id)["done"] is True
     results = broadcasts.recipients(session, sent.id)
-    assert [o.status for _r, o in results if o] == [
+    assert all(number for _r, _o, number in results)
+    assert [o.status for _r, o, _n in results if o] == [
         OutboundStatus.SENT,
         OutboundStatus.FAILED,
         OutboundStatus.SENT,
