@@ -80,3 +80,14 @@ def test_kwitansi_single_group_and_refusals(client_for: Any, seeded: Any) -> Non
         assert refused.status_code == 200 and "Receipt not made" in refused.text, numbers
     with get_sessionmaker()() as session:
         assert session.scalars(select(AuditLog).where(AuditLog.action == "export.kwitansi")).all()
+
+
+def test_a_paid_registration_links_its_kwitansi(client_for: Any, seeded: Any) -> None:
+    number = _paid_runner(seeded.event_id)
+    admin, _ = client_for("admin", lang="en")
+    with get_sessionmaker()() as session:
+        from core.models import Registration
+
+        reg_id = session.scalars(select(Registration.id).where(Registration.number == number)).one()
+    page = admin.get(f"/admin/registrations/{reg_id}").text
+    assert 'action="/admin/exports/kwitansi.pdf"' in page and f'value="{number}"' in page
