@@ -169,8 +169,12 @@ def create(
 
 def message_for(broadcast: Broadcast, language: str) -> Reply:
     """The broadcast as one runner reads it: the text, the STOP line in their language, the image."""
-    text = f"{broadcast.text}\n\n{t('broadcast.footer', language)}"
-    return Reply(text, image_path=broadcast.image_path, kind="broadcast")
+    return message_for_text(broadcast.text, broadcast.image_path, language)
+
+
+def message_for_text(text: str, image_path: str | None, language: str) -> Reply:
+    body = f"{text}\n\n{t('broadcast.footer', language)}"
+    return Reply(body, image_path=image_path, kind="broadcast")
 
 
 def outbox_key(broadcast_id: int, channel: str, chat_id: str) -> str:
@@ -200,7 +204,18 @@ def write_batch(session: Session, broadcast_id: int, *, limit: int = BATCH) -> B
         .order_by(Registration.id)
         .limit(limit)
     ).all()
-    rows = [row for reg, stopped in batch if (row := _write_one(session, broadcast, reg, stopped))]
+    rows: list[OutboundMessage] = []
+    stopped_count = 0
+    for reg, stopped in batch:
+        outcome = _write_one(
+            session, broadcast.id, broadcast.text, broadcast.image_path, reg, stopped
+        )
+        if isinstance(outcome, OutboundMessage):
+            rows.append(outcome)
+        stopped_count += outcome == STOPPED
+    # Counters set once per batch: one UPDATE of the broadcast row, not one per recipient.
+    broadcast.written += len(rows)
+    broadcast.skipped += stopped_count
     broadcast.updated_at = utcnow()
     if batch:
         broadcast.cursor = batch[-1][0].id
@@ -210,34 +225,31 @@ def write_batch(session: Session, broadcast_id: int, *, limit: int = BATCH) -> B
 
 
 def _write_one(
-    session: Session, broadcast: Broadcast, reg: Registration, stopped: bool
-) -> OutboundMessage | None:
-    recipient = {"broadcast_id": broadcast.id, "channel": reg.channel, "chat_id": reg.chat_id,
-                 "registration_id": reg.id, "skipped": STOPPED if stopped else None,
-                 "created_at": utcnow()}  # fmt: skip
+    session: Session,
+    broadcast_id: int,
+    text: str,
+    image: str | None,
+    reg: Registration,
+    stopped: bool,
+) -> OutboundMessage | str | None:
+    """One chat's outbox row and recipient row: the new outbox row, STOPPED, or None (written
+    already for another registration of the chat)."""
+    row = None
+    if not stopped:
+        # A chat's second registration finds the first one's row by key (nothing new written).
+        reply = message_for_text(text, image, reg.language)
+        row = outbox.write(
+            session, channel=reg.channel, recipient=reg.chat_id, reply=reply,
+            idempotency_key=outbox_key(broadcast_id, reg.channel, reg.chat_id),
+            priority=outbox.PRIORITY_BROADCAST, registration_id=reg.id,
+        )  # fmt: skip
+    recipient = {"broadcast_id": broadcast_id, "channel": reg.channel, "chat_id": reg.chat_id,
+                 "registration_id": reg.id, "outbound_id": row.id if row else None,
+                 "skipped": STOPPED if stopped else None, "created_at": utcnow()}  # fmt: skip
     keys = ["broadcast_id", "channel", "chat_id"]
     if not insert_ignore(session, BroadcastRecipient.__table__, [recipient], keys=keys):
-        return None  # this chat already has the broadcast (another of its registrations)
-    if stopped:
-        broadcast.skipped += 1
         return None
-    row = outbox.write(
-        session, channel=reg.channel, recipient=reg.chat_id,
-        reply=message_for(broadcast, reg.language),
-        idempotency_key=outbox_key(broadcast.id, reg.channel, reg.chat_id),
-        priority=outbox.PRIORITY_BROADCAST, registration_id=reg.id,
-    )  # fmt: skip
-    session.execute(
-        BroadcastRecipient.__table__.update()
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast.id,
-            BroadcastRecipient.channel == reg.channel,
-            BroadcastRecipient.chat_id == reg.chat_id,
-        )
-        .values(outbound_id=row.id)
-    )
-    broadcast.written += 1
-    return row
+    return STOPPED if stopped else row
 
 
 def stalled(session: Session, *, now: datetime, quiet: timedelta = STALL_AFTER) -> list[int]:
