@@ -59,6 +59,9 @@ ACTIONS = {
     "voucher.disabled": "Voucher code disabled",
     "voucher.enabled": "Voucher code enabled",
     "voucher.deleted": "Voucher code deleted",
+    "broadcast.sent": "Broadcast sent",
+    "broadcast.stopped": "Runner stopped broadcasts (STOP)",
+    "broadcast.started": "Runner rejoined broadcasts (START)",
 }
 # Fields whose values are statuses are shown with their labels.
 STATUS_FIELDS = {"status", "payment_status"}

@@ -38,6 +38,7 @@ STATUS_LABELS = {
     "pending": "Pending",
     "sending": "Sending",
     "sent": "Sent",
+    "waiting": "Waiting for the runner",
     "failed": "Failed",
     "open": "Open",
     "closed": "Closed",

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
     audit_page,
+    broadcasts_pages,
     dashboard,
     events_pages,
     exports,
@@ -24,6 +25,7 @@ from admin import (
     pricing_pages,
     queue,
     queue_checks,
+    race_files_pages,
     registrations,
     session,
     settings_pages,
@@ -40,6 +42,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
+    broadcasts_pages, race_files_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

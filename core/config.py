@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Runner language -> template language code in Meta's manager.
     whatsapp_template_languages: dict[str, str] = {"id": "id", "en": "en"}
     smtp_url: str | None = None
+    # Who signs receipts (kwitansi); empty: "Panitia <event name>".
+    organiser_name: str = ""
     smtp_from: str = "funrun <noreply@funrun.local>"
 
     simulator: bool | None = None

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from core.i18n import words
 from core.messages import InboundMessage
 
-NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu", "code")
+NAMES = (
+    "start",
+    "status",
+    "ticket",
+    "cancel",
+    "help",
+    "language",
+    "menu",
+    "code",
+    "stop",
+    "subscribe",
+)
 # The command words live in core/texts/*/common.toml ([words.command]), every language at once.
 _LOOKUP = {word: name for name in NAMES for word in words(f"words.command.{name}")}
 # The idle menu (flow.menu) lists these commands as 1-6, in this order.

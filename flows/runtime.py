@@ -19,6 +19,7 @@ from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
 from flows import (
+    announcements,
     commands,
     completion,
     context,
@@ -212,6 +213,10 @@ def _command(
     language = conversation.language
     drafting = in_flow(conversation)
     _clear_await(conversation)
+    if announcements.handles(session, conversation, message, command):
+        return announcements.reply(session, conversation, command) + _reprompt(
+            session, conversation, message, now
+        )
     if command.name == "start":
         return starting.start(session, conversation, message, command.arg, now=now)
     if command.name == "cancel":

@@ -5,6 +5,7 @@ imported, so `dramatiq workers` (and the in-process worker) sees every actor.
 """
 
 from workers import (  # noqa: E402
+    broadcasts,
     checkin,
     conversations,
     delivery,
@@ -20,6 +21,7 @@ from workers import (  # noqa: E402
 from workers.broker import broker  # must come first: actors bind to the broker when declared
 
 __all__ = [
+    "broadcasts",
     "broker",
     "checkin",
     "conversations",

@@ -69,7 +69,11 @@ def plan(
         return window.Plan(wait_reason=f"outside the 24-hour window, {kind} without a registration")
     language = (row.extra or {}).get("lang") or registration.language
     code = settings.whatsapp_template_languages.get(language, language)
-    template = {"name": name, "language": code, "params": templates.params(kind, registration)}
+    template = {
+        "name": name,
+        "language": code,
+        "params": templates.params(kind, registration, row.text),
+    }
     return window.Plan(template=template)
 
 

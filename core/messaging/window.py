@@ -34,6 +34,7 @@ KINDS = {
     "payment_rejected": re.compile(r"^payment:\d+:rejected$"),
     "payment_expired": re.compile(r"^registration:\d+:expired$"),
     "ticket": re.compile(r"^ticket:\d+:"),
+    "broadcast": re.compile(r"^broadcast:\d+:"),  # core.messaging.broadcasts.outbox_key
 }
 WAITING_PREFIX = "waiting: "
 

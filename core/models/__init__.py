@@ -1,5 +1,6 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 
+from core.models.broadcast import Broadcast, BroadcastOptOut, BroadcastRecipient
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
@@ -17,6 +18,9 @@ from core.models.staff import AdminUser, AuditLog, LoginAttempt
 __all__ = [
     "AdminUser",
     "AuditLog",
+    "Broadcast",
+    "BroadcastOptOut",
+    "BroadcastRecipient",
     "Category",
     "CheckIn",
     "CheckinDesk",

@@ -11,7 +11,7 @@ from core.models import Registration
 from core.payments.state import deadline_text, outstanding
 
 
-def params(kind: str, registration: Registration) -> list[str]:
+def params(kind: str, registration: Registration, text: str = "") -> list[str]:
     """The body parameters {{1}}, {{2}}, ... of ``kind``'s template."""
     name = registration.participant.full_name
     if kind == "payment_reminder":
@@ -23,6 +23,9 @@ def params(kind: str, registration: Registration) -> list[str]:
         ]
     if kind == "ticket":
         return [name, registration.event.name, registration.bib or "-", registration.number]
+    if kind == "broadcast":
+        # Meta refuses line breaks in a parameter: the announcement goes in as one line.
+        return [name, registration.event.name, " ".join(text.split())[:1000] or "-"]
     if kind == "payment_rejected":
         return [name, registration.number]
     return [name, registration.number, registration.event.name]

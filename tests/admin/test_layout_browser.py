@@ -12,6 +12,7 @@ import pytest
 
 from core import audit
 from core.db import unit_of_work
+from core.messaging import broadcasts
 from core.models import Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
 from tests import factories as f
 from tests.fakes.server import serve
@@ -81,7 +82,10 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             after={"full_name": LONG_NAME},
         )
         _prices_and_codes(uow.session, event)
-        return {"event": event.id, "registration": reg.id}
+        sent = broadcasts.create(uow.session, event_id=event.id, segment="all", actor="admin",
+                                 text="Race pack pickup *Friday* 10:00-20:00 at Senayan City.")  # fmt: skip
+        broadcasts.write_batch(uow.session, sent.id)
+        return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
 
 def _prices_and_codes(session: Any, event: Event) -> None:
@@ -128,6 +132,9 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "settings": "/admin/settings",
         "operations": "/admin/operations",
         "audit": "/admin/audit",
+        "broadcasts": "/admin/broadcasts",
+        "broadcast": f"/admin/broadcasts/{ids['broadcast']}",
+        "exports": f"/admin/exports?event_id={ids['event']}",
         "account": "/admin/account",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
