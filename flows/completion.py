@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.errors import DuplicateParticipant, SoldOut
+from core.fulfilment import consent
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
@@ -65,6 +66,7 @@ def submit_registration(
     """
     with session.begin_nested():
         registration = intake.submit(session, submission=submission, now=now)
+        consent.record_submission(session, registration=registration, now=now)
         amounts.assign_amount(session, registration=registration, now=now)
     return registration
 

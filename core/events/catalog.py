@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from core.enums import EventStatus
-from core.models import Category, Event, JerseyStock
+from core.models import Category, Event, EventQuestion, JerseyStock
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,24 @@ class CatalogJersey:
 
 
 @dataclass(frozen=True)
+class CatalogQuestion:
+    """An organiser-defined question as the chat asks it (core/events/questions.py)."""
+
+    id: int
+    kind: str
+    label: str
+    label_en: str
+    options: tuple[tuple[str, str], ...]  # (Indonesian = stored value, English)
+    required: bool
+    category_codes: tuple[str, ...]
+    example: str
+
+    @property
+    def key(self) -> str:
+        return f"q{self.id}"
+
+
+@dataclass(frozen=True)
 class CatalogEvent:
     id: int
     slug: str
@@ -46,6 +64,11 @@ class CatalogEvent:
     timezone: str
     categories: tuple[CatalogCategory, ...]
     jersey: tuple[CatalogJersey, ...]
+    questions: tuple[CatalogQuestion, ...] = ()
+    waiver_text: str = ""
+    waiver_text_en: str = ""
+    waiver_url: str = ""
+    minor_age: int | None = None
 
     def category(self, code: str | None) -> CatalogCategory | None:
         """Return the category with ``code`` (case-insensitive)."""
@@ -105,8 +128,8 @@ def snapshot(session: Session, *, now: datetime) -> EventCatalog:
     """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
     On PostgreSQL the built catalog is kept per process and reused while a one-round-trip
-    fingerprint of the three tables (a hash of their rows, as this transaction sees them) is
-    unchanged: any insert, update or delete of an event, category or jersey row (a registration
+    fingerprint of the event tables (a hash of their rows, as this transaction sees them) is
+    unchanged: any insert, update or delete of an event, category, jersey or question row (a registration
     taking a slot included) changes it, so a reused catalog is never staler than a rebuilt one.
     """
     fingerprint = _fingerprint(session)
@@ -130,7 +153,8 @@ _CACHE: dict[str, tuple[tuple[object, ...], tuple[tuple[CatalogEvent, _Window], 
 _FINGERPRINT = text(
     "SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM events t), "
     "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM categories t), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t)"
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t), "
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM event_questions t)"
 )
 
 
@@ -205,4 +229,30 @@ def _to_catalog(session: Session, event: Event) -> CatalogEvent:
             for c in event.categories
         ),
         jersey=tuple(CatalogJersey(size=j.size, left=j.left) for j in sizes),
+        questions=_questions(session, event.id),
+        waiver_text=event.waiver_text or "",
+        waiver_text_en=event.waiver_text_en or "",
+        waiver_url=event.waiver_url or "",
+        minor_age=event.minor_age,
+    )
+
+
+def _questions(session: Session, event_id: int) -> tuple[CatalogQuestion, ...]:
+    rows = session.scalars(
+        select(EventQuestion)
+        .where(EventQuestion.event_id == event_id)
+        .order_by(EventQuestion.position, EventQuestion.id)
+    )
+    return tuple(
+        CatalogQuestion(
+            id=q.id,
+            kind=q.kind,
+            label=q.label,
+            label_en=q.label_en or "",
+            options=tuple((o["id"], o.get("en") or o["id"]) for o in q.options or []),
+            required=q.required,
+            category_codes=tuple(q.category_codes or ()),
+            example=q.example or "",
+        )
+        for q in rows
     )

@@ -9,6 +9,7 @@ from core.models.messaging import (
     OutboundMessage,
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
+from core.models.questions import ConsentLetter, EventQuestion
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
@@ -19,9 +20,11 @@ __all__ = [
     "Category",
     "CheckIn",
     "CheckinDesk",
+    "ConsentLetter",
     "Conversation",
     "Event",
     "EventOcrSetting",
+    "EventQuestion",
     "InboundUpdate",
     "JerseyStock",
     "LoginAttempt",
