@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
     audit_page,
+    consent_pages,
     dashboard,
     events_pages,
     exports,
@@ -21,6 +22,7 @@ from admin import (
     messages_pages,
     metrics,
     operations,
+    questions_pages,
     queue,
     queue_checks,
     registrations,
@@ -38,7 +40,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
-    events_pages, settings_pages, messages_pages, operations, statements_pages,
+    events_pages, settings_pages, messages_pages, operations, statements_pages, consent_pages,
+    questions_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -23,7 +23,8 @@ from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid, Option
 
 LETTER = "consent_letter"
 GUARDIAN = ("guardian_name", "guardian_phone", "guardian_relation")
-_EVENT_STEP = re.compile(r"q\d+|waiver|guardian_name|guardian_phone|guardian_relation|" + LETTER)
+FIXED_KEYS = ("waiver", *GUARDIAN, LETTER)  # besides the questions' own "q<id>" keys
+_EVENT_STEP = re.compile(r"q\d+|" + "|".join(FIXED_KEYS))
 _FLOWS: dict[str, Flow] = {}
 MAX_TEXT = 200
 
