@@ -80,7 +80,38 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             before={"full_name": "Dewi"},
             after={"full_name": LONG_NAME},
         )
+        _minor_with_questions(uow.session, event, reg)
         return {"event": event.id, "registration": reg.id}
+
+
+def _minor_with_questions(session: Any, event: Event, reg: Any) -> None:
+    """Custom questions, a waiver and a consent letter, so their panels are laid out too."""
+    from datetime import date
+
+    from core.events import questions
+    from core.fulfilment import consent
+
+    for kind, label, options in (
+        (
+            "choice",
+            "Ukuran nama di jersey / Jersey name print size",
+            "Kecil | Small\nBesar | Large",
+        ),
+        ("yes_no", "Maraton pertama?", ""),
+    ):
+        data = questions.QuestionInput(
+            kind=kind, label=label, options_text=options, show_at_checkin=True
+        )
+        question = questions.add(session, event_id=event.id, data=data, actor="layout")
+        reg.participant.answers = {
+            **reg.participant.answers,
+            question.key: "Besar" if options else "yes",
+        }
+    event.minor_age = 17
+    event.waiver_text = "Saya sehat jasmani dan rohani."
+    reg.participant.date_of_birth = date(event.race_date.year - 12, 1, 1)
+    reg.waiver_accepted_at = f.NOW
+    consent._add(session, reg, consent.store_photo(f.inbound(f.encode(f.screenshot()))), f.NOW)
 
 
 @pytest.fixture
@@ -113,6 +144,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "statements": "/admin/statements",
         "events": "/admin/events",
         "event": f"/admin/events/{ids['event']}",
+        "questions": f"/admin/events/{ids['event']}/questions",
         "settings": "/admin/settings",
         "operations": "/admin/operations",
         "audit": "/admin/audit",
