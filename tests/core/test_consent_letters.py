@@ -50,6 +50,8 @@ def test_no_ticket_until_the_letter_is_accepted(session: Session) -> None:
     reg = _minor(session)
     _approve(session, reg)
     assert reg.status == RegistrationStatus.PAID.value and reg.bib and reg.ticket_token is None
+    texts = session.scalars(select(OutboundMessage.text)).all()
+    assert any("setelah surat izin orang tua diterima" in text for text in texts)
     letter = consent.latest(session, reg.id)
     assert letter is not None
     _, outbound, issued = consent.accept(session, letter_id=letter.id, actor="v@x", now=later(3))

@@ -104,6 +104,7 @@ def test_a_minor_with_consent_gets_a_ticket_and_a_rejected_letter_asks_again(
     approve_in_admin(live_server)
     wait_until(settled, what="approval delivered")
     assert runner.photos() == [] and only_registration().ticket_token is None  # no ticket yet
+    assert any("setelah surat izin" in t for t in runner.texts())  # and the runner is told why
 
     _judge(live_server, second.id, "accept")
     token = receive_ticket(runner)
