@@ -14,7 +14,7 @@ from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
-from flows import context, engine, pending
+from flows import context, engine, event_steps, pending
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -105,5 +105,5 @@ def _back_to(
     session.flush()
     session.expire_all()
     fresh = context.build(session, conversation, now=now, answers=dict(ctx.answers))
-    result = engine.edit(REGISTRATION, key, fresh)
+    result = engine.edit(event_steps.flow_for(fresh), key, fresh)
     return result.state, result.answers, [Reply(text), *result.replies]

@@ -128,3 +128,31 @@ def test_an_adult_is_not_asked_for_a_guardian(session: Session, event: Event) ->
     assert "guardian_name" not in registration.participant.answers
     assert session.scalars(select(ConsentLetter)).all() == []
     assert date.fromisoformat("1990-08-17") == registration.participant.date_of_birth
+
+
+def test_switching_category_at_the_summary_asks_the_new_categorys_question(
+    session: Session, event: Event
+) -> None:
+    hotel = _add(session, event, "text", "Nama hotel?", category_codes=("21K",))
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("confirm")
+    assert hotel.key not in chat.conversation.answers  # 10K: not asked
+    chat.send("ubah kategori")
+    chat.send("21K")
+    assert chat.state == hotel.key and "Nama hotel?" in chat.text()
+    chat.send("Hotel Mulia")
+    assert chat.state == "confirm" and "Nama hotel?: *Hotel Mulia*" in chat.text()
+
+
+def test_a_draft_at_an_event_question_resumes_there(session: Session, event: Event) -> None:
+    club = _add(session, event, "text", "Komunitas lari?")
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until(club.key)
+    chat.send("DAFTAR")  # continue or start over?
+    chat.send("lanjut")
+    assert chat.state == club.key and "Komunitas lari?" in chat.text()
+    chat.send("BATAL")
+    chat.send("ya")
+    assert chat.state == "idle"
