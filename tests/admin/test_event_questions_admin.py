@@ -142,3 +142,11 @@ def test_export_and_checkin_show_the_answers(client_for, seeded) -> None:
         assert code == reg_id
     result = scan(desk, csrf, number, "nonce-q-001", event_id=str(seeded.event_id)).json()
     assert result["outcome"] == "ok" and result["answers"] == [["Naik bus?", "Ya"]]
+
+
+def test_checkin_refuses_a_minor_without_an_accepted_letter(client_for, seeded) -> None:
+    _reg_id, _letter_id, number = _minor_with_letter(seeded.event_id)
+    desk, _ = client_for("checkin")
+    csrf = page_csrf(desk, "/checkin")
+    result = scan(desk, csrf, number, "nonce-q-002", event_id=str(seeded.event_id)).json()
+    assert result["outcome"] == "consent_missing" and "SURAT IZIN" in result["message"]
