@@ -142,9 +142,11 @@ def _after_answer(
     result: engine.StepResult,
     now: datetime,
 ) -> list[Reply]:
-    result = engine.fill_gaps(
-        event_steps.flow_for(ctx), result, ctx
-    )  # e.g. another event's questions
+    # The flow is the event's: e.g. another event's questions after switching at the summary.
+    result = engine.fill_gaps(event_steps.flow_for(ctx), result, ctx)
+    letter = (conversation.answers or {}).get(event_steps.LETTER)
+    if letter and result.answers.get(event_steps.LETTER) != letter and not result.completed:
+        consent.discard_draft_letter(letter)  # no longer a minor (birth date edited): not kept
     if result.cancelled:
         return _ask_cancel(session, conversation)  # the same yes/no as the BATAL command
     if result.completed:
@@ -169,6 +171,8 @@ def _save(conversation: Conversation, state: str, answers: dict[str, Any]) -> No
 
 
 def _reset(conversation: Conversation) -> None:
+    # A draft's consent-letter photo belongs to no registration: forget the file with the draft.
+    consent.discard_draft_letter((conversation.answers or {}).get(event_steps.LETTER))
     _save(conversation, IDLE, {})
     conversation.failed_tries = 0
 

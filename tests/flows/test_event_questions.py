@@ -156,3 +156,25 @@ def test_a_draft_at_an_event_question_resumes_there(session: Session, event: Eve
     chat.send("BATAL")
     chat.send("ya")
     assert chat.state == "idle"
+
+
+def test_a_letter_photo_of_a_dropped_draft_is_deleted(session: Session, event: Event) -> None:
+    from core import media
+
+    event.minor_age = 17
+    session.flush()
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("guardian_name", {"category": "5K", "date_of_birth": _minor_birth(event)})
+    for text in ("Budi Santoso", "081298765432", "Ayah"):
+        chat.send(text)
+    chat.photo()
+    stored = media.resolve(chat.conversation.answers["consent_letter"])
+    assert stored.is_file()
+    chat.send("ubah tanggal lahir")  # now an adult: the guardian and the letter are dropped
+    chat.send("17-08-1990")
+    assert chat.state == "confirm" and "consent_letter" not in chat.conversation.answers
+    assert not stored.exists()
+    chat.send("BATAL")
+    chat.send("ya")
+    assert chat.state == "idle"
