@@ -133,6 +133,8 @@ def _parser(q: CatalogQuestion, choices):  # type: ignore[no-untyped-def]
                 return Answer(value, label=t(f"flow.{value}_label", ctx.language))
             option = parsers.pick(text, choices(ctx))
             return Answer(option.value, label=option.label)
+        if q.kind == QuestionKind.TEXT:
+            return _text(text, q.example)
         return _PARSERS[q.kind](text)
 
     return parse
@@ -147,10 +149,11 @@ def _yes_no(text: str) -> str | None:
     return None
 
 
-def _text(text: str) -> str:
+def _text(text: str, example: str = "") -> str:
     value = parsers.clean(text)
     if not value or value == "-":
-        raise Invalid("questions.invalid.text")
+        # No generic example fits every free-text question: only the organiser's, when given.
+        raise Invalid("questions.invalid.text", example=example)
     if len(value) > MAX_TEXT:
         raise Invalid("flow.invalid.too_long", limit=MAX_TEXT)
     return value
@@ -170,7 +173,7 @@ def _date(text: str) -> str:
     return day.isoformat()
 
 
-_PARSERS = {QuestionKind.TEXT: _text, QuestionKind.NUMBER: _number, QuestionKind.DATE: _date}
+_PARSERS = {QuestionKind.NUMBER: _number, QuestionKind.DATE: _date}
 
 
 def _display(q: CatalogQuestion):  # type: ignore[no-untyped-def]

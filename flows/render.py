@@ -147,7 +147,9 @@ def pick_summary_action(
 
 # Errors about how two answers relate, not how one is typed: an example would not match the problem
 # (a name example under "the contact's number must differ", a date under an age limit).
-NO_EXAMPLE = frozenset({"flow.invalid.emergency_same", "flow.invalid.age"})
+NO_EXAMPLE = frozenset(
+    {"flow.invalid.emergency_same", "flow.invalid.age", "questions.invalid.text"}
+)
 
 
 def correction(err: Invalid, language: str, *, key: str, example: str) -> str:

@@ -178,3 +178,20 @@ def test_a_letter_photo_of_a_dropped_draft_is_deleted(session: Session, event: E
     chat.send("BATAL")
     chat.send("ya")
     assert chat.state == "idle"
+
+
+def test_a_required_text_question_refuses_a_skip_with_the_organisers_example(
+    session: Session, event: Event
+) -> None:
+    name = _add(session, event, "text", "Nama di jersey?", example="SITI")
+    day = _add(session, event, "date", "Tanggal tiba?")
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until(name.key)
+    chat.send("-")
+    assert chat.state == name.key and "Contoh: *SITI*" in chat.text()
+    chat.send("SITI A")
+    chat.send("besok")
+    assert chat.state == day.key and "17-08-2026" in chat.text()
+    chat.send("2 Mei 2026")
+    assert chat.state == "confirm" and "Tanggal tiba?: *02-05-2026*" in chat.text()
