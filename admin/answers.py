@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.events import questions
 from flows.registry import answer_rows, question_keys, question_labels
 
 
@@ -24,9 +25,22 @@ def displayed(answers: dict[str, Any], language: str = "en") -> dict[str, tuple[
     keys = [k for k in question_keys() if k in answers]
     out = dict(zip(keys, answer_rows(answers, language), strict=True))
     for key, value in answers.items():
-        if key not in out:
+        if key not in out and not _custom(key):
             out[key] = (key.replace("_", " "), fmt(value))
     return out
+
+
+def _custom(key: str) -> bool:
+    """An organiser-defined question's answer ("q<id>"): labelled by custom_rows instead."""
+    return key[:1] == "q" and key[1:].isdigit()
+
+
+def custom_rows(
+    session: Any, event_id: int, answers: dict[str, Any], language: str, *, checkin_only=False
+) -> list[tuple[str, str]]:
+    """(question, answer) of the event's own questions, in their declared order."""
+    asked = questions.for_event(session, event_id)
+    return questions.answers_of(asked, answers, language, checkin_only=checkin_only)
 
 
 def rows(answers: dict[str, Any], language: str = "en") -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from admin import answers
 from admin import checkin_desks as desk_routes
 from admin.auth import CSRF_HEADER, current_staff, has_role, verify_csrf
 from admin.i18n import request_language
@@ -26,7 +27,7 @@ from core.errors import InvalidImage
 from core.formatting import MONTHS
 from core.fulfilment import checkin, desks, letters
 from core.i18n import t
-from core.models import Event
+from core.models import Event, Registration
 from workers.checkin import check_in
 
 DESK_COOKIE = desk_routes.DESK_COOKIE
@@ -145,7 +146,20 @@ async def scan(
     result, zone = await run_in_threadpool(check_in, request_, letter_jpeg=photo.jpeg)
     payload = _payload(result, lang, zone)
     payload["counts"] = await run_in_threadpool(_counts, target)  # the desk's counters, live
+    payload["answers"] = await run_in_threadpool(_checkin_answers, result.registration_id, lang)
     return JSONResponse(payload)
+
+
+def _checkin_answers(registration_id: int | None, lang: str) -> list[tuple[str, str]]:
+    """The answers to the event's questions marked "show at check-in" (e.g. the shuttle bus)."""
+    if registration_id is None:
+        return []
+    with get_sessionmaker()() as session:
+        reg = session.get(Registration, registration_id)
+        if reg is None:
+            return []
+        given = reg.participant.answers or {}
+        return answers.custom_rows(session, reg.event_id, given, lang, checkin_only=True)
 
 
 def _counts(event_id: int) -> list[dict[str, Any]]:

@@ -70,6 +70,10 @@ def _event_data(form: Any) -> dict[str, Any]:
         "pickup_info": forms.text(form, "pickup_info"),
         "venue_en": forms.text(form, "venue_en"),
         "pickup_info_en": forms.text(form, "pickup_info_en"),
+        "waiver_text": forms.text(form, "waiver_text"),
+        "waiver_text_en": forms.text(form, "waiver_text_en"),
+        "waiver_url": forms.text(form, "waiver_url"),
+        "minor_age": forms.integer(form, "minor_age", required=False),
     }
 
 

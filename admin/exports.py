@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
 from admin import answers
 from admin.auth import actor_name, require_roles
@@ -26,8 +27,9 @@ from core import audit, reports
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import Role
+from core.events import questions
 from core.formatting import spreadsheet_safe
-from core.models import AdminUser, Registration
+from core.models import AdminUser, EventQuestion, Registration
 
 router = APIRouter(prefix="/admin/exports")
 admin_only = require_roles(Role.ADMIN)
@@ -95,16 +97,36 @@ def participant_rows(filters: Any, lang: str = "en") -> Rows:
         columns = [
             (k, label) for k, label in answers.export_columns(lang) if k not in SKIPPED_ANSWERS
         ]
+        asked = _custom_questions(session, filters)
+        columns += [(q.key, questions.label_in(q, lang)) for q in asked]
         yield [*_base_headers(lang), *(label for _k, label in columns), *_tail_headers(lang)]
         for reg in reports.participant_records(session, filters=filters):
-            yield _participant_row(reg, [key for key, _label in columns], lang)
+            yield _participant_row(reg, [key for key, _label in columns], lang, asked)
 
     return rows
 
 
-def _participant_row(reg: Registration, keys: list[str], lang: str) -> list[Any]:
+def _custom_questions(session: Any, filters: Any) -> list[EventQuestion]:
+    """The organiser's questions as extra columns: the filtered event's, else every event's."""
+    stmt = select(EventQuestion).order_by(
+        EventQuestion.event_id, EventQuestion.position, EventQuestion.id
+    )
+    if getattr(filters, "event_id", None):
+        stmt = stmt.where(EventQuestion.event_id == filters.event_id)
+    return list(session.scalars(stmt))
+
+
+def _participant_row(
+    reg: Registration,
+    keys: list[str],
+    lang: str,
+    asked: list[EventQuestion] = (),  # type: ignore[assignment]
+) -> list[Any]:
     p = reg.participant
     shown = answers.displayed(p.answers or {}, lang)
+    for q in asked:
+        if q.key in (p.answers or {}):
+            shown[q.key] = ("", questions.answer_text(q, p.answers[q.key], lang))
     zone = reg.event.timezone
     values = [
         getattr(p, k) if k in PARTICIPANT_FIELDS else (shown[k][1] if k in shown else "")

@@ -9,7 +9,7 @@ from admin.auth import require_roles
 from core import media
 from core.db import get_sessionmaker
 from core.enums import Role
-from core.models import AdminUser, PaymentAccount, PaymentImage
+from core.models import AdminUser, ConsentLetter, PaymentAccount, PaymentImage
 
 router = APIRouter(prefix="/admin/media")
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -38,4 +38,13 @@ def qris_image(account_id: int, _user: AdminUser = Depends(require_roles(Role.AD
     with get_sessionmaker()() as session:
         account = session.get(PaymentAccount, account_id)
         relative = account.qris_image_path if account else None
+    return private_file(relative)
+
+
+@router.get("/consent-letters/{letter_id}")
+def consent_letter(letter_id: int, _user: AdminUser = Depends(require_roles(Role.VERIFIER))):
+    """One minor's parental consent letter photo (verifiers and admins only; never cached)."""
+    with get_sessionmaker()() as session:
+        letter = session.get(ConsentLetter, letter_id)
+        relative = letter.path if letter else None
     return private_file(relative)

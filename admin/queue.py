@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from admin.auth import csrf_protect, require_roles, wants_json
 from admin.i18n import gettext, request_language, status_label
+from admin.registrations import letter_context
 from admin.session import flash_redirect
 from admin.templating import local_dt, money, templates
 from core.db import get_sessionmaker
@@ -38,6 +39,7 @@ def _item_context(session: Any, payment: Payment | None) -> dict[str, Any]:
         "pending": review_queue.queue_size(session),
         "reasons": rejection.PRESET_REJECT_REASONS,
         **_reuse_context(session, payment.flags or {}),
+        **letter_context(session, registration, f"/admin/queue?payment={payment.id}"),
     }
 
 

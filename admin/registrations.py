@@ -20,6 +20,7 @@ from admin.templating import templates
 from core.db import get_sessionmaker
 from core.enums import RegistrationStatus, Role
 from core.errors import ServiceError
+from core.fulfilment import consent
 from core.models import (
     AdminUser,
     AuditLog,
@@ -182,8 +183,21 @@ def detail(
             ).all(),
             "editable": regs.EDITABLE,
             "checkin": _checkin(session, reg.id),
+            "custom": answers.custom_rows(
+                session, reg.event_id, reg.participant.answers or {}, lang
+            ),
+            **letter_context(session, reg, f"/admin/registrations/{reg.id}"),
         }
         return templates.TemplateResponse(request, "registration_detail.html", ctx)
+
+
+def letter_context(session: Session, reg: Registration, back: str) -> dict[str, Any]:
+    """What _consent_letter.html shows: whether a letter is needed, the newest one, where to return."""
+    return {
+        "needs_letter": consent.needs_letter(reg),
+        "letter": consent.latest(session, reg.id),
+        "back": back,
+    }
 
 
 def _checkin(session: Session, registration_id: int) -> CheckIn | None:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin import (
     audit_page,
     broadcasts_pages,
+    consent_pages,
     dashboard,
     events_pages,
     exports,
@@ -23,6 +24,7 @@ from admin import (
     metrics,
     operations,
     pricing_pages,
+    questions_pages,
     queue,
     queue_checks,
     race_files_pages,
@@ -42,7 +44,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
-    broadcasts_pages, race_files_pages,
+    broadcasts_pages, race_files_pages, consent_pages, questions_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

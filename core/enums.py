@@ -109,3 +109,21 @@ class Role(StrEnum):
     ADMIN = "admin"
     VERIFIER = "verifier"
     CHECKIN = "checkin"
+
+
+class QuestionKind(StrEnum):
+    """What an organiser-defined question accepts."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+    DATE = "date"
+
+
+class LetterStatus(StrEnum):
+    """A minor's parental consent letter, as the verifier judged it."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.errors import DuplicateParticipant, SoldOut
-from core.fulfilment import paid, tickets
+from core.fulfilment import consent, paid, tickets
 from core.i18n import t
 from core.messages import Reply
 from core.models import Conversation, Registration
 from core.payments import amounts
 from core.registration import intake
 from core.registration.vouchers import VoucherRefused
-from flows import context, engine, pending, pricing
+from flows import context, engine, event_steps, pending, pricing
 from flows.registration import REGISTRATION
 from flows.spec import Ctx
 
@@ -76,6 +76,7 @@ def submit_registration(
     """
     with session.begin_nested():
         registration = intake.submit(session, submission=submission, now=now)
+        consent.record_submission(session, registration=registration, now=now)
         if registration.price == 0:  # a 100 % voucher: no transfer, straight to BIB and ticket
             actor = f"{submission.channel}:{submission.conversation_id or '-'}"
             paid.mark_paid(session, registration=registration, actor=actor, now=now)
@@ -141,5 +142,5 @@ def _back_to(
     session.flush()
     session.expire_all()
     fresh = context.build(session, conversation, now=now, answers=dict(ctx.answers))
-    result = engine.edit(REGISTRATION, key, fresh)
+    result = engine.edit(event_steps.flow_for(fresh), key, fresh)
     return result.state, result.answers, [Reply(text), *result.replies]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import skip_locked
@@ -15,7 +15,7 @@ from core.i18n import t
 from core.messages import Reply
 from core.messaging import outbox
 from core.models import Conversation, OutboundMessage
-from flows import runtime
+from flows import event_steps, runtime
 from flows.registration import REGISTRATION
 
 REMIND_AFTER = timedelta(hours=24)
@@ -47,7 +47,11 @@ def _idle(session: Session, since: datetime, limit: int) -> Select[tuple[Convers
     return (
         select(Conversation)
         .where(
-            Conversation.state.in_(REGISTRATION.keys),
+            or_(
+                Conversation.state.in_(REGISTRATION.keys),
+                Conversation.state.in_(event_steps.FIXED_KEYS),
+                Conversation.state.like("q%"),  # an event question "q<id>"
+            ),
             Conversation.last_activity_at <= since,
         )
         .order_by(Conversation.last_activity_at, Conversation.id)

@@ -173,6 +173,10 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
             just_set = _store(step, step.parse(text, ctx), ctx)
     except Invalid as err:
         return _invalid(flow, state, err, ctx, failed_tries)
+    return _moved(flow, state, ctx, just_set)
+
+
+def _moved(flow: Flow, state: str, ctx: Ctx, just_set: frozenset[str]) -> StepResult:
     new_state = _fire(flow, "answer", state, ctx, just_set)
     if new_state == "confirm":
         _set_editing(ctx, False)
@@ -182,6 +186,26 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         () if completed else (*_recheck_notice(flow, new_state, ctx), prompt(flow, new_state, ctx))
     )
     return StepResult(new_state, ctx.answers, replies, completed=completed)
+
+
+def accept(flow: Flow, state: str, value: Any, ctx: Ctx) -> StepResult:
+    """Answer ``state`` with a value that did not come as text (a consent-letter photo's path)."""
+    return _moved(flow, state, ctx, _store(flow.step(state), value, ctx))  # type: ignore[arg-type]
+
+
+def fill_gaps(flow: Flow, result: StepResult, ctx: Ctx) -> StepResult:
+    """Ask what ``flow`` still needs before the summary or the submit.
+
+    The flow is built per event (flows/event_steps.py): after the runner switches events at the
+    summary, the new event's own questions are unanswered although the old flow saw no gap.
+    """
+    if result.cancelled or result.invalid or result.state not in ("confirm", DONE):
+        return result
+    gaps = _gaps(flow, ctx)
+    if not gaps:
+        return result
+    _set_editing(ctx, True)  # only the missing answers, then back to the summary
+    return StepResult(gaps[0], ctx.answers, (prompt(flow, gaps[0], ctx),))
 
 
 def keeps_current(step: Ask, text: str, ctx: Ctx) -> bool:

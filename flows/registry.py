@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import render
+from flows import event_steps, render
 from flows.registration import REGISTRATION
+
+# The built-in questions, then the steps only some events add (waiver, a minor's guardian and
+# letter); organiser-defined questions ("q<id>") are labelled by core.events.questions.
+_QUESTIONS = (*REGISTRATION.questions, event_steps.WAIVER, *event_steps.MINOR_STEPS)
 
 
 def question_keys() -> list[str]:
     """The declared question keys in order (export column order)."""
-    return [step.key for step in REGISTRATION.questions]
+    return [step.key for step in _QUESTIONS]
 
 
 def question_labels(language: str = "id") -> list[tuple[str, str]]:
     """(key, label) for every declared question, in order (export headers)."""
-    return [(s.key, render.label_of(s, language)) for s in REGISTRATION.questions]
+    return [(s.key, render.label_of(s, language)) for s in _QUESTIONS]
 
 
 def answer_rows(answers: dict[str, Any], language: str = "id") -> list[tuple[str, str]]:
     """(label, display value) for every declared question present in ``answers``, in flow order."""
     return [
         (render.label_of(step, language), render.display_value(step, answers, language))
-        for step in REGISTRATION.questions
+        for step in _QUESTIONS
         if step.key in answers
     ]

@@ -35,7 +35,10 @@ def question(step: Ask | Any, ctx: Ctx, *, editing: bool = False) -> Reply:
     variant = step.prompt_variant(ctx) if step.prompt_variant else ""
     key = f"{step.prompt_key}_{variant}" if variant else step.prompt_key
     params = step.prompt_params(ctx) if step.prompt_params else {}
-    text = t(key, ctx.language, answers=ctx.answers, **params)
+    if step.prompt_text is not None:
+        text = step.prompt_text(ctx)
+    else:
+        text = t(key, ctx.language, answers=ctx.answers, **params)
     options = options_of(step, ctx)
     if editing and step.key in ctx.answers:
         current = display_value(step, ctx.answers, ctx.language)
@@ -90,6 +93,8 @@ def display_value(step: Ask, answers: dict[str, Any], language: str) -> str:
 
 
 def label_of(step: Ask, language: str) -> str:
+    if step.label_text is not None:
+        return step.label_text(language)
     return t(step.label_key, language)
 
 
@@ -136,7 +141,7 @@ def pick_summary_action(
     for kind, key in actions:
         if kind != "edit":
             continue
-        label = parsers.norm(t(f"flow.label.{key}", ctx.language))
+        label = parsers.norm(label_of(flow.step(key), ctx.language))  # type: ignore[arg-type]
         names = {label, key.replace("_", " ")}
         if value in names or any(f"{w} {n}" == value for w in words("words.edit") for n in names):
             return kind, key
@@ -145,7 +150,9 @@ def pick_summary_action(
 
 # Errors about how two answers relate, not how one is typed: an example would not match the problem
 # (a name example under "the contact's number must differ", a date under an age limit).
-NO_EXAMPLE = frozenset({"flow.invalid.emergency_same", "flow.invalid.age"})
+NO_EXAMPLE = frozenset(
+    {"flow.invalid.emergency_same", "flow.invalid.age", "questions.invalid.text"}
+)
 
 
 def correction(err: Invalid, language: str, *, key: str, example: str) -> str:

@@ -22,8 +22,10 @@ from flows import (
     announcements,
     commands,
     completion,
+    consent,
     context,
     engine,
+    event_steps,
     pending,
     pricing,
     proofs,
@@ -40,7 +42,7 @@ DRAFT_TTL = timedelta(days=7)
 
 def in_flow(conversation: Conversation) -> bool:
     """Whether a registration draft is in progress."""
-    return conversation.state in REGISTRATION.keys
+    return conversation.state in REGISTRATION.keys or event_steps.is_event_step(conversation.state)
 
 
 def handle_message(
@@ -81,8 +83,12 @@ def _ordinary(
     session: Session, conversation: Conversation, message: InboundMessage, now: datetime
 ) -> list[Reply]:
     photo = proofs.first_photo(message)
+    if photo is not None and conversation.state == event_steps.LETTER:
+        return _letter_photo(session, conversation, message, photo.stored_path or "", now)
     if photo is not None:
-        answered = proofs.receive(session, conversation, photo, now=now)
+        answered = consent.receive(session, conversation, photo.stored_path or "", now=now)
+        if answered is None:
+            answered = proofs.receive(session, conversation, photo, now=now)
         if answered is None:
             answered = [proofs.guidance(conversation, in_flow=in_flow(conversation))]
         return answered + _reprompt(session, conversation, message, now)
@@ -123,10 +129,26 @@ def _answer(
         # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
         # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
+    flow = event_steps.flow_for(ctx)
     result = engine.advance(
-        REGISTRATION, conversation.state, text, ctx, failed_tries=conversation.failed_tries
+        flow, conversation.state, text, ctx, failed_tries=conversation.failed_tries
     )
     conversation.failed_tries = conversation.failed_tries + 1 if result.invalid else 0
+    return _after_answer(session, conversation, ctx, result, now)
+
+
+def _after_answer(
+    session: Session,
+    conversation: Conversation,
+    ctx: Ctx,
+    result: engine.StepResult,
+    now: datetime,
+) -> list[Reply]:
+    # The flow is the event's: e.g. another event's questions after switching at the summary.
+    result = engine.fill_gaps(event_steps.flow_for(ctx), result, ctx)
+    letter = (conversation.answers or {}).get(event_steps.LETTER)
+    if letter and result.answers.get(event_steps.LETTER) != letter and not result.completed:
+        consent.discard_draft_letter(letter)  # no longer a minor (birth date edited): not kept
     if result.cancelled:
         return _ask_cancel(session, conversation)  # the same yes/no as the BATAL command
     if result.completed:
@@ -138,6 +160,8 @@ def _answer(
 
 
 def _chooses_event(state: str) -> bool:
+    if state not in REGISTRATION.keys:
+        return False  # an event's own step: an event is chosen
     step = REGISTRATION.step(state)
     return isinstance(step, Ask) and step.chooses_event
 
@@ -149,6 +173,8 @@ def _save(conversation: Conversation, state: str, answers: dict[str, Any]) -> No
 
 
 def _reset(conversation: Conversation) -> None:
+    # A draft's consent-letter photo belongs to no registration: forget the file with the draft.
+    consent.discard_draft_letter((conversation.answers or {}).get(event_steps.LETTER))
     _save(conversation, IDLE, {})
     conversation.failed_tries = 0
 
@@ -172,7 +198,21 @@ def _reprompt(
     if not in_flow(conversation):
         return []
     ctx = context.build(session, conversation, now=now, message=message)
-    return [engine.prompt(REGISTRATION, conversation.state, ctx)]
+    return [engine.prompt(event_steps.flow_for(ctx), conversation.state, ctx)]
+
+
+def _letter_photo(
+    session: Session, conversation: Conversation, message: InboundMessage, path: str, now: datetime
+) -> list[Reply]:
+    """The consent-letter step answered with a photo: keep it privately, then go on."""
+    ctx = context.build(session, conversation, now=now, message=message)
+    stored = consent.keep_draft_letter(path, ctx.language)
+    if isinstance(stored, Reply):
+        return [stored, engine.prompt(event_steps.flow_for(ctx), conversation.state, ctx)]
+    consent.discard_draft_letter(ctx.answers.get(event_steps.LETTER))  # an earlier photo, replaced
+    result = engine.accept(event_steps.flow_for(ctx), conversation.state, stored, ctx)
+    conversation.failed_tries = 0
+    return _after_answer(session, conversation, ctx, result, now)
 
 
 def _expire_draft(session: Session, conversation: Conversation, now: datetime) -> list[Reply]:

@@ -92,6 +92,10 @@ class Ask:
     preset: bool = False  # may come from a deep link ("/start 10K"): not progress of its own
     chooses_event: bool = False  # the answer picks the event (asked before any event is known)
     sold_out: str | None = None  # SoldOut kind a confirm may hit here ("category", "jersey")
+    # An organiser-written question (flows/event_steps.py) brings its own prompt and label
+    # instead of the catalogue's flow.ask.<key> / flow.label.<key>.
+    prompt_text: Callable[[Ctx], str] | None = None
+    label_text: Callable[[str], str] | None = None
 
     @property
     def prompt_key(self) -> str:

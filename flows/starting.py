@@ -13,7 +13,7 @@ from core.events import catalog
 from core.i18n import t, words
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from flows import context, engine, parsers, pending
+from flows import context, engine, event_steps, parsers, pending
 from flows.registration import REGISTRATION
 
 PLACEHOLDER_NAMES = {"Terminal", "Simulator"}
@@ -35,9 +35,10 @@ _PRESET = frozenset(s.key for s in REGISTRATION.questions if s.preset)
 
 def _has_progress(conversation: Conversation) -> bool:
     answers = conversation.answers or {}
-    return conversation.state in REGISTRATION.keys and any(
-        not pending.is_internal(k) and k not in _PRESET for k in answers
+    drafting = conversation.state in REGISTRATION.keys or event_steps.is_event_step(
+        conversation.state
     )
+    return drafting and any(not pending.is_internal(k) and k not in _PRESET for k in answers)
 
 
 def start(
@@ -78,7 +79,7 @@ def answer_restart(
     if value is False:
         return fresh_start(session, conversation, message, arg, now=now)
     ctx = context.build(session, conversation, now=now, message=message)
-    prompt = engine.prompt(REGISTRATION, conversation.state, ctx)
+    prompt = engine.prompt(event_steps.flow_for(ctx), conversation.state, ctx)
     return [Reply(t("flow.resume", conversation.language)), prompt]
 
 

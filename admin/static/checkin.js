@@ -41,8 +41,25 @@
     var rep = setText("r-rep", result.representative_name);
     rep.hidden = !result.representative_name;
     document.querySelector(".r-rep-label").hidden = rep.hidden;
+    showAnswers(result.answers || []);
     if (navigator.vibrate) navigator.vibrate(result.ok ? 80 : [80, 60, 80]);
     if (result.counts) updateCounts(result.counts);
+  }
+
+  // The organiser's questions marked "show at check-in": text only, never HTML.
+  function showAnswers(rows) {
+    var box = document.getElementById("r-answers");
+    if (!box) return;
+    box.textContent = "";
+    rows.forEach(function (row) {
+      var dt = document.createElement("dt");
+      dt.textContent = row[0];
+      var dd = document.createElement("dd");
+      dd.textContent = row[1];
+      box.appendChild(dt);
+      box.appendChild(dd);
+    });
+    box.hidden = rows.length === 0;
   }
 
   function updateCounts(counts) {

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.enums import EventStatus
 from core.events import pricing
-from core.models import Category, Event, JerseyStock, Voucher
+from core.models import Category, Event, EventQuestion, JerseyStock, Voucher
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,24 @@ class CatalogJersey:
 
 
 @dataclass(frozen=True)
+class CatalogQuestion:
+    """An organiser-defined question as the chat asks it (core/events/questions.py)."""
+
+    id: int
+    kind: str
+    label: str
+    label_en: str
+    options: tuple[tuple[str, str], ...]  # (Indonesian = stored value, English)
+    required: bool
+    category_codes: tuple[str, ...]
+    example: str
+
+    @property
+    def key(self) -> str:
+        return f"q{self.id}"
+
+
+@dataclass(frozen=True)
 class CatalogEvent:
     id: int
     slug: str
@@ -53,6 +71,11 @@ class CatalogEvent:
     categories: tuple[CatalogCategory, ...]
     jersey: tuple[CatalogJersey, ...]
     has_vouchers: bool = False  # an active voucher exists: the flow offers the code step
+    questions: tuple[CatalogQuestion, ...] = ()
+    waiver_text: str = ""
+    waiver_text_en: str = ""
+    waiver_url: str = ""
+    minor_age: int | None = None
 
     def category(self, code: str | None) -> CatalogCategory | None:
         """Return the category with ``code`` (case-insensitive)."""
@@ -112,8 +135,8 @@ def snapshot(session: Session, *, now: datetime) -> EventCatalog:
     """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
     On PostgreSQL the built catalog is kept per process and reused while a one-round-trip
-    fingerprint of the three tables (a hash of their rows, as this transaction sees them) is
-    unchanged: any insert, update or delete of an event, category or jersey row (a registration
+    fingerprint of the event tables (a hash of their rows, as this transaction sees them) is
+    unchanged: any insert, update or delete of an event, category, jersey or question row (a registration
     taking a slot included) changes it, so a reused catalog is never staler than a rebuilt one.
     """
     fingerprint = _fingerprint(session)
@@ -142,7 +165,8 @@ _FINGERPRINT = text(
     # Only which events have an active voucher: the table may hold thousands of generated codes.
     # One index probe per event (the (event_id, code) unique index), not a scan of every code.
     "(SELECT coalesce(string_agg(e.id::text, ',' ORDER BY e.id), '') FROM events e WHERE EXISTS "
-    "(SELECT 1 FROM vouchers v WHERE v.event_id = e.id AND v.active))"
+    "(SELECT 1 FROM vouchers v WHERE v.event_id = e.id AND v.active)), "
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM event_questions t)"
 )
 
 
@@ -223,4 +247,30 @@ def _to_catalog(session: Session, event: Event) -> CatalogEvent:
         ),
         jersey=tuple(CatalogJersey(size=j.size, left=j.left) for j in sizes),
         has_vouchers=with_vouchers is not None,
+        questions=_questions(session, event.id),
+        waiver_text=event.waiver_text or "",
+        waiver_text_en=event.waiver_text_en or "",
+        waiver_url=event.waiver_url or "",
+        minor_age=event.minor_age,
+    )
+
+
+def _questions(session: Session, event_id: int) -> tuple[CatalogQuestion, ...]:
+    rows = session.scalars(
+        select(EventQuestion)
+        .where(EventQuestion.event_id == event_id)
+        .order_by(EventQuestion.position, EventQuestion.id)
+    )
+    return tuple(
+        CatalogQuestion(
+            id=q.id,
+            kind=q.kind,
+            label=q.label,
+            label_en=q.label_en or "",
+            options=tuple((o["id"], o.get("en") or o["id"]) for o in q.options or []),
+            required=q.required,
+            category_codes=tuple(q.category_codes or ()),
+            example=q.example or "",
+        )
+        for q in rows
     )

@@ -16,6 +16,7 @@ EVENT_FIELDS = (
     "slug", "name", "race_date", "race_start_time", "venue", "timezone",
     "registration_opens_at", "registration_closes_at", "requires_nik",
     "requires_authorisation_letter", "pickup_info", "venue_en", "pickup_info_en",
+    "waiver_text", "waiver_text_en", "waiver_url", "minor_age",
 )  # fmt: skip
 CATEGORY_FIELDS = (
     "code", "name", "distance_km", "price", "quota", "min_age", "max_age",
@@ -58,6 +59,12 @@ def _validate_event(data: dict[str, Any]) -> None:
     opens, closes = data.get("registration_opens_at"), data.get("registration_closes_at")
     if opens and closes and closes <= opens:
         raise InvalidSetting("registration must close after it opens")
+    url = data.get("waiver_url") or ""
+    if url and not url.startswith(("https://", "http://")):
+        raise InvalidSetting("the terms link must start with https://")
+    minor_age = data.get("minor_age")
+    if minor_age is not None and not 1 <= minor_age <= 30:
+        raise InvalidSetting("the minor age must be between 1 and 30")
     if "slug" in data and not str(data["slug"]).strip():
         raise InvalidSetting("the event needs a slug (used in links and commands)")
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import advisory_xact_lock, is_postgres, lock_key
 from core.enums import RegistrationStatus
-from core.fulfilment import tickets
+from core.fulfilment import consent, tickets
 from core.models import Category, CheckIn, Event, Registration, ScanLog
 
 
@@ -32,6 +32,7 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     LETTER_REQUIRED = "letter_required"
     INVALID_LETTER = "invalid_letter"
+    CONSENT_MISSING = "consent_missing"  # a minor whose parental consent letter is not accepted
     REUSED_NONCE = "reused_nonce"  # a client bug: one request id sent with two different codes
 
 
@@ -190,6 +191,8 @@ def _refusal(session: Session, scan: Scan, reg: Registration | None) -> tuple[Ou
         return Outcome.INVALID, "unknown, revoked or forged code"
     if reg.status != RegistrationStatus.PAID.value:
         return Outcome.NOT_PAID, f"registration status {reg.status}"
+    if consent.blocks_ticket(session, reg):
+        return Outcome.CONSENT_MISSING, "minor without an accepted consent letter"
     if scan.letter_error:
         return Outcome.INVALID_LETTER, f"authorisation letter unreadable: {scan.letter_error}"
     if scan.representative_name and scan.letter_path is None:

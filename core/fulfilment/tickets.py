@@ -20,6 +20,7 @@ from core.config import get_settings
 from core.db import utcnow
 from core.enums import Channel, RegistrationStatus
 from core.formatting import format_date
+from core.fulfilment import consent
 from core.fulfilment.ticket_image import TicketData, render_png
 from core.i18n import t
 from core.messages import Reply
@@ -55,8 +56,11 @@ def find_by_token(session: Session, code: str) -> Registration | None:
 
 
 def issue(session: Session, *, registration: Registration, now: datetime | None = None) -> None:
-    """Give a paid registration its ticket token (kept if it already has one)."""
-    if registration.ticket_token:
+    """Give a paid registration its ticket token (kept if it already has one).
+
+    A minor without an accepted consent letter gets none yet (consent.accept issues it later).
+    """
+    if registration.ticket_token or consent.blocks_ticket(session, registration):
         return
     registration.ticket_token = new_token()
     registration.ticket_version = (registration.ticket_version or 0) + 1
@@ -71,6 +75,7 @@ def reissue(session: Session, *, registration: Registration, actor: str) -> None
     """
     before = {"ticket_version": registration.ticket_version}
     paid = registration.status == RegistrationStatus.PAID.value
+    paid = paid and not consent.blocks_ticket(session, registration)
     registration.ticket_token = new_token() if paid else None
     registration.ticket_version = (registration.ticket_version or 0) + 1
     registration.ticket_issued_at = utcnow() if paid else None

@@ -11,6 +11,7 @@ from core.models.messaging import (
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
 from core.models.pricing import PriceTier, Voucher
+from core.models.questions import ConsentLetter, EventQuestion
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
@@ -24,9 +25,11 @@ __all__ = [
     "Category",
     "CheckIn",
     "CheckinDesk",
+    "ConsentLetter",
     "Conversation",
     "Event",
     "EventOcrSetting",
+    "EventQuestion",
     "InboundUpdate",
     "JerseyStock",
     "LoginAttempt",

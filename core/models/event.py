@@ -45,6 +45,13 @@ class Event(Base):
         default=WhatsAppProvider.FONNTE.value, server_default=WhatsAppProvider.FONNTE.value
     )
 
+    # The terms every runner must accept (empty: no waiver step), and the age below which a parent's
+    # signed consent letter is needed (None: no minors rule).
+    waiver_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    waiver_text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    waiver_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    minor_age: Mapped[int | None] = mapped_column(Integer, default=None)
+
     def text_for(self, field: str, language: str) -> str:
         """``venue`` or ``pickup_info`` in ``language``: English when written, else Indonesian."""
         if language == "en":

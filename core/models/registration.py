@@ -99,6 +99,7 @@ class Registration(Base):
     ticket_version: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    waiver_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[created]
 
     event: Mapped[Event] = relationship()

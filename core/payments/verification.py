@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.enums import AWAITING_STATUSES, PaymentStatus, RegistrationStatus
 from core.errors import Conflict
-from core.fulfilment import paid
+from core.fulfilment import consent, paid
 from core.messaging.notify import notify
 from core.models import AdminUser, OutboundMessage, Payment, Registration
 from core.payments.state import (
@@ -240,3 +240,12 @@ def _record_paid(
             amount=registration.amount_received,
         )
     )
+    if consent.blocks_ticket(session, registration):  # a minor: the letter comes first
+        result.outbound.append(
+            notify(
+                session,
+                registration,
+                key="questions.letter.waiting_ticket",
+                idempotency_key=f"registration:{registration.id}:letter-first",
+            )
+        )

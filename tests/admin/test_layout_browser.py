@@ -85,6 +85,7 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
         sent = broadcasts.create(uow.session, event_id=event.id, segment="all", actor="admin",
                                  text="Race pack pickup *Friday* 10:00-20:00 at Senayan City.")  # fmt: skip
         broadcasts.write_batch(uow.session, sent.id)
+        _minor_with_questions(uow.session, event, reg)
         return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
 
@@ -97,6 +98,36 @@ def _prices_and_codes(session: Any, event: Event) -> None:
                         categories=["5K", "10K"], valid_until=f.later(24 * 10)))  # fmt: skip
     session.add(Voucher(event_id=event.id, code="COMP", kind="percent", value=100,
                         beyond_quota=True, max_uses=None, batch="COMP-abc123"))  # fmt: skip
+
+
+def _minor_with_questions(session: Any, event: Event, reg: Any) -> None:
+    """Custom questions, a waiver and a consent letter, so their panels are laid out too."""
+    from datetime import date
+
+    from core.events import questions
+    from core.fulfilment import consent
+
+    for kind, label, options in (
+        (
+            "choice",
+            "Ukuran nama di jersey / Jersey name print size",
+            "Kecil | Small\nBesar | Large",
+        ),
+        ("yes_no", "Maraton pertama?", ""),
+    ):
+        data = questions.QuestionInput(
+            kind=kind, label=label, options_text=options, show_at_checkin=True
+        )
+        question = questions.add(session, event_id=event.id, data=data, actor="layout")
+        reg.participant.answers = {
+            **reg.participant.answers,
+            question.key: "Besar" if options else "yes",
+        }
+    event.minor_age = 17
+    event.waiver_text = "Saya sehat jasmani dan rohani."
+    reg.participant.date_of_birth = date(event.race_date.year - 12, 1, 1)
+    reg.waiver_accepted_at = f.NOW
+    consent._add(session, reg, consent.store_photo(f.inbound(f.encode(f.screenshot()))), f.NOW)
 
 
 @pytest.fixture
@@ -129,6 +160,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "statements": "/admin/statements",
         "events": "/admin/events",
         "event": f"/admin/events/{ids['event']}",
+        "questions": f"/admin/events/{ids['event']}/questions",
         "settings": "/admin/settings",
         "operations": "/admin/operations",
         "audit": "/admin/audit",
