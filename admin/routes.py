@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
+    account_security,
     audit_page,
     dashboard,
     events_pages,
@@ -39,6 +40,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages,
+    account_security,
 ):  # fmt: skip
     router.include_router(_module.router)
 

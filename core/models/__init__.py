@@ -9,9 +9,10 @@ from core.models.messaging import (
     OutboundMessage,
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
+from core.models.privacy import DeletionRequest, EventPrivacy
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
-from core.models.staff import AdminUser, AuditLog, LoginAttempt
+from core.models.staff import AdminUser, AuditLog, LoginAttempt, RecoveryCode, StaffSession
 
 __all__ = [
     "AdminUser",
@@ -20,8 +21,10 @@ __all__ = [
     "CheckIn",
     "CheckinDesk",
     "Conversation",
+    "DeletionRequest",
     "Event",
     "EventOcrSetting",
+    "EventPrivacy",
     "InboundUpdate",
     "JerseyStock",
     "LoginAttempt",
@@ -31,10 +34,12 @@ __all__ = [
     "Payment",
     "PaymentImage",
     "PaymentAccount",
+    "RecoveryCode",
     "Registration",
     "ScanLog",
     "ScreenshotCorrection",
     "ScreenshotReading",
     "Sequence",
+    "StaffSession",
     "StatementLine",
 ]
