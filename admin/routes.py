@@ -22,6 +22,7 @@ from admin import (
     messages_pages,
     metrics,
     operations,
+    privacy_pages,
     queue,
     queue_checks,
     registrations,
@@ -40,7 +41,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages,
-    account_security,
+    account_security, privacy_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

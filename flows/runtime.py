@@ -18,7 +18,18 @@ from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
-from flows import commands, completion, context, engine, pending, proofs, render, starting, status
+from flows import (
+    commands,
+    completion,
+    context,
+    engine,
+    pending,
+    privacy,
+    proofs,
+    render,
+    starting,
+    status,
+)
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
 
@@ -214,6 +225,10 @@ def _command(
         replies = status.ticket_replies(session, conversation)
     elif command.name == "help":
         replies = [Reply(t("flow.help", language, current=drafting))]
+    elif command.name in privacy.COMMANDS:
+        replies = privacy.replies(session, conversation, command.name, now=now)
+        if command.name == "deletedata":
+            return replies  # the yes/no comes first; the draft's question after it
     else:
         replies = [Reply(t("flow.menu", language))]
     return replies + _reprompt(session, conversation, message, now)
@@ -270,6 +285,14 @@ def _restart_answer(
     return starting.answer_restart(session, conversation, message, value, now=now)
 
 
+def _delete_answer(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    replies = privacy.answer_delete(session, conversation, starting.yes_no(text))
+    return None if replies is None else replies + _reprompt(session, conversation, message, now)
+
+
 def _forget(
     _session: Session,
     conversation: Conversation,
@@ -286,6 +309,7 @@ AWAITED = {
     pending.PHOTO: _photo_pick,  # several registrations await payment: which one is this photo for?
     pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
+    pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
 }
 
 
