@@ -101,7 +101,7 @@ def disable(
     with unit_of_work() as uow:
         outcome = twofactor.check(uow.session, user_id=user.id, code=code[:40], now=utcnow())
     if outcome not in (twofactor.CodeOutcome.OK, twofactor.CodeOutcome.RECOVERY):
-        message = _("Too many failed attempts. Wait 15 minutes.")
+        message = _("Too many wrong codes. Wait 15 minutes.")
         return _account_error(request, user, _("Wrong code.") if outcome == "wrong" else message)
     with unit_of_work() as uow:
         twofactor.disable(uow.session, user_id=user.id, actor=actor_name(user))
