@@ -125,7 +125,10 @@ def code_submit(request: Request, code: str = Form("")) -> Response:
 
 _CODE_ERRORS = {
     twofactor.CodeOutcome.THROTTLED: ("Too many wrong codes. Wait 15 minutes.", 429),
-    twofactor.CodeOutcome.WRONG: ("Wrong code.", 401),  # _("Wrong code.") _("Too many wrong codes. Wait 15 minutes.")
+    twofactor.CodeOutcome.WRONG: (
+        "Wrong code.",
+        401,
+    ),  # _("Wrong code.") _("Too many wrong codes. Wait 15 minutes.")
 }
 
 
