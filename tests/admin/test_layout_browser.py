@@ -12,7 +12,7 @@ import pytest
 
 from core import audit
 from core.db import unit_of_work
-from core.models import Event, InboundUpdate, OutboundMessage
+from core.models import DeletionRequest, Event, InboundUpdate, OutboundMessage
 from tests import factories as f
 from tests.fakes.server import serve
 
@@ -80,6 +80,7 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             before={"full_name": "Dewi"},
             after={"full_name": LONG_NAME},
         )
+        uow.session.add(DeletionRequest(channel=reg.channel, chat_id=reg.chat_id))
         return {"event": event.id, "registration": reg.id}
 
 
@@ -117,6 +118,8 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "operations": "/admin/operations",
         "audit": "/admin/audit",
         "account": "/admin/account",
+        "account-2fa": "/admin/account/2fa",
+        "privacy": "/admin/privacy",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
         "not-found": "/admin/no-such-page",
