@@ -213,3 +213,24 @@ def test_confirming_the_same_code_twice_enables_once(committed_db: None) -> None
         assert twofactor.confirm(uow.session, user_id=user_id, code=code, now=utcnow())
     with unit_of_work() as uow:
         assert twofactor.confirm(uow.session, user_id=user_id, code=code, now=utcnow()) is None
+
+
+def test_one_recovery_code_used_from_two_browsers_at_once_signs_in_once(committed_db: None) -> None:
+    """PostgreSQL: the staff row's lock serialises the checks; the code is spent once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with unit_of_work() as uow:
+        user_id = f.make_staff(uow.session).id
+        secret = twofactor.begin(uow.session, user_id=user_id).secret
+    with unit_of_work() as uow:
+        codes = twofactor.confirm(uow.session, user_id=user_id, code=_code(secret), now=utcnow())
+    assert codes
+
+    def attempt(_n: int) -> twofactor.CodeOutcome:
+        with unit_of_work() as uow:
+            return twofactor.check(uow.session, user_id=user_id, code=codes[3], now=utcnow())
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(attempt, range(4)))
+    assert outcomes.count(twofactor.CodeOutcome.RECOVERY) == 1
+    assert outcomes.count(twofactor.CodeOutcome.WRONG) == 3
