@@ -117,5 +117,7 @@ def test_honour_a_deletion_request_in_the_browser(browser, seeded) -> None:  # n
     tab.wait_for_selector(".flash-ok")
     assert "Dihapus" in tab.text_content(".deletion-row")
     with get_sessionmaker()() as session:
-        name = session.scalar(select(Registration).where(Registration.id == reg_id)).participant.full_name  # type: ignore[union-attr]
+        name = session.scalar(
+            select(Registration).where(Registration.id == reg_id)
+        ).participant.full_name  # type: ignore[union-attr]
     assert name == "[deleted]"
