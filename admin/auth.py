@@ -13,9 +13,11 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 
 from admin import session as cookie
-from core.db import get_sessionmaker
+from core.config import get_settings
+from core.db import unit_of_work, utcnow
 from core.enums import Role
 from core.models import AdminUser
+from core.staff import sessions, twofactor
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -33,17 +35,26 @@ def current_staff(request: Request) -> AdminUser | None:
 
 def _load_user(request: Request) -> AdminUser | None:
     data = cookie.get_session(request)
-    user_id = data.get("uid")
-    if not isinstance(user_id, int):
+    user_id, token = data.get("uid"), data.get("sid")
+    if not isinstance(user_id, int) or not isinstance(token, str):
         return None
-    with get_sessionmaker()() as session:
-        user = session.get(AdminUser, user_id)
+    with unit_of_work() as uow:
+        user = uow.session.get(AdminUser, user_id)
         if user is None or not user.active:
             return None
         if data.get("pwf") != cookie.password_fingerprint(user.password_hash):
             return None  # password changed since this cookie was issued
-        session.expunge(user)
+        # Signed out there, or "sign out everywhere": the row says so, whatever the cookie holds.
+        if sessions.active(uow.session, token=token, staff_id=user_id, now=utcnow()) is None:
+            return None
+        uow.session.flush()
+        uow.session.expunge(user)
     return user
+
+
+# Pages an admin who must enrol in 2FA may still open (the enrolment itself, sign-out).
+ENROL_PATHS = ("/admin/account", "/admin/logout", "/admin/language")
+ENROL_URL = "/admin/account/2fa"
 
 
 def has_role(user: AdminUser, *roles: Role) -> bool:
@@ -75,6 +86,10 @@ def require_roles(*roles: Role) -> Callable[[Request], AdminUser]:
             if wants_json(request) or request.method != "GET":
                 raise HTTPException(status_code=401, detail="login required")
             raise HTTPException(status_code=303, headers={"Location": login_url(request)})
+        if _must_enrol(user) and not request.url.path.startswith(ENROL_PATHS):
+            if wants_json(request) or request.method != "GET":
+                raise HTTPException(status_code=403, detail="two-factor sign-in required")
+            raise HTTPException(status_code=303, headers={"Location": ENROL_URL})
         if not has_role(user, *roles):
             raise HTTPException(status_code=403, detail="your role may not open this page")
         return user
@@ -118,16 +133,29 @@ async def csrf_protect(request: Request) -> None:
     verify_csrf(request, token)
 
 
-def login_session(request: Request, user: AdminUser) -> None:
-    """Start a fresh session for ``user`` (new CSRF token: no fixation)."""
+def _must_enrol(user: AdminUser) -> bool:
+    return twofactor.must_enrol(user, required=get_settings().require_2fa_for_admins)
+
+
+def login_session(request: Request, user: AdminUser, token: str | None = None) -> None:
+    """Start a fresh cookie for ``user`` naming server-side session ``token`` (new CSRF token: no
+    fixation). Without ``token`` the current one is kept (a password change keeps this browser)."""
     data = cookie.get_session(request)
+    token = token or data.get("sid")
     data.clear_all()
     data.set(
         uid=user.id,
+        sid=token,
         pwf=cookie.password_fingerprint(user.password_hash),
         csrf=cookie.new_token(),
     )
     setattr(request.state, _USER_KEY, user)
+
+
+def session_token(request: Request) -> str | None:
+    """The server-side session the cookie names (None when signed out)."""
+    token = cookie.get_session(request).get("sid")
+    return token if isinstance(token, str) else None
 
 
 def logout_session(request: Request) -> None:

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
+    account_security,
     audit_page,
     broadcasts_pages,
     consent_pages,
@@ -24,6 +25,7 @@ from admin import (
     metrics,
     operations,
     pricing_pages,
+    privacy_pages,
     questions_pages,
     queue,
     queue_checks,
@@ -44,7 +46,8 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
-    broadcasts_pages, race_files_pages, consent_pages, questions_pages,
+    broadcasts_pages, race_files_pages, consent_pages, questions_pages, account_security,
+    privacy_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

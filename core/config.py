@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # under PostgreSQL's max_connections (100 by default); see the sizing table in the README.
     db_pool_size: int = 5
     db_max_overflow: int = 10
+    # Admins must sign in with a second factor (TOTP): without one they are sent to enrol first.
+    require_2fa_for_admins: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -7,18 +7,10 @@ from dataclasses import dataclass
 from core.i18n import words
 from core.messages import InboundMessage
 
-NAMES = (
-    "start",
-    "status",
-    "ticket",
-    "cancel",
-    "help",
-    "language",
-    "menu",
-    "code",
-    "stop",
-    "subscribe",
-)
+NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu", "code", "stop",
+         "subscribe", "privacy", "mydata", "deletedata")  # fmt: skip
+# Commands of several words ("HAPUS DATA", "DELETE MY DATA"), matched with the spaces taken out.
+JOINED = ("deletedata", "mydata", "privacy")
 # The command words live in core/texts/*/common.toml ([words.command]), every language at once.
 _LOOKUP = {word: name for name in NAMES for word in words(f"words.command.{name}")}
 # The idle menu (flow.menu) lists these commands as 1-6, in this order.
@@ -39,6 +31,9 @@ def detect(message: InboundMessage) -> Command | None:
     text = (message.text or "").strip()
     if not text or len(text) > 40:
         return None
+    joined = _LOOKUP.get("".join(text.lstrip("/").lower().split()).rstrip("!.?"))
+    if joined in JOINED:
+        return Command(joined)
     head, _, rest = text.lstrip("/").partition(" ")
     word = head.lower().replace("-", "").replace("_", "").rstrip("!.?")
     name = _LOOKUP.get(word)

@@ -25,6 +25,7 @@ LEGACY = {
 PHOTO = "photo"  # which registration a photo belongs to (several await payment)
 CANCEL = "cancel"  # yes/no: really forget the draft?
 RESTART = "restart"  # continue the draft in progress, or start again?
+DELETE_DATA = "delete_data"  # yes/no: really ask for the runner's data to be deleted?
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from flows import (
     event_steps,
     pending,
     pricing,
+    privacy,
     proofs,
     render,
     starting,
@@ -272,6 +273,10 @@ def _command(
         replies = status.ticket_replies(session, conversation)
     elif command.name == "help":
         replies = [Reply(t("flow.help", language, current=drafting))]
+    elif command.name in privacy.COMMANDS:
+        replies = privacy.replies(session, conversation, command.name, now=now)
+        if command.name == "deletedata":
+            return replies  # the yes/no comes first; the draft's question after it
     else:
         replies = [Reply(t("flow.menu", language))]
     return replies + _reprompt(session, conversation, message, now)
@@ -348,6 +353,14 @@ def _restart_answer(
     return starting.answer_restart(session, conversation, message, value, now=now)
 
 
+def _delete_answer(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    replies = privacy.answer_delete(session, conversation, starting.yes_no(text))
+    return None if replies is None else replies + _reprompt(session, conversation, message, now)
+
+
 def _forget(
     _session: Session,
     conversation: Conversation,
@@ -364,6 +377,7 @@ AWAITED = {
     pending.PHOTO: _photo_pick,  # several registrations await payment: which one is this photo for?
     pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
+    pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
 }
 
 

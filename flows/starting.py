@@ -123,7 +123,7 @@ def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset:
         text = t("flow.welcome_many", language, name=name)
     if preset.get("category"):
         text += "\n" + t("flow.preselected", language, category=preset["category"])
-    return Reply(text)
+    return Reply(text + "\n\n" + t("privacy.daftar_line", language))
 
 
 def _first_name(conversation: Conversation) -> str:

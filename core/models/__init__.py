@@ -11,10 +11,11 @@ from core.models.messaging import (
 )
 from core.models.payment import Payment, PaymentAccount, PaymentImage, StatementLine
 from core.models.pricing import PriceTier, Voucher
+from core.models.privacy import DeletionRequest, EventPrivacy
 from core.models.questions import ConsentLetter, EventQuestion
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
-from core.models.staff import AdminUser, AuditLog, LoginAttempt
+from core.models.staff import AdminUser, AuditLog, LoginAttempt, RecoveryCode, StaffSession
 
 __all__ = [
     "AdminUser",
@@ -27,9 +28,11 @@ __all__ = [
     "CheckinDesk",
     "ConsentLetter",
     "Conversation",
+    "DeletionRequest",
     "Event",
     "EventOcrSetting",
     "EventQuestion",
+    "EventPrivacy",
     "InboundUpdate",
     "JerseyStock",
     "LoginAttempt",
@@ -40,11 +43,13 @@ __all__ = [
     "Payment",
     "PaymentImage",
     "PaymentAccount",
+    "RecoveryCode",
     "Registration",
     "ScanLog",
     "ScreenshotCorrection",
     "ScreenshotReading",
     "Sequence",
     "Voucher",
+    "StaffSession",
     "StatementLine",
 ]

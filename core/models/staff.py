@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, JSONType, UTCDateTime
-from core.models._types import created, pk, str20, str100, str200
+from core.models._types import BigId, created, pk, str20, str100, str200
 
 
 class AdminUser(Base):
@@ -32,6 +32,45 @@ class AdminUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[created]
+    # Two-factor sign-in (core.staff.twofactor): the base32 TOTP secret, set while enrolling and
+    # enabled once a code confirmed it; the last time step used, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigId, default=None)
+
+
+class RecoveryCode(Base):
+    """A single-use 2FA recovery code, stored as an argon2 hash (shown to the staff member once)."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[pk]
+    staff_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str200]
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[created]
+
+
+class StaffSession(Base):
+    """A signed-in browser of a staff member; the signed cookie names it by ``token``.
+
+    Revoking (``revoked_at``) ends it on its next request, whatever the cookie says.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[pk]
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    user_agent: Mapped[str200] = mapped_column(default="")  # a summary ("Chrome on Android")
+    ip_prefix: Mapped[str] = mapped_column(String(50), default="")  # /24 or /48, never the address
+    created_at: Mapped[created]
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class LoginAttempt(Base):

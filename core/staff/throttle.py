@@ -34,7 +34,8 @@ def keys(email: str, address: str) -> tuple[str, str]:
     return f"acct:{email.strip().lower()}"[:200], f"addr:{address}"[:200]
 
 
-def _failures(session: Session, key: str, now: datetime) -> int:
+def failures(session: Session, key: str, now: datetime) -> int:
+    """Failures under ``key`` in the window, counted from its last success (if more recent)."""
     last_ok = session.scalar(
         select(func.max(LoginAttempt.created_at)).where(
             LoginAttempt.key == key, LoginAttempt.success.is_(True)
@@ -48,8 +49,8 @@ def is_blocked(session: Session, *, email: str, address: str, now: datetime) -> 
     """True when either the account or the address has too many recent failures."""
     account, addr = keys(email, address)
     return (
-        _failures(session, account, now) >= MAX_PER_ACCOUNT
-        or _failures(session, addr, now) >= MAX_PER_ADDRESS
+        failures(session, account, now) >= MAX_PER_ACCOUNT
+        or failures(session, addr, now) >= MAX_PER_ADDRESS
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from core import audit
 from core.db import unit_of_work
 from core.messaging import broadcasts
-from core.models import Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
+from core.models import DeletionRequest, Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
 from tests import factories as f
 from tests.fakes.server import serve
 
@@ -86,6 +86,7 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
                                  text="Race pack pickup *Friday* 10:00-20:00 at Senayan City.")  # fmt: skip
         broadcasts.write_batch(uow.session, sent.id)
         _minor_with_questions(uow.session, event, reg)
+        uow.session.add(DeletionRequest(channel=reg.channel, chat_id=reg.chat_id))
         return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
 
@@ -168,6 +169,8 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "broadcast": f"/admin/broadcasts/{ids['broadcast']}",
         "exports": f"/admin/exports?event_id={ids['event']}",
         "account": "/admin/account",
+        "account-2fa": "/admin/account/2fa",
+        "privacy": "/admin/privacy",
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
         "vouchers": f"/admin/events/{ids['event']}/vouchers",

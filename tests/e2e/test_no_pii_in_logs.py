@@ -2,7 +2,8 @@
 
 A runner registers over the real webhook (uvicorn), the worker answers through the fake provider, the
 runner sends a transfer screenshot, an organiser approves it in the admin and the e-ticket goes
-out. Every log record of that journey is searched for the runner's data, their message texts, the
+out; on WhatsApp the runner then reads PRIVASI and DATAKU and asks HAPUS DATA, an admin honours it
+and the retention job runs. Every log record of that journey is searched for the runner's data, their message texts, the
 webhook path secret and the bot token.
 """
 
@@ -15,6 +16,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -28,12 +30,20 @@ from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import OutboundStatus, RegistrationStatus, Role
 from core.logging import DATA_LOGGERS, configure_logging, secret_values
-from core.models import Event, InboundUpdate, OutboundMessage, Payment, Registration
+from core.models import (
+    DeletionRequest,
+    Event,
+    InboundUpdate,
+    OutboundMessage,
+    Payment,
+    Registration,
+)
 from core.staff import accounts
 from tests.answers import answers_for
 from tests.channels.helpers import count, fixture, fonnte_path, tg_headers, tg_text, wait_until
 from tests.e2e.conftest import staff_login
 from tests.fakes.server import serve
+from workers import privacy as privacy_jobs
 
 PASSWORD = "no-pii-staff-password"
 NAME, FIRST = "Larasati Wulandari", "Larasati"
@@ -215,6 +225,32 @@ def _journey(runner: WhatsApp | Telegram, phone_answer: str, base_url: str) -> N
     wait_until(lambda: runner.got_ticket() and _settled(), what="e-ticket delivered")
 
 
+def _privacy_steps(runner: WhatsApp | Telegram, base_url: str) -> None:
+    """The runner reads the notice and their data, asks for deletion; an admin honours it; the
+    retention job runs for the (now long past) race."""
+    for text in ("PRIVASI", "DATAKU", "HAPUS DATA", "YA"):
+        runner.say(text)
+        wait_until(_settled, what=f"reply to {text!r}")
+    with unit_of_work() as uow:
+        accounts.create(uow.session, email="privacy-admin@example.com", password=PASSWORD,
+                        role=Role.ADMIN, name="Admin")  # fmt: skip
+    with get_sessionmaker()() as session:
+        request_id = session.scalars(select(DeletionRequest.id)).one()
+    client, csrf = staff_login(base_url, "privacy-admin@example.com", PASSWORD)
+    with closing(client):
+        r = client.post(f"/admin/privacy/requests/{request_id}/honour",
+                        data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text
+    wait_until(_settled, what="deletion notice delivered")
+    with unit_of_work() as uow:
+        uow.session.execute(update(Event).values(race_date=date(2020, 1, 1)))
+    assert privacy_jobs.retention_once().events == 1
+    if isinstance(runner, WhatsApp):  # the commands answered for real (the check is not vacuous)
+        texts = "\n".join(runner.fake.sent_texts(WA_PHONE))
+        assert "Data Anda yang kami simpan" in texts and NOTES in texts
+        assert "Data pribadi Anda sudah dihapus" in texts
+
+
 def _needles(*extra: str) -> list[str]:
     phone_forms = [EMERGENCY_PHONE, EMERGENCY_PHONE[1:], "62" + EMERGENCY_PHONE[1:]]
     secrets = secret_values(get_settings())
@@ -226,7 +262,9 @@ def test_whatsapp_journey_logs_no_personal_data_or_secrets(
     all_logs: pytest.LogCaptureFixture, live_server: str, fake_fonnte: Any
 ) -> None:
     with httpx.Client(base_url=live_server, timeout=15) as http:
-        _journey(WhatsApp(http, fake_fonnte), "YA", live_server)
+        runner = WhatsApp(http, fake_fonnte)
+        _journey(runner, "YA", live_server)
+        _privacy_steps(runner, live_server)
     _assert_clean(all_logs.records, _needles(WA_PHONE, WA_PHONE[2:], "12-08-1990"))
 
 
