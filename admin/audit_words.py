@@ -53,6 +53,17 @@ ACTIONS = {
     "operations.dead_letter_retried": "Failed job retried",
     "outbound.failed": "Message could not be delivered",
     "payment_account.mapping_saved": "Bank statement columns saved",
+    "event.created": "Event created",
+    "event.whatsapp_provider": "WhatsApp number changed",
+    "ocr.auto_approve_set": "Auto-approve switched",
+    "ocr.field_corrected": "Screenshot reading corrected",
+    "payment.auto_approved": "Payment approved automatically",
+    "payment.batch_approved": "Payment approved (all green)",
+    "whatsapp.stopped": "WhatsApp messages stopped by the runner",
+    "export.participants": "Participants exported",
+    "export.financial": "Financial report exported",
+    "export.checkins": "Check-ins exported",
+    "export.failed_scans": "Failed scans exported",
 }
 # Fields whose values are statuses are shown with their labels.
 STATUS_FIELDS = {"status", "payment_status"}

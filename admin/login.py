@@ -13,6 +13,7 @@ from admin.auth import (
     logout_session,
     require_roles,
 )
+from admin.i18n import _
 from admin.session import flash_redirect
 from admin.templating import templates
 from core import audit
@@ -61,8 +62,8 @@ def login_submit(
 
 
 _LOGIN_ERRORS = {
-    login.LoginOutcome.THROTTLED: ("Too many failed attempts. Wait 15 minutes.", 429),
-    login.LoginOutcome.WRONG: ("Wrong email or password.", 401),
+    login.LoginOutcome.THROTTLED: (_("Too many failed attempts. Wait 15 minutes."), 429),
+    login.LoginOutcome.WRONG: (_("Wrong email or password."), 401),
 }
 
 
@@ -91,7 +92,7 @@ def change_password(
 ) -> Response:
     error = _password_problem(user, current, new, confirm)
     if error:
-        ctx = {"user": user, "error": error}
+        ctx = {"user": user, "error": error, "min_password": accounts.MIN_PASSWORD}
         return templates.TemplateResponse(request, "account.html", ctx, status_code=400)
     with unit_of_work() as uow:
         row = uow.session.get(AdminUser, user.id)
@@ -100,14 +101,14 @@ def change_password(
         uow.session.flush()
         uow.session.expunge(row)
     login_session(request, row)  # keep this session, end the others
-    return flash_redirect(request, "/admin/account", "Password changed.")
+    return flash_redirect(request, "/admin/account", _("Password changed."))
 
 
 def _password_problem(user: AdminUser, current: str, new: str, confirm: str) -> str | None:
     if not accounts.verify_password(user.password_hash, current):
-        return "Current password is wrong."
+        return _("Current password is wrong.")
     if len(new) < accounts.MIN_PASSWORD:
-        return f"The new password needs at least {accounts.MIN_PASSWORD} characters."
+        return _("The new password needs at least %(n)s characters.")
     if new != confirm:
-        return "The two new passwords differ."
+        return _("The two new passwords differ.")
     return None

@@ -28,7 +28,7 @@ def test_queue_shows_oldest_first_with_amount_and_warning(client_for, seeded) ->
     client, _ = client_for("verifier")
     html = client.get("/admin/queue").text
     assert f'data-payment-id="{first}"' in html
-    assert '<span class="code" title="Unique code 123">123</span>' in html
+    assert '<span class="code" title="Kode unik 123">123</span>' in html
     # How similar and to which registration NUMBER, never a database id.
     assert f"Sangat mirip dengan tangkapan layar {number} (119 dari 121 titik sama)" in html
     assert "2</span> waiting" in html or "2</span> menunggu" in html
@@ -60,7 +60,7 @@ def test_approve_then_second_verifier_sees_who_was_first(client_for, seeded, bro
 def test_reject_with_preset_reason_and_free_text(client_for, seeded, broker) -> None:
     _, first = make_waiting(seeded.event_id)
     _, second = make_waiting(seeded.event_id)
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     headers = {**XHR, "x-csrf-token": token}
     r = client.post(
         f"/admin/payments/{first}/reject", data={"reason": "unreadable"}, headers=headers
@@ -86,7 +86,7 @@ def test_reject_with_preset_reason_and_free_text(client_for, seeded, broker) -> 
 def test_next_item_fragment_moves_on(client_for, seeded) -> None:
     _, first = make_waiting(seeded.event_id)
     _, second = make_waiting(seeded.event_id)
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     html = client.get(f"/admin/queue/item?current={first}&step=next").text
     assert f'data-payment-id="{second}"' in html
     html = client.get(f"/admin/queue/item?current={second}&step=prev").text
@@ -95,7 +95,7 @@ def test_next_item_fragment_moves_on(client_for, seeded) -> None:
 
 def test_runner_text_is_escaped(client_for, seeded) -> None:
     reg_id, _ = make_waiting(seeded.event_id, full_name="<script>alert(1)</script>")
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     for path in ("/admin/queue", f"/admin/registrations/{reg_id}", "/admin/registrations?q=script"):
         html = client.get(path).text
         assert "<script>alert(1)</script>" not in html, path
