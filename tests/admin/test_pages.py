@@ -141,13 +141,18 @@ def test_participants_export_csv_has_answers_and_is_safe(client_for, seeded) -> 
 
 def test_financial_export_xlsx(client_for, seeded) -> None:
     seed_some(seeded.event_id)
-    client, _ = client_for("admin", lang="en")
+    client, token = client_for("admin", lang="en")
     r = client.get(f"/admin/exports/financial.xlsx?event_id={seeded.event_id}")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-    assert header[:3] == ["registration", "name", "category"] and "unique_code" in header
-    assert sheet.max_row == 3
+    assert header[:3] == ["Registration number", "Full name", "Category"]
+    assert "Unique code" in header and sheet.max_row == 3
+    status = [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))][header.index("Status")]
+    assert status == "Waiting for verification", "statuses in words"
+    client.post("/admin/language", data={"lang": "id", "csrf_token": token})
+    csv_text = client.get(f"/admin/exports/financial.csv?event_id={seeded.event_id}").text
+    assert csv_text.lstrip("\ufeff").startswith("Nomor pendaftaran,Nama lengkap,Kategori,Status")
 
 
 def test_verifier_cannot_export(client_for) -> None:
