@@ -100,3 +100,53 @@ def test_runner_text_is_escaped(client_for, seeded) -> None:
         html = client.get(path).text
         assert "<script>alert(1)</script>" not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+def _group_photo(event_id: int, size: int = 2) -> tuple[list[int], list[int], int]:
+    """``size`` registrations paid with one photo (each has a payment flagged with the group)."""
+    with unit_of_work() as uow:
+        event = uow.session.get(Event, event_id)
+        regs = [f.make_registration(uow.session, event) for _ in range(size)]
+        group = [r.id for r in regs]
+        total = sum(r.amount_due for r in regs)
+        flags = {"group": group, "group_total": total}
+        payments = [f.make_payment(uow.session, r, flags=dict(flags)).id for r in regs]
+        return group, payments, total
+
+
+def test_a_group_photo_is_one_item_and_one_approval_pays_the_group(client_for, seeded) -> None:
+    group, payments, _total = _group_photo(seeded.event_id)
+    _single_reg, single = make_waiting(seeded.event_id)
+    client, token = client_for("verifier", lang="en")
+    page = client.get("/admin/queue").text
+    assert '<span id="pending-count">2</span>' in page, "the group counts once"
+    assert f'data-payment-id="{payments[0]}"' in page and "whole group" in page
+    # Next from the group goes to the single payment, never to the group's second member.
+    nxt = client.get(f"/admin/queue/item?current={payments[0]}&step=next").text
+    assert f'data-payment-id="{single}"' in nxt
+    back = client.get(f"/admin/queue/item?current={single}&step=next").text
+    assert f'data-payment-id="{payments[0]}"' in back
+    # Opening the second member shows the group's item.
+    assert (
+        f'data-payment-id="{payments[0]}"' in client.get(f"/admin/queue?payment={payments[1]}").text
+    )
+    r = client.post(
+        f"/admin/payments/{payments[0]}/approve", headers={**XHR, "x-csrf-token": token}
+    )
+    assert r.json()["ok"] and "2 registrations of this photo approved" in r.json()["message"]
+    with get_sessionmaker()() as session:
+        statuses = [session.get(Registration, i).status for i in group]
+        assert statuses == ["paid", "paid"]
+
+
+def test_rejecting_a_group_photo_rejects_every_registration_on_it(client_for, seeded) -> None:
+    _group, payments, _total = _group_photo(seeded.event_id, size=3)
+    client, token = client_for("verifier", lang="en")
+    r = client.post(
+        f"/admin/payments/{payments[0]}/reject",
+        data={"reason": "amount_mismatch", "note": ""},
+        headers={**XHR, "x-csrf-token": token},
+    )
+    assert r.json()["ok"], r.text
+    with get_sessionmaker()() as session:
+        assert {session.get(Payment, i).status for i in payments} == {"rejected"}
