@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from admin import forms
+from admin import forms, start_links
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.i18n import _, request_language, status_label
 from admin.session import flash_redirect
@@ -50,6 +50,7 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "opens": forms.local_input(event.registration_opens_at if event else None, tz),
             "closes": forms.local_input(event.registration_closes_at if event else None, tz),
             "wa_configured": event_whatsapp.configured(get_settings()),
+            "start_links": start_links.links(event, get_settings()) if event else [],
         }
         return templates.TemplateResponse(request, "event_edit.html", ctx)
 

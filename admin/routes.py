@@ -26,6 +26,7 @@ from admin import (
     registrations,
     session,
     settings_pages,
+    start_links,
     statements_pages,
 )
 from admin.auth import wants_json
@@ -39,6 +40,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages,
+    start_links,
 ):  # fmt: skip
     router.include_router(_module.router)
 
