@@ -93,7 +93,7 @@ def _in_words(session: Any, rows: list[AuditLog], lang: str) -> list[dict[str, A
                 "what": audit_words.action_text(row.action, lang),
                 "subject": _subject(row, numbers, lang),
                 "changes": audit_words.changes(row, lang),
-                "data": [(gettext(k.replace("_", " ").capitalize(), lang), _plain(v))
+                "data": [(gettext(k.replace("_", " ").capitalize(), lang), _plain(k, v, lang))
                          for k, v in data.items()],
             }
         )  # fmt: skip
@@ -136,7 +136,9 @@ def _subject(row: AuditLog, numbers: dict[tuple[str, str], tuple], lang: str) ->
     return {"text": label, "href": f"/admin/registrations/{hit[0]}"}
 
 
-def _plain(value: Any) -> str:
+def _plain(key: str, value: Any, lang: str) -> str:
+    if key == "role" and isinstance(value, str):
+        return gettext(value.capitalize(), lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

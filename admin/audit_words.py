@@ -105,6 +105,8 @@ def _value(key: str, value: Any, lang: str) -> str:
         return "—"
     if key in STATUS_FIELDS and isinstance(value, str):
         return status_label(value, lang)
+    if key == "role" and isinstance(value, str):
+        return gettext(value.capitalize(), lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

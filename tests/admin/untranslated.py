@@ -16,7 +16,7 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parents[2] / "admin" / "templates"
 SAME_IN_BOTH = {
     "BIB", "CSV", "XLSX", "QR", "QRIS", "PIN", "OCR", "WhatsApp", "Telegram", "Fonnte", "funrun",
-    "ID", "EN", "ms", "Rp", "km", "NIK", "JFR", "CR", "p95", "Bahasa", "Indonesia", "Id", "URL", "A4",
+    "ID", "EN", "ms", "Asia", "Jakarta", "Makassar", "Jayapura", "Rp", "km", "NIK", "JFR", "CR", "p95", "Bahasa", "Indonesia", "Id", "URL", "A4",
 }  # fmt: skip
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _CODE_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
@@ -50,7 +50,10 @@ def _printed_literals(expression: str) -> list[str]:
 def problems_in(source: str) -> list[str]:
     text = _CODE_BLOCKS.sub("", _COMMENT.sub("", source))
     found = []
-    for expr in _OUTPUT.findall(text):
+    for expr in [
+        *_OUTPUT.findall(text),
+        *_STATEMENT.findall(text),
+    ]:  # {% for x in [("a", "Label")] %}
         found += [f"literal: {s}" for s in _printed_literals(expr)]
     found += [f"{name}: {value}" for name, _, value in _ATTR.findall(text)
               if _english(_OUTPUT.sub("", value))]  # fmt: skip
