@@ -184,10 +184,11 @@ def test_financial_csv_after_an_approval(client_for, seeded, broker) -> None:
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 1
     row = rows[0]
-    assert row["registration"] == number and row["unique_code"] == "417"
-    assert row["price"] == str(price) and row["amount_due"] == str(due)
-    assert row["amount_received"] == str(due) and row["payment_status"] == "approved"
-    assert row["verified_by"] == seeded.emails["verifier"] and row["verified_at"]
+    assert row["Registration number"] == number and row["Unique code"] == "417"
+    assert row["Price"] == str(price) and row["Amount due"] == str(due)
+    assert row["Amount received"] == str(due) and row["Payment status"] == "Approved"
+    assert row["Verified by"] == seeded.emails["verifier"] and row["Verified at"]
+    assert row["Status"] == "Paid" and row["Paid via"] == "Photo"
 
 
 def test_editing_an_account_can_move_it_to_another_event(client_for, seeded) -> None:
