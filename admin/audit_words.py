@@ -78,6 +78,17 @@ ACTIONS = {
     "broadcast.sent": "Broadcast sent",
     "broadcast.stopped": "Runner stopped broadcasts (STOP)",
     "broadcast.started": "Runner rejoined broadcasts (START)",
+    "event.created": "Event created",
+    "event.whatsapp_provider": "WhatsApp number changed",
+    "ocr.auto_approve_set": "Auto-approve switched",
+    "ocr.field_corrected": "Screenshot reading corrected",
+    "payment.auto_approved": "Payment approved automatically",
+    "payment.batch_approved": "Payment approved (all green)",
+    "whatsapp.stopped": "WhatsApp messages stopped by the runner",
+    "export.participants": "Participants exported",
+    "export.financial": "Financial report exported",
+    "export.checkins": "Check-ins exported",
+    "export.failed_scans": "Failed scans exported",
 }
 # Fields whose values are statuses are shown with their labels.
 STATUS_FIELDS = {"status", "payment_status"}
@@ -119,6 +130,8 @@ def _value(key: str, value: Any, lang: str) -> str:
         return "—"
     if key in STATUS_FIELDS and isinstance(value, str):
         return status_label(value, lang)
+    if key == "role" and isinstance(value, str):
+        return gettext(value.capitalize(), lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

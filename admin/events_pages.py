@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from admin import forms, pricing_pages
+from admin import forms, pricing_pages, start_links
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import _, request_language, status_label
 from admin.session import flash_redirect
 from admin.templating import templates
 from core.config import get_settings
@@ -50,6 +51,7 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "closes": forms.local_input(event.registration_closes_at if event else None, tz),
             "wa_configured": event_whatsapp.configured(get_settings()),
             "tiers": pricing_pages.tiers_for(session, event, utcnow()) if event else {},
+            "start_links": start_links.links(event, get_settings()) if event else [],
         }
         return templates.TemplateResponse(request, "event_edit.html", ctx)
 
@@ -77,8 +79,10 @@ def _event_data(form: Any) -> dict[str, Any]:
     }
 
 
-def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
-    return flash_redirect(request, f"/admin/events/{event_id}", message, kind)
+def _back(
+    request: Request, event_id: int, message: str, kind: str = "ok", **values: object
+) -> Response:
+    return flash_redirect(request, f"/admin/events/{event_id}", message, kind, **values)
 
 
 @router.post("/{event_id}", dependencies=[Depends(csrf_protect)])
@@ -96,8 +100,8 @@ async def save_event(
             )
             saved_id = event.id
     except ServiceError as exc:
-        return _back(request, event_id, f"Not saved: {exc}", "error")
-    return _back(request, saved_id, "Event saved.")
+        return _back(request, event_id, _("Not saved: %(why)s"), "error", why=exc)
+    return _back(request, saved_id, _("Event saved."))
 
 
 @router.post("/{event_id}/status", dependencies=[Depends(csrf_protect)])
@@ -110,8 +114,13 @@ def set_status(
                 uow.session, event_id=event_id, status=EventStatus(status), actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:
-        return _back(request, event_id, f"Not changed: {exc}", "error")
-    return _back(request, event_id, f"Registration is now {status}.")
+        return _back(request, event_id, _("Not changed: %(why)s"), "error", why=exc)
+    return _back(
+        request,
+        event_id,
+        _("Registration is now %(status)s."),
+        status=status_label(status, request_language(request)),
+    )
 
 
 def _category_data(form: Any) -> dict[str, Any]:
@@ -146,8 +155,8 @@ async def save_category(
     except NotFound as exc:  # unknown category, or one of another event than the URL's
         raise HTTPException(status_code=404) from exc
     except ServiceError as exc:
-        return _back(request, event_id, f"Category not saved: {exc}", "error")
-    return _back(request, event_id, "Category saved.")
+        return _back(request, event_id, _("Category not saved: %(why)s"), "error", why=exc)
+    return _back(request, event_id, _("Category saved."))
 
 
 def _stock_from_rows(sizes: list[Any], amounts: list[Any]) -> dict[str, int]:
@@ -172,8 +181,8 @@ async def save_jersey(
                 uow.session, event_id=event_id, stock=stock, actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:
-        return _back(request, event_id, f"Jersey stock not saved: {exc}", "error")
-    return _back(request, event_id, "Jersey stock saved.")
+        return _back(request, event_id, _("Jersey stock not saved: %(why)s"), "error", why=exc)
+    return _back(request, event_id, _("Jersey stock saved."))
 
 
 @router.post("/{event_id}/whatsapp", dependencies=[Depends(csrf_protect)])
@@ -191,5 +200,5 @@ def set_whatsapp_provider(
                 actor=actor_name(user), settings=get_settings(),
             )  # fmt: skip
     except (ServiceError, ValueError) as exc:
-        return _back(request, event_id, f"WhatsApp number not changed: {exc}", "error")
-    return _back(request, event_id, "WhatsApp number saved.")
+        return _back(request, event_id, _("WhatsApp number not changed: %(why)s"), "error", why=exc)
+    return _back(request, event_id, _("WhatsApp number saved."))

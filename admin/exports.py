@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from admin import answers
 from admin.auth import actor_name, require_roles
-from admin.i18n import gettext, request_language, status_label
+from admin.i18n import _, gettext, request_language, status_label
 from admin.registrations import filters_from
 from admin.templating import CHANNEL_LABELS, local_dt
 from core import audit, reports
@@ -139,13 +139,34 @@ def _participant_row(
     ]  # fmt: skip
 
 
-def financial_rows(event_id: int | None) -> Rows:
+# The financial report's headers, English source (translated into the staff's language).
+FINANCIAL_HEADERS = {
+    "registration": _("Registration number"), "name": _("Full name"), "category": _("Category"),
+    "status": _("Status"), "price": _("Price"), "unique_code": _("Unique code"),
+    "amount_due": _("Amount due"), "amount_received": _("Amount received"),
+    "payment_status": _("Payment status"), "payment_source": _("Paid via"),
+    "verified_by": _("Verified by"), "verified_at": _("Verified at"),
+}  # fmt: skip
+
+
+def financial_rows(event_id: int | None, lang: str = "en") -> Rows:
+    columns = reports.FINANCIAL_COLUMNS
+
     def rows(session: Any) -> Iterator[list[Any]]:
-        yield list(reports.FINANCIAL_COLUMNS)
+        yield [gettext(FINANCIAL_HEADERS.get(c, c), lang) for c in columns]
         for row in reports.financial_rows(session, event_id=event_id):
-            yield [row[c] for c in reports.FINANCIAL_COLUMNS]
+            yield [_financial_value(c, row[c], lang) for c in columns]
 
     return rows
+
+
+def _financial_value(column: str, value: Any, lang: str) -> Any:
+    """Statuses and payment sources in words; everything else as stored."""
+    if column in ("status", "payment_status") and value:
+        return status_label(value, lang)
+    if column == "payment_source" and value:
+        return gettext(str(value).capitalize(), lang)
+    return value
 
 
 def csv_stream(rows: Rows) -> Iterator[bytes]:
@@ -244,8 +265,8 @@ def participants(
 
 @router.get("/financial.{fmt}")
 def financial(
-    fmt: str, event_id: int | None = None, user: AdminUser = Depends(admin_only)
+    request: Request, fmt: str, event_id: int | None = None, user: AdminUser = Depends(admin_only)
 ) -> StreamingResponse:
-    """Registration, amount, unique code, verified by/at."""
+    """Registration, amount, unique code, verified by/at; headers in the staff's language."""
     _audit(user, "financial", fmt, event_id=event_id)
-    return _respond(financial_rows(event_id), "financial", fmt)
+    return _respond(financial_rows(event_id, request_language(request)), "financial", fmt)

@@ -63,6 +63,11 @@ def gettext(text: str, lang: str, **values: object) -> str:
     return translated % values if values else translated
 
 
+def _(text: str) -> str:
+    """Mark ``text`` as an admin string (listed in the catalogue, translated when shown)."""
+    return text
+
+
 def request_language(request: Request) -> str:
     """The admin language of this request: the staff member's setting, the cookie, Indonesian."""
     user = current_staff(request)
@@ -82,6 +87,13 @@ DYNAMIC = (
     "Full name", "Gender", "Date of birth", "Email", "Phone", "Jersey size", "Nik",
     "Emergency name", "Emergency phone", "Blood type", "Medical notes", "Status", "Category",
     "Bib", "Reason", "Language", "Amount received", "Payment deadline", "Wrong email or password.",
+    # check names (screenshot checks), account kinds, unique-code modes, payment flags
+    "Amount", "Destination", "Date", "Reference", "Duplicate", "Bank", "Ewallet", "Qris",
+    "Add", "Subtract", "Off", "Reject note", "Statement reference", "Refund due",
+    # audit subjects and the most common audit data keys
+    "Registration", "Payment", "Event", "Admin user", "Conversation", "Statement line",
+    "Payment account", "Outbound message", "Checkin desk", "Template", "Job", "Export",
+    "Preset", "Approved", "Failed", "Desk", "Key", "Field", "Count", "Note", "Rows", "Kind",
 )  # fmt: skip
 
 _CALL = re.compile(r"""(?<![\w.])(?:_|gettext)\(\s*(["'])((?:(?!\1).)+)\1""")

@@ -17,6 +17,7 @@ from admin.auth import (
     require_roles,
     session_token,
 )
+from admin.i18n import _
 from admin.session import flash_redirect
 from admin.templating import templates
 from core import audit
@@ -69,8 +70,8 @@ def login_submit(
 
 
 _LOGIN_ERRORS = {
-    login.LoginOutcome.THROTTLED: ("Too many failed attempts. Wait 15 minutes.", 429),
-    login.LoginOutcome.WRONG: ("Wrong email or password.", 401),
+    login.LoginOutcome.THROTTLED: (_("Too many failed attempts. Wait 15 minutes."), 429),
+    login.LoginOutcome.WRONG: (_("Wrong email or password."), 401),
 }
 PENDING_SECONDS = 300  # between the password and the code
 
@@ -156,7 +157,8 @@ def account_context(request: Request, user: AdminUser, error: str | None = None)
         live = sessions.list_for(session, staff_id=user.id, now=utcnow())
         left = twofactor.recovery_left(session, user_id=user.id)
     return {"user": user, "error": error, "sessions": live, "current": session_token(request),
-            "twofa": twofactor.is_enabled(user), "codes_left": left}  # fmt: skip
+            "twofa": twofactor.is_enabled(user), "codes_left": left,
+            "min_password": accounts.MIN_PASSWORD}  # fmt: skip
 
 
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
@@ -180,14 +182,14 @@ def change_password(
         uow.session.flush()
         uow.session.expunge(row)
     login_session(request, row)  # keep this session, end the others
-    return flash_redirect(request, "/admin/account", "Password changed.")
+    return flash_redirect(request, "/admin/account", _("Password changed."))
 
 
 def _password_problem(user: AdminUser, current: str, new: str, confirm: str) -> str | None:
     if not accounts.verify_password(user.password_hash, current):
-        return "Current password is wrong."
+        return _("Current password is wrong.")
     if len(new) < accounts.MIN_PASSWORD:
-        return f"The new password needs at least {accounts.MIN_PASSWORD} characters."
+        return _("The new password needs at least %(n)s characters.")
     if new != confirm:
-        return "The two new passwords differ."
+        return _("The two new passwords differ.")
     return None

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import _
 from admin.session import flash
 from admin.templating import templates
 from core import audit
@@ -128,7 +129,7 @@ def retry(
         )  # fmt: skip
     flash(
         request,
-        "Job re-enqueued." if ok else "That job is gone (already retried?).",
+        _("Job re-enqueued.") if ok else _("That job is gone (already retried?)."),
         "ok" if ok else "error",
     )
     return RedirectResponse("/admin/operations", status_code=303)

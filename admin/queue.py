@@ -14,7 +14,7 @@ from admin.registrations import letter_context
 from admin.session import flash_redirect
 from admin.templating import local_dt, money, templates
 from core.db import get_sessionmaker
-from core.enums import Role
+from core.enums import PaymentStatus, Role
 from core.errors import Conflict, NotFound, RangeExhausted
 from core.models import AdminUser, Payment, Registration
 from core.payments import rejection, review_queue, screenshots
@@ -36,7 +36,7 @@ def _item_context(session: Any, payment: Payment | None) -> dict[str, Any]:
         "event": registration.event,
         "images": list(payment.images),
         "flags": payment.flags or {},
-        "pending": review_queue.queue_size(session),
+        "pending": _pending(session),
         "reasons": rejection.PRESET_REJECT_REASONS,
         **_reuse_context(session, payment.flags or {}),
         **letter_context(session, registration, f"/admin/queue?payment={payment.id}"),
@@ -71,15 +71,68 @@ def _reuse_context(session: Any, flags: dict[str, Any]) -> dict[str, Any]:
     return {"reuse": reuse, "group_numbers": [numbers.get(i, "?") for i in group]}
 
 
+def _group_members(session: Any, payment: Payment) -> list[Payment]:
+    """The other waiting payments of the same group photo, lowest registration id first."""
+    group = [int(i) for i in (payment.flags or {}).get("group", [])]
+    if len(group) < 2:
+        return []
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(
+                Payment.registration_id.in_(group),
+                Payment.status == PaymentStatus.SUBMITTED.value,
+                Payment.id != payment.id,
+            )
+            .order_by(Payment.registration_id)
+        )
+    )
+
+
+def _leader(session: Any, payment: Payment | None) -> Payment | None:
+    """A group photo is one queue item: the waiting member with the lowest registration id."""
+    if payment is None:
+        return None
+    earlier = [
+        m for m in _group_members(session, payment) if m.registration_id < payment.registration_id
+    ]
+    return earlier[0] if earlier else payment
+
+
+def _shown_item(session: Any, current: int | None = None, step: str = "next") -> Payment | None:
+    """The next (or previous) waiting payment, skipping the other members of a group photo."""
+    item = review_queue.queue_item(session, current=current, step=step)
+    seen: set[int] = set()
+    while item is not None and _leader(session, item) is not item and item.id not in seen:
+        seen.add(item.id)
+        item = review_queue.queue_item(session, current=item.id, step=step)
+    return _leader(session, item)
+
+
+def _pending(session: Any) -> int:
+    """Waiting items: a group photo counts once."""
+    rows = session.execute(
+        select(Payment.registration_id, Payment.flags).where(
+            Payment.status == PaymentStatus.SUBMITTED.value
+        )
+    ).all()
+    waiting = {reg for reg, _flags in rows}
+    return sum(
+        1
+        for reg, flags in rows
+        if not any(int(i) in waiting and int(i) < reg for i in (flags or {}).get("group", []))
+    )
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request, payment: int | None = None, _user: AdminUser = Depends(verifier)
 ) -> Response:
     """The queue page, opened on the oldest waiting payment (or ``payment``)."""
     with get_sessionmaker()() as session:
-        item = session.get(Payment, payment) if payment else review_queue.queue_item(session)
+        item = _leader(session, session.get(Payment, payment)) if payment else _shown_item(session)
         ctx = _item_context(session, item)
-        ctx["pending"] = review_queue.queue_size(session)
+        ctx["pending"] = _pending(session)
         return templates.TemplateResponse(request, "queue.html", ctx)
 
 
@@ -89,9 +142,9 @@ def queue_item(
 ) -> Response:
     """The HTML fragment of the next (or previous) waiting payment, for the queue's fetch calls."""
     with get_sessionmaker()() as session:
-        item = review_queue.queue_item(session, current=current, step=step)
+        item = _shown_item(session, current=current, step=step)
         ctx = _item_context(session, item)
-        ctx["pending"] = review_queue.queue_size(session)
+        ctx["pending"] = _pending(session)
         return templates.TemplateResponse(request, "_queue_item.html", ctx)
 
 
@@ -115,10 +168,9 @@ def approve(
 ) -> Response:
     """Approve one payment; a second verifier is told who was first."""
     lang = request_language(request)
+    shares = _shares(payment_id, _parse_amount(amount_received))
     try:
-        result = approve_payment(
-            payment_id, actor=user, amount_received=_parse_amount(amount_received)
-        )
+        result = approve_payment(payment_id, actor=user, amount_received=shares[0][1])
     except RangeExhausted as exc:
         return _result(request, False, str(exc), 409)
     except Conflict as exc:
@@ -136,7 +188,47 @@ def approve(
         text = gettext("Approved: %(status)s.", lang, status=status_label(result.status, lang))
     if result.shortfall:
         text += " " + gettext("Short by %(amount)s.", lang, amount=money(result.shortfall, lang))
+    if len(shares) > 1:
+        done = 1 + _approve_members(shares[1:], user)
+        text += " " + gettext("%(n)s registrations of this photo approved.", lang, n=done)
     return _result(request, True, text, changed=True, status_after=result.status)
+
+
+def _shares(payment_id: int, amount: int | None) -> list[tuple[int, int | None]]:
+    """(payment id, amount received) for the payment and the rest of its group photo.
+
+    No amount typed: each registration as due. An amount typed for a group photo pays the
+    registrations in turn; the last one paid gets what is left (partly paid), the ones after it
+    stay in the queue."""
+    with get_sessionmaker()() as session:
+        payment = session.get(Payment, payment_id)
+        if payment is None:
+            return [(payment_id, amount)]
+        members = [payment, *_group_members(session, payment)]
+        if amount is None:
+            return [(m.id, None) for m in members]
+        if len(members) == 1:
+            return [(payment_id, amount)]
+        shares, left = [], amount
+        for n, member in enumerate(members):
+            due = member.registration.amount_due
+            share = left if n == len(members) - 1 else min(left, due)
+            if share <= 0:
+                break
+            shares.append((member.id, share))
+            left -= share
+        return shares or [(payment_id, amount)]
+
+
+def _approve_members(shares: list[tuple[int, int | None]], user: AdminUser) -> int:
+    """Approve the other payments of a group photo, each in its own transaction."""
+    done = 0
+    for member_id, share in shares:
+        try:
+            done += int(approve_payment(member_id, actor=user, amount_received=share).changed)
+        except (Conflict, NotFound, RangeExhausted):
+            continue  # stays in the queue on its own, where the verifier sees why
+    return done
 
 
 def _conflict_text(exc: Conflict) -> str:
@@ -174,4 +266,9 @@ def reject(
         return _result(request, False, gettext("This payment no longer exists.", lang), 404)
     if not result.changed:
         return _result(request, True, gettext("Already rejected.", lang), changed=False)
+    for member_id, _share in _shares(payment_id, None)[1:]:
+        try:
+            reject_payment(member_id, actor=user, reason=reason[:500], note=note if preset else "")
+        except (Conflict, NotFound):
+            continue
     return _result(request, True, gettext("Rejected; the runner was told why.", lang), changed=True)

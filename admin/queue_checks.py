@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from admin.auth import csrf_protect, require_roles
+from admin.i18n import _, gettext, request_language
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import PaymentStatus, Role
@@ -26,10 +27,12 @@ router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
 admin_only = require_roles(Role.ADMIN)
 FIELD_LABELS = {
-    "amount": "Amount", "when": "Date", "account": "To account", "holder": "Account holder",
-    "sender": "Sender", "bank": "Bank / e-wallet", "status": "Status", "reference": "Reference",
+    "amount": _("Amount"), "when": _("Date"), "account": _("To account"),
+    "holder": _("Account holder"), "sender": _("Sender"), "bank": _("Bank / e-wallet"),
+    "status": _("Status"), "reference": _("Reference"),
 }  # fmt: skip
 LIST_LIMIT = 300
+_AUTO = {True: _("Auto-approve on."), False: _("Auto-approve off.")}
 
 
 def _image_size(session: Any, image_id: int) -> tuple[int, int]:
@@ -73,24 +76,27 @@ def checks_fragment(
 
 @router.post("/queue/readings/{reading_id}/correct", dependencies=[Depends(csrf_protect)])
 def correct(
+    request: Request,
     reading_id: int,
     field: str = Form(...),
     value: str = Form(...),
     user: AdminUser = Depends(verifier),
 ) -> Response:
     """Store a verifier's correction of a misread field (the checks then use it)."""
+    lang = request_language(request)
+    label = gettext(FIELD_LABELS.get(field, field), lang)
     try:
         with unit_of_work() as uow:
             service.correct(
                 uow.session, reading_id=reading_id, field=field, value=value, actor=user
             )
     except Conflict:
-        return JSONResponse({"ok": False, "message": f"Not a valid {field}."}, status_code=400)
+        text = gettext("Not a valid %(field)s.", lang, field=label.lower())
+        return JSONResponse({"ok": False, "message": text}, status_code=400)
     except NotFound:
-        return JSONResponse(
-            {"ok": False, "message": "That reading no longer exists."}, status_code=404
-        )
-    return JSONResponse({"ok": True, "message": f"{FIELD_LABELS.get(field, field)} corrected."})
+        text = gettext("That reading no longer exists.", lang)
+        return JSONResponse({"ok": False, "message": text}, status_code=404)
+    return JSONResponse({"ok": True, "message": gettext("%(field)s corrected.", lang, field=label)})
 
 
 def _waiting(session: Any) -> list[Payment]:
@@ -124,11 +130,16 @@ def checked_list(request: Request, _user: AdminUser = Depends(verifier)) -> Resp
 
 @router.post("/queue/approve-green", dependencies=[Depends(csrf_protect)])
 def approve_green(
-    ids: str = Form(""), confirm: str = Form(""), user: AdminUser = Depends(verifier)
+    request: Request,
+    ids: str = Form(""),
+    confirm: str = Form(""),
+    user: AdminUser = Depends(verifier),
 ) -> Response:
     """Approve the listed all-green payments, each re-checked in its own transaction."""
+    lang = request_language(request)
     if confirm != "yes":
-        return JSONResponse({"ok": False, "message": "Confirm the batch first."}, status_code=400)
+        text = gettext("Confirm the batch first.", lang)
+        return JSONResponse({"ok": False, "message": text}, status_code=400)
     payment_ids = [int(i) for i in ids.split(",") if i.strip().isdigit()][:LIST_LIMIT]
     batch = secrets.token_hex(6)
     approved, skipped = [], []
@@ -138,9 +149,11 @@ def approve_green(
         except (Conflict, NotFound, RangeExhausted):
             result = None
         (approved if result is not None else skipped).append(payment_id)
-    text = f"Approved {len(approved)} payment(s)."
+    text = gettext("Approved %(n)s payment(s).", lang, n=len(approved))
     if skipped:
-        text += f" {len(skipped)} skipped (no longer all green or already handled)."
+        text += " " + gettext(
+            "%(n)s skipped (no longer all green or already handled).", lang, n=len(skipped)
+        )
     return JSONResponse(
         {"ok": True, "message": text, "approved": approved, "skipped": skipped, "batch": batch}
     )
@@ -148,7 +161,7 @@ def approve_green(
 
 @router.post("/events/{event_id}/ocr-auto-approve", dependencies=[Depends(csrf_protect)])
 def auto_approve(
-    event_id: int, enabled: str = Form(""), user: AdminUser = Depends(admin_only)
+    request: Request, event_id: int, enabled: str = Form(""), user: AdminUser = Depends(admin_only)
 ) -> Response:
     """Turn on/off auto-approval when screenshot, our account and a bank credit all agree."""
     on = enabled == "1"
@@ -159,5 +172,5 @@ def auto_approve(
             uow.session, event_id=event_id, enabled=on, actor=user, now=utcnow()
         )
     return JSONResponse(
-        {"ok": True, "message": f"Auto-approve {'on' if on else 'off'}.", "enabled": on}
+        {"ok": True, "message": gettext(_AUTO[on], request_language(request)), "enabled": on}
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from admin import answers
 from admin.audit_words import action_text, changes
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.i18n import request_language
+from admin.i18n import _, request_language
 from admin.media import private_file
 from admin.session import flash_redirect
 from admin.templating import templates
@@ -213,8 +213,11 @@ def checkin_letter(registration_id: int, _user: AdminUser = Depends(verifier)) -
     return private_file(relative)
 
 
-def _done(request: Request, registration_id: int, message: str, kind: str = "ok") -> Response:
-    return flash_redirect(request, f"/admin/registrations/{registration_id}", message, kind)
+def _done(
+    request: Request, registration_id: int, message: str, kind: str = "ok", **values: object
+) -> Response:
+    url = f"/admin/registrations/{registration_id}"
+    return flash_redirect(request, url, message, kind, **values)
 
 
 @router.post("/{registration_id}/cancel", dependencies=[Depends(csrf_protect)])
@@ -225,7 +228,7 @@ def cancel(
     user: AdminUser = Depends(verifier),
 ) -> Response:
     cancel_registration(registration_id, actor=actor_name(user), reason=reason[:300])
-    return _done(request, registration_id, "Registration cancelled; slot and jersey released.")
+    return _done(request, registration_id, _("Registration cancelled; slot and jersey released."))
 
 
 @router.post("/{registration_id}/move", dependencies=[Depends(csrf_protect)])
@@ -238,8 +241,8 @@ def move(
     try:
         move_registration(registration_id, category_id=category_id, actor=actor_name(user))
     except ServiceError as exc:
-        return _done(request, registration_id, f"Not moved: {exc}", "error")
-    return _done(request, registration_id, "Moved to the new category.")
+        return _done(request, registration_id, _("Not moved: %(why)s"), "error", why=exc)
+    return _done(request, registration_id, _("Moved to the new category."))
 
 
 @router.post("/{registration_id}/edit", dependencies=[Depends(csrf_protect)])
@@ -251,8 +254,8 @@ async def edit(
     try:
         diff = edit_participant(registration_id, changes=changes, actor=actor_name(user))
     except (ServiceError, ValueError) as exc:
-        return _done(request, registration_id, f"Not saved: {exc}", "error")
-    return _done(request, registration_id, f"Saved ({len(diff)} field(s) changed).")
+        return _done(request, registration_id, _("Not saved: %(why)s"), "error", why=exc)
+    return _done(request, registration_id, _("Saved (%(n)s field(s) changed)."), n=len(diff))
 
 
 @router.post("/{registration_id}/resend-ticket", dependencies=[Depends(csrf_protect)])
@@ -263,4 +266,4 @@ def resend_ticket(
         resend_ticket_of(registration_id, actor=actor_name(user))
     except NoTicket as exc:
         return _done(request, registration_id, str(exc), "error")
-    return _done(request, registration_id, "The e-ticket will be sent again in a moment.")
+    return _done(request, registration_id, _("The e-ticket will be sent again in a moment."))

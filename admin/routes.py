@@ -33,6 +33,7 @@ from admin import (
     registrations,
     session,
     settings_pages,
+    start_links,
     statements_pages,
 )
 from admin.auth import wants_json
@@ -47,7 +48,7 @@ for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
     broadcasts_pages, race_files_pages, consent_pages, questions_pages, account_security,
-    privacy_pages,
+    privacy_pages, start_links,
 ):  # fmt: skip
     router.include_router(_module.router)
 

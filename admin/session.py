@@ -103,9 +103,17 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     data.set(flash=[*data.get("flash", []), [kind, message]])
 
 
-def flash_redirect(request: Request, url: str, message: str, kind: str = "ok") -> Response:
-    """Flash ``message`` and send the browser to ``url`` (303, so it follows with a GET)."""
-    flash(request, message, kind)
+def flash_redirect(
+    request: Request, url: str, message: str, kind: str = "ok", **values: object
+) -> Response:
+    """Flash ``message`` in the staff's language and send the browser to ``url`` (303, GET).
+
+    ``message`` is the English source (marked with ``admin.i18n._`` so the catalogue lists it);
+    ``values`` fill its ``%(name)s`` placeholders. A message translated already passes unchanged.
+    """
+    from admin.i18n import gettext, request_language  # noqa: PLC0415  (i18n -> auth -> session)
+
+    flash(request, gettext(message, request_language(request), **values), kind)
     return RedirectResponse(url, status_code=303)
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from admin import forms
 from admin.auth import actor_name, csrf_protect, require_roles
+from admin.i18n import _
 from admin.session import flash_redirect
 from admin.templating import templates
 from core import i18n
@@ -53,8 +54,10 @@ def settings_page(request: Request) -> Response:
         return templates.TemplateResponse(request, "settings.html", ctx)
 
 
-def _back(request: Request, message: str, kind: str = "ok", anchor: str = "") -> Response:
-    return flash_redirect(request, f"/admin/settings{anchor}", message, kind)
+def _back(
+    request: Request, message: str, kind: str = "ok", anchor: str = "", **values: object
+) -> Response:
+    return flash_redirect(request, f"/admin/settings{anchor}", message, kind, **values)
 
 
 @router.post("/payment/{event_id}", dependencies=[Depends(csrf_protect)])
@@ -72,8 +75,8 @@ async def payment_rules(
                 uow.session, event_id=event_id, data=data, actor=actor_name(user)
             )
     except (ServiceError, ValueError) as exc:
-        return _back(request, f"Not saved: {exc}", "error", "#payment")
-    return _back(request, "Payment rules saved.", anchor="#payment")
+        return _back(request, _("Not saved: %(why)s"), "error", "#payment", why=exc)
+    return _back(request, _("Payment rules saved."), anchor="#payment")
 
 
 @router.post("/accounts/{account_id}", dependencies=[Depends(csrf_protect)])
@@ -110,8 +113,8 @@ async def save_account(
                     uow.session, account_id=account.id, path=stored, actor=actor_name(user)
                 )
     except ServiceError as exc:
-        return _back(request, f"Account not saved: {exc}", "error", "#accounts")
-    return _back(request, "Account saved.", anchor="#accounts")
+        return _back(request, _("Account not saved: %(why)s"), "error", "#accounts", why=exc)
+    return _back(request, _("Account saved."), anchor="#accounts")
 
 
 async def _store_qris(upload: UploadFile) -> str:
@@ -138,7 +141,7 @@ def save_template(
     user: AdminUser = Depends(admin_only),
 ) -> Response:
     if key not in catalogue("id") or language not in LANGUAGES:
-        return _back(request, "Unknown message key or language.", "error", "#templates")
+        return _back(request, _("Unknown message key or language."), "error", "#templates")
     try:
         with unit_of_work() as uow:
             texts.set_template(
@@ -146,10 +149,10 @@ def save_template(
             )
             uow.on_commit(i18n.invalidate_overrides)  # this process shows the change at once
     except ServiceError as exc:
-        return _back(request, f"Message not saved: {exc}", "error", "#templates")
+        return _back(request, _("Message not saved: %(why)s"), "error", "#templates", why=exc)
     return _back(
         request,
-        "Message saved." if body.strip() else "Default message restored.",
+        _("Message saved.") if body.strip() else _("Default message restored."),
         anchor="#templates",
     )
 
@@ -165,7 +168,7 @@ def checkin_pin(
             )
     except ServiceError as exc:
         return _back(request, f"PIN not saved: {exc}", "error", "#checkin")
-    return _back(request, "Check-in PIN saved (stored hashed).", anchor="#checkin")
+    return _back(request, _("Check-in PIN saved (stored hashed)."), anchor="#checkin")
 
 
 @router.post("/staff", dependencies=[Depends(csrf_protect)])
@@ -180,9 +183,10 @@ def add_staff(
     if len(password) < accounts.MIN_PASSWORD:
         return _back(
             request,
-            f"Give the new staff member a password of at least {accounts.MIN_PASSWORD} characters.",
+            _("Give the new staff member a password of at least %(n)s characters."),
             "error",
             "#staff",
+            n=accounts.MIN_PASSWORD,
         )
     try:
         with unit_of_work() as uow:
@@ -195,11 +199,12 @@ def add_staff(
                 actor=actor_name(user),
             )
     except (ServiceError, ValueError) as exc:
-        return _back(request, f"Not added: {exc}", "error", "#staff")
+        return _back(request, _("Not added: %(why)s"), "error", "#staff", why=exc)
     return _back(
         request,
-        f"Added {email}; tell them the password in person and ask them to change it.",
+        _("Added %(email)s; tell them the password in person and ask them to change it."),
         anchor="#staff",
+        email=email,
     )
 
 
@@ -221,5 +226,5 @@ def update_staff(
                 actor=actor_name(user),
             )
     except (ServiceError, ValueError) as exc:
-        return _back(request, f"Not changed: {exc}", "error", "#staff")
-    return _back(request, "Staff member updated.", anchor="#staff")
+        return _back(request, _("Not changed: %(why)s"), "error", "#staff", why=exc)
+    return _back(request, _("Staff member updated."), anchor="#staff")

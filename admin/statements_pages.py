@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from admin.auth import actor_name, csrf_protect, require_roles
-from admin.i18n import gettext, request_language, status_label
+from admin.i18n import _, gettext, request_language, status_label
 from admin.session import flash_redirect
 from admin.templating import templates
 from core.db import get_sessionmaker, unit_of_work
@@ -49,6 +49,7 @@ def statements_page(
     account_id: int | None = None,
     _user: AdminUser = Depends(admin_only),
 ) -> Response:
+    lang = request_language(request)
     with get_sessionmaker()() as session:
         events = session.scalars(select(Event).order_by(Event.race_date.desc())).all()
         event_id = event_id or (events[0].id if events else None)
@@ -65,7 +66,9 @@ def statements_page(
             "event_id": event_id,
             "accounts": accounts,
             "presets": sorted(bank_csv.PRESETS),
-            "mapping_names": {a.id: _mapping_name(a) for a in accounts},
+            "mapping_names": {a.id: _mapping_name(a, lang) for a in accounts},
+            "preset_labels": {p: _preset_label(p, lang) for p in bank_csv.PRESETS},
+            "current_preset": _current_preset(chosen),
             "mapping_account": chosen,
             "mapping": _form_values(credits.mapping_for(chosen)) if chosen else {},
             "mapping_fields": MAPPING_FIELDS,
@@ -88,13 +91,32 @@ def _last_bulk(session: Any, event_id: int | None) -> AuditLog | None:
     )
 
 
-def _mapping_name(account: PaymentAccount) -> str:
-    """How the account's columns are read: its remembered preset, custom, or the bank's preset."""
+def _preset_label(preset: str, lang: str) -> str:
+    """``BCA``, ``Mandiri`` ... as the bank writes its name; ``Any bank (generic)`` for generic."""
+    if preset == "generic":
+        return gettext("Any bank (generic)", lang)
+    return preset.upper() if len(preset) <= 4 else preset.capitalize()
+
+
+def _current_preset(account: PaymentAccount | None) -> str:
+    """The preset the account's exports are read with; '' for columns typed by hand."""
+    if account is None:
+        return ""
     remembered = account.statement_mapping or {}
     if remembered:
-        preset = remembered.get("preset")
-        return f"{preset} preset".upper() if preset else "custom columns"
-    return f"{bank_csv.preset_name(account.bank_name)} preset (default)".upper()
+        return str(remembered.get("preset") or "")
+    return bank_csv.preset_name(account.bank_name)
+
+
+def _mapping_name(account: PaymentAccount, lang: str) -> str:
+    """How the account's columns are read: its remembered preset, custom, or the bank's preset."""
+    preset = _current_preset(account)
+    if not preset:
+        return gettext("custom columns", lang)
+    label = _preset_label(preset, lang)
+    if account.statement_mapping:
+        return gettext("preset %(name)s", lang, name=label)
+    return gettext("preset %(name)s (the bank's default)", lang, name=label)
 
 
 def _form_values(mapping: dict[str, Any]) -> dict[str, str]:
@@ -108,8 +130,11 @@ def _form_values(mapping: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def _back(request: Request, event_id: int, message: str, kind: str = "ok") -> Response:
-    return flash_redirect(request, f"/admin/statements?event_id={event_id}", message, kind)
+def _back(
+    request: Request, event_id: int, message: str, kind: str = "ok", **values: object
+) -> Response:
+    url = f"/admin/statements?event_id={event_id}"
+    return flash_redirect(request, url, message, kind, **values)
 
 
 @router.post("/upload", dependencies=[Depends(csrf_protect)])
@@ -124,15 +149,23 @@ async def upload(
     """Parse the bank export, store its credits (never twice), and show the matches."""
     content = await file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
-        return _back(request, event_id, "The file is larger than 10 MB.", "error")
+        return _back(request, event_id, _("The file is larger than 10 MB."), "error")
     try:
-        text = _import(user, content, event_id=event_id, account_id=account_id, preset=preset)
+        text = _import(
+            user, content, event_id=event_id, account_id=account_id, preset=preset,
+            lang=request_language(request),
+        )  # fmt: skip
     except (bank_csv.StatementFormatError, ServiceError) as exc:
-        return _back(request, event_id, f"Could not read the statement: {exc}", "error")
+        why = exc
+        return _back(
+            request, event_id, _("Could not read the statement: %(why)s"), "error", why=why
+        )
     return _back(request, event_id, text)
 
 
-def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, preset: str) -> str:
+def _import(
+    user: AdminUser, content: bytes, *, event_id: int, account_id: int, preset: str, lang: str
+) -> str:
     """Parse with the chosen preset (remembered) or the account's mapping; store new credits."""
     with unit_of_work() as uow:
         account = uow.session.get(PaymentAccount, account_id)
@@ -156,9 +189,13 @@ def _import(user: AdminUser, content: bytes, *, event_id: int, account_id: int, 
             lines=preview.lines,
             actor=actor_name(user),
         )
-    skipped = f", {len(preview.skipped)} rows skipped" if preview.skipped else ""
-    return (
-        f"Imported {new} credits ({known} already known, {preview.debits} debits ignored{skipped})."
+    return gettext(
+        "Imported %(new)s credits (%(known)s known, %(debits)s debits, %(skipped)s rows skipped).",
+        lang,
+        new=new,
+        known=known,
+        debits=preview.debits,
+        skipped=len(preview.skipped),
     )
 
 
@@ -186,11 +223,11 @@ async def save_mapping(
                 uow.session, account_id=account_id, mapping=mapping, actor=actor_name(user)
             )
     except bank_csv.StatementFormatError as exc:
-        return flash_redirect(request, back, f"Columns not saved: {exc}.", "error")
+        return flash_redirect(request, back, _("Columns not saved: %(why)s."), "error", why=exc)
     except NotFound:
-        return flash_redirect(request, back, "Choose an account.", "error")
+        return flash_redirect(request, back, _("Choose an account."), "error")
     return flash_redirect(
-        request, back, "Columns saved; the next upload for this account uses them."
+        request, back, _("Columns saved; the next upload for this account uses them.")
     )
 
 
@@ -221,7 +258,7 @@ def approve_line(
         was_paid = _is_paid(registration_id)
         status = approve_statement_line(user.id, line_id, registration_id)
     except ServiceError as exc:
-        return _back(request, event_id, f"Not approved: {staff_message(exc)}", "error")
+        return _back(request, event_id, _("Not approved: %(why)s"), "error", why=staff_message(exc))
     if was_paid:  # approved from its photo before: the credit is recorded, nothing became paid
         text = gettext(
             "Credit recorded; this registration was already paid (photo approved).", lang
@@ -260,12 +297,12 @@ def approve_exact(
     """Approve every exact match in the background (queue `high`), one transaction per line."""
     count = bulk.approve_all_exact(event_id, staff_id=user.id)
     if not count:
-        return _back(request, event_id, "No exact matches to approve.")
+        return _back(request, event_id, _("No exact matches to approve."))
     return _back(
         request,
         event_id,
-        f"Approving {count} exact matches in the background; "
-        "reload this page in a moment to see the result.",
+        _("Approving %(n)s exact matches in the background; reload the page in a moment."),
+        n=count,
     )
 
 
@@ -277,5 +314,7 @@ def discard_line(
         with unit_of_work() as uow:
             approval.discard_line(uow.session, line_id=line_id, actor=actor_name(user))
     except ServiceError as exc:
-        return _back(request, event_id, f"Not discarded: {staff_message(exc)}", "error")
-    return _back(request, event_id, "Line discarded.")
+        return _back(
+            request, event_id, _("Not discarded: %(why)s"), "error", why=staff_message(exc)
+        )
+    return _back(request, event_id, _("Line discarded."))

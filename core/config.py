@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
     whatsapp_max_per_second: float = 80.0
+    # Start links on the admin's event page: wa.me/<number> and t.me/<bot username>.
+    whatsapp_public_number: str | None = None  # e.g. 6281234567890 (the number runners write to)
+    telegram_bot_username: str | None = None  # e.g. JakartaFunRunBot (without the @)
     # Meta's pair rate: short bursts, then about one message every 6 seconds to one runner.
     whatsapp_pair_per_second: float = 1 / 6
     # Message kind -> approved template name, for messages outside the 24-hour window (JSON in env).

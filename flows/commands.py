@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.i18n import words
@@ -53,10 +54,15 @@ def from_menu(text: str) -> Command | None:
     return None
 
 
+# An event slug then a category code (with a digit, or short capitals: 10K, HM), never two words
+# of a name.
+_START_LINK = re.compile(r"[A-Za-z0-9-]{2,40} (?:[A-Z]{1,4}|[A-Za-z]*[0-9][A-Za-z0-9]*)")
+
+
 def _valid_arg(name: str, rest: str) -> bool:
     # A runner named "Start Rahayu" must not restart the flow: only short, code-like arguments count.
-    if name == "start":
-        return len(rest) <= 12 and " " not in rest
+    if name == "start":  # "DAFTAR 10K", or a start link's "DAFTAR <event-slug> 10K"
+        return len(rest) <= 12 and " " not in rest or _START_LINK.fullmatch(rest) is not None
     if name == "code":  # KODE ABC123: one code-like word
         return len(rest) <= 40 and " " not in rest
     if name == "language":

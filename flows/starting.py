@@ -133,14 +133,25 @@ def _first_name(conversation: Conversation) -> str:
 
 
 def _preset(snapshot: catalog.EventCatalog, arg: str | None) -> dict[str, Any]:
-    """A deep-link payload such as "10K" preselects that category (if it still has slots)."""
-    if not arg:
+    """A start payload preselects the event and category when it still has slots.
+
+    "10K" (a category of any open event), or the organiser's start links: "<event-slug> 10K"
+    (WhatsApp text ``DAFTAR <slug> <code>``) and "<event-slug>_10K" (Telegram ``/start`` payload,
+    which allows no spaces; slugs hold only a-z, 0-9 and "-", so "_" is unambiguous).
+    """
+    words = (arg or "").strip().replace("_", " ").split()
+    if len(words) == 1:
+        for event in snapshot.open:
+            category = event.category(words[0])
+            if category is not None and category.slots_left > 0:
+                return {"event": event.slug, "category": category.code}
+    event = snapshot.find(words[0].lower()) if words and len(words) <= 2 else None
+    if event is None:
         return {}
-    for event in snapshot.open:
-        category = event.category(arg.strip())
-        if category is not None and category.slots_left > 0:
-            return {"event": event.slug, "category": category.code}
-    return {}
+    category = event.category(words[1]) if len(words) == 2 else None
+    if category is not None and category.slots_left > 0:
+        return {"event": event.slug, "category": category.code}
+    return {"event": event.slug}
 
 
 def _not_open_text(snapshot: catalog.EventCatalog, language: str, now: datetime) -> str:

@@ -17,7 +17,7 @@
     const id = from === undefined ? current() : from;
     const url = "/admin/queue/item?step=" + step + (id ? "&current=" + encodeURIComponent(id) : "");
     const res = await fetch(url, {credentials: "same-origin", headers: {"X-Requested-With": "XMLHttpRequest"}});
-    if (!res.ok) { say("Could not load the next payment (" + res.status + ").", false); return; }
+    if (!res.ok) { say(status.dataset.loadError + " (" + res.status + ").", false); return; }
     box.innerHTML = await res.text();  // server-rendered, autoescaped fragment
     const el = box.querySelector("[data-pending]");
     document.getElementById("pending-count").textContent = el ? el.getAttribute("data-pending") : "0";
@@ -30,11 +30,11 @@
     try {
       const data = Object.fromEntries(new FormData(form).entries());
       const json = await window.funrun.post(form.action, data);
-      say(json.message || ("Error " + json.httpStatus), !!json.ok);
+      say(json.message || (status.dataset.error + " " + json.httpStatus), !!json.ok);
       if (json.ok) { await load("next"); }
       else { form.querySelectorAll("button").forEach(function (b) { b.disabled = false; }); }
     } catch (e) {
-      say("Network error: nothing was changed. Try again.", false);
+      say(status.dataset.networkError, false);
       form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
     } finally { busy = false; }
   }

@@ -51,7 +51,7 @@
       form.addEventListener("submit", async function (ev) {
         ev.preventDefault();
         const json = await window.funrun.post(form.action, Object.fromEntries(new FormData(form).entries()));
-        say(document.getElementById("queue-status"), json.message || ("Error " + json.httpStatus), !!json.ok);
+        say(document.getElementById("queue-status"), json.message || ((document.documentElement.lang === "en" ? "Error " : "Galat ") + json.httpStatus), !!json.ok);
         if (json.ok) { holder.removeAttribute("data-loaded"); loadChecks(); }
       });
     });
@@ -74,7 +74,7 @@
       button.disabled = true;
       const json = await window.funrun.post("/admin/queue/approve-green",
         {ids: button.getAttribute("data-ids"), confirm: "yes"});
-      say(document.getElementById("batch-status"), json.message || ("Error " + json.httpStatus), !!json.ok);
+      say(document.getElementById("batch-status"), json.message || ((document.documentElement.lang === "en" ? "Error " : "Galat ") + json.httpStatus), !!json.ok);
       (json.approved || []).forEach(function (id) {
         const row = document.querySelector("tr[data-payment-id='" + id + "']");
         if (row) { row.classList.add("done"); }
@@ -87,7 +87,7 @@
       ev.preventDefault();
       if (!window.confirm(form.getAttribute("data-question"))) { return; }
       const json = await window.funrun.post(form.action, Object.fromEntries(new FormData(form).entries()));
-      say(document.getElementById("batch-status"), json.message || ("Error " + json.httpStatus), !!json.ok);
+      say(document.getElementById("batch-status"), json.message || ((document.documentElement.lang === "en" ? "Error " : "Galat ") + json.httpStatus), !!json.ok);
       if (json.ok) { window.location.reload(); }
     });
   });

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.formatting import spreadsheet_safe
 from core.fulfilment.checkin import Outcome
-from core.models import Category, CheckIn, Participant, Registration, ScanLog
+from core.models import Category, CheckIn, Event, Participant, Registration, ScanLog
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
@@ -26,6 +28,16 @@ def _cell(value: object) -> str:
     return spreadsheet_safe("" if value is None else str(value))
 
 
+def _local(value: datetime, zone: ZoneInfo) -> str:
+    """``2026-12-01 18:12:19`` in the event's time zone (what the desk's clock showed)."""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _zone(session: Session, event_id: int) -> ZoneInfo:
+    event = session.get(Event, event_id)
+    return ZoneInfo((event.timezone if event else None) or "Asia/Jakarta")
+
+
 def export_checkins_csv(session: Session, event_id: int) -> str:
     """All check-ins of an event as CSV (time, desk, runner, category, BIB, representative)."""
     rows = session.execute(
@@ -36,6 +48,7 @@ def export_checkins_csv(session: Session, event_id: int) -> str:
         .where(CheckIn.event_id == event_id)
         .order_by(CheckIn.id)
     ).all()
+    zone = _zone(session, event_id)
     header = [
         "checked_in_at",
         "desk",
@@ -49,7 +62,7 @@ def export_checkins_csv(session: Session, event_id: int) -> str:
     ]
     body = [
         [
-            c.created_at.isoformat(),
+            _local(c.created_at, zone),
             c.desk,
             r.number,
             r.bib,
@@ -71,9 +84,10 @@ def export_failed_scans_csv(session: Session, event_id: int) -> str:
         .where(ScanLog.event_id == event_id, ScanLog.result != Outcome.OK.value)
         .order_by(ScanLog.id)
     ).all()
+    zone = _zone(session, event_id)
     header = ["scanned_at", "desk", "result", "reason", "code_hint", "registration_id"]
     body = [
-        [s.created_at.isoformat(), s.desk, s.result, s.reason, s.code_hint, s.registration_id]
+        [_local(s.created_at, zone), s.desk, s.result, s.reason, s.code_hint, s.registration_id]
         for s in logs
     ]
     return _csv(header, body)

@@ -71,3 +71,45 @@ def test_unknown_admin_url_gets_the_admins_own_page(app, client_for) -> None:  #
     assert r.status_code == 404 and "Halaman tidak ditemukan" in r.text and "<nav" in r.text
     assert client.get("/admin/no-such-page", headers={"Accept": "application/json"}).json()
     assert client.get("/no-such-page").json() == {"detail": "Not Found"}  # webhooks keep JSON
+
+
+def test_no_template_shows_english_outside_translation() -> None:
+    from tests.admin.untranslated import untranslated
+
+    left = untranslated()
+    assert not left, 'wrap these in {{ _("...") }}:\n' + "\n".join(
+        f"{name}: {text}" for name, texts in left.items() for text in texts
+    )
+
+
+def test_the_scanner_finds_bare_text_attributes_and_printed_literals() -> None:
+    from tests.admin.untranslated import problems_in
+
+    found = problems_in(
+        '<h1>Events</h1><input placeholder="Search here"><p>{{ "Save it" if a else _("Add") }}'
+        "</p><td>{{ _('Fine') }} BIB &nbsp; CSV</td>{# Comment text #}<script>let a = 'x y'</script>"
+    )
+    assert found == ["literal: Save it", "placeholder: Search here", "text: Events"]
+
+
+def test_flash_messages_follow_the_staff_language(app, client_for, seeded) -> None:  # noqa: ANN001
+    client, csrf = client_for("admin")
+    r = client.post(
+        f"/admin/settings/payment/{seeded.event_id}",
+        data={
+            "csrf_token": csrf,
+            "unique_code_mode": "add",
+            "payment_deadline_hours": "24",
+            "payment_grace_hours": "2",
+            "reminder_hours_before": "6",
+            "reject_grace_hours": "12",
+            "verification_hours": "24",
+        },  # fmt: skip
+    )
+    assert "Aturan pembayaran disimpan." in r.text
+    english, token = client_for("verifier", lang="en")
+    r = english.post(
+        "/admin/account/password",
+        data={"csrf_token": token, "current": "wrong", "new": "x", "confirm": "x"},
+    )
+    assert "Current password is wrong." in r.text

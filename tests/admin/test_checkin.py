@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from core.db import unit_of_work
+from core.db import get_sessionmaker, unit_of_work
 from core.fulfilment import paid
-from core.models import Event
+from core.models import CheckIn, Event
 from core.staff.accounts import hash_password
 from tests.factories import make_registration
 
@@ -70,6 +72,11 @@ def test_checkin_staff_scans_and_sees_already_collected(client_for, seeded) -> N
 
     exported = client.get(f"/checkin/export/checkins.csv?event={event}")
     assert exported.status_code == 200 and reg["number"] in exported.text
+    # The time as the desk's clock showed it: the event's zone, no microseconds or offset.
+    with get_sessionmaker()() as session:
+        stored = session.scalars(select(CheckIn.created_at)).one()
+    local = stored.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M:%S")
+    assert exported.text.splitlines()[1].startswith(local + ",")
     failed = client.get(f"/checkin/export/failed-scans.csv?event={event}").text
     assert "already" in failed and "invalid" in failed
 

@@ -50,7 +50,7 @@ def test_approve_is_refused_with_409_when_the_bib_range_is_used_up(
         reg = f.make_registration(uow.session, event, code="5K")
         reg_id, status_before = reg.id, reg.status
         payment_id = f.make_payment(uow.session, reg).id
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
 
     r = client.post(f"/admin/payments/{payment_id}/approve", headers={**XHR, "x-csrf-token": token})
     assert r.status_code == 409, r.text
@@ -101,7 +101,7 @@ def test_category_move_reissues_the_ticket_end_to_end(
     with get_sessionmaker()() as session:
         five_k = _category(session, seeded.event_id, "5K")
         five_k_id, five_k_range = five_k.id, (five_k.bib_start, five_k.bib_end)
-    admin, token = client_for("verifier")
+    admin, token = client_for("verifier", lang="en")
 
     r = admin.post(
         f"/admin/registrations/{old['id']}/move",
@@ -124,7 +124,7 @@ def test_category_move_reissues_the_ticket_end_to_end(
     assert decode_qr(photos[0].files["photo"]) == new["token"]
     assert new["bib"] in str(photos[0].params.get("caption"))
 
-    desk, csrf = client_for("checkin")
+    desk, csrf = client_for("checkin", lang="en")
     event = str(seeded.event_id)
     refused = scan(desk, csrf, old["token"], "move-nonce-1", event_id=event).json()
     assert refused["outcome"] == "invalid"
@@ -142,7 +142,7 @@ def test_admin_resend_sends_the_ticket_again_and_is_audited(
     fake_telegram.wait_for(lambda fake: len(fake.sent_photos("626262")) >= 1, timeout=30)
     _drain(broker, worker)
     assert len(fake_telegram.sent_photos("626262")) == 1
-    admin, token = client_for("verifier")
+    admin, token = client_for("verifier", lang="en")
 
     r = admin.post(
         f"/admin/registrations/{reg['id']}/resend-ticket",
@@ -167,7 +167,7 @@ def test_resend_refused_for_an_unpaid_registration(client_for, seeded, broker) -
     with unit_of_work() as uow:
         event = uow.session.get(Event, seeded.event_id)
         reg_id = f.make_registration(uow.session, event).id
-    admin, token = client_for("verifier")
+    admin, token = client_for("verifier", lang="en")
     r = admin.post(
         f"/admin/registrations/{reg_id}/resend-ticket",
         data={"csrf_token": token},

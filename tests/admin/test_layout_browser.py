@@ -16,6 +16,7 @@ from core.messaging import broadcasts
 from core.models import DeletionRequest, Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
 from tests import factories as f
 from tests.fakes.server import serve
+from tests.qr import decode_qr
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "layout"
@@ -132,10 +133,16 @@ def _minor_with_questions(session: Any, event: Event, reg: Any) -> None:
 
 
 @pytest.fixture
-def browser_page(seeded, ids, broker) -> Iterator[Any]:  # noqa: ANN001
+def browser_page(seeded, ids, broker, monkeypatch) -> Iterator[Any]:  # noqa: ANN001
     from playwright.sync_api import sync_playwright
 
     from app.main import create_app
+    from core.config import get_settings
+
+    # The event page's start links and the QR poster need a public number and a bot name.
+    monkeypatch.setenv("WHATSAPP_PUBLIC_NUMBER", "6281234567890")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "JakartaFunRunBot")
+    get_settings.cache_clear()
 
     with serve(create_app()) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -175,6 +182,9 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "desks": f"/checkin/desks?event={ids['event']}",
         "vouchers": f"/admin/events/{ids['event']}/vouchers",
         "not-found": "/admin/no-such-page",
+        "checked": "/admin/queue/checked",
+        "messages": "/admin/settings/messages",
+        "poster": f"/admin/events/{ids['event']}/poster?channel=whatsapp&category=10K",
     }
 
 
@@ -186,6 +196,10 @@ def test_every_admin_page_reads_well_at_desktop_and_phone_width(browser_page, id
         for name, path in pages(ids).items():
             browser_page.goto(path)
             browser_page.wait_for_load_state("networkidle")
-            browser_page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+            shot = browser_page.screenshot(
+                path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True
+            )
+            if name == "poster":  # the printed QR must open the chat with the start text
+                assert decode_qr(shot).endswith("?text=DAFTAR%20jakarta-fun-run%2010K"), width
             problems += [f"{name} @ {width}px: {p}" for p in browser_page.evaluate(LAYOUT_CHECK)]
     assert not problems, "\n".join(problems)

@@ -23,7 +23,7 @@ def test_every_text_has_a_readable_name_and_moment(app, client_for) -> None:  # 
 
 
 def test_edit_shows_both_languages_with_placeholders_and_previews(app, client_for) -> None:  # noqa: ANN001
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     page = client.get("/admin/settings/messages/payment.confirmed").text
     assert "Bahasa Indonesia" in page and "English" in page
     assert "{{ number }}" in page and "{{ amount }}" in page
@@ -67,5 +67,5 @@ def test_a_broken_draft_is_shown_with_the_reason_and_refused(app, client_for) ->
 
 
 def test_messages_pages_are_for_admins_only(app, client_for) -> None:  # noqa: ANN001
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     assert client.get("/admin/settings/messages", follow_redirects=False).status_code == 403

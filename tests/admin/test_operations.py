@@ -24,7 +24,7 @@ def test_statement_upload_then_approve_exact_and_discard(client_for, seeded, wor
         f"01/11/2026,TRSF E-BANKING CR SITI,REF1,,{amount},1000000\n"
         "01/11/2026,TRSF E-BANKING CR X,REF2,,99999,1100000\n"
     )
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     r = client.post(
         "/admin/statements/upload",
         data={
@@ -69,7 +69,7 @@ def test_dead_letter_listed_and_retried(client_for, broker) -> None:
     xq = f"{broker.namespace}:low.XQ"
     broker.client.zadd(xq, {redis_id: int(time.time() * 1000)})
     broker.client.hset(f"{xq}.msgs", redis_id, message.encode())
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     page = client.get("/admin/operations").text
     assert "sweep" in page and 'value="dead-1"' in page
     r = client.post(

@@ -99,7 +99,7 @@ def test_cancel_move_and_edit_over_http_are_audited(client_for, seeded) -> None:
         event = session.get(Event, seeded.event_id)
         ten_k = category(session, event, "10K")
         ten_k_id, ten_k_taken = ten_k.id, ten_k.slots_taken
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     actor = seeded.emails["verifier"]
     base = f"/admin/registrations/{reg_id}"
 
@@ -135,9 +135,9 @@ def test_cancel_move_and_edit_over_http_are_audited(client_for, seeded) -> None:
 
 def test_cancel_without_csrf_or_by_checkin_is_refused(client_for, seeded) -> None:
     reg_id, _ = waiting(seeded.event_id)
-    verifier, _ = client_for("verifier")
+    verifier, _ = client_for("verifier", lang="en")
     assert verifier.post(f"/admin/registrations/{reg_id}/cancel").status_code == 403
-    checkin, token = client_for("checkin")
+    checkin, token = client_for("checkin", lang="en")
     r = checkin.post(f"/admin/registrations/{reg_id}/cancel", data={"csrf_token": token})
     assert r.status_code == 403
     assert trail("registration.cancelled") == []
@@ -148,7 +148,7 @@ def test_approve_enqueues_the_ticket_and_reject_queues_the_runner_message(
 ) -> None:
     approved_reg, approved = waiting(seeded.event_id)
     rejected_reg, rejected = waiting(seeded.event_id)
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     headers = {**XHR, "x-csrf-token": token}
     assert client.post(f"/admin/payments/{approved}/approve", headers=headers).json()["changed"]
     tickets = [m for m in queued(broker) if m.actor_name == "send_ticket"]
@@ -190,7 +190,7 @@ def test_reject_other_without_text_is_refused(client_for, seeded, broker) -> Non
 
 
 def test_event_create_edit_and_staff_add_over_http(app, client_for, seeded) -> None:
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     data = {
         "slug": "Bandung-Run", "name": "Bandung Run", "race_date": "2030-05-01",
         "race_start_time": "05:30", "venue": "Gedung Sate", "timezone": "Asia/Jakarta",

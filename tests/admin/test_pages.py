@@ -49,14 +49,14 @@ def audit_actions() -> list[str]:
 )
 def test_admin_pages_render(client_for, seeded, path: str) -> None:
     seed_some(seeded.event_id)
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     r = client.get(path)
     assert r.status_code == 200, r.text[:500]
     assert "<svg" in client.get("/admin/").text
 
 
 def test_event_page_and_category_form(client_for, seeded) -> None:
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     assert client.get(f"/admin/events/{seeded.event_id}").status_code == 200
     data = {
         "code": "3k", "name": "Kids", "distance_km": "3", "price": "50.000", "quota": "100",
@@ -70,12 +70,12 @@ def test_event_page_and_category_form(client_for, seeded) -> None:
     r = client.post(
         f"/admin/events/{seeded.event_id}/status", data={"status": "closed", "csrf_token": token}
     )
-    assert "Registration is now closed." in r.text
+    assert "Registration is now Closed." in r.text
     assert {"category.created", "event.closed"} <= set(audit_actions())
 
 
 def test_category_form_refuses_a_category_of_another_event(client_for, seeded) -> None:
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     with unit_of_work() as uow:
         other = Event(slug="other-run", name="Other Run", race_date=date(2030, 5, 1))
         uow.session.add(other)
@@ -99,7 +99,7 @@ def test_category_form_refuses_a_category_of_another_event(client_for, seeded) -
 
 
 def test_settings_changes_are_audited(client_for, seeded) -> None:
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     r = client.post(
         f"/admin/settings/payment/{seeded.event_id}",
         data={"unique_code_mode": "subtract", "payment_deadline_hours": "12", "csrf_token": token},
@@ -141,23 +141,28 @@ def test_participants_export_csv_has_answers_and_is_safe(client_for, seeded) -> 
 
 def test_financial_export_xlsx(client_for, seeded) -> None:
     seed_some(seeded.event_id)
-    client, _ = client_for("admin")
+    client, token = client_for("admin", lang="en")
     r = client.get(f"/admin/exports/financial.xlsx?event_id={seeded.event_id}")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-    assert header[:3] == ["registration", "name", "category"] and "unique_code" in header
-    assert sheet.max_row == 3
+    assert header[:3] == ["Registration number", "Full name", "Category"]
+    assert "Unique code" in header and sheet.max_row == 3
+    status = [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))][header.index("Status")]
+    assert status == "Waiting for verification", "statuses in words"
+    client.post("/admin/language", data={"lang": "id", "csrf_token": token})
+    csv_text = client.get(f"/admin/exports/financial.csv?event_id={seeded.event_id}").text
+    assert csv_text.lstrip("\ufeff").startswith("Nomor pendaftaran,Nama lengkap,Kategori,Status")
 
 
 def test_verifier_cannot_export(client_for) -> None:
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     assert client.get("/admin/exports/financial.csv").status_code == 403
 
 
 def test_metrics_endpoint(client_for, seeded) -> None:
     seed_some(seeded.event_id)
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     client.post("/webhooks/telegram", json={})
     body = client.get("/metrics").text
     assert 'funrun_registrations{status="paid"} 1.0' in body

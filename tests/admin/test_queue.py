@@ -28,7 +28,7 @@ def test_queue_shows_oldest_first_with_amount_and_warning(client_for, seeded) ->
     client, _ = client_for("verifier")
     html = client.get("/admin/queue").text
     assert f'data-payment-id="{first}"' in html
-    assert '<span class="code" title="Unique code 123">123</span>' in html
+    assert '<span class="code" title="Kode unik 123">123</span>' in html
     # How similar and to which registration NUMBER, never a database id.
     assert f"Sangat mirip dengan tangkapan layar {number} (119 dari 121 titik sama)" in html
     assert "2</span> waiting" in html or "2</span> menunggu" in html
@@ -60,7 +60,7 @@ def test_approve_then_second_verifier_sees_who_was_first(client_for, seeded, bro
 def test_reject_with_preset_reason_and_free_text(client_for, seeded, broker) -> None:
     _, first = make_waiting(seeded.event_id)
     _, second = make_waiting(seeded.event_id)
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     headers = {**XHR, "x-csrf-token": token}
     r = client.post(
         f"/admin/payments/{first}/reject", data={"reason": "unreadable"}, headers=headers
@@ -86,7 +86,7 @@ def test_reject_with_preset_reason_and_free_text(client_for, seeded, broker) -> 
 def test_next_item_fragment_moves_on(client_for, seeded) -> None:
     _, first = make_waiting(seeded.event_id)
     _, second = make_waiting(seeded.event_id)
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     html = client.get(f"/admin/queue/item?current={first}&step=next").text
     assert f'data-payment-id="{second}"' in html
     html = client.get(f"/admin/queue/item?current={second}&step=prev").text
@@ -95,8 +95,58 @@ def test_next_item_fragment_moves_on(client_for, seeded) -> None:
 
 def test_runner_text_is_escaped(client_for, seeded) -> None:
     reg_id, _ = make_waiting(seeded.event_id, full_name="<script>alert(1)</script>")
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     for path in ("/admin/queue", f"/admin/registrations/{reg_id}", "/admin/registrations?q=script"):
         html = client.get(path).text
         assert "<script>alert(1)</script>" not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+def _group_photo(event_id: int, size: int = 2) -> tuple[list[int], list[int], int]:
+    """``size`` registrations paid with one photo (each has a payment flagged with the group)."""
+    with unit_of_work() as uow:
+        event = uow.session.get(Event, event_id)
+        regs = [f.make_registration(uow.session, event) for _ in range(size)]
+        group = [r.id for r in regs]
+        total = sum(r.amount_due for r in regs)
+        flags = {"group": group, "group_total": total}
+        payments = [f.make_payment(uow.session, r, flags=dict(flags)).id for r in regs]
+        return group, payments, total
+
+
+def test_a_group_photo_is_one_item_and_one_approval_pays_the_group(client_for, seeded) -> None:
+    group, payments, _total = _group_photo(seeded.event_id)
+    _single_reg, single = make_waiting(seeded.event_id)
+    client, token = client_for("verifier", lang="en")
+    page = client.get("/admin/queue").text
+    assert '<span id="pending-count">2</span>' in page, "the group counts once"
+    assert f'data-payment-id="{payments[0]}"' in page and "whole group" in page
+    # Next from the group goes to the single payment, never to the group's second member.
+    nxt = client.get(f"/admin/queue/item?current={payments[0]}&step=next").text
+    assert f'data-payment-id="{single}"' in nxt
+    back = client.get(f"/admin/queue/item?current={single}&step=next").text
+    assert f'data-payment-id="{payments[0]}"' in back
+    # Opening the second member shows the group's item.
+    assert (
+        f'data-payment-id="{payments[0]}"' in client.get(f"/admin/queue?payment={payments[1]}").text
+    )
+    r = client.post(
+        f"/admin/payments/{payments[0]}/approve", headers={**XHR, "x-csrf-token": token}
+    )
+    assert r.json()["ok"] and "2 registrations of this photo approved" in r.json()["message"]
+    with get_sessionmaker()() as session:
+        statuses = [session.get(Registration, i).status for i in group]
+        assert statuses == ["paid", "paid"]
+
+
+def test_rejecting_a_group_photo_rejects_every_registration_on_it(client_for, seeded) -> None:
+    _group, payments, _total = _group_photo(seeded.event_id, size=3)
+    client, token = client_for("verifier", lang="en")
+    r = client.post(
+        f"/admin/payments/{payments[0]}/reject",
+        data={"reason": "amount_mismatch", "note": ""},
+        headers={**XHR, "x-csrf-token": token},
+    )
+    assert r.json()["ok"], r.text
+    with get_sessionmaker()() as session:
+        assert {session.get(Payment, i).status for i in payments} == {"rejected"}

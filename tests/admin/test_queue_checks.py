@@ -58,7 +58,7 @@ def waiting_with_reading(event_id: int, *, off_by: int = 0, status: str = servic
 def test_checks_fragment_shows_green_and_difference(client_for, seeded) -> None:
     green = waiting_with_reading(seeded.event_id)
     short = waiting_with_reading(seeded.event_id, off_by=-50_000)
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     html = client.get(f"/admin/queue/checks/{green}").text
     assert "All checks green" in html and '"boxes"' in html and '"width": 720' in html
     html = client.get(f"/admin/queue/checks/{short}").text
@@ -68,7 +68,7 @@ def test_checks_fragment_shows_green_and_difference(client_for, seeded) -> None:
 
 def test_unread_payment_shows_no_checks(client_for, seeded) -> None:
     failed = waiting_with_reading(seeded.event_id, status=service.FAILED)
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     assert "No screenshot reading" in client.get(f"/admin/queue/checks/{failed}").text
 
 
@@ -77,7 +77,7 @@ def test_checked_list_puts_green_first_and_batch_approves_only_green(
 ) -> None:
     short = waiting_with_reading(seeded.event_id, off_by=-1)
     green = [waiting_with_reading(seeded.event_id) for _ in range(2)]
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     html = client.get("/admin/queue/checked").text
     assert html.index(f'data-payment-id="{green[0]}"') < html.index(f'data-payment-id="{short}"')
     assert f'data-ids="{green[0]},{green[1]}"' in html
@@ -103,7 +103,7 @@ def test_checked_list_puts_green_first_and_batch_approves_only_green(
 
 def test_batch_needs_csrf(client_for, seeded) -> None:
     green = waiting_with_reading(seeded.event_id)
-    client, _ = client_for("verifier")
+    client, _ = client_for("verifier", lang="en")
     r = client.post(
         "/admin/queue/approve-green", data={"ids": str(green), "confirm": "yes"}, headers=XHR
     )
@@ -117,7 +117,7 @@ def test_correction_is_stored_and_counted(client_for, seeded) -> None:
             select(ScreenshotReading).where(ScreenshotReading.payment_id == payment_id)
         ).one()
         due = session.get(Payment, payment_id).registration.amount_due
-    client, token = client_for("verifier")
+    client, token = client_for("verifier", lang="en")
     headers = {**XHR, "x-csrf-token": token}
     url = f"/admin/queue/readings/{reading.id}/correct"
     assert (
@@ -131,13 +131,13 @@ def test_correction_is_stored_and_counted(client_for, seeded) -> None:
     assert "All checks green" in client.get(f"/admin/queue/checks/{payment_id}").text
     with get_sessionmaker()() as session:
         assert session.scalar(select(func.count()).select_from(ScreenshotCorrection)) == 1
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     page = admin.get("/admin/operations").text
     assert "Screenshot reading" in page and "amount 1" in page and "median 1234 ms" in page
 
 
 def test_auto_approve_setting_is_admin_only_and_off_by_default(client_for, seeded) -> None:
-    verifier, vtoken = client_for("verifier")
+    verifier, vtoken = client_for("verifier", lang="en")
     url = f"/admin/events/{seeded.event_id}/ocr-auto-approve"
     assert (
         verifier.post(
@@ -145,7 +145,7 @@ def test_auto_approve_setting_is_admin_only_and_off_by_default(client_for, seede
         ).status_code
         == 403
     )
-    admin, token = client_for("admin")
+    admin, token = client_for("admin", lang="en")
     assert "<strong>off</strong>" in admin.get("/admin/queue/checked").text
     assert admin.post(url, data={"enabled": "1"}, headers={**XHR, "x-csrf-token": token}).json()[
         "enabled"

@@ -88,14 +88,14 @@ def test_checks_boxes_and_batch_approval(browser, base_url: str, seeded) -> None
     page.click("#approve-green-btn")
     page.click("#approve-green-confirm")
     page.wait_for_selector("#batch-status.flash-ok")
-    assert "Approved 1 payment" in page.text_content("#batch-status")
+    assert "1 pembayaran disetujui" in page.text_content("#batch-status")
     with get_sessionmaker()() as session:
         assert sorted(session.scalars(select(Payment.status))) == ["approved", "submitted"]
 
     page.goto("/admin/queue")
     page.wait_for_selector("#ocr-verdict")
     page.wait_for_selector(".ocr-frame .ocr-box.bad")  # the misread-or-wrong amount, boxed in red
-    assert "Needs a look" in page.text_content("#ocr-verdict")
+    assert "Perlu diperiksa" in page.text_content("#ocr-verdict")  # Indonesian by default
     box = page.locator(".ocr-box[data-field=amount]").bounding_box()
     photo = page.locator("#photo").bounding_box()
     assert (

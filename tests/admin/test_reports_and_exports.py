@@ -116,7 +116,7 @@ def test_operations_shows_queues_failures_and_waiting_inbound(client_for, broker
                 received_at=utcnow() - timedelta(minutes=5),
             )
         )  # fmt: skip
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     html = admin.get("/admin/operations").text
     row = html.split("<td>low</td>", 1)[1].split("</tr>", 1)[0]
     cells = [c.split(">", 1)[1].split("<", 1)[0] for c in row.split("<td")[1:]]
@@ -125,7 +125,7 @@ def test_operations_shows_queues_failures_and_waiting_inbound(client_for, broker
     assert "device disconnected (Fonnte)" in html
     waiting = html.split("Inbound waiting", 1)[1][:300]
     assert '<div class="stat">1</div>' in waiting and "1 older than 1 min" in waiting
-    assert "whatsapp: 1" in html.split("Outbound failed", 1)[1][:300]
+    assert "WhatsApp (Fonnte): 1" in html.split("Outbound failed", 1)[1][:300]
 
 
 def test_metrics_has_latency_histogram_and_verification_gauge(client_for, seeded) -> None:
@@ -133,7 +133,7 @@ def test_metrics_has_latency_histogram_and_verification_gauge(client_for, seeded
         event = uow.session.get(Event, seeded.event_id)
         payment = f.make_payment(uow.session, f.make_registration(uow.session, event))
         payment.verified_at = payment.submitted_at + timedelta(seconds=30)
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     client.post("/webhooks/telegram", json={})
     body = client.get("/metrics").text
     assert "# TYPE funrun_webhook_latency_seconds histogram" in body
@@ -173,21 +173,22 @@ def test_financial_csv_after_an_approval(client_for, seeded, broker) -> None:
         reg = f.make_registration(uow.session, event, unique_code=417)
         number, due, price = reg.number, reg.amount_due, reg.price
         payment_id = f.make_payment(uow.session, reg).id
-    verifier, token = client_for("verifier")
+    verifier, token = client_for("verifier", lang="en")
     r = verifier.post(
         f"/admin/payments/{payment_id}/approve", headers={**XHR, "x-csrf-token": token}
     )
     assert r.json()["changed"] is True
-    admin, _ = client_for("admin")
+    admin, _ = client_for("admin", lang="en")
     r = admin.get(f"/admin/exports/financial.csv?event_id={seeded.event_id}")
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 1
     row = rows[0]
-    assert row["registration"] == number and row["unique_code"] == "417"
-    assert row["price"] == str(price) and row["amount_due"] == str(due)
-    assert row["amount_received"] == str(due) and row["payment_status"] == "approved"
-    assert row["verified_by"] == seeded.emails["verifier"] and row["verified_at"]
+    assert row["Registration number"] == number and row["Unique code"] == "417"
+    assert row["Price"] == str(price) and row["Amount due"] == str(due)
+    assert row["Amount received"] == str(due) and row["Payment status"] == "Approved"
+    assert row["Verified by"] == seeded.emails["verifier"] and row["Verified at"]
+    assert row["Status"] == "Paid" and row["Paid via"] == "Photo"
 
 
 def test_editing_an_account_can_move_it_to_another_event(client_for, seeded) -> None:
@@ -200,7 +201,7 @@ def test_editing_an_account_can_move_it_to_another_event(client_for, seeded) -> 
         other_id = other.id
         account = uow.session.scalars(select(PaymentAccount)).first()
         account_id, bank = account.id, account.bank_name
-    admin, token = client_for("admin")
+    admin, token = client_for("admin", lang="en")
     form = {"bank_name": bank, "kind": "bank", "active": "on", "csrf_token": token}
     r = admin.post(f"/admin/settings/accounts/{account_id}", data={**form, "event_id": other_id})
     assert "Account saved." in r.text

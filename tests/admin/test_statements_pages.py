@@ -51,9 +51,12 @@ def _upload(client, token, event_id: int, account_id: int, text: str, preset: st
 
 def test_custom_columns_and_presets_are_remembered_for_the_next_upload(client_for, seeded) -> None:
     _reg, amount, account_id = _setup(seeded.event_id)
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     page = client.get(f"/admin/statements?event_id={seeded.event_id}&account_id={account_id}")
-    assert 'action="/admin/statements/mapping"' in page.text and "BCA PRESET (DEFAULT)" in page.text
+    assert 'action="/admin/statements/mapping"' in page.text
+    assert "preset BCA (the bank's default)" in html.unescape(page.text)
+    # The preset select shows what the text says (A8): BCA chosen, not "Custom columns".
+    assert '<option value="bca" selected>BCA</option>' in page.text
     form = {"event_id": seeded.event_id, "account_id": account_id, "preset": ""}
     r = client.post("/admin/statements/mapping", data={**form, "csrf_token": token, "amount": "X"})
     assert "Columns not saved: choose the date column." in html.unescape(r.text)
@@ -74,11 +77,12 @@ def test_custom_columns_and_presets_are_remembered_for_the_next_upload(client_fo
     assert "Columns saved" in r.text and "custom columns" in r.text
     assert 'value="Tgl Mutasi"' in r.text, "the form shows the remembered columns"
     r = _upload(client, token, seeded.event_id, account_id, CUSTOM.format(amount=amount))
-    assert "Imported 1 credits (0 already known, 1 debits ignored)" in r.text, r.text[:3000]
+    assert "Imported 1 credits (0 known, 1 debits, 0 rows skipped)" in r.text, r.text[:3000]
     assert "Exact matches (1)" in r.text
     # A preset chosen on upload is remembered too: the next upload needs no choice.
     r = _upload(client, token, seeded.event_id, account_id, BNI.format(amount=12_345), "bni")
-    assert "Imported 1 credits" in r.text and "BNI PRESET" in r.text
+    assert "Imported 1 credits" in r.text and "preset BNI" in r.text
+    assert '<option value="bni" selected>BNI</option>' in r.text
     r = _upload(client, token, seeded.event_id, account_id, BNI.format(amount=23_456))
     assert "Imported 1 credits" in r.text
     with get_sessionmaker()() as session:
@@ -90,7 +94,7 @@ def test_custom_columns_and_presets_are_remembered_for_the_next_upload(client_fo
 
 def test_mapping_form_needs_csrf(client_for, seeded) -> None:
     _reg, _amount, account_id = _setup(seeded.event_id)
-    client, _token = client_for("admin")
+    client, _token = client_for("admin", lang="en")
     r = client.post(
         "/admin/statements/mapping",
         data={"event_id": seeded.event_id, "account_id": account_id, "preset": "bri"},
@@ -110,7 +114,7 @@ def test_bib_range_exhausted_is_explained_and_nothing_is_half_done(
         cat.bib_start = cat.bib_end = 9001
         other = f.make_registration(uow.session, event, status=RegistrationStatus.PENDING_PAYMENT)
         paid.mark_paid(uow.session, registration=other, actor="t", now=utcnow())
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     r = _upload(
         client,
         token,

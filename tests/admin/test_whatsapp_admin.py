@@ -18,7 +18,7 @@ def _provider(event_id: int) -> str:
 
 
 def test_each_event_chooses_its_whatsapp_number(client_for, seeded) -> None:
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     page = client.get(f"/admin/events/{seeded.event_id}").text
     assert 'name="provider" value="cloud"' in page and _provider(seeded.event_id) == "fonnte"
     r = client.post(
@@ -44,7 +44,7 @@ def test_an_unconfigured_provider_is_refused(client_for, seeded, monkeypatch) ->
     monkeypatch.delenv("WHATSAPP_TOKEN", raising=False)
     monkeypatch.setenv("WHATSAPP_TOKEN", "")
     get_settings.cache_clear()
-    client, token = client_for("admin")
+    client, token = client_for("admin", lang="en")
     r = client.post(
         f"/admin/events/{seeded.event_id}/whatsapp", data={"provider": "cloud", "csrf_token": token}
     )
@@ -54,7 +54,7 @@ def test_an_unconfigured_provider_is_refused(client_for, seeded, monkeypatch) ->
 
 
 def test_csrf_is_required(client_for, seeded) -> None:
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     r = client.post(f"/admin/events/{seeded.event_id}/whatsapp", data={"provider": "cloud"})
     assert r.status_code in (400, 403) and _provider(seeded.event_id) == "fonnte"
 
@@ -68,7 +68,7 @@ def test_operations_counts_messages_waiting_for_the_runner(client_for, seeded) -
             )  # fmt: skip
             row.status = OutboundStatus.WAITING.value
             row.error = "waiting: outside the 24-hour window, no template for payment_reminder"
-    client, _ = client_for("admin")
+    client, _ = client_for("admin", lang="en")
     card = client.get("/admin/operations").text.split('id="wa-waiting"', 1)[1][:400]
     assert '<div class="stat">2</div>' in card
     assert "2 × outside the 24-hour window, no template for payment_reminder" in card

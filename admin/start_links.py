@@ -1,0 +1,113 @@
+"""Start links an organiser shares (Instagram bio, posters): per event and category, per channel.
+
+WhatsApp: ``https://wa.me/<number>?text=DAFTAR%20<slug>%20<code>`` opens the chat with the text
+typed; Telegram: ``https://t.me/<bot>?start=<slug>_<code>`` (a payload allows no spaces). The chat
+understands both (flows.starting._preset). Each link has a printable A4 QR poster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from admin.auth import require_roles
+from admin.templating import templates
+from core.config import Settings, get_settings
+from core.db import get_sessionmaker
+from core.enums import Role
+from core.models import AdminUser, Event
+
+router = APIRouter(prefix="/admin/events")
+admin_only = require_roles(Role.ADMIN)
+CHANNELS = ("whatsapp", "telegram")
+# Runners read the poster, whatever the staff language: Indonesian first, English below.
+POSTER_CALL = ("Scan untuk daftar", "Scan to register")
+
+
+@dataclass(frozen=True, slots=True)
+class StartLink:
+    channel: str  # "whatsapp" | "telegram"
+    category: str | None  # a category code; None for the event's own link
+    url: str | None  # None while the channel's number or bot name is not configured
+
+
+def whatsapp_url(number: str | None, slug: str, code: str | None) -> str | None:
+    digits = "".join(ch for ch in number or "" if ch.isdigit())
+    if not digits:
+        return None
+    text = " ".join(part for part in ("DAFTAR", slug, code) if part)
+    return f"https://wa.me/{digits}?text={quote(text)}"
+
+
+def telegram_url(bot: str | None, slug: str, code: str | None) -> str | None:
+    name = (bot or "").strip().lstrip("@")
+    if not name:
+        return None
+    payload = f"{slug}_{code}" if code else slug
+    return f"https://t.me/{name}?start={quote(payload[:64])}"
+
+
+def links(event: Event, settings: Settings) -> list[StartLink]:
+    """The event's own link, then one per category, for each channel."""
+    codes: list[str | None] = [None, *(c.code for c in event.categories)]
+    out = []
+    for code in codes:
+        out.append(
+            StartLink(
+                "whatsapp", code, whatsapp_url(settings.whatsapp_public_number, event.slug, code)
+            )
+        )
+        out.append(
+            StartLink(
+                "telegram", code, telegram_url(settings.telegram_bot_username, event.slug, code)
+            )
+        )
+    return out
+
+
+def qr_svg(url: str) -> Markup:
+    """The link as an inline SVG QR code (sharp at any print size)."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20, border=2)
+    return Markup(image.to_string(encoding="unicode"))
+
+
+@router.get("/{event_id}/poster", response_class=HTMLResponse)
+def poster(
+    request: Request,
+    event_id: int,
+    channel: str = "whatsapp",
+    category: str = "",
+    _user: AdminUser = Depends(admin_only),
+) -> Response:
+    """A printable A4 poster: event name, category, the QR code and "Scan untuk daftar"."""
+    with get_sessionmaker()() as session:
+        event = session.get(Event, event_id)
+        if event is None or channel not in CHANNELS:
+            raise HTTPException(status_code=404)
+        found = next((c for c in event.categories if c.code == category), None)
+        if category and found is None:
+            raise HTTPException(status_code=404)
+        link = _link(event, channel, found.code if found else None)
+        ctx: dict[str, Any] = {
+            "event": event,
+            "category": found,
+            "channel": channel,
+            "url": link,
+            "qr": qr_svg(link) if link else None,
+            "call": POSTER_CALL,
+        }
+        return templates.TemplateResponse(request, "start_poster.html", ctx)
+
+
+def _link(event: Event, channel: str, code: str | None) -> str | None:
+    settings = get_settings()
+    if channel == "whatsapp":
+        return whatsapp_url(settings.whatsapp_public_number, event.slug, code)
+    return telegram_url(settings.telegram_bot_username, event.slug, code)
