@@ -17,6 +17,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "admin" / "templates"
 SAME_IN_BOTH = {
     "BIB", "CSV", "XLSX", "QR", "QRIS", "PIN", "OCR", "WhatsApp", "Telegram", "Fonnte", "funrun",
     "ID", "EN", "ms", "Asia", "Jakarta", "Makassar", "Jayapura", "Rp", "km", "NIK", "JFR", "CR", "p95", "Bahasa", "Indonesia", "Id", "URL", "A4",
+    # Language names in their own language; the "Indonesian | English" option example; example codes.
+    "English", "https", "Ya", "Yes", "LARIPAGI", "CLUB",
 }  # fmt: skip
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _CODE_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
