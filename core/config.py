@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path("./var/media")
+    # Object storage for photos, letters and tickets (README "Deploying"): s3://bucket/prefix.
+    # Unset: files under MEDIA_DIR. Set: MEDIA_DIR holds only per-process scratch and a cache.
+    media_url: str | None = None
+    s3_endpoint_url: str | None = None  # R2, MinIO, Spaces...; unset for AWS itself
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
     timezone: str = "Asia/Jakarta"
     default_language: Literal["id", "en"] = "id"
     log_level: str = "INFO"
