@@ -239,8 +239,10 @@ def worker(
         "low",
     ]
     scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"])
+    # After a broker outage dramatiq restarts its consumers after 3 s by default; 1 s is enough.
+    env = {"dramatiq_restart_delay": "1000", **os.environ}
     try:
-        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args)))
+        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args, env=env)))
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)

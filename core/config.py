@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # Connections per process: pool + overflow. Keep (API processes + worker processes) x total
     # under PostgreSQL's max_connections (100 by default); see the sizing table in the README.
     db_pool_size: int = 5
+    # A worker process silent this long counts as dead and its unacknowledged messages go back
+    # to the queue (dramatiq's default is 60 s, and its check ran on ~0.1 % of broker commands:
+    # a killed worker's messages waited ~69 s). Live workers poll every second, so 8 s is safe;
+    # a false alarm only re-runs idempotent jobs. Chance is per million broker commands.
+    broker_heartbeat_timeout_ms: int = 8_000
+    broker_maintenance_chance: int = 50_000
     db_max_overflow: int = 10
 
     @field_validator("database_url")

@@ -25,6 +25,7 @@ from core.messaging import inbox, texts
 from core.models import Conversation, InboundUpdate, OutboundMessage
 from core.payments import photos
 from flows import inbound
+from workers import redelivery
 from workers.broker import broker
 from workers.delivery import deliver_after_commit, http_client
 
@@ -42,13 +43,16 @@ def process_conversation(conversation_id: int) -> None:
 def enqueue(conversation_id: int) -> None:
     """Send process_conversation now; use as ``uow.on_commit(partial(enqueue, id))``.
 
-    A broker failure (Redis down) is logged, not raised: the row is committed and the sweeper
+    A broker failure (Redis down) is logged, not raised: the row is committed; the send is
+    retried every half second until Redis is back (workers.redelivery), and the sweeper also
     re-enqueues it.
     """
+    send = partial(process_conversation.send, conversation_id)
     try:
-        process_conversation.send(conversation_id)
+        send()
     except Exception:  # noqa: BLE001
-        log.warning("could not enqueue conversation %s; sweeper will retry", conversation_id)
+        log.warning("could not enqueue conversation %s; retrying", conversation_id)
+        redelivery.later(("conversation", conversation_id), send)
 
 
 def enqueue_after_commit(uow: UnitOfWork, conversation_id: int) -> None:

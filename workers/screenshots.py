@@ -54,6 +54,8 @@ def read_once(image_id: int) -> str | None:
     reading, status, error, started = None, service.READ, None, time.perf_counter()
     engine = get_engine(settings.ocr_engine, timeout=settings.ocr_timeout_seconds)
     try:
+        if path is None:
+            raise FileNotFoundError("stored image missing")
         with Image.open(path) as picture:
             reading = read_image(picture, engine)
     except Exception as exc:  # noqa: BLE001 - OCR must never block verification
