@@ -116,7 +116,16 @@ def _track(timeline: Timeline, inbox: rush.Inbox) -> None:
 
     async def timed_post(client: Any, base: str, runner: rush.Runner, text: str, uid: int) -> int:
         timeline.posts.append((f"{runner.channel}:{runner.chat}", time.monotonic()))
-        return await post(client, base, runner, text, uid)
+        # Like the providers, keep re-delivering an unanswered webhook (for up to a minute).
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                code = await post(client, base, runner, text, uid)
+            except httpx.HTTPError:
+                code = 0
+            if code == 200 or time.monotonic() > deadline:
+                return code
+            await asyncio.sleep(0.5)
 
     rush._post = timed_post
     on_sent = inbox.on_sent
@@ -254,6 +263,9 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
             fault.start()
             runners, began, errors = loop.run_until_complete(rush._drive(ropts, base, inbox))
             fault.join()
+            from core.db import reset_engine
+
+            reset_engine()  # this process's pool may hold connections PostgreSQL dropped
             settled = check.wait_settled(180)
         finally:
             stop.set()
@@ -311,6 +323,8 @@ def line(r: dict[str, Any]) -> str:
 
 def report(opts: argparse.Namespace, results: list[dict[str, Any]]) -> list[str]:
     out = [
+        "## Faults during a rush (bench/faults.py, `make bench-faults`)",
+        "",
         f"Machine: {machine()}. `python -m bench.faults` ({opts.runners} runners over {opts.ramp:.0f} s "
         f"through the webhooks, 1 API + 1 worker process of 4 threads; fault at {opts.fault_at:.0f} s, "
         f"outages {opts.duration:.0f} s, replacement {opts.gap:.0f} s after a kill).",
