@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr bench-rush fuzz
+.PHONY: run test lint format migration services-start services-stop clean bench bench-ocr bench-rush bench-faults fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,12 @@ bench-rush: $(TEST_STAMP)
 	scripts/services.sh start "$$dir" && . "$$dir/env" && \
 	APP_ENV=test $(BIN)/python -m bench.rush $(RUSH_ARGS) && \
 	APP_ENV=test $(BIN)/python -m bench.webhook_ack
+
+# One fault at a time during a steady stream of registrations (bench/faults.py); results in
+# docs/BENCHMARKS.md. Shorter: FAULT_ARGS="--scenarios worker-kill,redis-stop --duration 10 --write"
+FAULT_ARGS ?= --write
+bench-faults: $(TEST_STAMP)
+	@dir=$$(mktemp -d /tmp/funrun-bench.XXXXXX); \
+	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
+	scripts/services.sh start "$$dir" && . "$$dir/env" && \
+	APP_ENV=test $(BIN)/python -m bench.faults $(FAULT_ARGS)

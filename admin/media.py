@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from admin.auth import require_roles
 from core import media
@@ -15,12 +17,17 @@ router = APIRouter(prefix="/admin/media")
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def private_file(relative: str | None) -> FileResponse:
-    """Serve a file under MEDIA_DIR, refusing anything that escapes it."""
-    path = media.safe_path(relative)
-    if path is None:
+def private_file(relative: str | None) -> StreamingResponse:
+    """Stream a stored file (local or from the private bucket), refusing anything that escapes.
+
+    Streamed through the admin rather than a presigned URL: the bucket never needs to be
+    reachable from staff browsers, and the role check covers every byte.
+    """
+    blocks = media.chunks(relative)
+    if blocks is None:
         raise HTTPException(status_code=404)
-    return FileResponse(path, headers=PRIVATE)
+    kind = mimetypes.guess_type(relative or "")[0] or "application/octet-stream"
+    return StreamingResponse(blocks, media_type=kind, headers=PRIVATE)
 
 
 @router.get("/payment-images/{image_id}")

@@ -239,8 +239,10 @@ def worker(
         "low",
     ]
     scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"])
+    # After a broker outage dramatiq restarts its consumers after 3 s by default; 1 s is enough.
+    env = {"dramatiq_restart_delay": "1000", **os.environ}
     try:
-        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args)))
+        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args, env=env)))
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
@@ -328,6 +330,42 @@ def _provider_call(name: str, fn: Callable[[], str]) -> None:
     except (ChannelError, httpx.HTTPError) as exc:
         typer.echo(f"{name}: {exc or type(exc).__name__}", err=True)
         raise typer.Exit(1) from exc
+
+
+@cli.command()
+def backup(file: Path = typer.Argument(..., help="The backup file to write (a tar)")) -> None:
+    """Back up the database (pg_dump custom format, or a SQLite copy) and the referenced media."""
+    from app import backup as backups
+
+    try:
+        summary = backups.backup(_settings(), file)
+    except backups.BackupError as exc:
+        typer.echo(f"backup: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"backup written: {file} ({summary.database}, {summary.media_keys} media references, "
+        f"{summary.media_files} files copied, {len(summary.missing)} missing)"
+    )
+
+
+@cli.command()
+def restore(file: Path = typer.Argument(..., help="A file written by `funrun backup`")) -> None:
+    """Replace the database with a backup's and put its media back (stop serve/worker first)."""
+    from app import backup as backups
+
+    try:
+        summary = backups.restore(_settings(), file)
+    except backups.BackupError as exc:
+        typer.echo(f"restore: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"restored {summary.database}: {summary.media_files} media files put back, "
+        f"{summary.media_keys} references, {len(summary.missing)} missing"
+    )
+    for key in summary.missing[:20]:
+        typer.echo(f"  missing media: {key}", err=True)
+    if summary.missing:
+        raise typer.Exit(3)
 
 
 def main() -> None:

@@ -117,4 +117,5 @@ def fetch_attachment(
         whatsapp_cloud.download(client, settings, media_id=attachment.ref, dest=dest, max_bytes=cap)
     else:
         raise DownloadError(f"no downloads on {channel}")
+    media.publish(relative, settings)  # S3: the worker that checks it may run elsewhere
     return relative

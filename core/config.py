@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path("./var/media")
+    # Object storage for photos, letters and tickets (README "Deploying"): s3://bucket/prefix.
+    # Unset: files under MEDIA_DIR. Set: MEDIA_DIR holds only per-process scratch and a cache.
+    media_url: str | None = None
+    s3_endpoint_url: str | None = None  # R2, MinIO, Spaces...; unset for AWS itself
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
     timezone: str = "Asia/Jakarta"
     default_language: Literal["id", "en"] = "id"
     log_level: str = "INFO"
@@ -89,6 +96,12 @@ class Settings(BaseSettings):
     # Connections per process: pool + overflow. Keep (API processes + worker processes) x total
     # under PostgreSQL's max_connections (100 by default); see the sizing table in the README.
     db_pool_size: int = 5
+    # A worker process silent this long counts as dead and its unacknowledged messages go back
+    # to the queue (dramatiq's default is 60 s, and its check ran on ~0.1 % of broker commands:
+    # a killed worker's messages waited ~69 s). Live workers poll every second, so 8 s is safe;
+    # a false alarm only re-runs idempotent jobs. Chance is per million broker commands.
+    broker_heartbeat_timeout_ms: int = 8_000
+    broker_maintenance_chance: int = 50_000
     db_max_overflow: int = 10
     # Admins must sign in with a second factor (TOTP): without one they are sent to enrol first.
     require_2fa_for_admins: bool = False

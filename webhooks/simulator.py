@@ -95,6 +95,7 @@ async def _save_upload(upload: UploadFile) -> Attachment:
     target = Path(settings.media_dir) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+    media.publish(relative, settings)
     return Attachment(
         kind="photo", ref="simulator", mime_type=mime, size=len(data), stored_path=relative
     )

@@ -38,7 +38,13 @@ def _middleware() -> list[dramatiq.Middleware]:
 def build_broker() -> dramatiq.Broker:
     settings = get_settings()
     if settings.redis_url:
-        broker: dramatiq.Broker = RedisBroker(url=settings.redis_url, middleware=_middleware())
+        broker: dramatiq.Broker = RedisBroker(
+            url=settings.redis_url,
+            middleware=_middleware(),
+            # Dead workers' messages requeued within seconds (core.config explains the values).
+            heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+            maintenance_chance=settings.broker_maintenance_chance,
+        )
     else:
         broker = StubBroker(middleware=_middleware())
         broker.emit_after("process_boot")

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from channels.outbound import DownloadError, TooLarge, fetch_attachment
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
-from core.enums import Channel
+from core.enums import Channel, OutboundStatus
 from core.messages import Attachment, InboundMessage
 from core.messaging import inbox, texts
 from core.models import Conversation, InboundUpdate, OutboundMessage
 from core.payments import photos
 from flows import inbound
+from workers import redelivery
 from workers.broker import broker
 from workers.delivery import deliver_after_commit, http_client
 
@@ -42,13 +43,16 @@ def process_conversation(conversation_id: int) -> None:
 def enqueue(conversation_id: int) -> None:
     """Send process_conversation now; use as ``uow.on_commit(partial(enqueue, id))``.
 
-    A broker failure (Redis down) is logged, not raised: the row is committed and the sweeper
+    A broker failure (Redis down) is logged, not raised: the row is committed; the send is
+    retried every half second until Redis is back (workers.redelivery), and the sweeper also
     re-enqueues it.
     """
+    send = partial(process_conversation.send, conversation_id)
     try:
-        process_conversation.send(conversation_id)
+        send()
     except Exception:  # noqa: BLE001
-        log.warning("could not enqueue conversation %s; sweeper will retry", conversation_id)
+        log.warning("could not enqueue conversation %s; retrying", conversation_id)
+        redelivery.later(("conversation", conversation_id), send)
 
 
 def enqueue_after_commit(uow: UnitOfWork, conversation_id: int) -> None:
@@ -115,13 +119,36 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
         return
     texts.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
     written: list[OutboundMessage] = []
-    for update in inbox.pending(session, conversation_id=conversation_id):
+    pending = inbox.pending(session, conversation_id=conversation_id)
+    for update in pending:
         if inbox.needs_download(update):
             # Arrived after the download pass: stop here to keep order and go round again.
             enqueue_after_commit(uow, conversation_id)
             break
         written += _handle_one(session, conversation, update)
+    if not pending:
+        written = _unsent_replies(session, conversation_id)
     deliver_after_commit(uow, written)
+
+
+def _unsent_replies(session: Session, conversation_id: int) -> list[OutboundMessage]:
+    """Replies committed but maybe never queued: the job that wrote them died before enqueueing.
+
+    Dramatiq redelivers that job (it was never acknowledged) and it finds nothing to do; queueing
+    their delivery here answers the runner now instead of at the sweeper's turn (a minute later).
+    A drain for a recipient already queued finds the rows claimed or sent: harmless.
+    """
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.conversation_id == conversation_id,
+                OutboundMessage.status == OutboundStatus.PENDING.value,
+                OutboundMessage.next_attempt_at.is_(None),
+            )
+            .limit(20)
+        )
+    )
 
 
 def _handle_one(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -33,7 +34,7 @@ from core.errors import (
 )
 from core.messaging import outbox
 from core.models import OutboundMessage
-from workers import whatsapp
+from workers import redelivery, whatsapp
 from workers.broker import broker
 from workers.ratelimit import Bucket, Limiter, Pace
 
@@ -192,9 +193,14 @@ def enqueue(
     try:
         row_id = outbound_id if outbound_id is not None else _row_of(channel, recipient)
         if row_id is not None:
-            actor.send_with_options(args=(row_id,), **options)
+            send = partial(actor.send_with_options, args=(row_id,), **options)
+            try:
+                send()
+            except Exception:  # noqa: BLE001
+                redelivery.later(("delivery", channel, recipient), send)
+                raise
     except Exception:  # noqa: BLE001
-        log.warning("could not enqueue delivery for a %s recipient; sweeper will retry", channel)
+        log.warning("could not enqueue delivery for a %s recipient; retrying", channel)
 
 
 def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> None:
@@ -237,14 +243,66 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
                 limit=min(BATCH, budget - sent),
             )  # fmt: skip
         if isinstance(claimed, outbox.Claim):
+            _check_back(channel, recipient, claimed)
             return  # empty, another worker is sending, or a scheduled retry will wake it
-        for n, row in enumerate(claimed):
-            if not _paced_send(settings, row, claimed[n + 1 :]):
-                return
-            sent, last_id = sent + 1, row.id
+        with _holding(claimed):
+            for n, row in enumerate(claimed):
+                if not _paced_send(settings, row, claimed[n + 1 :]):
+                    return
+                sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
             break
     enqueue(channel, recipient, outbound_id=last_id)
+
+
+def _check_back(channel: str, recipient: str, claim: outbox.Claim) -> None:
+    """Another sender holds the head: look again when its lease ends, in case it died."""
+    if claim.busy and claim.lease_ends is not None:
+        wait = max(0.0, (claim.lease_ends - utcnow()).total_seconds()) + 0.5
+        enqueue(channel, recipient, delay=wait)
+
+
+# Rows this process has claimed and not yet settled; a thread keeps their leases fresh, so a
+# kill -9 lets them go CLAIM_LEASE later while a slow live send never loses its claim.
+RENEW_EVERY = outbox.CLAIM_LEASE.total_seconds() / 4
+_held: dict[int, int] = {}  # row id -> number of drains holding it (normally 1)
+_held_lock = threading.Lock()
+_renewer: threading.Thread | None = None
+
+
+@contextmanager
+def _holding(rows: list[OutboundMessage]) -> Iterator[None]:
+    global _renewer
+    ids = [r.id for r in rows]
+    with _held_lock:
+        for row_id in ids:
+            _held[row_id] = _held.get(row_id, 0) + 1
+        if _renewer is None or not _renewer.is_alive():
+            _renewer = threading.Thread(target=_renew_loop, name="claim-renewer", daemon=True)
+            _renewer.start()
+    try:
+        yield
+    finally:
+        with _held_lock:
+            for row_id in ids:
+                if _held.get(row_id, 0) <= 1:
+                    _held.pop(row_id, None)
+                else:
+                    _held[row_id] -= 1
+
+
+def _renew_loop() -> None:
+    while True:
+        time.sleep(RENEW_EVERY)
+        with _held_lock:
+            ids = list(_held)
+        if not ids:
+            continue
+        try:
+            with unit_of_work() as uow:
+                outbox.renew_claims(uow.session, outbound_ids=ids, now=utcnow())
+        except Exception as exc:  # noqa: BLE001  (database away: the leases may lapse)
+            log.warning("could not renew outbox claims: %s", type(exc).__name__)
 
 
 def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:

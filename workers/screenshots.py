@@ -50,10 +50,12 @@ def read_once(image_id: int) -> str | None:
         image = session.get(PaymentImage, image_id)
         if image is None or not settings.ocr_enabled:
             return None
-        path = media.resolve(image.path)
+        path = media.safe_path(image.path, settings)  # S3: a local copy for Pillow
     reading, status, error, started = None, service.READ, None, time.perf_counter()
     engine = get_engine(settings.ocr_engine, timeout=settings.ocr_timeout_seconds)
     try:
+        if path is None:
+            raise FileNotFoundError("stored image missing")
         with Image.open(path) as picture:
             reading = read_image(picture, engine)
     except Exception as exc:  # noqa: BLE001 - OCR must never block verification

@@ -35,12 +35,14 @@ def store_photo(inbound_path: str) -> str:
 
     The download is deleted either way. Raises InvalidImage for an unreadable or empty photo.
     """
-    source = media.resolve(inbound_path)
+    # With MEDIA_URL=s3://… the download was uploaded by the prefetching process: safe_path
+    # fetches it; media.delete removes it wherever it was kept.
+    source = media.safe_path(inbound_path) if inbound_path else None
     try:
-        data = source.read_bytes() if inbound_path and source.is_file() else b""
+        data = source.read_bytes() if source is not None and source.is_file() else b""
         jpeg = letters.clean_letter(data)
     finally:
-        source.unlink(missing_ok=True)
+        media.delete(inbound_path)
     relative = letters.new_letter_path().replace(letters.LETTERS_SUBDIR, LETTERS_SUBDIR, 1)
     letters.save_letter(jpeg, relative)
     return relative
@@ -48,9 +50,8 @@ def store_photo(inbound_path: str) -> str:
 
 def discard(relative: object) -> None:
     """Delete a letter photo that will not be kept (a draft's earlier photo)."""
-    path = media.safe_path(str(relative)) if isinstance(relative, str) and relative else None
-    if path is not None and path.is_relative_to(media.resolve(LETTERS_SUBDIR).resolve()):
-        path.unlink(missing_ok=True)
+    if isinstance(relative, str) and relative.startswith(f"{LETTERS_SUBDIR}/"):
+        media.delete(relative)
 
 
 def _age_on(born: date, day: date) -> int:

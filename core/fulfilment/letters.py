@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import secrets
-from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from core.config import get_settings
+from core import media
 from core.errors import InvalidImage
 
 LETTERS_SUBDIR = "checkin-letters"
@@ -40,14 +39,10 @@ def new_letter_path() -> str:
 
 
 def save_letter(jpeg: bytes, relative: str) -> None:
-    """Write a cleaned letter photo under MEDIA_DIR (atomically: readers never see half a file)."""
-    target = Path(get_settings().media_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
-    partial.write_bytes(jpeg)
-    partial.replace(target)
+    """Store a cleaned letter photo (atomically: readers never see half a file)."""
+    media.save(relative, jpeg)
 
 
 def discard_letter(relative: str) -> None:
     """Remove a letter photo whose check-in did not commit."""
-    (Path(get_settings().media_dir) / relative).unlink(missing_ok=True)
+    media.delete(relative)

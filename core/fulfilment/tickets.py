@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, media
 from core.config import get_settings
 from core.db import utcnow
 from core.enums import Channel, RegistrationStatus
@@ -130,12 +129,9 @@ def ticket_file(registration: Registration, language: str) -> str:
     relative = (
         f"{TICKETS_SUBDIR}/{registration.id}-v{registration.ticket_version}-{language}-{digest}.png"
     )
-    target = Path(get_settings().media_dir) / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        partial.write_bytes(render_ticket_png(registration, language))
-        partial.replace(target)  # atomic: a concurrent reader never sees half a PNG
+    if not media.exists(relative):
+        # Atomic put: a concurrent reader never sees half a PNG; two renders write equal bytes.
+        media.save(relative, render_ticket_png(registration, language))
     return relative
 
 

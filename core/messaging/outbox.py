@@ -153,8 +153,10 @@ def _queue_each(
     ]
 
 
-# A row claimed longer ago than this is "unknown whether accepted": it may be sent again.
-CLAIM_LEASE = timedelta(seconds=90)
+# A row claimed longer ago than this is "unknown whether accepted": it may be sent again. A live
+# sender renews its claims every few seconds (renew_claims), so the lease only has to outlast a
+# renewal gap, and a killed sender's rows are taken over seconds later instead of minutes.
+CLAIM_LEASE = timedelta(seconds=10)
 OPEN_STATUSES = (OutboundStatus.PENDING.value, OutboundStatus.SENDING.value)
 
 
@@ -164,6 +166,7 @@ class Claim:
 
     row: OutboundMessage | None = None
     busy: bool = False  # another worker is sending this recipient's head message
+    lease_ends: datetime | None = None  # when busy: when that claim may be taken over
     wait_until: datetime | None = None  # the head message is scheduled for a retry
 
 
@@ -203,7 +206,7 @@ def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
         and head.claimed_at
         and head.claimed_at > now - CLAIM_LEASE
     ):
-        return Claim(busy=True)
+        return Claim(busy=True, lease_ends=head.claimed_at + CLAIM_LEASE)
     if head.next_attempt_at is not None and head.next_attempt_at > now:
         return Claim(wait_until=head.next_attempt_at)
     return None
@@ -268,6 +271,20 @@ def claim_batch(
             )
             rows.append(row)
     return rows
+
+
+def renew_claims(session: Session, *, outbound_ids: list[int], now: datetime) -> None:
+    """Extend the lease of rows a live sender still holds (claimed, not yet sent)."""
+    if not outbound_ids:
+        return
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(outbound_ids),
+            OutboundMessage.status == OutboundStatus.SENDING.value,
+        )
+        .values(claimed_at=now)
+    )
 
 
 def release(session: Session, *, outbound_ids: list[int]) -> None:

@@ -70,7 +70,7 @@ def receive_photo(
 
 def discard_inbound_file(stored_path: str) -> None:
     """Delete a downloaded photo that will never be attached (the runner's pick was abandoned)."""
-    media.resolve(stored_path).unlink(missing_ok=True)
+    media.delete(stored_path)
 
 
 def receive_photo_group(
@@ -85,7 +85,7 @@ def receive_photo_group(
     language = chat_language(session, registrations[0])
     refusal = _refusal(registrations, language)
     if refusal is not None:
-        media.resolve(stored_path).unlink(missing_ok=True)
+        media.delete(stored_path)
         return refusal
     try:
         image = screenshots.store_payment_image(stored_path)
@@ -95,14 +95,14 @@ def receive_photo_group(
     locked = [lock_registration(session, r.id) for r in sorted(registrations, key=lambda r: r.id)]
     refusal = _refusal(locked, language)  # the status may have changed while we decoded
     if refusal is not None:
-        media.resolve(image.path).unlink(missing_ok=True)
+        media.delete(image.path)
         return refusal
     group = [r.id for r in locked] if len(locked) > 1 else []
     total = sum(outstanding(r) for r in locked)
     attached = [_attach(session, r, image, provider_file_id, now, group, total) for r in locked]
     duplicate = any(a[1] == "duplicate" for a in attached)
     if all(a[1] == "same" for a in attached):  # nothing new: drop the copy we just made
-        media.resolve(image.path).unlink(missing_ok=True)
+        media.delete(image.path)
     return PhotoResult(
         ok=True,
         replies=[_acknowledge(locked, attached[0][1], now, language)],

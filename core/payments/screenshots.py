@@ -10,6 +10,7 @@ a large photo never sits in memory at full size). The raw inbound file is always
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ from pathlib import Path
 import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core import media
 from core.config import Settings, get_settings
 from core.errors import InvalidImage
-from core.media import resolve
 
 try:  # HEIC (iPhone screenshots shared as files) when the plugin is installed.
     from pillow_heif import register_heif_opener
@@ -68,11 +69,19 @@ def store_payment_image(raw_path: str | Path, *, settings: Settings | None = Non
             ``.unsupported``, ``.too_many_pixels``, ``.corrupt``); the raw file is deleted too.
     """
     settings = settings or get_settings()
-    source = resolve(raw_path, settings)
+    source = _local_source(raw_path, settings)
     try:
         return _store(source, settings)
     finally:
-        source.unlink(missing_ok=True)
+        media.delete(str(raw_path), settings)  # the raw download, wherever it was kept
+
+
+def _local_source(raw_path: str | Path, settings: Settings) -> Path:
+    """A local file with the raw bytes (with S3, the prefetching process uploaded them)."""
+    if Path(raw_path).is_absolute():
+        return Path(raw_path)
+    # A missing object gives a path that does not exist: _store says "missing" like before.
+    return media.safe_path(str(raw_path), settings) or media.resolve(raw_path, settings)
 
 
 def _store(source: Path, settings: Settings) -> StoredImage:
@@ -164,14 +173,14 @@ def _save(clean: Image.Image, source_format: str, settings: Settings) -> str:
     as_png = source_format == "PNG" or clean.mode in ("RGBA", "LA")
     suffix = "png" if as_png else "jpg"
     relative = f"{PAYMENTS_DIR}/{secrets.token_urlsafe(18)}.{suffix}"
-    target = settings.media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    out = io.BytesIO()
     if as_png:
-        clean.save(target, format="PNG", optimize=False)
+        clean.save(out, format="PNG", optimize=False)
     else:
         (clean if clean.mode == "RGB" else clean.convert("RGB")).save(
-            target, format="JPEG", quality=88
+            out, format="JPEG", quality=88
         )
+    media.save(relative, out.getvalue(), settings)
     return relative
 
 

@@ -15,14 +15,13 @@ log = logging.getLogger(__name__)
 
 
 def remove(paths: Iterable[str | None]) -> int:
-    """Delete the files ``paths`` name under MEDIA_DIR; return how many were removed."""
+    """Delete the stored files ``paths`` name (local or object storage); return how many."""
     removed = 0
     for relative in {p for p in paths if p}:
-        path = media.safe_path(relative)
-        if path is None:
-            continue  # already gone, or not under MEDIA_DIR
+        if not media.exists(relative):
+            continue  # already gone, or not a stored key
         try:
-            path.unlink()
+            media.delete(relative)
             removed += 1
         except OSError as exc:  # the name is random: no personal data in this line
             log.warning("could not remove a personal file: %s", exc.__class__.__name__)

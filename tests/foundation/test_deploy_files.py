@@ -73,3 +73,11 @@ def test_dockerfile_copies_existing_paths() -> None:
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
+
+
+def test_api_scales_behind_the_proxy(compose: dict) -> None:
+    """`--scale api=N` needs api without a fixed host port; the proxy owns port 8000."""
+    services = compose["services"]
+    assert not services["api"].get("ports"), "a host port on api breaks --scale api=N"
+    assert any("8000" in str(p) for p in services["proxy"]["ports"])
+    assert (ROOT / "deploy" / "Caddyfile").is_file()
