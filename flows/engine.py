@@ -13,7 +13,7 @@ from typing import Any
 from transitions import Machine
 
 from core.i18n import t, words
-from core.messages import Reply
+from core.messages import Choice, Reply
 from flows import parsers, pending, render
 from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
 
@@ -164,6 +164,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         return _advance_confirm(flow, text, ctx, failed_tries)
     if _wants_switch(step, text, ctx):
         return _switch(flow, step, ctx)
+    text = _take_suggestion(step, text, ctx)
     try:
         if keeps_current(step, text, ctx):
             if step.recheck is not None:
@@ -182,6 +183,18 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         () if completed else (*_recheck_notice(flow, new_state, ctx), prompt(flow, new_state, ctx))
     )
     return StepResult(new_state, ctx.answers, replies, completed=completed)
+
+
+def _take_suggestion(step: Ask, text: str, ctx: Ctx) -> str:
+    """YES after "did you mean …?" answers with the suggestion; any other reply drops it."""
+    current = pending.load(ctx.answers)
+    suggested = current.suggestion
+    if suggested is None:
+        return text
+    pending.store(ctx.answers, replace(current, suggestion=None))
+    if suggested.get("key") == step.key and parsers.norm(text) in words("words.yes"):
+        return str(suggested.get("value", text))
+    return text
 
 
 def keeps_current(step: Ask, text: str, ctx: Ctx) -> bool:
@@ -246,6 +259,8 @@ def _prune(flow: Flow, ctx: Ctx) -> None:
 
 def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
     step = flow.step(state)
+    if "suggestion" in err.params:
+        return _suggest(state, err, ctx)
     example = step.example if isinstance(step, Ask) else "1"
     enabled = (
         [o for o in render.options_of(step, ctx) if o.enabled] if isinstance(step, Ask) else []
@@ -257,6 +272,16 @@ def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) 
         text += "\n\n" + t("flow.help_hint", ctx.language)
     replies = (Reply(text), prompt(flow, state, ctx))
     return StepResult(state, ctx.answers, replies, invalid=True)
+
+
+def _suggest(state: str, err: Invalid, ctx: Ctx) -> StepResult:
+    """Ask "did you mean …?" (a lone Yes button where buttons exist); the question is not repeated."""
+    suggestion = {"key": state, "value": str(err.params["suggestion"])}
+    pending.store(ctx.answers, replace(pending.load(ctx.answers), suggestion=suggestion))
+    yes = Choice(t("flow.yes_label", ctx.language), "ya")
+    choices = (yes,) if ctx.channel in render.BUTTON_CHANNELS else ()
+    reply = Reply(t(err.key, ctx.language, **err.params), choices=choices)
+    return StepResult(state, ctx.answers, (reply,), invalid=True)
 
 
 def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> StepResult:

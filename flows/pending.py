@@ -32,7 +32,8 @@ class Pending:
     """``kind`` the reply awaited; ``photo`` the stored proof waiting for its pick ({path, file_id,
     ids, asks}); ``restart_arg`` DAFTAR's argument while asking continue/restart; ``dropped`` the
     7-day sweep dropped the draft (say so once); ``editing`` the runner came from the summary;
-    ``labels`` what the summary shows for answers whose value is not readable (question -> label).
+    ``labels`` what the summary shows for answers whose value is not readable (question -> label);
+    ``suggestion`` the correction a parser proposed for the current question (a YES takes it).
     """
 
     kind: str | None = None
@@ -41,6 +42,7 @@ class Pending:
     dropped: bool = False
     editing: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    suggestion: dict[str, str] | None = None  # {"key", "value"}: "did you mean …?" (YES takes it)
 
     def awaiting(self, kind: str | None, **changes: Any) -> Pending:
         return replace(self, kind=kind, **changes)
@@ -61,6 +63,9 @@ def load(answers: dict[str, Any] | None) -> Pending:
         dropped=bool(values.get("dropped")),
         editing=bool(values.get("editing")),
         labels=dict(values.get("labels") or {}),
+        suggestion=dict(values["suggestion"])
+        if isinstance(values.get("suggestion"), dict)
+        else None,
     )
 
 

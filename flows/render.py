@@ -18,6 +18,8 @@ from flows import parsers, pending
 from flows.spec import Ask, Ctx, Flow, Invalid, Option
 
 TELEGRAM = Channel.TELEGRAM.value
+# Channels that show choices as buttons or list rows (a lone "Yes" button is worth sending there).
+BUTTON_CHANNELS = frozenset({TELEGRAM, Channel.WHATSAPP_CLOUD.value})
 
 
 def options_of(step: Ask, ctx: Ctx) -> list[Option]:
