@@ -14,7 +14,7 @@ from transitions import Machine
 
 from core.i18n import t, words
 from core.messages import Choice, Reply
-from flows import parsers, pending, render
+from flows import parsers, pending, render, summary
 from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
 
 DONE = "done"
@@ -143,18 +143,13 @@ def prompt(flow: Flow, state: str, ctx: Ctx) -> Reply:
     """Return the question for ``state`` (the summary for the confirm step)."""
     step = flow.step(state)
     if isinstance(step, Confirm):
-        return render.summary(flow, ctx, summary_options(flow, ctx))
+        return summary.summary_reply(flow, ctx)
     return render.question(step, ctx)
 
 
 def summary_options(flow: Flow, ctx: Ctx) -> list[tuple[str, str]]:
-    """Summary actions in order: ("confirm", ""), ("edit", key)..., ("cancel", "")."""
-    edits = [
-        ("edit", s.key)
-        for s in flow.questions
-        if s.editable and s.applies(ctx) and s.key in ctx.answers
-    ]
-    return [("confirm", ""), *edits, ("cancel", "")]
+    """Summary actions in order: ("confirm", ""), ("edit", key)... or ("fields", ""), ("cancel", "")."""
+    return summary.options(flow, ctx)
 
 
 def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 0) -> StepResult:
@@ -285,9 +280,9 @@ def _suggest(state: str, err: Invalid, ctx: Ctx) -> StepResult:
 
 
 def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> StepResult:
-    action = render.pick_summary_action(flow, text, summary_options(flow, ctx), ctx)
+    action = summary.pick(flow, text, summary_options(flow, ctx), ctx)
     if isinstance(action, Invalid):
-        return _invalid(flow, "confirm", action, ctx, failed_tries)
+        return _summary_unclear(flow, action, ctx, failed_tries)
     kind, key = action
     if kind == "confirm":
         state = _fire(flow, "answer", "confirm", ctx, frozenset())
@@ -295,9 +290,34 @@ def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> Step
     if kind == "cancel":
         state = _fire(flow, "cancel", "confirm", ctx, frozenset())
         return StepResult(state, ctx.answers, (), cancelled=True)
+    if kind == "show":
+        return StepResult("confirm", ctx.answers, (prompt(flow, "confirm", ctx),))
+    if kind == "fields":
+        pending.store(ctx.answers, pending.load(ctx.answers).awaiting(pending.FIELD))
+        return StepResult("confirm", ctx.answers, (summary.fields_reply(flow, ctx),))
+    return _open_answer(flow, key, ctx)
+
+
+def _open_answer(flow: Flow, key: str, ctx: Ctx) -> StepResult:
+    """Open one answer from the summary; the summary follows once it is answered."""
     _set_editing(ctx, True)
     state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
     return StepResult(state, ctx.answers, (render.question(flow.step(state), ctx, editing=True),))
+
+
+def _summary_unclear(flow: Flow, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
+    """A short "reply YES, EDIT <part> or CANCEL" (C8): the summary is re-sent only on request."""
+    text = t(err.key, ctx.language, **err.params)
+    if failed_tries + 1 >= flow.max_failures:
+        text += "\n\n" + t("flow.help_hint", ctx.language)
+    return StepResult("confirm", ctx.answers, (Reply(text),), invalid=True)
+
+
+def pick_field(flow: Flow, text: str, ctx: Ctx) -> StepResult | None:
+    """The answer picked from the summary's list of answers, opened; None when none is named."""
+    pending.store(ctx.answers, pending.load(ctx.answers).awaiting(None))
+    key = summary.pick_field(flow, text, ctx)
+    return None if key is None else _open_answer(flow, key, ctx)
 
 
 def edit(flow: Flow, key: str, ctx: Ctx) -> StepResult:

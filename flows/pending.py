@@ -25,6 +25,7 @@ LEGACY = {
 PHOTO = "photo"  # which registration a photo belongs to (several await payment)
 CANCEL = "cancel"  # yes/no: really forget the draft?
 RESTART = "restart"  # continue the draft in progress, or start again?
+FIELD = "field"  # which answer to change, from the summary's list of answers
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,20 @@ def _restart_answer(
     return starting.answer_restart(session, conversation, message, value, now=now)
 
 
+def _field_pick(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    if conversation.state != "confirm":
+        return None
+    ctx = context.build(session, conversation, now=now, message=message)
+    result = engine.pick_field(REGISTRATION, text, ctx)
+    if result is None:
+        return None  # not a field: read as an answer to the summary (YA, BATAL, ubah nama…)
+    _save(conversation, result.state, result.answers)
+    return list(result.replies)
+
+
 def _forget(
     _session: Session,
     conversation: Conversation,
@@ -286,6 +300,7 @@ AWAITED = {
     pending.PHOTO: _photo_pick,  # several registrations await payment: which one is this photo for?
     pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
+    pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
 }
 
 
