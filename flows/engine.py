@@ -169,6 +169,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
             just_set = _store(step, step.parse(text, ctx), ctx)
     except Invalid as err:
         return _invalid(flow, state, err, ctx, failed_tries)
+    _use_held(flow, ctx)
     new_state = _fire(flow, "answer", state, ctx, just_set)
     if new_state == "confirm":
         _set_editing(ctx, False)
@@ -178,6 +179,32 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         () if completed else (*_recheck_notice(flow, new_state, ctx), prompt(flow, new_state, ctx))
     )
     return StepResult(new_state, ctx.answers, replies, completed=completed)
+
+
+def _hold(state: str, err: Invalid, ctx: Ctx) -> None:
+    if err.held is not None:  # other refusals keep an earlier held answer (a typo at KATEGORI)
+        held = {"key": state, "value": str(err.held)}
+        pending.store(ctx.answers, replace(pending.load(ctx.answers), held=held))
+
+
+def _use_held(flow: Flow, ctx: Ctx) -> None:
+    """Fill in a held answer (the birth date refused for 21K) once it fits (after KATEGORI -> 5K)."""
+    current = pending.load(ctx.answers)
+    held = current.held
+    if held is None:
+        return
+    key = held.get("key", "")
+    step = flow.step(key) if key in flow.keys else None
+    if not isinstance(step, Ask) or key in ctx.answers:
+        pending.store(ctx.answers, replace(current, held=None))
+        return
+    try:
+        if step.recheck is not None:
+            step.recheck(held.get("value"), ctx)
+    except Invalid:
+        return  # still does not fit: kept, and the question is asked as usual
+    ctx.answers[key] = held.get("value")
+    pending.store(ctx.answers, replace(current, held=None))
 
 
 def _take_suggestion(step: Ask, text: str, ctx: Ctx) -> str:
@@ -254,6 +281,7 @@ def _prune(flow: Flow, ctx: Ctx) -> None:
 
 def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
     step = flow.step(state)
+    _hold(state, err, ctx)
     if "suggestion" in err.params:
         return _suggest(state, err, ctx)
     example = step.example if isinstance(step, Ask) else "1"

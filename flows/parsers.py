@@ -153,7 +153,11 @@ def date_of_birth(text: str, ctx: Ctx) -> str:
         born = _calendar_date(year, month, day, ctx.language)
     if born >= ctx.today or born.year < 1900:
         raise Invalid("flow.invalid.date_range")
-    check_age(born.isoformat(), ctx)
+    try:
+        check_age(born.isoformat(), ctx)
+    except Invalid as err:
+        err.held = born.isoformat()  # kept: after KATEGORI it may fit the new category
+        raise
     return born.isoformat()
 
 

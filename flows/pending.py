@@ -34,7 +34,9 @@ class Pending:
     ids, asks}); ``restart_arg`` DAFTAR's argument while asking continue/restart; ``dropped`` the
     7-day sweep dropped the draft (say so once); ``editing`` the runner came from the summary;
     ``labels`` what the summary shows for answers whose value is not readable (question -> label);
-    ``suggestion`` the correction a parser proposed for the current question (a YES takes it).
+    ``suggestion`` the correction a parser proposed for the current question (a YES takes it);
+    ``held`` an answer refused only because another answer clashed with it (a birth date outside
+    the category's ages), filled in once that other answer changes so that it fits.
     """
 
     kind: str | None = None
@@ -44,6 +46,7 @@ class Pending:
     editing: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     suggestion: dict[str, str] | None = None  # {"key", "value"}: "did you mean …?" (YES takes it)
+    held: dict[str, str] | None = None  # {"key", "value"}: an answer refused only for a clash
 
     def awaiting(self, kind: str | None, **changes: Any) -> Pending:
         return replace(self, kind=kind, **changes)
@@ -64,10 +67,13 @@ def load(answers: dict[str, Any] | None) -> Pending:
         dropped=bool(values.get("dropped")),
         editing=bool(values.get("editing")),
         labels=dict(values.get("labels") or {}),
-        suggestion=dict(values["suggestion"])
-        if isinstance(values.get("suggestion"), dict)
-        else None,
+        suggestion=_mapping(values.get("suggestion")),
+        held=_mapping(values.get("held")),
     )
+
+
+def _mapping(value: Any) -> dict[str, str] | None:
+    return dict(value) if isinstance(value, dict) else None
 
 
 def store(answers: dict[str, Any], pending: Pending) -> dict[str, Any]:

@@ -156,3 +156,31 @@ def test_relation_in_contact_name_reaches_the_registration(session: Session, eve
 
     reg = session.query(Registration).one()
     assert reg.participant.emergency_name == "Pak Hendra (suami)"
+
+
+def test_after_kategori_a_fitting_birth_date_is_not_asked_again(
+    session: Session, event: Event
+) -> None:
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("date_of_birth", {"category": "21K"})
+    chat.send("01-01-2014")  # 12 on race day: too young for 21K
+    assert chat.state == "date_of_birth" and "KATEGORI" in chat.text()
+    chat.send("KATEGORI")
+    assert chat.state == "category"
+    chat.send("9")  # a slip on the way does not lose the date
+    chat.send("5K")
+    assert chat.state == "email"  # the date fits 5K: not asked again
+    assert chat.conversation.answers["date_of_birth"] == "2014-01-01"
+
+
+def test_after_kategori_a_birth_date_that_still_does_not_fit_is_asked(
+    session: Session, event: Event
+) -> None:
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("date_of_birth", {"category": "21K"})
+    chat.send("01-01-2014")
+    chat.send("KATEGORI")
+    chat.send("10K")  # the demo's 10K is for 15+
+    assert chat.state == "date_of_birth"
