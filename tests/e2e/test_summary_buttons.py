@@ -11,9 +11,12 @@ from sqlalchemy import select
 from core.db import get_sessionmaker
 from core.models import Participant
 from tests.channels.helpers import wait_until
+from tests.e2e import test_whatsapp_cloud_journey as cloud_journey
 from tests.e2e.test_full_journey import say, settled
-from tests.e2e.test_whatsapp_cloud_journey import CloudRunner, cloud_runner  # noqa: F401 (fixture)
+from tests.e2e.test_whatsapp_cloud_journey import CloudRunner
 from tests.fakes.graph_api import FakeGraph
+
+_cloud_runner = cloud_journey.cloud_runner  # the fixture, registered here under its own name
 
 
 def last_interactive(fake: FakeGraph, chat_id: str) -> dict:
