@@ -6,17 +6,32 @@ tapped row opens that answer and the summary comes back; typed words work the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
+import pytest
 from sqlalchemy import select
 
+from core.config import get_settings
 from core.db import get_sessionmaker
 from core.models import Participant
 from tests.channels.helpers import wait_until
-from tests.e2e import test_whatsapp_cloud_journey as cloud_journey
 from tests.e2e.test_full_journey import say, settled
 from tests.e2e.test_whatsapp_cloud_journey import CloudRunner
 from tests.fakes.graph_api import FakeGraph
 
-_cloud_runner = cloud_journey.cloud_runner  # the fixture, registered here under its own name
+
+@pytest.fixture
+def runner(
+    live_server: str, fake_graph: FakeGraph, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CloudRunner]:
+    """A Cloud API runner with the pacing limits lifted (as in the journey test)."""
+    monkeypatch.setenv("WHATSAPP_MAX_PER_SECOND", "1000")
+    monkeypatch.setenv("WHATSAPP_PAIR_PER_SECOND", "1000")
+    get_settings.cache_clear()
+    fake_graph.pair_burst = 1000
+    with httpx.Client(base_url=live_server, timeout=15) as http:
+        yield CloudRunner(http, fake_graph)
 
 
 def last_interactive(fake: FakeGraph, chat_id: str) -> dict:
@@ -25,9 +40,8 @@ def last_interactive(fake: FakeGraph, chat_id: str) -> dict:
 
 
 def test_summary_buttons_then_the_list_of_answers(
-    cloud_runner: CloudRunner, fake_graph: FakeGraph
+    runner: CloudRunner, fake_graph: FakeGraph
 ) -> None:
-    runner = cloud_runner
     for text in runner.answers:
         say(runner, text)
     summary = last_interactive(fake_graph, runner.chat_id)
