@@ -47,6 +47,7 @@ class Pending:
     labels: dict[str, str] = field(default_factory=dict)
     suggestion: dict[str, str] | None = None  # {"key", "value"}: "did you mean …?" (YES takes it)
     held: dict[str, str] | None = None  # {"key", "value"}: an answer refused only for a clash
+    unclear: int = 0  # unclear texts in a row while payment is awaited (the replies vary)
 
     def awaiting(self, kind: str | None, **changes: Any) -> Pending:
         return replace(self, kind=kind, **changes)
@@ -69,6 +70,7 @@ def load(answers: dict[str, Any] | None) -> Pending:
         labels=dict(values.get("labels") or {}),
         suggestion=_mapping(values.get("suggestion")),
         held=_mapping(values.get("held")),
+        unclear=int(values.get("unclear") or 0),
     )
 
 

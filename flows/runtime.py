@@ -18,7 +18,18 @@ from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
-from flows import commands, completion, context, engine, pending, proofs, render, starting, status
+from flows import (
+    commands,
+    completion,
+    context,
+    engine,
+    pending,
+    proofs,
+    render,
+    starting,
+    status,
+    waiting,
+)
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
 
@@ -53,6 +64,8 @@ def _handle(
     if any(a.error for a in message.attachments) and not message.text:
         return replies  # the channel layer already explained the refused download
     command = commands.detect(message)
+    if command is not None or proofs.first_photo(message):
+        _reset_unclear(conversation)  # the next unclear text gets the whole payment reminder again
     if command is not None:
         return replies + _command(session, conversation, message, command, now)
     awaiting = pending.of(conversation).kind
@@ -95,7 +108,7 @@ def _idle_text(
         return _command(session, conversation, message, picked, now)
     unpaid = [r for r in proofs.payable(session, conversation) if r.status in status.UNPAID]
     if unpaid:
-        return [Reply(t("flow.text_when_photo_expected", language))]
+        return [waiting.reply(session, conversation, message.text or "", unpaid)]
     return [Reply(t("flow.menu", language))]
 
 
@@ -217,6 +230,11 @@ def _command(
     else:
         replies = [Reply(t("flow.menu", language))]
     return replies + _reprompt(session, conversation, message, now)
+
+
+def _reset_unclear(conversation: Conversation) -> None:
+    if pending.of(conversation).unclear:
+        pending.put(conversation, replace(pending.of(conversation), unclear=0))
 
 
 def _clear_await(conversation: Conversation) -> None:
