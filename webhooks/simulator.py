@@ -31,6 +31,7 @@ from webhooks._common import store
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 DEFAULT_PHONE = "6281234567890"
+PREVIEWS = ("whatsapp", "cloud", "telegram")  # how the page shows choices, as that channel would
 
 
 def _enabled() -> None:
@@ -48,9 +49,11 @@ def chat_id_for(phone: str | None) -> str:
 def simulator_page(
     request: Request, phone: str = DEFAULT_PHONE, mode: str = Query("", alias="as")
 ) -> HTMLResponse:
-    """The chat page for one fake number (``?as=cloud``: as a WhatsApp Cloud API runner)."""
+    """The chat page for one fake number, previewed as ``?as=`` whatsapp (Fonnte: numbered text),
+    cloud (WhatsApp Cloud API: lists and reply buttons) or telegram (buttons)."""
     _enabled()
-    ctx = {"phone": chat_id_for(phone), "cloud": mode == "cloud"}
+    preview = mode if mode in PREVIEWS else "whatsapp"
+    ctx = {"phone": chat_id_for(phone), "cloud": preview == "cloud", "mode": preview}
     return templates.TemplateResponse(request, "simulator.html", ctx)
 
 
@@ -131,6 +134,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
             "dir": "in",
             "text": row.message.get("text") or row.message.get("choice") or "",
             "image": bool(row.message.get("attachments")),
+            "thumb": f"/simulator/upload/{row.id}" if _upload_path(row) else None,
             "at": row.received_at.isoformat(),
             "order": row.id,
         }
@@ -157,6 +161,11 @@ def _outbound(session: Any, chat_id: str, language: str) -> list[dict[str, Any]]
                 for c in (row.extra or {}).get("choices", [])
                 if not c.get("request_contact")
             ],
+            "values": [
+                str(c.get("value", ""))
+                for c in (row.extra or {}).get("choices", [])
+                if not c.get("request_contact")
+            ],
             "image": f"/simulator/media/{row.id}" if row.media_path else None,
             "interactive": _preview(row, language),
             "at": row.created_at.isoformat(),
@@ -173,6 +182,27 @@ def simulator_media(outbound_id: int) -> FileResponse:
     with get_sessionmaker()() as session:
         row = session.get(OutboundMessage, outbound_id)
         path = row.media_path if row and row.channel == Channel.SIMULATOR.value else None
+    target = media.safe_path(path)
+    if target is None:
+        raise HTTPException(status_code=404)
+    return FileResponse(target)
+
+
+def _upload_path(row: InboundUpdate) -> str | None:
+    """Where the image a simulator runner sent is stored (private media, relative path)."""
+    for attachment in row.message.get("attachments") or ():
+        if attachment.get("stored_path"):
+            return str(attachment["stored_path"])
+    return None
+
+
+@router.get("/simulator/upload/{inbound_id}", include_in_schema=False)
+def simulator_upload(inbound_id: int) -> FileResponse:
+    """The thumbnail of an image sent from a simulator chat; nothing from a real channel."""
+    _enabled()
+    with get_sessionmaker()() as session:
+        row = session.get(InboundUpdate, inbound_id)
+        path = _upload_path(row) if row and row.channel == Channel.SIMULATOR.value else None
     target = media.safe_path(path)
     if target is None:
         raise HTTPException(status_code=404)
