@@ -36,7 +36,7 @@ def category_options(ctx: Ctx) -> list[Option]:
             "min_age": c.min_age,
             "max_age": c.max_age,
             "km": format_number(c.distance_km, ctx.language),
-            "price": rupiah(c.price),
+            "price": rupiah(c.price, ctx.language),
             "left": format_number(c.slots_left, ctx.language),
         }
         key = "flow.option.category" if c.slots_left > 0 else "flow.option.category_sold_out"

@@ -119,3 +119,18 @@ def test_yes_while_the_list_of_answers_is_open_registers(session: Session, event
     chat.send("ubah")
     chat.send("YA")
     assert chat.state == "idle" and "Pendaftaran diterima" in chat.text()
+
+
+def test_english_numbers_are_formatted_one_way(session: Session, event: Event) -> None:
+    """C11: English texts write money like their other numbers (Rp150,000, 2,000 slots left)."""
+    chat = Chat(session)
+    chat.send("LANGUAGE en")
+    chat.send("REGISTER")
+    labels = " ".join(c.label for c in chat.last[-1].choices)
+    assert "Rp150,000" in labels and "2,000" in labels and "Rp150.000" not in labels
+    chat.answer_until("confirm")
+    assert "Registration fee: *Rp250,000*" in chat.text()
+    chat.send("YES")
+    assert "Rp250," in chat.text() and "Rp250." not in chat.text()  # the transfer instructions
+    indonesian = at_summary(session)
+    assert "Biaya pendaftaran: *Rp250.000*" in indonesian.text()
