@@ -19,6 +19,7 @@ from flows.spec import Ask, Ctx, Flow, Invalid, Option
 
 TELEGRAM = Channel.TELEGRAM.value
 # Channels that show choices as buttons or list rows (a lone "Yes" button is worth sending there).
+SUMMARY_KIND = "summary"
 BUTTON_CHANNELS = frozenset({TELEGRAM, Channel.WHATSAPP_CLOUD.value})
 
 
@@ -107,7 +108,8 @@ def summary(flow: Flow, ctx: Ctx, lines: list[str], question: str, price: str = 
     body = "\n".join(rows) + (f"\n\n{price}" if price else "")
     text = f"{head}\n\n{body}\n\n" + t(question, ctx.language)
     choices = tuple(Choice(line, str(n)) for n, line in enumerate(lines, 1))
-    return Reply(text, choices=choices, inline=True)
+    # kind "summary": the simulator's Telegram / Cloud previews show it as those channels do.
+    return Reply(text, choices=choices, inline=True, kind=SUMMARY_KIND)
 
 
 # Errors about how two answers relate, not how one is typed: an example would not match the problem

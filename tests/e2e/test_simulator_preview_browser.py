@@ -158,10 +158,18 @@ def test_register_in_english_on_telegram_by_tapping(chromium: Any, live_server: 
     summary = page.locator(".msg.out").last.inner_text()
     assert "jane@gmail.com" in summary and "31-05-1992" in summary
     assert "Registration fee" in summary
+    # As on Telegram: yes / edit / cancel, and "edit" lists the answers as buttons.
+    buttons = page.locator(".msg.out").last.locator(".choices button").all_inner_texts()
+    assert buttons == ["1. Yes, register", "2. Edit", "3. Cancel"]
     shot(page, "en-summary")
-    say(page, "edit name")
+    tap(page, "2. Edit")
+    assert "Which answer" in page.locator(".msg.out").last.inner_text()
+    shot(page, "en-fields")
+    tap(page, "2. Full name")
     say(page, "Jane Doe")
-    tap(page, "1. ")
+    say(page, "edit email")  # typed words work too
+    say(page, "SAME")
+    tap(page, "1. Yes")
     page.locator(".msg.out", has_text="Registration received").wait_for()
     no_overflow(page)
     shot(page, "en-done")
