@@ -4,6 +4,8 @@ Each line is stored like a webhook delivery (inbox.record_inbound), applied with
 (the worker's path: flood control, refusals, then the engine) under the conversation's row lock in
 the same transaction, and marked processed, so a running worker never applies it twice.
 Replies are printed instead of going to the outbox. `/foto PATH` sends an image; `/keluar` quits.
+Proactive messages for this chat (payment approved, part payment, the e-ticket) are outbox rows: a
+background thread polls them every second, prints them and marks them sent, as the runner's phone.
 As a Cloud API runner (`--channel cloud`) lists and reply buttons show as rows; `/tap N` taps row N.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,13 +24,20 @@ from sqlalchemy import select
 from channels.whatsapp.outbound import interactive
 from core.config import get_settings
 from core.db import unit_of_work, utcnow
-from core.enums import Channel
-from core.messages import Attachment, InboundMessage, Reply
+from core.enums import Channel, OutboundStatus
+from core.messages import Attachment, Choice, InboundMessage, Reply
 from core.messaging import inbox
-from core.models import Conversation
+from core.models import Conversation, OutboundMessage
 from flows import inbound, parsers
 
 QUIT = {"/keluar", "/quit", "/exit"}
+POLL_SECONDS = 1.0
+# Rows the terminal delivers: waiting for a worker, given up, or held for the 24-hour window.
+UNDELIVERED = (
+    OutboundStatus.PENDING.value,
+    OutboundStatus.FAILED.value,
+    OutboundStatus.WAITING.value,
+)
 
 
 def build_message(
@@ -115,6 +125,55 @@ def render(reply: Reply, channel: Channel) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _as_reply(row: OutboundMessage) -> Reply:
+    choices = tuple(
+        Choice(str(c.get("label", "")), str(c.get("value", "")), bool(c.get("request_contact")))
+        for c in (row.extra or {}).get("choices") or ()
+    )
+    return Reply(row.text, choices=choices, image_path=row.media_path, kind=row.kind)
+
+
+def deliver_proactive(channel: Channel, chat_id: str) -> list[Reply]:
+    """Take this chat's undelivered outbox rows (oldest first), mark them sent; return them.
+
+    The terminal is the runner's phone: what a worker would send to the provider is shown here
+    instead (a row a worker is sending right now is skipped and left to it).
+    """
+    now = utcnow()
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.channel == channel.value,
+                OutboundMessage.recipient == chat_id,
+                OutboundMessage.status.in_(UNDELIVERED),
+            )
+            .order_by(OutboundMessage.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.status = OutboundStatus.SENT.value
+            row.provider_message_id = f"terminal-{row.id}"
+            row.sent_at = now
+            row.error = row.next_attempt_at = None
+        replies = [_as_reply(row) for row in rows if row.text or row.media_path]
+    return replies
+
+
+def _poll(channel: Channel, chat_id: str, stop: threading.Event) -> None:
+    """Print proactive messages as they arrive, until ``stop`` is set."""
+    while not stop.wait(POLL_SECONDS):
+        try:
+            replies = deliver_proactive(channel, chat_id)
+        except Exception as err:  # noqa: BLE001 (a database hiccup must not end the chat)
+            typer.echo(f"(outbox: {type(err).__name__})")
+            continue
+        if replies:
+            typer.echo("")
+            _print(replies, channel)
+            typer.echo("anda ▸ ", nl=False)
+
+
 def _store_photo(path: str) -> str | None:
     source = Path(path).expanduser()
     if not source.is_file():
@@ -152,9 +211,22 @@ def run_chat(channel: str = "whatsapp", phone: str = "081234567890") -> None:
     number = parsers.to_e164(phone) or "+6281234567890"
     digits = number.lstrip("+")
     chat_id = f"7{digits[-9:]}" if kind is Channel.TELEGRAM else digits
-    taps: list[str] = []
     typer.echo(f"funrun chat ({kind.value}, {number}). Ketik DAFTAR untuk mulai,")
     typer.echo("/foto PATH untuk mengirim gambar, /keluar untuk berhenti.")
+    _print(deliver_proactive(kind, chat_id), kind)  # what arrived while the terminal was closed
+    stop = threading.Event()
+    poller = threading.Thread(target=_poll, args=(kind, chat_id, stop), daemon=True)
+    poller.start()
+    try:
+        _loop(kind, chat_id, digits)
+    finally:
+        stop.set()
+        poller.join(timeout=5)
+        _print(deliver_proactive(kind, chat_id), kind)
+
+
+def _loop(kind: Channel, chat_id: str, digits: str) -> None:
+    taps: list[str] = []
     while True:
         try:
             line = input("anda ▸ ").strip()

@@ -33,12 +33,13 @@ def chat_value(value: object) -> str:
     return str(value).replace("*", VALUE_ASTERISK)
 
 
-def rupiah(amount: int | None) -> str:
-    """Format 150123 as ``Rp150.123``."""
+def rupiah(amount: int | None, language: str = "id") -> str:
+    """Format 150123 as ``Rp150.123`` (Indonesian) or ``Rp150,123`` (English, like its other numbers)."""
     if amount is None:
         return "-"
     sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(int(amount)):,}".replace(",", ".")
+    text = f"{sign}Rp{abs(int(amount)):,}"
+    return text if language == "en" else text.replace(",", ".")
 
 
 def format_number(value: float | None, language: str = "id") -> str:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, Template, TemplateError, meta
+from jinja2 import Environment, StrictUndefined, Template, TemplateError, meta, pass_context
 
 from core.errors import ServiceError
 from core.formatting import chat_value, format_date, format_datetime, rupiah
@@ -41,7 +41,15 @@ _env = Environment(
     keep_trailing_newline=False,
     finalize=_finalize,
 )
-_env.filters["rupiah"] = rupiah
+
+
+@pass_context
+def _rupiah_filter(context: Any, amount: int | None, language: str | None = None) -> str:
+    """``{{ amount|rupiah }}`` in the text's own language (t() passes ``lang``): one number format."""
+    return rupiah(amount, language or context.get("lang") or "id")
+
+
+_env.filters["rupiah"] = _rupiah_filter
 _env.filters["date"] = format_date
 _env.filters["datetime"] = format_datetime
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from typing import Any
 from transitions import Machine
 
 from core.i18n import t, words
-from core.messages import Reply
-from flows import parsers, pending, render
+from core.messages import Choice, Reply
+from flows import parsers, pending, render, summary
 from flows.spec import Answer, Ask, Confirm, Ctx, Flow, Invalid
 
 DONE = "done"
@@ -143,18 +143,13 @@ def prompt(flow: Flow, state: str, ctx: Ctx) -> Reply:
     """Return the question for ``state`` (the summary for the confirm step)."""
     step = flow.step(state)
     if isinstance(step, Confirm):
-        return render.summary(flow, ctx, summary_options(flow, ctx))
+        return summary.summary_reply(flow, ctx)
     return render.question(step, ctx)
 
 
 def summary_options(flow: Flow, ctx: Ctx) -> list[tuple[str, str]]:
-    """Summary actions in order: ("confirm", ""), ("edit", key)..., ("cancel", "")."""
-    edits = [
-        ("edit", s.key)
-        for s in flow.questions
-        if s.editable and s.applies(ctx) and s.key in ctx.answers
-    ]
-    return [("confirm", ""), *edits, ("cancel", "")]
+    """Summary actions in order: ("confirm", ""), ("edit", key)... or ("fields", ""), ("cancel", "")."""
+    return summary.options(flow, ctx)
 
 
 def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 0) -> StepResult:
@@ -164,6 +159,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
         return _advance_confirm(flow, text, ctx, failed_tries)
     if _wants_switch(step, text, ctx):
         return _switch(flow, step, ctx)
+    text = _take_suggestion(step, text, ctx)
     try:
         if keeps_current(step, text, ctx):
             if step.recheck is not None:
@@ -177,6 +173,7 @@ def advance(flow: Flow, state: str, text: str, ctx: Ctx, *, failed_tries: int = 
 
 
 def _moved(flow: Flow, state: str, ctx: Ctx, just_set: frozenset[str]) -> StepResult:
+    _use_held(flow, ctx)
     new_state = _fire(flow, "answer", state, ctx, just_set)
     if new_state == "confirm":
         _set_editing(ctx, False)
@@ -206,6 +203,44 @@ def fill_gaps(flow: Flow, result: StepResult, ctx: Ctx) -> StepResult:
         return result
     _set_editing(ctx, True)  # only the missing answers, then back to the summary
     return StepResult(gaps[0], ctx.answers, (prompt(flow, gaps[0], ctx),))
+
+
+def _hold(state: str, err: Invalid, ctx: Ctx) -> None:
+    if err.held is not None:  # other refusals keep an earlier held answer (a typo at KATEGORI)
+        held = {"key": state, "value": str(err.held)}
+        pending.store(ctx.answers, replace(pending.load(ctx.answers), held=held))
+
+
+def _use_held(flow: Flow, ctx: Ctx) -> None:
+    """Fill in a held answer (the birth date refused for 21K) once it fits (after KATEGORI -> 5K)."""
+    current = pending.load(ctx.answers)
+    held = current.held
+    if held is None:
+        return
+    key = held.get("key", "")
+    step = flow.step(key) if key in flow.keys else None
+    if not isinstance(step, Ask) or key in ctx.answers:
+        pending.store(ctx.answers, replace(current, held=None))
+        return
+    try:
+        if step.recheck is not None:
+            step.recheck(held.get("value"), ctx)
+    except Invalid:
+        return  # still does not fit: kept, and the question is asked as usual
+    ctx.answers[key] = held.get("value")
+    pending.store(ctx.answers, replace(current, held=None))
+
+
+def _take_suggestion(step: Ask, text: str, ctx: Ctx) -> str:
+    """YES after "did you mean …?" answers with the suggestion; any other reply drops it."""
+    current = pending.load(ctx.answers)
+    suggested = current.suggestion
+    if suggested is None:
+        return text
+    pending.store(ctx.answers, replace(current, suggestion=None))
+    if suggested.get("key") == step.key and parsers.norm(text) in words("words.yes"):
+        return str(suggested.get("value", text))
+    return text
 
 
 def keeps_current(step: Ask, text: str, ctx: Ctx) -> bool:
@@ -270,6 +305,9 @@ def _prune(flow: Flow, ctx: Ctx) -> None:
 
 def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
     step = flow.step(state)
+    _hold(state, err, ctx)
+    if "suggestion" in err.params:
+        return _suggest(state, err, ctx)
     example = step.example if isinstance(step, Ask) else "1"
     enabled = (
         [o for o in render.options_of(step, ctx) if o.enabled] if isinstance(step, Ask) else []
@@ -283,10 +321,20 @@ def _invalid(flow: Flow, state: str, err: Invalid, ctx: Ctx, failed_tries: int) 
     return StepResult(state, ctx.answers, replies, invalid=True)
 
 
+def _suggest(state: str, err: Invalid, ctx: Ctx) -> StepResult:
+    """Ask "did you mean …?" (a lone Yes button where buttons exist); the question is not repeated."""
+    suggestion = {"key": state, "value": str(err.params["suggestion"])}
+    pending.store(ctx.answers, replace(pending.load(ctx.answers), suggestion=suggestion))
+    yes = Choice(t("flow.yes_label", ctx.language), "ya")
+    choices = (yes,) if ctx.channel in render.BUTTON_CHANNELS else ()
+    reply = Reply(t(err.key, ctx.language, **err.params), choices=choices)
+    return StepResult(state, ctx.answers, (reply,), invalid=True)
+
+
 def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> StepResult:
-    action = render.pick_summary_action(flow, text, summary_options(flow, ctx), ctx)
+    action = summary.pick(flow, text, summary_options(flow, ctx), ctx)
     if isinstance(action, Invalid):
-        return _invalid(flow, "confirm", action, ctx, failed_tries)
+        return _summary_unclear(flow, action, ctx, failed_tries)
     kind, key = action
     if kind == "confirm":
         state = _fire(flow, "answer", "confirm", ctx, frozenset())
@@ -294,9 +342,34 @@ def _advance_confirm(flow: Flow, text: str, ctx: Ctx, failed_tries: int) -> Step
     if kind == "cancel":
         state = _fire(flow, "cancel", "confirm", ctx, frozenset())
         return StepResult(state, ctx.answers, (), cancelled=True)
+    if kind == "show":
+        return StepResult("confirm", ctx.answers, (prompt(flow, "confirm", ctx),))
+    if kind == "fields":
+        pending.store(ctx.answers, pending.load(ctx.answers).awaiting(pending.FIELD))
+        return StepResult("confirm", ctx.answers, (summary.fields_reply(flow, ctx),))
+    return _open_answer(flow, key, ctx)
+
+
+def _open_answer(flow: Flow, key: str, ctx: Ctx) -> StepResult:
+    """Open one answer from the summary; the summary follows once it is answered."""
     _set_editing(ctx, True)
     state = _fire(flow, f"edit_{key}", "confirm", ctx, frozenset())
     return StepResult(state, ctx.answers, (render.question(flow.step(state), ctx, editing=True),))
+
+
+def _summary_unclear(flow: Flow, err: Invalid, ctx: Ctx, failed_tries: int) -> StepResult:
+    """A short "reply YES, EDIT <part> or CANCEL" (C8): the summary is re-sent only on request."""
+    text = t(err.key, ctx.language, **err.params)
+    if failed_tries + 1 >= flow.max_failures:
+        text += "\n\n" + t("flow.help_hint", ctx.language)
+    return StepResult("confirm", ctx.answers, (Reply(text),), invalid=True)
+
+
+def pick_field(flow: Flow, text: str, ctx: Ctx) -> StepResult | None:
+    """The answer picked from the summary's list of answers, opened; None when none is named."""
+    pending.store(ctx.answers, pending.load(ctx.answers).awaiting(None))
+    key = summary.pick_field(flow, text, ctx)
+    return None if key is None else _open_answer(flow, key, ctx)
 
 
 def edit(flow: Flow, key: str, ctx: Ctx) -> StepResult:

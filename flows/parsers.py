@@ -8,7 +8,7 @@ from datetime import date
 
 import phonenumbers
 
-from core.i18n import words
+from core.i18n import t, words
 from core.phones import to_e164
 from core.registration.intake import age_on
 from flows.spec import Answer, Ctx, Invalid, Option
@@ -71,30 +71,93 @@ def gender(text: str, _ctx: Ctx) -> str:
     raise Invalid("flow.invalid.gender")
 
 
+DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+DATE_NUMERIC = re.compile(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4}|\d{2})")
+DATE_WORDS = re.compile(r"(\d{1,2})[ -]?([a-z]+)[ -]?(\d{4}|\d{2})")
+
+
+def date_parts(text: str) -> tuple[int, int, int] | None:
+    """The (year, month, day) a runner typed, not yet checked as a calendar date.
+
+    A year may have two digits (``yy`` is returned as-is, below 100); day and month are swapped
+    when only that reading works ("1992/31/05", "05/31/1992").
+    """
+    value = norm(text)
+    if m := DATE_ISO.fullmatch(value):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := DATE_NUMERIC.fullmatch(value):
+        year, month, day = int(m[3]), int(m[2]), int(m[1])
+    elif m := DATE_WORDS.fullmatch(value):
+        named = MONTHS.get(m[2])
+        if named is None:
+            return None
+        year, month, day = int(m[3]), named, int(m[1])
+    else:
+        return None
+    if month > 12 >= day:
+        month, day = day, month
+    return year, month, day
+
+
 def parse_date(text: str) -> date | None:
     """17-08-1990, 17/08/1990, 17.08.1990, 17 Agustus 1990, 1990-08-17 -> date (None if not a date)."""
-    value = norm(text)
+    parts = date_parts(text)
+    if parts is None or parts[0] < 100:
+        return None
     try:
-        if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", value):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        if m := re.fullmatch(r"(\d{1,2})[ -]?([a-z]+)[ -]?(\d{4})", value):
-            month = MONTHS.get(m[2])
-            return date(int(m[3]), month, int(m[1])) if month else None
+        return date(*parts)
     except ValueError:
         return None
-    return None
+
+
+def _calendar_date(year: int, month: int, day: int, language: str) -> date:
+    """The date, or Invalid naming the day that does not exist ("31 Februari tidak ada")."""
+    if not 1 <= month <= 12:
+        raise Invalid("flow.invalid.date")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        month_name = t(f"answers.month.{month}", language)
+        raise Invalid("flow.invalid.no_such_day", day=day, month=month_name) from None
+
+
+def _with_century(yy: int, month: int, day: int, ctx: Ctx) -> date:
+    """A 2-digit year: 19yy or 20yy, whichever makes a plausible age (the category's limits first)."""
+    candidates = []
+    for century in (2000, 1900):
+        try:
+            candidates.append(date(century + yy, month, day))
+        except ValueError:
+            continue  # 29 Feb exists in 2000, not in 1900
+    if not candidates:
+        _calendar_date(2000 + yy, month, day, ctx.language)  # raises, naming the day
+    past = [born for born in candidates if born < ctx.today] or candidates
+    for born in past:
+        try:
+            check_age(born.isoformat(), ctx)
+        except Invalid:
+            continue
+        return born
+    return past[0]  # neither fits the category: the age check explains it
 
 
 def date_of_birth(text: str, ctx: Ctx) -> str:
     """A date of birth that fits the chosen category's age limits on race day (ISO string)."""
-    born = parse_date(text)
-    if born is None:
+    parts = date_parts(text)
+    if parts is None:
         raise Invalid("flow.invalid.date")
+    year, month, day = parts
+    if year < 100:
+        born = _with_century(year, month, day, ctx)
+    else:
+        born = _calendar_date(year, month, day, ctx.language)
     if born >= ctx.today or born.year < 1900:
         raise Invalid("flow.invalid.date_range")
-    check_age(born.isoformat(), ctx)
+    try:
+        check_age(born.isoformat(), ctx)
+    except Invalid as err:
+        err.held = born.isoformat()  # kept: after KATEGORI it may fit the new category
+        raise
     return born.isoformat()
 
 
@@ -112,11 +175,45 @@ def check_age(value: str, ctx: Ctx) -> None:
         )
 
 
+# Mistyped domains of the big providers -> the domain meant. Asked, never silently changed: a
+# runner may really use "gmail.co" (no one does) or a small domain that looks like a typo.
+DOMAIN_TYPOS = {
+    "gmail.con": "gmail.com", "gmail.co": "gmail.com", "gmail.cm": "gmail.com",
+    "gmail.om": "gmail.com", "gmail.comm": "gmail.com", "gmail.cim": "gmail.com",
+    "gmial.com": "gmail.com", "gmal.com": "gmail.com", "gmai.com": "gmail.com",
+    "gamil.com": "gmail.com", "gnail.com": "gmail.com", "gmaill.com": "gmail.com",
+    "gmail.coom": "gmail.com", "gmaik.com": "gmail.com", "gemail.com": "gmail.com",
+    "yaho.com": "yahoo.com", "yahooo.com": "yahoo.com", "yahoo.con": "yahoo.com",
+    "yhoo.com": "yahoo.com", "yahho.com": "yahoo.com", "yaoo.com": "yahoo.com",
+    "yahoo.cm": "yahoo.com", "yahoo.co.di": "yahoo.co.id", "yaho.co.id": "yahoo.co.id",
+    "yahoo.coid": "yahoo.co.id", "yahoo.co.od": "yahoo.co.id",
+    "hotmal.com": "hotmail.com", "hotmial.com": "hotmail.com", "hotmail.con": "hotmail.com",
+    "hotmil.com": "hotmail.com", "hotnail.com": "hotmail.com", "hotmai.com": "hotmail.com",
+    "ymial.com": "ymail.com", "ymai.com": "ymail.com", "ymail.con": "ymail.com",
+    "ymal.com": "ymail.com", "ymail.co": "ymail.com",
+    "outlok.com": "outlook.com", "outloo.com": "outlook.com", "outlook.con": "outlook.com",
+    "iclod.com": "icloud.com", "icoud.com": "icloud.com", "icloud.con": "icloud.com",
+}  # fmt: skip
+
+
+def email_suggestion(value: str) -> str | None:
+    """``dewi@gmial.com`` -> ``dewi@gmail.com``; None when the domain is not a known typo."""
+    local, _, domain = value.rpartition("@")
+    meant = DOMAIN_TYPOS.get(domain)
+    return f"{local}@{meant}" if local and meant else None
+
+
 def email(text: str, ctx: Ctx) -> str:
-    """A plausible email address, lower-cased, not yet registered in this event."""
+    """A plausible email address, lower-cased, not yet registered in this event.
+
+    A known typo of a big provider's domain is asked about (Invalid with a ``suggestion``, which
+    the engine keeps: a YES next takes it).
+    """
     value = clean(text).lower().replace(" ", "")
     if not EMAIL_RE.match(value) or len(value) > 200 or ".." in value:
         raise Invalid("flow.invalid.email")
+    if suggestion := email_suggestion(value):
+        raise Invalid("flow.invalid.email_typo", suggestion=suggestion, typed=value)
     if ctx.taken("email", value):
         raise Invalid("flow.invalid.email_taken")
     return value
@@ -176,11 +273,21 @@ def reusable_emergency(ctx: Ctx) -> tuple[str, str] | None:
     return previous
 
 
+RELATION_RE = re.compile(r"^(.*?)\s*\(\s*([^\W\d_][^\W\d_ '.\-]*(?:[ '.\-][^\W\d_]+)*)\s*\)$")
+
+
 def emergency_name(text: str, ctx: Ctx) -> str | Answer:
-    """A contact name, or "1"/YA to reuse the previous registration's emergency contact."""
+    """A contact name, or "1"/YA to reuse the previous registration's emergency contact.
+
+    A relation in brackets ("Pak Hendra (suami)") is accepted and kept in the stored name as
+    typed: the organiser calling that number wants to know who answers.
+    """
     previous = reusable_emergency(ctx)
     if previous and norm(text) in words("words.yes"):
         return Answer(previous[0], extra={"emergency_phone": previous[1]})
+    value = clean(text)
+    if (m := RELATION_RE.match(value)) and len(m[2]) <= 30:
+        return f"{person_name(m[1], ctx)} ({m[2]})"
     return person_name(text, ctx)
 
 

@@ -26,6 +26,7 @@ PHOTO = "photo"  # which registration a photo belongs to (several await payment)
 CANCEL = "cancel"  # yes/no: really forget the draft?
 RESTART = "restart"  # continue the draft in progress, or start again?
 DELETE_DATA = "delete_data"  # yes/no: really ask for the runner's data to be deleted?
+FIELD = "field"  # which answer to change, from the summary's list of answers
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,10 @@ class Pending:
     """``kind`` the reply awaited; ``photo`` the stored proof waiting for its pick ({path, file_id,
     ids, asks}); ``restart_arg`` DAFTAR's argument while asking continue/restart; ``dropped`` the
     7-day sweep dropped the draft (say so once); ``editing`` the runner came from the summary;
-    ``labels`` what the summary shows for answers whose value is not readable (question -> label).
+    ``labels`` what the summary shows for answers whose value is not readable (question -> label);
+    ``suggestion`` the correction a parser proposed for the current question (a YES takes it);
+    ``held`` an answer refused only because another answer clashed with it (a birth date outside
+    the category's ages), filled in once that other answer changes so that it fits.
     """
 
     kind: str | None = None
@@ -42,6 +46,9 @@ class Pending:
     dropped: bool = False
     editing: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    suggestion: dict[str, str] | None = None  # {"key", "value"}: "did you mean …?" (YES takes it)
+    held: dict[str, str] | None = None  # {"key", "value"}: an answer refused only for a clash
+    unclear: int = 0  # unclear texts in a row while payment is awaited (the replies vary)
 
     def awaiting(self, kind: str | None, **changes: Any) -> Pending:
         return replace(self, kind=kind, **changes)
@@ -62,7 +69,14 @@ def load(answers: dict[str, Any] | None) -> Pending:
         dropped=bool(values.get("dropped")),
         editing=bool(values.get("editing")),
         labels=dict(values.get("labels") or {}),
+        suggestion=_mapping(values.get("suggestion")),
+        held=_mapping(values.get("held")),
+        unclear=int(values.get("unclear") or 0),
     )
+
+
+def _mapping(value: Any) -> dict[str, str] | None:
+    return dict(value) if isinstance(value, dict) else None
 
 
 def store(answers: dict[str, Any], pending: Pending) -> dict[str, Any]:

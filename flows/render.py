@@ -12,12 +12,15 @@ from typing import Any
 
 from core.enums import Channel
 from core.formatting import chat_value
-from core.i18n import has, t, words
+from core.i18n import has, t
 from core.messages import Choice, Reply
-from flows import parsers, pending
+from flows import pending
 from flows.spec import Ask, Confirm, Ctx, Flow, Invalid, Option
 
 TELEGRAM = Channel.TELEGRAM.value
+# Channels that show choices as buttons or list rows (a lone "Yes" button is worth sending there).
+SUMMARY_KIND = "summary"
+BUTTON_CHANNELS = frozenset({TELEGRAM, Channel.WHATSAPP_CLOUD.value})
 
 
 def options_of(step: Ask, ctx: Ctx) -> list[Option]:
@@ -98,8 +101,8 @@ def label_of(step: Ask, language: str) -> str:
     return t(step.label_key, language)
 
 
-def summary(flow: Flow, ctx: Ctx, actions: list[tuple[str, str]]) -> Reply:
-    """The summary of every answer plus numbered confirm / edit / cancel options."""
+def summary(flow: Flow, ctx: Ctx, lines: list[str], question: str, price: str = "") -> Reply:
+    """The summary of every answer (and the price) plus the numbered action ``lines``."""
     rows = [
         f"{label_of(s, ctx.language)}: *{chat_value(display_value(s, ctx.answers, ctx.language))}*"
         for s in flow.questions
@@ -110,42 +113,11 @@ def summary(flow: Flow, ctx: Ctx, actions: list[tuple[str, str]]) -> Reply:
         rows += ["", *confirm.notes(ctx)]
     event = ctx.event
     head = t("flow.summary.title", ctx.language, event_name=event.name if event else "")
-    lines = [_action_label(flow, a, ctx.language) for a in actions]
-    text = f"{head}\n\n" + "\n".join(rows) + "\n\n" + t("flow.summary.question", ctx.language)
+    body = "\n".join(rows) + (f"\n\n{price}" if price else "")
+    text = f"{head}\n\n{body}\n\n" + t(question, ctx.language)
     choices = tuple(Choice(line, str(n)) for n, line in enumerate(lines, 1))
-    return Reply(text, choices=choices, inline=True)
-
-
-def _action_label(flow: Flow, action: tuple[str, str], language: str) -> str:
-    kind, key = action
-    if kind == "edit":
-        step = flow.step(key)
-        return t("flow.summary.edit", language, label=label_of(step, language))  # type: ignore[arg-type]
-    return t(f"flow.summary.{kind}", language)
-
-
-def pick_summary_action(
-    flow: Flow, text: str, actions: list[tuple[str, str]], ctx: Ctx
-) -> tuple[str, str] | Invalid:
-    """Map "YA", "1", a number, "ubah email" or a field label to a summary action."""
-    value = parsers.norm(text)
-    if value.isdigit() and 1 <= int(value) <= len(actions):
-        return actions[int(value) - 1]
-    if value in words("words.yes") or value in words("words.confirm"):
-        return actions[0]
-    if value in words("words.cancel"):
-        return actions[-1]
-    for action in actions:
-        if value == parsers.norm(_action_label(flow, action, ctx.language)):
-            return action
-    for kind, key in actions:
-        if kind != "edit":
-            continue
-        label = parsers.norm(label_of(flow.step(key), ctx.language))  # type: ignore[arg-type]
-        names = {label, key.replace("_", " ")}
-        if value in names or any(f"{w} {n}" == value for w in words("words.edit") for n in names):
-            return kind, key
-    return Invalid("flow.invalid.summary", count=len(actions))
+    # kind "summary": the simulator's Telegram / Cloud previews show it as those channels do.
+    return Reply(text, choices=choices, inline=True, kind=SUMMARY_KIND)
 
 
 # Errors about how two answers relate, not how one is typed: an example would not match the problem

@@ -33,6 +33,7 @@ from flows import (
     render,
     starting,
     status,
+    waiting,
 )
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
@@ -68,6 +69,8 @@ def _handle(
     if any(a.error for a in message.attachments) and not message.text:
         return replies  # the channel layer already explained the refused download
     command = commands.detect(message)
+    if command is not None or proofs.first_photo(message):
+        _reset_unclear(conversation)  # the next unclear text gets the whole payment reminder again
     if command is not None:
         return replies + _command(session, conversation, message, command, now)
     awaiting = pending.of(conversation).kind
@@ -114,7 +117,7 @@ def _idle_text(
         return _command(session, conversation, message, picked, now)
     unpaid = [r for r in proofs.payable(session, conversation) if r.status in status.UNPAID]
     if unpaid:
-        return [Reply(t("flow.text_when_photo_expected", language))]
+        return [waiting.reply(session, conversation, message.text or "", unpaid)]
     return [Reply(t("flow.menu", language))]
 
 
@@ -302,6 +305,11 @@ def _code(
     return [Reply(text)] + _reprompt(session, conversation, message, now)
 
 
+def _reset_unclear(conversation: Conversation) -> None:
+    if pending.of(conversation).unclear:
+        pending.put(conversation, replace(pending.of(conversation), unclear=0))
+
+
 def _clear_await(conversation: Conversation) -> None:
     current = pending.of(conversation)
     if current.kind is not None:
@@ -361,6 +369,20 @@ def _delete_answer(
     return None if replies is None else replies + _reprompt(session, conversation, message, now)
 
 
+def _field_pick(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    if conversation.state != "confirm":
+        return None
+    ctx = context.build(session, conversation, now=now, message=message)
+    result = engine.pick_field(event_steps.flow_for(ctx), text, ctx)
+    if result is None:
+        return None  # not a field: read as an answer to the summary (YA, BATAL, ubah nama…)
+    _save(conversation, result.state, result.answers)
+    return list(result.replies)
+
+
 def _forget(
     _session: Session,
     conversation: Conversation,
@@ -378,6 +400,7 @@ AWAITED = {
     pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
     pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
+    pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
 }
 
 

@@ -13,6 +13,10 @@ from core.events.catalog import CatalogEvent, EventCatalog
 class Invalid(Exception):  # noqa: N818  (a parse outcome, not a failure of the program)
     """An answer that does not fit; ``key`` names the correction text in the catalogue."""
 
+    # An answer that reads fine but clashes with another answer (a birth date outside the
+    # category's ages): kept aside, and used once the other answer changes so that it fits.
+    held: Any = None
+
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key = key

@@ -24,13 +24,16 @@ from core import media, phones
 from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
+from core.i18n import t
 from core.messages import Attachment, InboundMessage
 from core.models import Conversation, InboundUpdate, OutboundMessage
+from flows.render import SUMMARY_KIND
 from webhooks._common import store
 
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 DEFAULT_PHONE = "6281234567890"
+PREVIEWS = ("whatsapp", "cloud", "telegram")  # how the page shows choices, as that channel would
 
 
 def _enabled() -> None:
@@ -48,9 +51,11 @@ def chat_id_for(phone: str | None) -> str:
 def simulator_page(
     request: Request, phone: str = DEFAULT_PHONE, mode: str = Query("", alias="as")
 ) -> HTMLResponse:
-    """The chat page for one fake number (``?as=cloud``: as a WhatsApp Cloud API runner)."""
+    """The chat page for one fake number, previewed as ``?as=`` whatsapp (Fonnte: numbered text),
+    cloud (WhatsApp Cloud API: lists and reply buttons) or telegram (buttons)."""
     _enabled()
-    ctx = {"phone": chat_id_for(phone), "cloud": mode == "cloud"}
+    preview = mode if mode in PREVIEWS else "whatsapp"
+    ctx = {"phone": chat_id_for(phone), "cloud": preview == "cloud", "mode": preview}
     return templates.TemplateResponse(request, "simulator.html", ctx)
 
 
@@ -102,7 +107,9 @@ async def _save_upload(upload: UploadFile) -> Attachment:
 
 
 @router.get("/simulator/messages", include_in_schema=False)
-def simulator_messages(phone: str = DEFAULT_PHONE) -> JSONResponse:
+def simulator_messages(
+    phone: str = DEFAULT_PHONE, mode: str = Query("whatsapp", alias="as")
+) -> JSONResponse:
     """The conversation so far: inbound and outbound messages in time order (JSON).
 
     Outbound items carry ``interactive``: the Cloud API list or reply buttons the same reply
@@ -116,7 +123,7 @@ def simulator_messages(phone: str = DEFAULT_PHONE) -> JSONResponse:
                 Conversation.channel == Channel.SIMULATOR.value, Conversation.chat_id == chat_id
             )
         )
-        items = _inbound(session, chat_id) + _outbound(session, chat_id, language or "id")
+        items = _inbound(session, chat_id) + _outbound(session, chat_id, language or "id", mode)
     items.sort(key=lambda item: (item["at"], item["order"]))
     return JSONResponse({"messages": items, "language": language or "id"})
 
@@ -132,6 +139,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
             "dir": "in",
             "text": row.message.get("text") or row.message.get("choice") or "",
             "image": bool(row.message.get("attachments")),
+            "thumb": f"/simulator/upload/{row.id}" if _upload_path(row) else None,
             "at": row.received_at.isoformat(),
             "order": row.id,
         }
@@ -139,7 +147,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _outbound(session: Any, chat_id: str, language: str) -> list[dict[str, Any]]:
+def _outbound(session: Any, chat_id: str, language: str, mode: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(OutboundMessage)
         .where(
@@ -149,21 +157,38 @@ def _outbound(session: Any, chat_id: str, language: str) -> list[dict[str, Any]]
         )
         .order_by(OutboundMessage.id)
     )
+    items = []
+    for row in rows:
+        choices = _choices_as(row, mode, language)
+        items.append(
+            {
+                "dir": "out",
+                "text": row.text,
+                "choices": [str(c.get("label", "")) for c in choices],
+                "values": [str(c.get("value", "")) for c in choices],
+                "image": f"/simulator/media/{row.id}" if row.media_path else None,
+                "interactive": _preview(row, choices, language),
+                "at": row.created_at.isoformat(),
+                "order": row.id,
+            }
+        )
+    return items
+
+
+def _choices_as(row: OutboundMessage, mode: str, language: str) -> list[dict[str, Any]]:
+    """The row's choices as the previewed channel gets them.
+
+    The simulator's own conversation lists every answer under the summary (as Fonnte WhatsApp
+    does); Telegram and the Cloud API get yes / edit / cancel (flows/summary.py), so their
+    previews show those three: "edit" sends "ubah", which opens the list of answers.
+    """
+    choices = [c for c in (row.extra or {}).get("choices", []) if not c.get("request_contact")]
+    if row.kind != SUMMARY_KIND or mode not in ("telegram", "cloud") or len(choices) < 3:
+        return choices
     return [
-        {
-            "dir": "out",
-            "text": row.text,
-            "choices": [
-                str(c.get("label", ""))
-                for c in (row.extra or {}).get("choices", [])
-                if not c.get("request_contact")
-            ],
-            "image": f"/simulator/media/{row.id}" if row.media_path else None,
-            "interactive": _preview(row, language),
-            "at": row.created_at.isoformat(),
-            "order": row.id,
-        }
-        for row in rows
+        {"label": t("flow.summary.confirm_short", language), "value": "1"},
+        {"label": t("flow.summary.fields_short", language), "value": "ubah"},
+        {"label": t("flow.summary.cancel_short", language), "value": str(len(choices))},
     ]
 
 
@@ -180,11 +205,34 @@ def simulator_media(outbound_id: int) -> FileResponse:
     return FileResponse(target)
 
 
-def _preview(row: OutboundMessage, language: str) -> dict[str, Any] | None:
+def _upload_path(row: InboundUpdate) -> str | None:
+    """Where the image a simulator runner sent is stored (private media, relative path)."""
+    for attachment in row.message.get("attachments") or ():
+        if attachment.get("stored_path"):
+            return str(attachment["stored_path"])
+    return None
+
+
+@router.get("/simulator/upload/{inbound_id}", include_in_schema=False)
+def simulator_upload(inbound_id: int) -> FileResponse:
+    """The thumbnail of an image sent from a simulator chat; nothing from a real channel."""
+    _enabled()
+    with get_sessionmaker()() as session:
+        row = session.get(InboundUpdate, inbound_id)
+        path = _upload_path(row) if row and row.channel == Channel.SIMULATOR.value else None
+    target = media.safe_path(path)
+    if target is None:
+        raise HTTPException(status_code=404)
+    return FileResponse(target)
+
+
+def _preview(
+    row: OutboundMessage, choices: list[dict[str, Any]], language: str
+) -> dict[str, Any] | None:
     """The Cloud API list / buttons of a reply, flattened to tappable rows for the page."""
     if row.media_path:
         return None
-    block = interactive(row.text, (row.extra or {}).get("choices") or [], language=language)
+    block = interactive(row.text, choices, language=language)
     if block is None:
         return None
     if block["type"] == "button":

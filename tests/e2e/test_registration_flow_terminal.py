@@ -35,3 +35,55 @@ def test_terminal_chat_registers(
         reg = session.scalars(select(Registration)).one()
         assert reg.channel == channel and reg.number in out
         assert all(u.processed_at for u in session.scalars(select(InboundUpdate)))
+
+
+def _queue_proactive(chat_id: str, text: str) -> None:
+    from core.db import unit_of_work
+    from core.messages import Reply
+    from core.messaging import outbox
+
+    with unit_of_work() as uow:
+        outbox.write(
+            uow.session,
+            channel="whatsapp",
+            recipient=chat_id,
+            reply=Reply(text, kind="payment"),
+            idempotency_key=f"test-proactive-{text}",
+        )
+
+
+def test_terminal_chat_shows_proactive_messages_of_its_chat(
+    demo_event: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    import time
+
+    from app import terminal_chat
+    from core.enums import Channel, OutboundStatus
+    from core.models import OutboundMessage
+
+    _queue_proactive("6281211112222", "Pembayaran JFR-10K-00001 sudah kami terima ✅")
+    _queue_proactive("6289999999999", "for another chat")
+    monkeypatch.setattr("sys.stdin", io.StringIO("/keluar\n"))
+    run_chat(channel="whatsapp", phone="081211112222")
+    out = capsys.readouterr().out
+    assert "bot ▸ Pembayaran JFR-10K-00001 sudah kami terima" in out
+    assert "another chat" not in out
+
+    # While the chat runs: the poller prints what arrives, once.
+    monkeypatch.setattr(terminal_chat, "POLL_SECONDS", 0.05)
+    stop = threading.Event()
+    poller = threading.Thread(
+        target=terminal_chat._poll, args=(Channel.WHATSAPP, "6281211112222", stop)
+    )
+    poller.start()
+    _queue_proactive("6281211112222", "🎉 E-tiket Anda")
+    time.sleep(0.5)
+    stop.set()
+    poller.join()
+    assert capsys.readouterr().out.count("E-tiket Anda") == 1
+    with get_sessionmaker()() as session:
+        rows = session.scalars(select(OutboundMessage)).all()
+        sent = {r.text: r.status for r in rows}
+    assert sent["🎉 E-tiket Anda"] == OutboundStatus.SENT.value
+    assert sent["for another chat"] == OutboundStatus.PENDING.value

@@ -48,7 +48,7 @@ def test_date_of_birth_accepts(text: str, expected: str) -> None:
     ("text", "key"),
     [
         ("kemarin", "flow.invalid.date"),
-        ("31-02-1990", "flow.invalid.date"),
+        ("31-02-1990", "flow.invalid.no_such_day"),  # says which day does not exist
         ("17 Foo 1990", "flow.invalid.date"),
         ("01-01-2030", "flow.invalid.date_range"),
         ("01-01-1890", "flow.invalid.date_range"),

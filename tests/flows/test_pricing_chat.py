@@ -50,7 +50,7 @@ def test_the_category_list_and_the_summary_show_the_tier_price(
     labels = " ".join(c.label for c in chat.last[-1].choices)
     assert f"Rp200.000 (early bird s.d. {last_day.day} " in labels and "atau 500 pertama" in labels
     chat.answer_until("confirm")
-    assert "Harga: *Rp200.000* (early bird s.d." in chat.text()
+    assert "Biaya pendaftaran: *Rp200.000* (early bird s.d." in chat.text()
     chat.send("YA")
     [reg] = _registrations(session)
     assert reg.price == 200_000 and reg.price_tier_id == tier.id
@@ -70,7 +70,7 @@ def test_a_price_that_moved_since_the_summary_is_shown_and_asked_again(
     chat.send("YA")
     assert chat.state == "confirm"
     assert "baru saja berubah menjadi *Rp250.000*" in chat.text()
-    assert "Harga: *Rp250.000*" in chat.text()
+    assert "Biaya pendaftaran: *Rp250.000*" in chat.text()
     assert len(_registrations(session)) == 1  # nothing registered behind the runner's back
     chat.send("YA")
     assert chat.state == "idle"

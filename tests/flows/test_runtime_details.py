@@ -157,4 +157,6 @@ def test_telegram_buttons_are_numbered_and_tapping_them_works(
         "Batal"
     )
     chat.send("zzz")
-    assert f"2–{len(summary.choices)}" in chat.last[0].text  # matches the numbered buttons
+    # Yes / edit / cancel buttons; an unclear reply gets a short hint, not the summary again.
+    assert [c.label for c in summary.choices] == ["1. Ya, daftarkan", "2. Ubah data", "3. Batal"]
+    assert len(chat.last) == 1 and "*UBAH <bagian>*" in chat.text()
