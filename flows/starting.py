@@ -13,7 +13,7 @@ from core.events import catalog
 from core.i18n import t, words
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from flows import context, engine, parsers, pending
+from flows import completion, context, engine, parsers, pending
 from flows.registration import REGISTRATION
 
 PLACEHOLDER_NAMES = {"Terminal", "Simulator"}
@@ -110,7 +110,9 @@ def fresh_start(
         subject_id=conversation.id,
         preset=preset.get("category"),
     )
-    return [_welcome(conversation, snapshot, preset), *result.replies]
+    # The greeting and the first question travel as one message (fewer messages, issue 12).
+    first, *rest = result.replies
+    return [completion.joined(_welcome(conversation, snapshot, preset), first), *rest]
 
 
 def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset: dict) -> Reply:
