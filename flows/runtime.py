@@ -90,6 +90,9 @@ def _idle_text(
     language = conversation.language
     if message.unsupported and not message.text:
         return [Reply(t("flow.unsupported", language))]
+    filled = starting.form_turn(session, conversation, message, message.text or "", now=now)
+    if filled is not None:
+        return filled
     picked = commands.from_menu(message.choice or message.text or "")
     if picked is not None:  # "1".."6": the numbered menu's commands
         return _command(session, conversation, message, picked, now)
@@ -111,6 +114,9 @@ def _answer(
         # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
         # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
+    filled = starting.form_turn(session, conversation, message, text, now=now)
+    if filled is not None:  # FORMAT, or a filled one-message form (flows/form.py)
+        return filled
     result = engine.advance(
         REGISTRATION, conversation.state, text, ctx, failed_tries=conversation.failed_tries
     )

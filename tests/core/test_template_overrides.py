@@ -51,7 +51,7 @@ def test_override_is_used_in_chat_replies_through_the_runtime(
     assert chat.send("halo")[0].text == "Halo dari panitia! Ketik *DAFTAR* untuk mendaftar."
     chat.send("DAFTAR")
     welcome = f"Selamat datang di {event.name}, Siti! Ketik BATAL untuk berhenti."
-    assert chat.last[0].text.startswith(welcome + "\n\n")  # the first question follows
+    assert chat.last[0].text.startswith(welcome + "\n")  # the form offer and first question follow
     english = Chat(session, Channel.TELEGRAM)
     english.send("/language", command="language", command_arg="en")
     english.send("hello")
