@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     fonnte_token: SecretStr | None = None
     fonnte_webhook_secret: SecretStr | None = None
     fonnte_api_base: str = "https://api.fonnte.com"
+    # Several Fonnte numbers (JSON: {"62811...": "token", ...}): a runner is answered by the
+    # number they wrote to; FONNTE_TOKEN stays the default device's token.
+    fonnte_devices: dict[str, SecretStr] = {}
     # Pacing (README "Sending pace"): the overall rates pace notifications and bulk; a reply to a
     # runner who wrote within PACE_REPLY_WINDOW_SECONDS is limited per chat only.
     fonnte_max_per_second: float = 1.0

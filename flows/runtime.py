@@ -48,6 +48,8 @@ def _handle(
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None
+    if message.device and conversation.device != message.device:
+        conversation.device = message.device[:32]  # answered by the number the runner wrote to
     if message.sender_name and not conversation.sender_name:
         conversation.sender_name = message.sender_name[:200]
     if any(a.error for a in message.attachments) and not message.text:

@@ -20,6 +20,7 @@ import dramatiq
 import httpx
 from sqlalchemy import func, select
 
+from channels.fonnte import outbound as fonnte_out
 from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
@@ -31,8 +32,8 @@ from core.errors import (
     ChannelRateLimited,
     ChannelStopped,
 )
-from core.messaging import outbox
-from core.models import OutboundMessage
+from core.messaging import outbox, receipts
+from core.models import Conversation, OutboundMessage
 from workers import whatsapp
 from workers.broker import broker
 from workers.ratelimit import Bucket, Limiter, Pace
@@ -108,8 +109,9 @@ def buckets_for(
         rate = settings.telegram_max_per_second * _pace.factor("tg")
         chat_rate, key = settings.telegram_chat_max_per_second, "tg"
     elif row.channel == Channel.WHATSAPP:
-        rate = settings.fonnte_max_per_second * _pace.factor("wa")
-        chat_rate, key = settings.fonnte_chat_max_per_second, "wa"
+        key = _pause_key(row)  # each Fonnte device (number) has its own pace
+        rate = settings.fonnte_max_per_second * _pace.factor(key)
+        chat_rate = settings.fonnte_chat_max_per_second
     elif row.channel == Channel.WHATSAPP_CLOUD:
         return whatsapp.buckets(settings, row, bulk=kind == "bulk")
     else:
@@ -135,7 +137,9 @@ def _pause_key(row: OutboundMessage) -> str:
         Channel.WHATSAPP.value: "wa",
         Channel.WHATSAPP_CLOUD.value: "wac",
     }
-    return keys.get(str(row.channel), "")
+    key = keys.get(str(row.channel), "")
+    device = (row.extra or {}).get("device") if key == "wa" else None
+    return f"wa:{device}" if device else key
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
@@ -238,6 +242,7 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
             )  # fmt: skip
         if isinstance(claimed, outbox.Claim):
             return  # empty, another worker is sending, or a scheduled retry will wake it
+        _with_device(channel, recipient, claimed)
         for n, row in enumerate(claimed):
             if not _paced_send(settings, row, claimed[n + 1 :]):
                 return
@@ -245,6 +250,39 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
         if time.monotonic() - started > DRAIN_SECONDS:
             break
     enqueue(channel, recipient, outbound_id=last_id)
+
+
+def _with_device(channel: str, recipient: str, rows: list[OutboundMessage]) -> None:
+    """Fonnte: note on each claimed row (in memory) the number the runner wrote to."""
+    if channel != Channel.WHATSAPP:
+        return
+    with unit_of_work() as uow:
+        device = uow.session.scalar(
+            select(Conversation.device).where(
+                Conversation.channel == channel, Conversation.chat_id == recipient
+            )
+        )
+    if device:
+        for row in rows:
+            row.extra = {**(row.extra or {}), "device": device}
+
+
+def device_of(row: OutboundMessage) -> str:
+    """The Fonnte number a row goes out from ("" = the default FONNTE_TOKEN device)."""
+    return str((row.extra or {}).get("device") or "")
+
+
+def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
+    """Why ``row`` cannot be sent at all (its channel has no token): failed once, not retried."""
+    if row.channel == Channel.TELEGRAM and not settings.telegram_bot_token:
+        return "not sent: Telegram is not configured (TELEGRAM_BOT_TOKEN is empty)"
+    if row.channel == Channel.WHATSAPP and not fonnte_out.device_token(settings, device_of(row)):
+        return "not sent: WhatsApp (Fonnte) is not configured (FONNTE_TOKEN is empty)"
+    if row.channel == Channel.WHATSAPP_CLOUD and not (
+        settings.whatsapp_token and settings.whatsapp_phone_number_id
+    ):
+        return "not sent: WhatsApp Cloud API is not configured (WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID)"
+    return None
 
 
 def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
@@ -268,6 +306,12 @@ def _release(rows: list[OutboundMessage]) -> None:
 
 def _send_one(settings: Settings, row: OutboundMessage) -> bool:
     """Send a claimed row and record the outcome; return whether to continue with the next."""
+    missing = unconfigured(settings, row)
+    if missing is not None:
+        log.warning("outbound %s: %s", row.id, missing)
+        with unit_of_work() as uow:
+            outbox.mark_failed(uow.session, outbound_id=row.id, error=missing, now=utcnow())
+        return True
     if row.channel == Channel.WHATSAPP_CLOUD:
         held = whatsapp.hold(settings, row, retry=_retry)  # 24 h window, template, pause
         if held is not None:
@@ -299,6 +343,11 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         outbox.mark_sent_now(
             uow.session, outbound_id=row.id, provider_message_id=provider_id, now=utcnow()
         )
+        if row.channel == Channel.WHATSAPP_CLOUD and provider_id:
+            # A status that overtook this commit was parked: apply it now (a 131047 requeues).
+            parked = receipts.apply_parked(uow.session, message_id=provider_id)
+            if parked is not None and parked.status == OutboundStatus.PENDING:
+                deliver_after_commit(uow, [parked])
     return True
 
 

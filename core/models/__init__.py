@@ -4,6 +4,7 @@ from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
     Conversation,
+    EarlyReceipt,
     InboundUpdate,
     NotificationTemplate,
     OutboundMessage,
@@ -20,6 +21,7 @@ __all__ = [
     "CheckIn",
     "CheckinDesk",
     "Conversation",
+    "EarlyReceipt",
     "Event",
     "EventOcrSetting",
     "InboundUpdate",
