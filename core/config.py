@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     telegram_chat_max_per_second: float = 1.0
     fonnte_chat_max_per_second: float = 1.0
     pace_reply_window_seconds: float = 60.0
+    # A chat whose next message pacing holds back at least this long is told about how long (once).
+    pace_wait_notice_seconds: float = 120.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this
     # WhatsApp Cloud API (Meta): the official number beside Fonnte (README "Connecting the official...").
     whatsapp_token: SecretStr | None = None

@@ -32,6 +32,8 @@ from core.errors import (
     ChannelRateLimited,
     ChannelStopped,
 )
+from core.i18n import t
+from core.messages import Reply
 from core.messaging import outbox, receipts
 from core.models import Conversation, OutboundMessage
 from workers import whatsapp
@@ -290,12 +292,97 @@ def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMes
     wait = _acquire(buckets_for(settings, row), _pause_key(row))
     if wait > 0:
         _release([row, *rest])
+        try:
+            _tell_wait(settings, row)
+        except Exception:  # noqa: BLE001  (a notice is a courtesy: it never holds up the queue)
+            log.exception("outbound %s: wait notice failed", row.id)
         enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
         return False
     if _send_one(settings, row):
         return True
     _release(rest)
     return False
+
+
+WAIT_NOTICE = "wait_notice"
+
+
+def wait_estimate(settings: Settings, row: OutboundMessage) -> float:
+    """Seconds until ``row`` goes out: the rows ahead of it on each bucket it waits on, / pace."""
+    buckets = [b for b in buckets_for(settings, row) if not b.charge and b.rate > 0]
+    if not buckets:
+        return 0.0
+    with unit_of_work() as uow:
+        ahead = (
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.channel == row.channel,
+                OutboundMessage.status.in_(
+                    [OutboundStatus.PENDING.value, OutboundStatus.SENDING.value]
+                ),
+                OutboundMessage.id < row.id,
+                OutboundMessage.priority <= row.priority,
+            )
+        )
+        in_chat = uow.session.scalar(ahead.where(OutboundMessage.recipient == row.recipient)) or 0
+        on_bucket = uow.session.scalar(_same_device(ahead, row)) or 0
+    overall, *per_chat = buckets
+    chat_rate = per_chat[0].rate if per_chat else overall.rate
+    return max((on_bucket + 1) / overall.rate, (in_chat + 1) / chat_rate)
+
+
+def _same_device(query: Any, row: OutboundMessage) -> Any:
+    """Fonnte: only the rows going out from the same number share its pace."""
+    if row.channel != Channel.WHATSAPP:
+        return query
+    device = device_of(row) or None
+    return query.join(
+        Conversation,
+        (Conversation.channel == OutboundMessage.channel)
+        & (Conversation.chat_id == OutboundMessage.recipient),
+        isouter=True,
+    ).where(Conversation.device == device if device else Conversation.device.is_(None))
+
+
+def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
+    """Honest waiting: a chat held back by pacing for long is told about how long, once per wait."""
+    if row.kind == WAIT_NOTICE or _urgency(settings, row, utcnow()) == "bulk":
+        return
+    seconds = wait_estimate(settings, row)
+    if seconds < settings.pace_wait_notice_seconds or not _first_notice(row, seconds):
+        return
+    key = "pacing.ticket_wait" if row.kind == "ticket" else "pacing.reply_wait"
+    language = str((row.extra or {}).get("lang") or settings.default_language)
+    text = t(key, language, minutes=max(1, round(seconds / 60)))
+    with unit_of_work() as uow:
+        notice = outbox.write(
+            uow.session, channel=row.channel, recipient=row.recipient,
+            reply=Reply(text=text, kind=WAIT_NOTICE), idempotency_key=f"wait:{row.id}",
+            conversation_id=row.conversation_id,
+        )  # fmt: skip
+        same_number = {"device": device_of(row)} if device_of(row) else {}
+        notice.extra = {**notice.extra, "lang": language, **same_number}
+        notice.status, notice.claimed_at = OutboundStatus.SENDING.value, utcnow()  # claimed: ours
+    # Out of the chat's id order on purpose: the notice is about the rows it would queue behind.
+    _send_one(settings, notice)
+
+
+def _first_notice(row: OutboundMessage, seconds: float) -> bool:
+    """Once per wait: the first caller in any process sets the chat's key for the wait's length."""
+    key = f"funrun:wait-notice:{row.channel}:{row.recipient}"
+    try:
+        client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
+        if client is not None:
+            return bool(client.set(key, "1", ex=max(1, int(seconds)), nx=True))
+    except Exception:  # noqa: BLE001
+        log.warning("wait notice: shared flag unavailable; using this process's")
+    with _state_lock:
+        told = _state.setdefault("told", {})
+        if told.get(key, 0.0) > time.monotonic():
+            return False
+        told[key] = time.monotonic() + seconds
+        return True
 
 
 def _release(rows: list[OutboundMessage]) -> None:
