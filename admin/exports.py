@@ -12,10 +12,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from admin import answers
@@ -186,6 +182,9 @@ def csv_stream(rows: Rows) -> Iterator[bytes]:
 
 def xlsx_cell(sheet: Any, value: Any, *, bold: bool = False) -> Any:
     """XLSX: strings typed as text (no formula is ever evaluated, no apostrophe needed)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet)
     if isinstance(value, str):
         cell.value = value
@@ -209,6 +208,11 @@ def xlsx_stream(rows: Rows) -> Iterator[bytes]:
     The header row is bold and frozen; column widths follow the header (write-only mode cannot
     measure the data after the fact).
     """
+    # openpyxl (and numpy, which it loads when present) only when an export is asked for: every
+    # API process would otherwise carry them from start-up (RSS, issue 12).
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("export")
     sheet.freeze_panes = "A2"

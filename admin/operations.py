@@ -17,7 +17,7 @@ from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
 from core.messaging import window
-from core.models import AdminUser, InboundUpdate, OutboundMessage, Registration
+from core.models import AdminUser, Conversation, InboundUpdate, OutboundMessage, Registration
 from core.payments.screenshot_reading import service as screenshot_service
 from workers import broker_ops
 
@@ -70,6 +70,36 @@ def channel_status() -> dict[str, dict[str, object]]:
     }
 
 
+def device_queues(session) -> list[dict[str, object]]:  # noqa: ANN001
+    """Each Fonnte number's queue: messages pending from it, and about how long they take."""
+    settings = get_settings()
+    rows = session.execute(
+        select(Conversation.device, func.count())
+        .select_from(OutboundMessage)
+        .join(
+            Conversation,
+            (Conversation.channel == OutboundMessage.channel)
+            & (Conversation.chat_id == OutboundMessage.recipient),
+            isouter=True,
+        )
+        .where(
+            OutboundMessage.channel == "whatsapp",
+            OutboundMessage.status.in_(
+                [OutboundStatus.PENDING.value, OutboundStatus.SENDING.value]
+            ),
+        )
+        .group_by(Conversation.device)
+    ).all()
+    queued = {number or "": int(n) for number, n in rows}
+    for number in settings.fonnte_devices:
+        queued.setdefault(number, 0)
+    rate = max(settings.fonnte_max_per_second, 0.001) * 60
+    return [
+        {"number": number, "queued": n, "minutes": round(n / rate)}
+        for number, n in sorted(queued.items())
+    ]
+
+
 def _numbers(session, ids: list[int]) -> dict[int, str]:  # noqa: ANN001
     """Registration numbers (JFR-...) instead of database ids."""
     if not ids:
@@ -109,6 +139,7 @@ def operations(request: Request, _user: AdminUser = Depends(admin_only)) -> Resp
             # WhatsApp Cloud API: outside the 24 h window without a template, until the runner writes.
             "wa_waiting": window.waiting_by_reason(session),
             "channels": channel_status(),
+            "devices": device_queues(session),
             "numbers": _numbers(session, [m.registration_id for m in failing if m.registration_id]),
         }
         return templates.TemplateResponse(request, "operations.html", ctx)

@@ -146,7 +146,18 @@ def summarise(runners: list[Any], began: float, wall: float) -> dict[str, Any]:
         "reg_per_min": len(registered) / span * 60 if span else 0.0,
         "runner_msgs_per_reg": statistics.mean(r.sent for r in registered) if registered else 0,
         "bot_msgs_per_reg": statistics.mean(r.received for r in registered) if registered else 0,
+        **_per_mode(registered),
     }
+
+
+def _per_mode(registered: list[Any]) -> dict[str, float]:
+    """Runner and bot messages per registration, step by step and with the one-message form."""
+    out: dict[str, float] = {}
+    for mode, group in (("step", [r for r in registered if not r.form]),
+                        ("form", [r for r in registered if r.form])):  # fmt: skip
+        out[f"runner_msgs_{mode}"] = statistics.mean(r.sent for r in group) if group else 0
+        out[f"bot_msgs_{mode}"] = statistics.mean(r.received for r in group) if group else 0
+    return out
 
 
 def invariants(result: dict[str, Any], *, slots: int) -> list[str]:
@@ -251,7 +262,8 @@ def line(r: dict[str, Any]) -> str:
         f"{r['msgs_per_s']:.1f} msg/s; ack p50/p95/p99 {r['ack_p50']:.0f}/{r['ack_p95']:.0f}/"
         f"{r['ack_p99']:.0f} ms; reply p50/p99 {r['reply_p50']:.0f}/{r['reply_p99']:.0f} ms; "
         f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
-        f"{r['bot_msgs_per_reg']:.1f}; cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
+        f"{r['bot_msgs_per_reg']:.1f} (step {r.get('runner_msgs_step', 0):.1f}/{r.get('bot_msgs_step', 0):.1f}, "
+        f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
         f"429s {r['rejected']}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
 

@@ -44,6 +44,8 @@ CATEGORY = "21K"
 REGISTERED = ("Pendaftaran diterima",)
 SOLD_OUT = ("sudah habis", "baru saja habis")
 REPLY_TIMEOUT = 120.0
+FILL = object()  # in a script: fill in the form the bot just sent
+FORM_EVERY = 3  # every third runner uses the one-message form ("format pendaftaran")
 
 
 @dataclass
@@ -57,15 +59,39 @@ class Runner:
     acks: list[float] = field(default_factory=list)
     replies: list[float] = field(default_factory=list)
     done_at: float = 0.0
+    form: bool = False  # registers with the one-message form instead of step by step
 
-    def script(self) -> list[str]:
+    def values(self) -> dict[str, str]:
         name = "Pelari " + "".join(string.ascii_lowercase[int(d)] for d in f"{self.n:05d}").title()
-        email = f"pelari{self.n}@example.com"
-        phone = [f"0813{self.n:08d}"] if self.channel == "telegram" else ["YA"]
+        return {
+            "category": CATEGORY, "full_name": name, "gender": "P", "date_of_birth": "17-08-1990",
+            "email": f"pelari{self.n}@example.com", "phone": f"0813{self.n:08d}",
+            "jersey_size": "M", "emergency_name": "Budi Santoso",
+            "emergency_phone": "081298765432", "blood_type": "O", "medical_notes": "-",
+        }  # fmt: skip
+
+    def script(self) -> list[Any]:
+        if self.form:
+            return ["DAFTAR", "FORMAT", FILL, "YA"]
+        v = self.values()
+        phone = [v["phone"]] if self.channel == "telegram" else ["YA"]
         return [
-            "DAFTAR", CATEGORY, name, "P", "17-08-1990", email, *phone, "M",
-            "Budi Santoso", "081298765432", "O", "-", "YA",
+            "DAFTAR", v["category"], v["full_name"], v["gender"], v["date_of_birth"], v["email"],
+            *phone, v["jersey_size"], v["emergency_name"], v["emergency_phone"],
+            v["blood_type"], v["medical_notes"], "YA",
         ]  # fmt: skip
+
+    def fill(self, sheet: str) -> str:
+        """The form as a runner sends it back: each empty "Label (...):" line answered."""
+        from flows import form
+        from flows.registration import REGISTRATION
+
+        table, values, out = form._label_table(REGISTRATION), self.values(), []  # noqa: SLF001
+        for line in sheet.splitlines():
+            label, sep, current = line.partition(":")
+            key = form._key_for(label, table) if sep else None  # noqa: SLF001
+            out.append(f"{label}: {values[key]}" if key in values and not current.strip() else line)
+        return "\n".join(out)
 
 
 class Inbox:
@@ -152,9 +178,10 @@ async def _run_one(
     key = f"{runner.channel}:{runner.chat}"
     await asyncio.sleep(start)
     deadline = ctx["deadline"]
-    for text in runner.script():
+    for step in runner.script():
         if time.monotonic() >= deadline:
             break
+        text = runner.fill(inbox.texts[key][-1]) if step is FILL else step
         before = len(inbox.texts.get(key, ()))
         began = time.monotonic()
         uid = next(ids)
@@ -185,10 +212,11 @@ async def _run_one(
 def _runners(opts: Options) -> list[Runner]:
     out = []
     for n in range(opts.runners):
+        form = n % FORM_EVERY == FORM_EVERY - 1
         if n % 2 == 0:
-            out.append(Runner(n, "telegram", str(800_000_000 + n)))
+            out.append(Runner(n, "telegram", str(800_000_000 + n), form=form))
         else:
-            out.append(Runner(n, "whatsapp", f"62813{n:08d}"))
+            out.append(Runner(n, "whatsapp", f"62813{n:08d}", form=form))
     return out
 
 

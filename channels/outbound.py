@@ -78,6 +78,7 @@ def deliver(client: httpx.Client, settings: Settings, row: Any) -> str:
             choices=choices,
             language=str(extra.get("lang") or settings.default_language),
             photo=_photo(settings, row),
+            device=extra.get("device"),
         )
     if row.channel == Channel.WHATSAPP_CLOUD:
         return whatsapp_cloud.send(

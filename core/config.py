@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     fonnte_token: SecretStr | None = None
     fonnte_webhook_secret: SecretStr | None = None
     fonnte_api_base: str = "https://api.fonnte.com"
+    # Several Fonnte numbers (JSON: {"62811...": "token", ...}): a runner is answered by the
+    # number they wrote to; FONNTE_TOKEN stays the default device's token.
+    fonnte_devices: dict[str, SecretStr] = {}
     # Pacing (README "Sending pace"): the overall rates pace notifications and bulk; a reply to a
     # runner who wrote within PACE_REPLY_WINDOW_SECONDS is limited per chat only.
     fonnte_max_per_second: float = 1.0
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     telegram_chat_max_per_second: float = 1.0
     fonnte_chat_max_per_second: float = 1.0
     pace_reply_window_seconds: float = 60.0
+    # A chat whose next message pacing holds back at least this long is told about how long (once).
+    pace_wait_notice_seconds: float = 120.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this
     # WhatsApp Cloud API (Meta): the official number beside Fonnte (README "Connecting the official...").
     whatsapp_token: SecretStr | None = None

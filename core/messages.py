@@ -55,6 +55,7 @@ class InboundMessage:
     provider_message_id: str | None = None
     sent_at: datetime | None = None  # when the runner sent it (provider's time when it gives one)
     received_at: datetime | None = None  # when our webhook received it
+    device: str | None = None  # Fonnte: the number (device) the runner wrote to; replies go from it
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -95,10 +96,23 @@ def _submitted(session: Session, registration: Registration, language: str) -> l
         category=registration.category.code,
         name=registration.participant.full_name,
     )
-    replies = [Reply(head)]
-    replies.extend(amounts.instructions(session, registration=registration, language=language))
-    replies.append(Reply(t("flow.another", language)))
-    return replies
+    # One message: confirmation, payment instructions and the "register another" hint together
+    # (fewer messages per registration, issue 12); QRIS images still follow as their own photos.
+    instructions = amounts.instructions(session, registration=registration, language=language)
+    first = joined(Reply(head), instructions[0])
+    first = joined(first, Reply(t("flow.another", language)))
+    return [first, *instructions[1:]]
+
+
+def joined(first: Reply, second: Reply) -> Reply:
+    """``first`` and ``second`` as one message: both texts, the second's buttons and kind.
+
+    Only a plain text ``first`` joins (no buttons, no image); otherwise both stay separate.
+    """
+    if first.choices or first.image_path or second.image_path:
+        raise ValueError("only text messages join")
+    kind = second.kind if second.kind != "reply" else first.kind
+    return replace(second, text=f"{first.text}\n\n{second.text}", kind=kind)
 
 
 def _free(session: Session, registration: Registration, language: str) -> list[Reply]:

@@ -64,6 +64,8 @@ def _handle(
     replies = _expire_draft(session, conversation, now)
     conversation.last_activity_at = now
     conversation.idle_reminded_at = None
+    if message.device and conversation.device != message.device:
+        conversation.device = message.device[:32]  # answered by the number the runner wrote to
     if message.sender_name and not conversation.sender_name:
         conversation.sender_name = message.sender_name[:200]
     if any(a.error for a in message.attachments) and not message.text:
@@ -112,6 +114,9 @@ def _idle_text(
     language = conversation.language
     if message.unsupported and not message.text:
         return [Reply(t("flow.unsupported", language))]
+    filled = starting.form_turn(session, conversation, message, message.text or "", now=now)
+    if filled is not None:
+        return filled
     picked = commands.from_menu(message.choice or message.text or "")
     if picked is not None:  # "1".."6": the numbered menu's commands
         return _command(session, conversation, message, picked, now)
@@ -133,6 +138,9 @@ def _answer(
         # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
         # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
+    filled = starting.form_turn(session, conversation, message, text, now=now)
+    if filled is not None:  # FORMAT, or a filled one-message form (flows/form.py)
+        return filled
     flow = event_steps.flow_for(ctx)
     result = engine.advance(
         flow, conversation.state, text, ctx, failed_tries=conversation.failed_tries

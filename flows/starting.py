@@ -13,7 +13,7 @@ from core.events import catalog
 from core.i18n import t, words
 from core.messages import Choice, InboundMessage, Reply
 from core.models import Conversation
-from flows import context, engine, event_steps, parsers, pending
+from flows import completion, context, engine, event_steps, form, parsers, pending
 from flows.registration import REGISTRATION
 
 PLACEHOLDER_NAMES = {"Terminal", "Simulator"}
@@ -111,7 +111,9 @@ def fresh_start(
         subject_id=conversation.id,
         preset=preset.get("category"),
     )
-    return [_welcome(conversation, snapshot, preset), *result.replies]
+    # The greeting and the first question travel as one message (fewer messages, issue 12).
+    first, *rest = result.replies
+    return [completion.joined(_welcome(conversation, snapshot, preset), first), *rest]
 
 
 def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset: dict) -> Reply:
@@ -123,7 +125,6 @@ def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset:
         text = t("flow.welcome_many", language, name=name)
     if preset.get("category"):
         text += "\n" + t("flow.preselected", language, category=preset["category"])
-    return Reply(text + "\n\n" + t("privacy.daftar_line", language))
 
 
 def _first_name(conversation: Conversation) -> str:
@@ -164,3 +165,32 @@ def _not_open_text(snapshot: catalog.EventCatalog, language: str, now: datetime)
             lines.append(t("flow.closed", language, name=event.name,
                            closes_at=event.closes_at, tz=event.timezone))  # fmt: skip
     return "\n".join(lines) or t("flow.no_events", language)
+
+
+def form_turn(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    text: str,
+    *,
+    now: datetime,
+) -> list[Reply] | None:
+    """FORMAT -> the one-message form; a filled form -> its answers. None: an ordinary message.
+
+    Works mid-draft and when idle (a form copied from the organiser's post starts a draft itself).
+    """
+    wanted = form.wants_form(text)
+    lines = {} if wanted else form.read_lines(REGISTRATION, text)
+    if not wanted and not lines:
+        return None
+    if conversation.state not in REGISTRATION.keys:
+        started = fresh_start(session, conversation, message, None, now=now)
+        if conversation.state not in REGISTRATION.keys:
+            return started  # nothing open: the same answer DAFTAR gets
+    ctx = context.build(session, conversation, now=now, message=message)
+    if wanted:
+        return [form.form_message(REGISTRATION, ctx)]
+    conversation.state, replies = form.apply(REGISTRATION, lines, ctx)
+    conversation.answers = dict(ctx.answers)
+    conversation.failed_tries = 0
+    return replies

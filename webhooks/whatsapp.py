@@ -89,7 +89,7 @@ def _after_store(statuses: list[inbound.Status], senders: list[str]) -> None:
                 error=status.error,
             )
             if row is None:
-                log.info("whatsapp status for an unknown message ignored")
+                log.info("whatsapp status before its message id: parked")
             elif row.status == OutboundStatus.PENDING:
                 requeued.append(row)  # 131047 after acceptance: template or wait
         for chat_id in senders:

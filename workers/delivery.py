@@ -21,6 +21,7 @@ import dramatiq
 import httpx
 from sqlalchemy import func, select
 
+from channels.fonnte import outbound as fonnte_out
 from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
@@ -32,8 +33,10 @@ from core.errors import (
     ChannelRateLimited,
     ChannelStopped,
 )
-from core.messaging import outbox
-from core.models import OutboundMessage
+from core.i18n import t
+from core.messages import Reply
+from core.messaging import outbox, receipts
+from core.models import Conversation, OutboundMessage
 from workers import redelivery, whatsapp
 from workers.broker import broker
 from workers.ratelimit import Bucket, Limiter, Pace
@@ -109,8 +112,9 @@ def buckets_for(
         rate = settings.telegram_max_per_second * _pace.factor("tg")
         chat_rate, key = settings.telegram_chat_max_per_second, "tg"
     elif row.channel == Channel.WHATSAPP:
-        rate = settings.fonnte_max_per_second * _pace.factor("wa")
-        chat_rate, key = settings.fonnte_chat_max_per_second, "wa"
+        key = _pause_key(row)  # each Fonnte device (number) has its own pace
+        rate = settings.fonnte_max_per_second * _pace.factor(key)
+        chat_rate = settings.fonnte_chat_max_per_second
     elif row.channel == Channel.WHATSAPP_CLOUD:
         return whatsapp.buckets(settings, row, bulk=kind == "bulk")
     else:
@@ -136,7 +140,9 @@ def _pause_key(row: OutboundMessage) -> str:
         Channel.WHATSAPP.value: "wa",
         Channel.WHATSAPP_CLOUD.value: "wac",
     }
-    return keys.get(str(row.channel), "")
+    key = keys.get(str(row.channel), "")
+    device = (row.extra or {}).get("device") if key == "wa" else None
+    return f"wa:{device}" if device else key
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
@@ -245,64 +251,21 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
         if isinstance(claimed, outbox.Claim):
             _check_back(channel, recipient, claimed)
             return  # empty, another worker is sending, or a scheduled retry will wake it
-        with _holding(claimed):
-            for n, row in enumerate(claimed):
-                if not _paced_send(settings, row, claimed[n + 1 :]):
-                    return
-                sent, last_id = sent + 1, row.id
+from core.i18n import t
+from core.messages import Reply
+from core.messaging import outbox, receipts
+from core.models import Conversation, OutboundMessage
+from workers import redelivery, whatsapp
         if time.monotonic() - started > DRAIN_SECONDS:
             break
     enqueue(channel, recipient, outbound_id=last_id)
 
 
-def _check_back(channel: str, recipient: str, claim: outbox.Claim) -> None:
-    """Another sender holds the head: look again when its lease ends, in case it died."""
-    if claim.busy and claim.lease_ends is not None:
-        wait = max(0.0, (claim.lease_ends - utcnow()).total_seconds()) + 0.5
-        enqueue(channel, recipient, delay=wait)
-
-
-# Rows this process has claimed and not yet settled; a thread keeps their leases fresh, so a
-# kill -9 lets them go CLAIM_LEASE later while a slow live send never loses its claim.
-RENEW_EVERY = outbox.CLAIM_LEASE.total_seconds() / 4
-_held: dict[int, int] = {}  # row id -> number of drains holding it (normally 1)
-_held_lock = threading.Lock()
-_renewer: threading.Thread | None = None
-
-
-@contextmanager
-def _holding(rows: list[OutboundMessage]) -> Iterator[None]:
-    global _renewer
-    ids = [r.id for r in rows]
-    with _held_lock:
-        for row_id in ids:
-            _held[row_id] = _held.get(row_id, 0) + 1
-        if _renewer is None or not _renewer.is_alive():
-            _renewer = threading.Thread(target=_renew_loop, name="claim-renewer", daemon=True)
-            _renewer.start()
-    try:
-        yield
-    finally:
-        with _held_lock:
-            for row_id in ids:
-                if _held.get(row_id, 0) <= 1:
-                    _held.pop(row_id, None)
-                else:
-                    _held[row_id] -= 1
-
-
-def _renew_loop() -> None:
-    while True:
-        time.sleep(RENEW_EVERY)
-        with _held_lock:
-            ids = list(_held)
-        if not ids:
-            continue
-        try:
-            with unit_of_work() as uow:
-                outbox.renew_claims(uow.session, outbound_ids=ids, now=utcnow())
-        except Exception as exc:  # noqa: BLE001  (database away: the leases may lapse)
-            log.warning("could not renew outbox claims: %s", type(exc).__name__)
+from core.i18n import t
+from core.messages import Reply
+from core.messaging import outbox, receipts
+from core.models import Conversation, OutboundMessage
+from workers import redelivery, whatsapp
 
 
 def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
@@ -310,12 +273,97 @@ def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMes
     wait = _acquire(buckets_for(settings, row), _pause_key(row))
     if wait > 0:
         _release([row, *rest])
+        try:
+            _tell_wait(settings, row)
+        except Exception:  # noqa: BLE001  (a notice is a courtesy: it never holds up the queue)
+            log.exception("outbound %s: wait notice failed", row.id)
         enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
         return False
     if _send_one(settings, row):
         return True
     _release(rest)
     return False
+
+
+WAIT_NOTICE = "wait_notice"
+
+
+def wait_estimate(settings: Settings, row: OutboundMessage) -> float:
+    """Seconds until ``row`` goes out: the rows ahead of it on each bucket it waits on, / pace."""
+    buckets = [b for b in buckets_for(settings, row) if not b.charge and b.rate > 0]
+    if not buckets:
+        return 0.0
+    with unit_of_work() as uow:
+        ahead = (
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.channel == row.channel,
+                OutboundMessage.status.in_(
+                    [OutboundStatus.PENDING.value, OutboundStatus.SENDING.value]
+                ),
+                OutboundMessage.id < row.id,
+                OutboundMessage.priority <= row.priority,
+            )
+        )
+        in_chat = uow.session.scalar(ahead.where(OutboundMessage.recipient == row.recipient)) or 0
+        on_bucket = uow.session.scalar(_same_device(ahead, row)) or 0
+    overall, *per_chat = buckets
+    chat_rate = per_chat[0].rate if per_chat else overall.rate
+    return max((on_bucket + 1) / overall.rate, (in_chat + 1) / chat_rate)
+
+
+def _same_device(query: Any, row: OutboundMessage) -> Any:
+    """Fonnte: only the rows going out from the same number share its pace."""
+    if row.channel != Channel.WHATSAPP:
+        return query
+    device = device_of(row) or None
+    return query.join(
+        Conversation,
+        (Conversation.channel == OutboundMessage.channel)
+        & (Conversation.chat_id == OutboundMessage.recipient),
+        isouter=True,
+    ).where(Conversation.device == device if device else Conversation.device.is_(None))
+
+
+def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
+    """Honest waiting: a chat held back by pacing for long is told about how long, once per wait."""
+    if row.kind == WAIT_NOTICE or _urgency(settings, row, utcnow()) == "bulk":
+        return
+    seconds = wait_estimate(settings, row)
+    if seconds < settings.pace_wait_notice_seconds or not _first_notice(row, seconds):
+        return
+    key = "pacing.ticket_wait" if row.kind == "ticket" else "pacing.reply_wait"
+    language = str((row.extra or {}).get("lang") or settings.default_language)
+    text = t(key, language, minutes=max(1, round(seconds / 60)))
+    with unit_of_work() as uow:
+        notice = outbox.write(
+            uow.session, channel=row.channel, recipient=row.recipient,
+            reply=Reply(text=text, kind=WAIT_NOTICE), idempotency_key=f"wait:{row.id}",
+            conversation_id=row.conversation_id,
+        )  # fmt: skip
+        same_number = {"device": device_of(row)} if device_of(row) else {}
+        notice.extra = {**notice.extra, "lang": language, **same_number}
+        notice.status, notice.claimed_at = OutboundStatus.SENDING.value, utcnow()  # claimed: ours
+    # Out of the chat's id order on purpose: the notice is about the rows it would queue behind.
+    _send_one(settings, notice)
+
+
+def _first_notice(row: OutboundMessage, seconds: float) -> bool:
+    """Once per wait: the first caller in any process sets the chat's key for the wait's length."""
+    key = f"funrun:wait-notice:{row.channel}:{row.recipient}"
+    try:
+        client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
+        if client is not None:
+            return bool(client.set(key, "1", ex=max(1, int(seconds)), nx=True))
+    except Exception:  # noqa: BLE001
+        log.warning("wait notice: shared flag unavailable; using this process's")
+    with _state_lock:
+        told = _state.setdefault("told", {})
+        if told.get(key, 0.0) > time.monotonic():
+            return False
+        told[key] = time.monotonic() + seconds
+        return True
 
 
 def _release(rows: list[OutboundMessage]) -> None:
@@ -326,6 +374,12 @@ def _release(rows: list[OutboundMessage]) -> None:
 
 def _send_one(settings: Settings, row: OutboundMessage) -> bool:
     """Send a claimed row and record the outcome; return whether to continue with the next."""
+    missing = unconfigured(settings, row)
+    if missing is not None:
+        log.warning("outbound %s: %s", row.id, missing)
+        with unit_of_work() as uow:
+            outbox.mark_failed(uow.session, outbound_id=row.id, error=missing, now=utcnow())
+        return True
     if row.channel == Channel.WHATSAPP_CLOUD:
         held = whatsapp.hold(settings, row, retry=_retry)  # 24 h window, template, pause
         if held is not None:
@@ -357,6 +411,11 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
         outbox.mark_sent_now(
             uow.session, outbound_id=row.id, provider_message_id=provider_id, now=utcnow()
         )
+        if row.channel == Channel.WHATSAPP_CLOUD and provider_id:
+            # A status that overtook this commit was parked: apply it now (a 131047 requeues).
+            parked = receipts.apply_parked(uow.session, message_id=provider_id)
+            if parked is not None and parked.status == OutboundStatus.PENDING:
+                deliver_after_commit(uow, [parked])
     return True
 
 

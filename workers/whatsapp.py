@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.config import Settings
+from core.config import Settings, get_settings
 from core.db import unit_of_work, utcnow
 from core.messaging import window
 from core.models import OutboundMessage, Registration
@@ -32,8 +33,24 @@ PAIR_BURST = 10.0
 # A refused token does not fix itself: hold every send this long instead of a retry storm.
 PAUSE_SECONDS = 900.0
 
+# The pause lives in Redis (every worker process stops, and only the first alerts); this
+# process's own copy covers a Redis outage.
+PAUSE_KEY = "funrun:whatsapp:paused"
 _pause_lock = threading.Lock()
 _paused_until = 0.0
+_redis_client: list[Any] = []
+
+
+def _redis() -> Any | None:
+    url = get_settings().redis_url
+    if not url:
+        return None
+    with _pause_lock:
+        if not _redis_client:
+            import redis
+
+            _redis_client.append(redis.Redis.from_url(url))
+        return _redis_client[0]
 
 
 def buckets(settings: Settings, row: OutboundMessage, *, bulk: bool) -> list[Bucket]:
@@ -78,16 +95,46 @@ def plan(
 
 
 def paused_for() -> float:
-    """Seconds left of a pause after a refused token (0 when sending)."""
+    """Seconds left of a pause after a refused token, in any process (0 when sending)."""
     with _pause_lock:
-        return max(0.0, _paused_until - time.monotonic())
+        local = max(0.0, _paused_until - time.monotonic())
+    try:
+        client = _redis()
+        shared = client.pttl(PAUSE_KEY) / 1000.0 if client is not None else 0.0
+    except Exception:  # noqa: BLE001  (Redis down: this process's own pause still holds)
+        shared = 0.0
+    return max(local, shared, 0.0)
 
 
 def resume() -> None:
-    """Lift a pause (tests; an operator who fixed the token restarts the workers anyway)."""
+    """Lift a pause everywhere (tests; `funrun whatsapp check` after the token is fixed)."""
     global _paused_until
     with _pause_lock:
         _paused_until = 0.0
+    try:
+        client = _redis()
+        if client is not None:
+            client.delete(PAUSE_KEY)
+    except Exception:  # noqa: BLE001
+        log.warning("could not clear the shared WhatsApp pause")
+
+
+def pause_everywhere(seconds: float = PAUSE_SECONDS) -> bool:
+    """Pause every process's Cloud API sends; True for the first pause (the one that alerts)."""
+    global _paused_until
+    with _pause_lock:
+        first = _paused_until <= time.monotonic()
+        _paused_until = time.monotonic() + seconds
+    try:
+        client = _redis()
+        if client is not None:
+            # SET NX: of several processes refused at once, exactly one is first.
+            first = bool(client.set(PAUSE_KEY, "1", px=int(seconds * 1000), nx=True))
+            if not first:
+                client.pexpire(PAUSE_KEY, int(seconds * 1000))
+    except Exception:  # noqa: BLE001
+        log.warning("shared WhatsApp pause unavailable; pausing this process only")
+    return first
 
 
 def hold(settings: Settings, row: OutboundMessage, *, retry: Retry) -> bool | None:
@@ -130,11 +177,7 @@ def outside_window(settings: Settings, row: OutboundMessage, error: str, *, retr
 
 def stopped(row: OutboundMessage, error: str, *, retry: Retry) -> bool:
     """Bad token or permission: alert once, pause all Cloud API sends, keep the row queued."""
-    global _paused_until
-    with _pause_lock:
-        first = _paused_until <= time.monotonic()
-        _paused_until = time.monotonic() + PAUSE_SECONDS
-    if first:
+    if pause_everywhere(PAUSE_SECONDS):
         log.error("WhatsApp Cloud API refused our credentials; sends paused: %s", error)
         with unit_of_work() as uow:
             audit.record(

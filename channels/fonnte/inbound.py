@@ -110,8 +110,15 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
         provider_message_id=str(inbox_id) if inbox_id > 0 else None,
         sent_at=_sent_at(timestamp, received_at),
         received_at=received_at,
+        device=_device(payload),
         raw=dict(payload),
     )
+
+
+def _device(payload: Mapping[str, Any]) -> str | None:
+    """Our number the runner wrote to (digits only; None when absent or implausible)."""
+    digits = "".join(ch for ch in str(payload.get("device") or "") if ch.isdigit())
+    return digits if 6 <= len(digits) <= 20 else None
 
 
 def _media(payload: Mapping[str, Any]) -> tuple[Attachment | None, str | None]:

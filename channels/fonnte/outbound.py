@@ -40,14 +40,15 @@ def send(
     choices: Sequence[Mapping[str, Any]] = (),
     language: str = "id",
     photo: Path | None = None,
+    device: str | None = None,
 ) -> str:
-    """Deliver one WhatsApp message; return Fonnte's message id.
+    """Deliver one WhatsApp message from ``device`` (default: FONNTE_TOKEN's); return Fonnte's id.
 
     Raises:
         ChannelPermanent: Fonnte refused for good (invalid number, unsupported file).
         ChannelError: anything worth retrying (network, 5xx, quota, device offline).
     """
-    token = settings.fonnte_token.get_secret_value() if settings.fonnte_token else ""
+    token = device_token(settings, device)
     data = {
         "target": target,
         "message": render(text, choices, language=language),
@@ -66,6 +67,12 @@ def send(
     except httpx.HTTPError as exc:
         raise ChannelError(f"fonnte send: {type(exc).__name__}") from exc
     return _result(response)
+
+
+def device_token(settings: Settings, device: str | None) -> str:
+    """The token that sends from ``device``: its own in FONNTE_DEVICES, else FONNTE_TOKEN."""
+    secret = settings.fonnte_devices.get(device or "") or settings.fonnte_token
+    return secret.get_secret_value() if secret else ""
 
 
 def _result(response: httpx.Response) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.db import advisory_xact_lock, lock_key
 from core.enums import Channel, OutboundStatus
 from core.messaging import outbox
-from core.models import OutboundMessage
+from core.models import EarlyReceipt, OutboundMessage
 
 # Statuses arrive out of order (read before delivered): only move forward; failed always wins.
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -19,12 +20,54 @@ OUTSIDE_WINDOW = "131047"
 def apply_status(
     session: Session, *, message_id: str, status: str, at: datetime, error: str | None = None
 ) -> OutboundMessage | None:
-    """Record one status on the row Meta's ``message_id`` belongs to; None when unknown to us.
+    """Record one status on the row Meta's ``message_id`` belongs to; None when not (yet) known.
 
+    A status can overtake the commit of the message id it names (Meta answers the send, then
+    reports "sent" before our worker committed that answer): it is parked in early_receipts and
+    applied by apply_parked() when the id is recorded. The id's advisory lock orders the two.
     A ``failed`` 131047 (the window closed before Meta delivered) puts the row back in the queue
     with ``force_template``: it goes out as its template, or waits for the runner.
     """
-    row = session.scalars(
+    advisory_xact_lock(session, lock_key("receipt", message_id))
+    row = _row(session, message_id)
+    if row is None:
+        session.add(
+            EarlyReceipt(
+                channel=Channel.WHATSAPP_CLOUD.value,
+                message_id=message_id,
+                status=status,
+                at=at,
+                error=error,
+            )
+        )
+        return None
+    return _apply(session, row, status, at, error)
+
+
+def apply_parked(session: Session, *, message_id: str) -> OutboundMessage | None:
+    """Apply the statuses parked for ``message_id`` (call in the transaction recording that id)."""
+    advisory_xact_lock(session, lock_key("receipt", message_id))
+    parked = list(
+        session.scalars(
+            select(EarlyReceipt)
+            .where(
+                EarlyReceipt.channel == Channel.WHATSAPP_CLOUD.value,
+                EarlyReceipt.message_id == message_id,
+            )
+            .order_by(EarlyReceipt.id)
+        )
+    )
+    row = _row(session, message_id) if parked else None
+    if row is None:
+        return None
+    for receipt in parked:
+        _apply(session, row, receipt.status, receipt.at, receipt.error)
+    session.execute(delete(EarlyReceipt).where(EarlyReceipt.id.in_([r.id for r in parked])))
+    return row
+
+
+def _row(session: Session, message_id: str) -> OutboundMessage | None:
+    return session.scalars(
         select(OutboundMessage)
         .where(
             OutboundMessage.channel == Channel.WHATSAPP_CLOUD.value,
@@ -32,8 +75,11 @@ def apply_status(
         )
         .with_for_update()
     ).one_or_none()
-    if row is None:
-        return None
+
+
+def _apply(
+    session: Session, row: OutboundMessage, status: str, at: datetime, error: str | None
+) -> OutboundMessage:
     if RANK.get(status, 0) <= RANK.get(row.delivery_status or "", 0):
         return row
     row.delivery_status = status

@@ -5,6 +5,7 @@ from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
     Conversation,
+    EarlyReceipt,
     InboundUpdate,
     NotificationTemplate,
     OutboundMessage,
@@ -29,6 +30,7 @@ __all__ = [
     "ConsentLetter",
     "Conversation",
     "DeletionRequest",
+    "EarlyReceipt",
     "Event",
     "EventOcrSetting",
     "EventQuestion",

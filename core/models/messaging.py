@@ -33,6 +33,8 @@ class Conversation(Base):
     flood_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     flood_count: Mapped[int] = mapped_column(Integer, default=0)
     flood_warned: Mapped[bool] = mapped_column(default=False)
+    # The Fonnte number (device) the runner wrote to: every message to them goes out from it.
+    device: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[created]
 
     __mapper_args__ = {"version_id_col": version}
@@ -109,3 +111,18 @@ class NotificationTemplate(Base):
     language: Mapped[str] = mapped_column(String(5))
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[created]
+
+
+class EarlyReceipt(Base):
+    """A delivery status that arrived before its message id was recorded: applied once it is."""
+
+    __tablename__ = "early_receipts"
+    __table_args__ = (Index("ix_early_receipts_message", "channel", "message_id"),)
+
+    id: Mapped[pk]
+    channel: Mapped[str20]
+    message_id: Mapped[str100]
+    status: Mapped[str20]
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[created]

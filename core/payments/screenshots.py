@@ -16,7 +16,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import media
@@ -103,7 +102,7 @@ def _store(source: Path, settings: Settings) -> StoredImage:
         path=_save(clean, source_format, settings),
         sha256=sha256,
         # On the stored (bounded) copy, so every hash is computed from the same kind of image.
-        phash=str(imagehash.phash(clean, hash_size=PHASH_SIZE, highfreq_factor=PHASH_HIGHFREQ)),
+        phash=str(_imagehash().phash(clean, hash_size=PHASH_SIZE, highfreq_factor=PHASH_HIGHFREQ)),
         width=clean.width,
         height=clean.height,
         source_format=source_format,
@@ -189,3 +188,10 @@ def phash_distance(a: str, b: str) -> int:
     if not a or not b or len(a) != len(b):
         return PHASH_SIZE * PHASH_SIZE
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _imagehash():  # noqa: ANN202
+    """imagehash (and numpy under it) loaded on the first photo, not at start-up (RSS, issue 12)."""
+    import imagehash
+
+    return imagehash

@@ -95,3 +95,31 @@ def test_a_channel_without_token_is_named_not_configured(client_for, monkeypatch
         get_settings.cache_clear()
     assert "WhatsApp (Fonnte) belum dikonfigurasi" in page
     assert "Telegram sudah dikonfigurasi" in page
+
+
+def test_each_whatsapp_number_shows_its_queue(client_for, monkeypatch) -> None:
+    from core.config import get_settings
+    from core.enums import Channel
+    from core.messages import Reply
+    from core.messaging import outbox
+    from core.models import Conversation
+
+    monkeypatch.setenv("FONNTE_DEVICES", '{"628111000111": "a", "628222000222": "b"}')
+    get_settings.cache_clear()
+    with unit_of_work() as uow:
+        uow.session.add(
+            Conversation(channel="whatsapp", chat_id="6281300000001", device="628111000111")
+        )
+        for n in range(3):
+            outbox.write(
+                uow.session, channel=Channel.WHATSAPP.value, recipient="6281300000001",
+                reply=Reply(text=f"m{n}"), idempotency_key=f"test:dev:{n}",
+            )  # fmt: skip
+    client, _ = client_for("admin")
+    page = client.get("/admin/operations").text
+    section = page[page.index('id="wa-devices"') :]
+    assert "Nomor WhatsApp (Fonnte)" in section
+    row_a = section[section.index("628111000111") :].split("</tr>")[0]
+    assert (
+        ">3<" in row_a and "628222000222" in section
+    )  # a number with nothing queued is listed too

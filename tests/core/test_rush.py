@@ -256,5 +256,7 @@ def test_a_slice_of_the_opening_minute_through_the_webhooks(tmp_path: Any) -> No
     result = rush.run(opts, rush.ROOT, "test")
     assert result["invariants"] == [], result["invariants"]
     assert result["outcomes"] == {"registered": 12, "sold_out": 8}
-    assert result["runner_msgs_per_reg"] == 13
-    assert result["bot_msgs_per_reg"] <= 16  # today's flow; issue 12 aims at 13 (flows/)
+    # Step by step: 13 each way (greeting + first question, confirmation + payment in one);
+    # the one-message form (every third runner): DAFTAR, FORMAT, the filled form, YA.
+    assert result["runner_msgs_step"] == 13 and result["bot_msgs_step"] <= 13
+    assert result["runner_msgs_form"] == 4 and result["bot_msgs_form"] <= 4

@@ -34,6 +34,7 @@ class FakeFonnte:
 
     def __init__(self, token: str, *, max_per_second: float | None = None) -> None:
         self.token = token
+        self.device_tokens: set[str] = set()  # more devices' tokens (FONNTE_DEVICES)
         # Optional pace enforcement (benchmarks): over-pace sends are refused and counted.
         self.max_per_second = max_per_second
         self.rejected = 0
@@ -115,7 +116,7 @@ class FakeFonnte:
             reason = self._reasons.pop(0) if self._reasons else None
         if status is not None:
             return JSONResponse({"status": False, "reason": "server error"}, status_code=status)
-        if auth != self.token:
+        if auth != self.token and auth not in self.device_tokens:
             return JSONResponse({"status": False, "reason": "token invalid"})
         if reason is not None:
             return JSONResponse({"status": False, "reason": reason, "requestid": 1})

@@ -217,3 +217,29 @@ def test_a_ticket_outside_the_window_is_its_template_with_the_image_header(
     assert sent.body["template"]["name"] == "funrun_ticket"
     assert cloud.uploads[header["parameters"][0]["image"]["id"]] == b"\x89PNG late ticket"
     assert [p["text"] for p in body["parameters"]][2] == "5K-1001"
+
+
+def test_a_status_that_overtakes_its_send_is_parked_then_applied(
+    cloud: FakeGraph, client: TestClient
+) -> None:
+    from core.models import EarlyReceipt
+    from tests.fakes.graph_api import status_event
+
+    _runner_wrote(RUNNER)
+    wamid = f"wamid.HBgN{len(cloud.sent) + 1:012d}"  # the id the fake hands out next
+    assert wa_post(client, status_event(wamid, RUNNER, "delivered")).status_code == 200
+    assert count(EarlyReceipt) == 1  # kept, not dropped
+    (row_id,) = _queue(RUNNER, Reply("halo"))
+    wait_until(lambda: _row(row_id).delivery_status == "delivered")
+    assert _row(row_id).provider_message_id == wamid and count(EarlyReceipt) == 0
+
+
+def test_the_bad_token_pause_is_shared_by_every_process(cloud: FakeGraph) -> None:
+    from workers import whatsapp
+
+    assert whatsapp.pause_everywhere(60.0) is True
+    assert whatsapp.pause_everywhere(60.0) is False  # only the first one alerts
+    whatsapp._paused_until = 0.0  # another process: nothing in its own memory  # noqa: SLF001
+    assert 50 < whatsapp.paused_for() <= 60  # read from Redis
+    whatsapp.resume()
+    assert whatsapp.paused_for() == 0.0

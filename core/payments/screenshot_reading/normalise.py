@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy
 from PIL import Image, ImageOps, ImageStat
 
 TARGET_WIDTH = 1000  # tesseract reads 20-40 px letters best; phone text is ~3 % of the width
@@ -73,6 +72,8 @@ def skew_angle(gray: Image.Image, *, limit: float = 8.0, step: float = 1.0) -> f
     Projection profile on a small binarised copy: rows of text give the sharpest row-sum
     histogram when level. A few dozen rotations of a 300 px image cost milliseconds.
     """
+    import numpy  # here, not at start-up: the API imports this module but never reads a photo
+
     small = gray.copy()
     small.thumbnail((300, 600))
     level = otsu(small)

@@ -1,0 +1,169 @@
+"""The one-message form ("format pendaftaran"): every question as a labelled line, filled at once.
+
+The lines come from the declared flow (flows/registration.py), so a new question appears in the
+form by itself. Each filled line is parsed with that question's own parser, in flow order (the
+category is known before the birth date is checked against it); only the missing or refused
+answers are then asked one by one, in the engine's editing mode, and the summary follows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from core.i18n import LANGUAGES, t, words
+from core.messages import Reply
+from flows import engine, parsers, pending, render
+from flows.spec import Ask, Ctx, Flow, Invalid
+
+# "1. Nama lengkap (sesuai KTP): Siti" -> label "Nama lengkap", value "Siti". Bullets and numbers
+# copied from the form or typed by habit are ignored; ":" or "=" separates.
+_LINE_RE = re.compile(
+    r"^\s*(?:[-•*]+\s*|\d{1,2}[.)]\s*)?(?P<label>[^:=\n]{1,60}?)\s*[:=]\s*(?P<value>.*)$"
+)
+_PAREN_RE = re.compile(r"\([^)]*\)")
+MIN_LINES = 2  # fewer labelled lines is an ordinary answer ("Catatan: tidak ada")
+
+
+def wants_form(text: str) -> bool:
+    """Whether the runner asked for the form ("FORMAT", "form", "format pendaftaran")."""
+    return parsers.norm(text) in words("words.form")
+
+
+def form_message(flow: Flow, ctx: Ctx) -> Reply:
+    """The form: an intro, then one "Label: " line per question that may apply."""
+    event = ctx.event
+    head = t("flow.form.intro", ctx.language, event_name=event.name if event else "")
+    lines = [_line(step, ctx) for step in _questions(flow, ctx)]
+    return Reply(head + "\n\n" + "\n".join(lines))
+
+
+def _questions(flow: Flow, ctx: Ctx) -> list[Ask]:
+    """Questions that apply now, or for some open event while none is chosen yet (e.g. NIK)."""
+    if ctx.event is not None or not ctx.catalog.open:
+        return [s for s in flow.questions if s.applies(ctx)]
+    found = []
+    for step in flow.questions:
+        trials = [replace(ctx, answers={**ctx.answers, "event": e.slug}) for e in ctx.catalog.open]
+        if step.chooses_event and step.applies(ctx) or any(step.applies(c) for c in trials):
+            found.append(step)
+    return found
+
+
+def _line(step: Ask, ctx: Ctx) -> str:
+    label = render.label_of(step, ctx.language)
+    options = [o.label for o in render.options_of(step, ctx) if o.enabled] if ctx.event else []
+    if options and not step.chooses_event:
+        label += f" ({t('flow.form.options', ctx.language, options=' / '.join(options))})"
+    elif step.chooses_event and ctx.catalog.open:
+        label += f" ({' / '.join(e.name for e in ctx.catalog.open)})"
+    return f"{label}: {_prefill(step, ctx)}"
+
+
+def _prefill(step: Ask, ctx: Ctx) -> str:
+    """The answer already known (a preset category; the WhatsApp sender's own number)."""
+    if step.key in ctx.answers:
+        return render.display_value(step, ctx.answers, ctx.language)
+    if step.share_contact and ctx.known_phone:
+        return parsers.to_e164(ctx.known_phone) or ""
+    return ""
+
+
+def read_lines(flow: Flow, text: str) -> dict[str, str]:
+    """Map each labelled line to its question's key; {} unless at least MIN_LINES are labelled."""
+    labels = _label_table(flow)
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        # "(pilih: 5K / 10K)" copied from the form holds a colon of its own: drop it first.
+        match = _LINE_RE.match(_PAREN_RE.sub(" ", line, count=1))
+        if match is None:
+            continue
+        key = _key_for(match["label"], labels)
+        if key is not None and key not in found:
+            found[key] = match["value"].strip()
+    return found if len(found) >= MIN_LINES else {}
+
+
+def _norm_label(text: str) -> str:
+    plain = parsers.norm(_PAREN_RE.sub(" ", text))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+def _label_table(flow: Flow) -> dict[str, str]:
+    """Every accepted label (both languages, and the key itself) -> question key."""
+    table: dict[str, str] = {}
+    for step in flow.questions:
+        names = [render.label_of(step, lang) for lang in LANGUAGES] + [step.key.replace("_", " ")]
+        names += sorted(_aliases(step.key))
+        for name in names:
+            table.setdefault(_norm_label(name), step.key)
+    return table
+
+
+def _aliases(key: str) -> frozenset[str]:
+    """Other labels runners type for a line ("no wa", "nama", "goldar"): common words.form_label."""
+    try:
+        return words(f"words.form_label.{key}")
+    except KeyError:
+        return frozenset()
+
+
+def _key_for(label: str, table: dict[str, str]) -> str | None:
+    """Exact label first; else the one label this text starts (or is started by): "Nama" -> name."""
+    value = _norm_label(label)
+    if not value:
+        return None
+    if value in table:
+        return table[value]
+    close = {k for name, k in table.items() if len(value) >= 3 and _prefix(name, value)}
+    return close.pop() if len(close) == 1 else None
+
+
+def _prefix(name: str, value: str) -> bool:
+    a, b = name.split(), value.split()
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return longer[: len(shorter)] == shorter
+
+
+def apply(flow: Flow, lines: dict[str, str], ctx: Ctx) -> tuple[str, list[Reply]]:
+    """Parse every filled line into ``ctx.answers``; return (state, replies) to continue with.
+
+    The state is the first question still unanswered, in editing mode (the engine then skips
+    answered ones and returns to the summary), or the summary itself when nothing is missing.
+    """
+    problems: list[str] = []
+    for step in flow.questions:
+        value = lines.get(step.key, "")
+        if not value or not step.applies(ctx):
+            continue
+        try:
+            engine._store(step, step.parse(value, ctx), ctx)  # noqa: SLF001  (the engine's own store)
+        except Invalid as err:
+            ctx.answers.pop(step.key, None)
+            reason = t(err.key, ctx.language, **err.params)
+            label = render.label_of(step, ctx.language)
+            problems.append(t("flow.form.problem_line", ctx.language, label=label, reason=reason))
+    _drop_stale(flow, ctx)
+    state = engine.first_state(flow, ctx)
+    editing = state != "confirm"
+    pending.store(ctx.answers, replace(pending.load(ctx.answers), editing=editing))
+    head = t("flow.form.read", ctx.language)
+    if problems:
+        head += "\n" + t("flow.form.problems", ctx.language) + "\n" + "\n".join(problems)
+    prompt = engine.prompt(flow, state, ctx)
+    return state, [replace(prompt, text=f"{head}\n\n{prompt.text}")]
+
+
+def _drop_stale(flow: Flow, ctx: Ctx) -> None:
+    """Forget answers that no longer apply or no longer fit (a birth date outside the new category)."""
+    for step in flow.questions:
+        if step.key not in ctx.answers:
+            continue
+        if not step.applies(ctx):
+            ctx.answers.pop(step.key)
+            continue
+        if step.recheck is not None:
+            try:
+                step.recheck(ctx.answers[step.key], ctx)
+            except Invalid:
+                ctx.answers.pop(step.key)
