@@ -125,6 +125,10 @@ def _welcome(conversation: Conversation, snapshot: catalog.EventCatalog, preset:
         text = t("flow.welcome_many", language, name=name)
     if preset.get("category"):
         text += "\n" + t("flow.preselected", language, category=preset["category"])
+    text += "\n\n" + t("privacy.daftar_line", language)
+    if conversation.channel in (Channel.WHATSAPP, Channel.WHATSAPP_CLOUD):
+        text += "\n" + t("flow.form.offer", language)  # no buttons there: say the word
+    return Reply(text)
 
 
 def _first_name(conversation: Conversation) -> str:

@@ -251,21 +251,98 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
         if isinstance(claimed, outbox.Claim):
             _check_back(channel, recipient, claimed)
             return  # empty, another worker is sending, or a scheduled retry will wake it
-from core.i18n import t
-from core.messages import Reply
-from core.messaging import outbox, receipts
-from core.models import Conversation, OutboundMessage
-from workers import redelivery, whatsapp
+        _with_device(channel, recipient, claimed)
+        with _holding(claimed):
+            for n, row in enumerate(claimed):
+                if not _paced_send(settings, row, claimed[n + 1 :]):
+                    return
+                sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
             break
     enqueue(channel, recipient, outbound_id=last_id)
 
 
-from core.i18n import t
-from core.messages import Reply
-from core.messaging import outbox, receipts
-from core.models import Conversation, OutboundMessage
-from workers import redelivery, whatsapp
+def _check_back(channel: str, recipient: str, claim: outbox.Claim) -> None:
+    """Another sender holds the head: look again when its lease ends, in case it died."""
+    if claim.busy and claim.lease_ends is not None:
+        wait = max(0.0, (claim.lease_ends - utcnow()).total_seconds()) + 0.5
+        enqueue(channel, recipient, delay=wait)
+
+
+# Rows this process has claimed and not yet settled; a thread keeps their leases fresh, so a
+# kill -9 lets them go CLAIM_LEASE later while a slow live send never loses its claim.
+RENEW_EVERY = outbox.CLAIM_LEASE.total_seconds() / 4
+_held: dict[int, int] = {}  # row id -> number of drains holding it (normally 1)
+_held_lock = threading.Lock()
+_renewer: threading.Thread | None = None
+
+
+@contextmanager
+def _holding(rows: list[OutboundMessage]) -> Iterator[None]:
+    global _renewer
+    ids = [r.id for r in rows]
+    with _held_lock:
+        for row_id in ids:
+            _held[row_id] = _held.get(row_id, 0) + 1
+        if _renewer is None or not _renewer.is_alive():
+            _renewer = threading.Thread(target=_renew_loop, name="claim-renewer", daemon=True)
+            _renewer.start()
+    try:
+        yield
+    finally:
+        with _held_lock:
+            for row_id in ids:
+                if _held.get(row_id, 0) <= 1:
+                    _held.pop(row_id, None)
+                else:
+                    _held[row_id] -= 1
+
+
+def _renew_loop() -> None:
+    while True:
+        time.sleep(RENEW_EVERY)
+        with _held_lock:
+            ids = list(_held)
+        if not ids:
+            continue
+        try:
+            with unit_of_work() as uow:
+                outbox.renew_claims(uow.session, outbound_ids=ids, now=utcnow())
+        except Exception as exc:  # noqa: BLE001  (database away: the leases may lapse)
+            log.warning("could not renew outbox claims: %s", type(exc).__name__)
+
+
+def _with_device(channel: str, recipient: str, rows: list[OutboundMessage]) -> None:
+    """Fonnte: note on each claimed row (in memory) the number the runner wrote to."""
+    if channel != Channel.WHATSAPP:
+        return
+    with unit_of_work() as uow:
+        device = uow.session.scalar(
+            select(Conversation.device).where(
+                Conversation.channel == channel, Conversation.chat_id == recipient
+            )
+        )
+    if device:
+        for row in rows:
+            row.extra = {**(row.extra or {}), "device": device}
+
+
+def device_of(row: OutboundMessage) -> str:
+    """The Fonnte number a row goes out from ("" = the default FONNTE_TOKEN device)."""
+    return str((row.extra or {}).get("device") or "")
+
+
+def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
+    """Why ``row`` cannot be sent at all (its channel has no token): failed once, not retried."""
+    if row.channel == Channel.TELEGRAM and not settings.telegram_bot_token:
+        return "not sent: Telegram is not configured (TELEGRAM_BOT_TOKEN is empty)"
+    if row.channel == Channel.WHATSAPP and not fonnte_out.device_token(settings, device_of(row)):
+        return "not sent: WhatsApp (Fonnte) is not configured (FONNTE_TOKEN is empty)"
+    if row.channel == Channel.WHATSAPP_CLOUD and not (
+        settings.whatsapp_token and settings.whatsapp_phone_number_id
+    ):
+        return "not sent: WhatsApp Cloud API is not configured (WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID)"
+    return None
 
 
 def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
