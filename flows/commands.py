@@ -8,6 +8,7 @@ from core.i18n import words
 from core.messages import InboundMessage
 
 NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu", "code")
+NAMES += ("waitlist", "position")  # ANTRE / ANTREAN (core/texts/*/waitlist.toml)
 # The command words live in core/texts/*/common.toml ([words.command]), every language at once.
 _LOOKUP = {word: name for name in NAMES for word in words(f"words.command.{name}")}
 # The idle menu (flow.menu) lists these commands as 1-6, in this order.
@@ -50,6 +51,8 @@ def from_menu(text: str) -> Command | None:
 def _valid_arg(name: str, rest: str) -> bool:
     # A runner named "Start Rahayu" must not restart the flow: only short, code-like arguments count.
     if name == "start":
+        return len(rest) <= 12 and " " not in rest
+    if name == "waitlist":  # ANTRE 10K: one category code or jersey size
         return len(rest) <= 12 and " " not in rest
     if name == "code":  # KODE ABC123: one code-like word
         return len(rest) <= 40 and " " not in rest

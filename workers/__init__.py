@@ -16,6 +16,7 @@ from workers import (  # noqa: E402
     sweeper,
     tickets,
     verification,
+    waitlist,
 )
 from workers.broker import broker  # must come first: actors bind to the broker when declared
 
@@ -32,4 +33,5 @@ __all__ = [
     "sweeper",
     "tickets",
     "verification",
+    "waitlist",
 ]

@@ -13,6 +13,7 @@ from core.models.pricing import PriceTier, Voucher
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt
+from core.models.waitlist import WaitlistEntry
 
 __all__ = [
     "AdminUser",
@@ -40,4 +41,5 @@ __all__ = [
     "Sequence",
     "Voucher",
     "StatementLine",
+    "WaitlistEntry",
 ]
