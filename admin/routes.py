@@ -28,6 +28,7 @@ from admin import (
     session,
     settings_pages,
     statements_pages,
+    waitlist_pages,
 )
 from admin.auth import wants_json
 from admin.templating import templates
@@ -40,6 +41,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
+    waitlist_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

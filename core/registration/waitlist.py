@@ -141,7 +141,7 @@ def offer_freed(
             jersey.taken += 1
             entry.held_jersey = jersey.size
         category.slots_taken += 1
-        _offer(session, entry, category, now, actor="system")
+        offer_entry(session, entry, category, now, actor="system")
         offered.append(entry)
     return offered
 
@@ -161,7 +161,7 @@ def _waiting(session: Session, category_id: int) -> list[WaitlistEntry]:
     )
 
 
-def _offer(
+def offer_entry(
     session: Session, entry: WaitlistEntry, category: Category, now: datetime, *, actor: str
 ) -> None:
     event = session.get(Event, category.event_id)

@@ -13,6 +13,7 @@ import pytest
 from core import audit
 from core.db import unit_of_work
 from core.models import Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
+from core.models.waitlist import WaitlistEntry
 from tests import factories as f
 from tests.fakes.server import serve
 
@@ -81,6 +82,7 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             after={"full_name": LONG_NAME},
         )
         _prices_and_codes(uow.session, event)
+        _waiting_list(uow.session, event)
         return {"event": event.id, "registration": reg.id}
 
 
@@ -93,6 +95,17 @@ def _prices_and_codes(session: Any, event: Event) -> None:
                         categories=["5K", "10K"], valid_until=f.later(24 * 10)))  # fmt: skip
     session.add(Voucher(event_id=event.id, code="COMP", kind="percent", value=100,
                         beyond_quota=True, max_uses=None, batch="COMP-abc123"))  # fmt: skip
+
+
+def _waiting_list(session: Any, event: Event) -> None:
+    """Three runners waiting for the 5K (one offered a slot, one for a jersey size)."""
+    cat = event.categories[0]
+    for n, size in enumerate((None, "XL", None)):
+        session.add(WaitlistEntry(event_id=event.id, category_id=cat.id, jersey_size=size,
+                                  channel="whatsapp", chat_id=f"62812000{n}", position=n + 1,
+                                  name=LONG_NAME if n == 0 else f"Runner {n}", answers={},
+                                  status="offered" if n == 0 else "waiting",
+                                  hold_until=f.later(12) if n == 0 else None))  # fmt: skip
 
 
 @pytest.fixture
@@ -132,6 +145,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
         "vouchers": f"/admin/events/{ids['event']}/vouchers",
+        "waitlist": f"/admin/events/{ids['event']}/waitlist",
         "not-found": "/admin/no-such-page",
     }
 
