@@ -99,6 +99,16 @@ def test_a_lapsed_hold_goes_to_the_next_runner(session: Session) -> None:
     assert waitlist.accept(session, first.entry, now=utcnow()) is False
 
 
+def test_a_slot_left_by_a_category_change_is_offered(session: Session) -> None:
+    event = f.demo_event(session)
+    regs = _full(session, event)
+    waiting = _join(session, event)
+    ten_k = f.category(session, event, "10K")
+    manage.move_category(session, registration_id=regs[0].id, category_id=ten_k.id, actor="admin")
+    assert waiting.entry.status == "offered"
+    assert f.category(session, event).slots_left == 0
+
+
 def test_a_runner_waiting_for_a_size_gets_that_size_when_it_frees(session: Session) -> None:
     event = f.demo_event(session)
     stock_m = f.jersey(session, event, "M")
