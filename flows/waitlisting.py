@@ -12,7 +12,7 @@ from core.formatting import format_datetime
 from core.i18n import t
 from core.messages import Reply
 from core.models import Category, Conversation
-from core.models.waitlist import WaitlistEntry, WaitlistStatus
+from core.models.waitlist import WaitlistEntry
 from core.registration import waitlist
 from flows import context, engine, pending
 from flows.registration import REGISTRATION
@@ -134,5 +134,3 @@ def accept_offer(
              until=_until(entry, category, language))  # fmt: skip
     return [Reply(text), engine.prompt(REGISTRATION, state, ctx)]
 
-
-__all__ = ["WaitlistStatus", "accept_offer", "join", "position_replies", "status_lines"]
