@@ -30,6 +30,8 @@ from core.registration import stock
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# Waiting runners looked at per freed slot: enough to pass over those waiting for other jersey sizes.
+SCAN = 500
 # Offer texts written by a release, for the caller to deliver after commit (others: the sweep).
 OUTBOUND_KEY = "waitlist_outbound"
 
@@ -132,12 +134,15 @@ def offer_freed(
     offered: list[WaitlistEntry] = []
     if category.slots_left <= 0:
         return offered
-    for entry in _waiting(session, category.id):
+    for entry_id, size in _waiting(session, category.id):
         if category.slots_left <= 0:
             break
-        if entry.jersey_size:
-            if jersey is None or jersey.size != entry.jersey_size or jersey.left <= 0:
-                continue
+        if size and (jersey is None or jersey.size != size or jersey.left <= 0):
+            continue  # waits for a size this release did not give back
+        entry = _lock_waiting(session, entry_id)
+        if entry is None:
+            continue
+        if entry.jersey_size and jersey is not None:
             jersey.taken += 1
             entry.held_jersey = jersey.size
         category.slots_taken += 1
@@ -146,19 +151,28 @@ def offer_freed(
     return offered
 
 
-def _waiting(session: Session, category_id: int) -> list[WaitlistEntry]:
-    return list(
-        session.scalars(
-            select(WaitlistEntry)
-            .where(
-                WaitlistEntry.category_id == category_id,
-                WaitlistEntry.status == WaitlistStatus.WAITING.value,
-            )
-            .order_by(WaitlistEntry.position, WaitlistEntry.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+def _waiting(session: Session, category_id: int) -> list[tuple[int, str | None]]:
+    # Not locked: every writer of the queue holds the category row lock (taken by our caller), so
+    # the order read here cannot change underneath; only the chosen row is locked, not the queue.
+    rows = session.execute(
+        select(WaitlistEntry.id, WaitlistEntry.jersey_size)
+        .where(
+            WaitlistEntry.category_id == category_id,
+            WaitlistEntry.status == WaitlistStatus.WAITING.value,
         )
+        .order_by(WaitlistEntry.position, WaitlistEntry.id)
+        .limit(SCAN)
     )
+    return [(row.id, row.jersey_size) for row in rows]
+
+
+def _lock_waiting(session: Session, entry_id: int) -> WaitlistEntry | None:
+    return session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == WaitlistStatus.WAITING.value)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def offer_entry(
