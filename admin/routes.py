@@ -35,6 +35,7 @@ from admin import (
     settings_pages,
     start_links,
     statements_pages,
+    waitlist_pages,
 )
 from admin.auth import wants_json
 from admin.templating import templates
@@ -48,7 +49,7 @@ for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
     broadcasts_pages, race_files_pages, consent_pages, questions_pages, account_security,
-    privacy_pages, start_links,
+    privacy_pages, start_links, waitlist_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

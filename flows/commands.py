@@ -10,6 +10,7 @@ from core.messages import InboundMessage
 
 NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu", "code", "stop",
          "subscribe", "privacy", "mydata", "deletedata")  # fmt: skip
+NAMES += ("waitlist", "position")  # ANTRE / ANTREAN (core/texts/*/waitlist.toml)
 # Commands of several words ("HAPUS DATA", "DELETE MY DATA"), matched with the spaces taken out.
 JOINED = ("deletedata", "mydata", "privacy")
 # The command words live in core/texts/*/common.toml ([words.command]), every language at once.
@@ -63,6 +64,8 @@ def _valid_arg(name: str, rest: str) -> bool:
     # A runner named "Start Rahayu" must not restart the flow: only short, code-like arguments count.
     if name == "start":  # "DAFTAR 10K", or a start link's "DAFTAR <event-slug> 10K"
         return len(rest) <= 12 and " " not in rest or _START_LINK.fullmatch(rest) is not None
+    if name == "waitlist":  # ANTRE 10K: one category code or jersey size
+        return len(rest) <= 12 and " " not in rest
     if name == "code":  # KODE ABC123: one code-like word
         return len(rest) <= 40 and " " not in rest
     if name == "language":

@@ -144,8 +144,10 @@ def _sold_out_step(err: SoldOut) -> str:
 
 def _sold_out_text(err: SoldOut, ctx: Ctx) -> str:
     if err.params.get("kind") == "jersey":
-        return t("flow.jersey_sold_out_at_confirm", ctx.language, size=err.params.get("size", ""))
-    return t("flow.sold_out_at_confirm", ctx.language, category=err.params.get("code", ""))
+        return t(
+            "waitlist.jersey_sold_out_at_confirm", ctx.language, size=err.params.get("size", "")
+        )
+    return t("waitlist.sold_out_at_confirm", ctx.language, category=err.params.get("code", ""))
 
 
 def _back_to(

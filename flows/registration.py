@@ -47,7 +47,7 @@ def category_options(ctx: Ctx) -> list[Option]:
                 detail=t(key, ctx.language, name=_plain_name(c.name, c.code), **params),
                 enabled=c.slots_left > 0,
                 aliases=(c.name,),
-                disabled_key="flow.invalid.category_sold_out",
+                disabled_key="waitlist.category_sold_out",
             )
         )
     return options
@@ -67,7 +67,7 @@ def jersey_options(ctx: Ctx) -> list[Option]:
                 left=format_number(j.left, ctx.language),
             ),
             enabled=j.left > 0,
-            disabled_key="flow.invalid.jersey_sold_out",
+            disabled_key="waitlist.jersey_sold_out",
         )
         for j in sizes
     ]

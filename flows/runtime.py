@@ -34,6 +34,7 @@ from flows import (
     starting,
     status,
     waiting,
+    waitlisting,
 )
 from flows.registration import REGISTRATION
 from flows.spec import Ask, Ctx
@@ -114,6 +115,11 @@ def _idle_text(
     language = conversation.language
     if message.unsupported and not message.text:
         return [Reply(t("flow.unsupported", language))]
+    offer = waitlisting.accept_offer(
+        session, conversation, starting.yes_no(message.choice or message.text or ""), now=now
+    )
+    if offer is not None:  # YA to a slot offered from the waiting list
+        return offer
     filled = starting.form_turn(session, conversation, message, message.text or "", now=now)
     if filled is not None:
         return filled
@@ -275,11 +281,19 @@ def _command(
         return _ask_cancel(session, conversation)
     if command.name == "code":
         return _code(session, conversation, message, command.arg, now)
+    if command.name == "waitlist":
+        return waitlisting.join(session, conversation, command.arg, now=now)
+    if command.name == "position":
+        return waitlisting.position_replies(session, conversation) + _reprompt(
+            session, conversation, message, now
+        )
     if command.name == "language":
         conversation.language = commands.language_from(command.arg, language)
         replies = [Reply(t("flow.language_set", conversation.language))]
     elif command.name == "status":
         replies = status.status_replies(session, conversation, in_draft=drafting)
+        waiting = waitlisting.status_lines(session, conversation)
+        replies += [Reply(waiting)] if waiting else []
     elif command.name == "ticket":
         replies = status.ticket_replies(session, conversation)
     elif command.name == "help":

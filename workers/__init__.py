@@ -18,6 +18,7 @@ from workers import (  # noqa: E402
     sweeper,
     tickets,
     verification,
+    waitlist,
 )
 from workers.broker import broker  # must come first: actors bind to the broker when declared
 
@@ -36,4 +37,5 @@ __all__ = [
     "sweeper",
     "tickets",
     "verification",
+    "waitlist",
 ]

@@ -16,6 +16,7 @@ from core.db import utcnow
 from core.messaging.texts import texts_unit_of_work
 from core.payments import deadlines
 from core.payments.deadlines import BATCH
+from core.registration import waitlist
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
 from workers.jobs import periodic
@@ -31,7 +32,8 @@ def expire_once(*, now: datetime | None = None) -> int:
     for _ in range(MAX_BATCHES):
         with texts_unit_of_work() as uow:
             expired = deadlines.expire_unpaid(uow.session, now=now or utcnow())
-            deliver_after_commit(uow, [e.outbound for e in expired])
+            offers = waitlist.pending_outbound(uow.session)  # freed slots offered to the next
+            deliver_after_commit(uow, [e.outbound for e in expired] + offers)
         total += len(expired)
         if len(expired) < BATCH:
             break

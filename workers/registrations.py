@@ -12,20 +12,23 @@ from core.db import utcnow
 from core.enums import RegistrationStatus
 from core.messaging.texts import texts_unit_of_work
 from core.models import Registration
-from core.registration import manage
+from core.registration import manage, waitlist
+from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
 
 
 def cancel_registration(registration_id: int, *, actor: str, reason: str) -> Registration:
     """Cancel a registration: slot and jersey released, ticket revoked (a second call is a no-op)."""
     with texts_unit_of_work() as uow:
-        return manage.cancel(
+        registration = manage.cancel(
             uow.session,
             registration_id=registration_id,
             actor=actor,
             reason=reason,
             now=utcnow(),
         )
+        deliver_after_commit(uow, waitlist.pending_outbound(uow.session))  # the freed slot's offer
+    return registration
 
 
 def move_registration(registration_id: int, *, category_id: int, actor: str) -> Registration:
@@ -36,6 +39,7 @@ def move_registration(registration_id: int, *, category_id: int, actor: str) -> 
         )
         if registration.status == RegistrationStatus.PAID.value:
             schedule_ticket(uow, registration.id)
+        deliver_after_commit(uow, waitlist.pending_outbound(uow.session))
     return registration
 
 

@@ -17,6 +17,7 @@ from core.models.questions import ConsentLetter, EventQuestion
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
 from core.models.staff import AdminUser, AuditLog, LoginAttempt, RecoveryCode, StaffSession
+from core.models.waitlist import WaitlistEntry
 
 __all__ = [
     "AdminUser",
@@ -54,4 +55,5 @@ __all__ = [
     "Voucher",
     "StaffSession",
     "StatementLine",
+    "WaitlistEntry",
 ]

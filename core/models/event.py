@@ -38,6 +38,8 @@ class Event(Base):
     reminder_hours_before: Mapped[int] = mapped_column(Integer, default=3)
     reject_grace_hours: Mapped[int] = mapped_column(Integer, default=24)
     verification_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # How long a freed slot offered to the next runner on the waiting list stays held for them.
+    waitlist_hold_hours: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     checkin_pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[created]
     # The WhatsApp number runners of this event write to (both providers may run at once).

@@ -25,7 +25,8 @@ from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, ServiceError, SoldOut
 from core.events import pricing
 from core.models import Category, Event, Participant, Registration, Sequence
-from core.registration import stock, vouchers
+from core.models.waitlist import WaitlistEntry
+from core.registration import stock, vouchers, waitlist
 
 # The participant's own columns (the rest of the answers stay in Participant.answers): the one
 # list, so a new column is added here and nowhere else (registration.manage edits the same list).
@@ -146,11 +147,16 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     stock.lock_category_turn(session, event_id=event.id, code=submission.category_code)
     category = stock.lock_category(session, event_id=event.id, code=submission.category_code)
     price = _lock_price(session, submission, category, now)
-    outside = category.slots_left <= 0 and bool(price.voucher and price.voucher.beyond_quota)
-    if category.slots_left <= 0 and not outside:  # before the jersey lock: a full category first
+    # A slot offered from the waiting list is already taken for this chat: it is used, not taken.
+    hold = waitlist.use_hold(
+        session, category=category, channel=submission.channel, chat_id=submission.chat_id, now=now
+    )
+    full = category.slots_left <= 0 and hold is None
+    outside = full and bool(price.voucher and price.voucher.beyond_quota)
+    if full and not outside:  # before the jersey lock: a full category first
         raise SoldOut("category", kind="category", code=category.code)
-    jersey = stock.take_jersey(session, event_id=event.id, size=answers.get("jersey_size"))
-    if not outside:
+    jersey = _take_jersey(session, event.id, answers.get("jersey_size"), hold)
+    if not outside and hold is None:
         stock.take_slot(category)
     registration = _registration(
         submission, category, participant, next_number(session, category=category), now
@@ -158,6 +164,8 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     _apply_price(registration, price, outside=outside)
     session.add(registration)
     session.flush()
+    if hold is not None:
+        waitlist.registered(session, hold, registration)
     audit.record(
         session,
         actor=f"{submission.channel}:{submission.conversation_id or '-'}",
@@ -169,6 +177,14 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
         voucher=price.voucher.code if price.voucher else None,
     )
     return registration
+
+
+def _take_jersey(
+    session: Session, event_id: int, size: str | None, hold: WaitlistEntry | None
+) -> str | None:
+    if hold is not None:
+        return waitlist.take_jersey_with_hold(session, hold, event_id=event_id, size=size)
+    return stock.take_jersey(session, event_id=event_id, size=size)
 
 
 def _lock_price(

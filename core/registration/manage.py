@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.db import utcnow
 from core.enums import ACTIVE_STATUSES, RegistrationStatus
 from core.errors import Conflict
 from core.fulfilment import paid, tickets
 from core.models import Category, Participant, Registration
-from core.registration import stock
+from core.registration import stock, waitlist
 from core.registration.intake import PARTICIPANT_FIELDS, age_on
 
 EDITABLE = PARTICIPANT_FIELDS  # the organiser may correct every participant column
@@ -148,6 +149,7 @@ def _take_slot(session: Session, registration: Registration, category_id: int) -
         stock.take_slot(new)
         if old is not None:
             stock.give_back_slot(old)
+            waitlist.offer_freed(session, old, jersey=None, now=utcnow())  # the place it left
     return new
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import advisory_xact_lock, lock_key
+from core.db import advisory_xact_lock, lock_key, utcnow
 from core.errors import NotFound, SoldOut
 from core.models import Category, JerseyStock, Registration
 
@@ -123,10 +123,16 @@ def release(session: Session, registration: Registration) -> None:
     if category is not None and not registration.outside_quota:  # a voucher's extra place
         give_back_slot(category)
     size = registration.participant.jersey_size
+    row = None
     if size:
         row = lock_jerseys(session, event_id=registration.event_id, sizes={size}).get(size)
         if row is not None:
             _give_back(row)
+    if category is not None:
+        # The freed place goes to the next runner on the waiting list, under these same locks.
+        from core.registration import waitlist  # noqa: PLC0415  (waitlist builds on this module)
+
+        waitlist.offer_freed(session, category, jersey=row, now=utcnow())
 
 
 def _take(row: JerseyStock | None, size: str, key: str) -> None:

@@ -14,6 +14,7 @@ from core import audit
 from core.db import unit_of_work
 from core.messaging import broadcasts
 from core.models import DeletionRequest, Event, InboundUpdate, OutboundMessage, PriceTier, Voucher
+from core.models.waitlist import WaitlistEntry
 from tests import factories as f
 from tests.fakes.server import serve
 from tests.qr import decode_qr
@@ -87,6 +88,7 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
                                  text="Race pack pickup *Friday* 10:00-20:00 at Senayan City.")  # fmt: skip
         broadcasts.write_batch(uow.session, sent.id)
         _minor_with_questions(uow.session, event, reg)
+        _waiting_list(uow.session, event)
         uow.session.add(DeletionRequest(channel=reg.channel, chat_id=reg.chat_id))
         return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
@@ -130,6 +132,17 @@ def _minor_with_questions(session: Any, event: Event, reg: Any) -> None:
     reg.participant.date_of_birth = date(event.race_date.year - 12, 1, 1)
     reg.waiver_accepted_at = f.NOW
     consent._add(session, reg, consent.store_photo(f.inbound(f.encode(f.screenshot()))), f.NOW)
+
+
+def _waiting_list(session: Any, event: Event) -> None:
+    """Three runners waiting for the 5K (one offered a slot, one for a jersey size)."""
+    cat = event.categories[0]
+    for n, size in enumerate((None, "XL", None)):
+        session.add(WaitlistEntry(event_id=event.id, category_id=cat.id, jersey_size=size,
+                                  channel="whatsapp", chat_id=f"62812000{n}", position=n + 1,
+                                  name=LONG_NAME if n == 0 else f"Runner {n}", answers={},
+                                  status="offered" if n == 0 else "waiting",
+                                  hold_until=f.later(12) if n == 0 else None))  # fmt: skip
 
 
 @pytest.fixture
@@ -181,6 +194,7 @@ def pages(ids: dict[str, Any]) -> dict[str, str]:
         "checkin": "/checkin",
         "desks": f"/checkin/desks?event={ids['event']}",
         "vouchers": f"/admin/events/{ids['event']}/vouchers",
+        "waitlist": f"/admin/events/{ids['event']}/waitlist",
         "not-found": "/admin/no-such-page",
         "checked": "/admin/queue/checked",
         "messages": "/admin/settings/messages",

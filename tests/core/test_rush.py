@@ -222,7 +222,7 @@ def test_a_hundred_chats_saying_ya_for_the_last_slots(broker: Any) -> None:
             )
         )
     assert failed == 0 and len(winners) == CHAT_SLOTS
-    sold_out = t("flow.sold_out_at_confirm", "id", category=CATEGORY)
+    sold_out = t("waitlist.sold_out_at_confirm", "id", category=CATEGORY)
     for conversation_id, draft in drafts.items():
         conversation, text = conversations[conversation_id], replies[conversation_id]
         if conversation_id in winners:
