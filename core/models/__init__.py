@@ -1,5 +1,6 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 
+from core.models.changes import RevokedTicket
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
@@ -34,6 +35,7 @@ __all__ = [
     "PaymentImage",
     "PaymentAccount",
     "Registration",
+    "RevokedTicket",
     "ScanLog",
     "ScreenshotCorrection",
     "ScreenshotReading",
