@@ -25,6 +25,7 @@ LEGACY = {
 PHOTO = "photo"  # which registration a photo belongs to (several await payment)
 CANCEL = "cancel"  # yes/no: really forget the draft?
 RESTART = "restart"  # continue the draft in progress, or start again?
+CHANGE = "change"  # a change after registration (flows/changes.py) waits for its next answer
 
 
 @dataclass(frozen=True)

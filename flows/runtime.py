@@ -19,6 +19,7 @@ from core.messaging import texts
 from core.models import Conversation
 from core.registration import intake
 from flows import (
+    changes,
     commands,
     completion,
     context,
@@ -63,6 +64,11 @@ def _handle(
         conversation.sender_name = message.sender_name[:200]
     if any(a.error for a in message.attachments) and not message.text:
         return replies  # the channel layer already explained the refused download
+    change = changes.detect(message, drafting=in_flow(conversation))
+    if change is not None:  # UBAH JERSEY, GANTI KATEGORI, ALIHKAN, BATALKAN (after registering)
+        _clear_await(conversation)
+        started = changes.start(session, conversation, *change, now=now)
+        return replies + started + _reprompt(session, conversation, message, now)
     command = commands.detect(message)
     if command is not None:
         return replies + _command(session, conversation, message, command, now)
@@ -319,6 +325,7 @@ AWAITED = {
     pending.PHOTO: _photo_pick,  # several registrations await payment: which one is this photo for?
     pending.CANCEL: _cancel_answer,  # BATAL asked "really cancel?" (yes/no)
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
+    pending.CHANGE: changes.answer,  # a change after registration waits for its next answer
 }
 
 

@@ -61,6 +61,9 @@ def _reprice(session: Session, reg: Registration, who: Who, now: datetime) -> Re
         result = Repriced(old_price, new_price, refund=-diff)
     elif reg.status != PAID or diff > 0:
         if reg.status == PAID:
+            # Marked paid by hand (nothing recorded as received): the old price counts as paid.
+            if reg.amount_received is None:
+                reg.amount_received = old_price
             reg.status = RegistrationStatus.PARTIALLY_PAID.value
             reg.payment_deadline = reg.expires_at = None
         reg.amount_key, reg.unique_code = None, 0
