@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import (
     audit_page,
+    changes_pages,
     dashboard,
     events_pages,
     exports,
@@ -40,6 +41,7 @@ router = APIRouter()
 for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
+    changes_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import ACTIVE_STATUSES, Channel
+from core.enums import ACTIVE_STATUSES
 from core.errors import ServiceError
 from core.events import pricing
 from core.fulfilment import tickets
 from core.i18n import t, words
 from core.messages import InboundMessage, Reply
-from core.messaging import outbox
 from core.models import Category, Conversation, JerseyStock, Registration
 from core.payments import category_change
 from core.registration import changes, intake
@@ -303,7 +302,7 @@ def _transfer_confirm(
         return failed
     name = reg.participant.full_name
     done = [Reply(t("changes.transfer_done", conversation.language, number=reg.number, name=name))]
-    _tell_new_holder(session, reg)
+    changes.tell_holders(session, reg, tell_old=False)
     return done
 
 
@@ -311,35 +310,6 @@ def _date(value: Any) -> Any:
     from datetime import date  # noqa: PLC0415
 
     return date.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-def _tell_new_holder(session: Session, reg: Registration) -> None:
-    """On WhatsApp the registration moves to the new holder's number, who gets it and the ticket;
-    on Telegram (no number to write to) the old holder gets the new ticket to pass on. Both: email.
-    """
-    new_phone = reg.participant.phone
-    if reg.channel in (Channel.WHATSAPP.value, Channel.WHATSAPP_CLOUD.value) and new_phone:
-        reg.chat_id, reg.conversation_id = new_phone.lstrip("+"), None
-        session.flush()
-        hello = t(
-            "changes.transfer_new_holder",
-            reg.language,
-            name=reg.participant.full_name,
-            number=reg.number,
-            event=reg.event.name,
-            category=reg.category.name,
-        )
-        outbox.write(
-            session,
-            channel=reg.channel,
-            recipient=reg.chat_id,
-            reply=Reply(hello),
-            idempotency_key=f"transfer:{reg.id}:{reg.ticket_version}",
-            priority=outbox.PRIORITY_NOTIFICATION,
-            registration_id=reg.id,
-        )
-    tickets.queue_ticket(session, registration=reg)
-    tickets.write_ticket_email(session, registration=reg)
 
 
 def _cancel(

@@ -16,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.enums import ACTIVE_STATUSES, RegistrationStatus
+from core.enums import ACTIVE_STATUSES, Channel, RegistrationStatus
 from core.errors import Conflict
 from core.fulfilment import tickets
+from core.i18n import t
+from core.messages import Reply
+from core.messaging import outbox
 from core.models import CheckIn, Event, Participant, Registration, RevokedTicket
 from core.registration import manage, stock
 from core.registration.intake import PARTICIPANT_FIELDS
@@ -49,7 +52,9 @@ def check(session: Session, reg: Registration, who: Who, now: datetime, *, data:
         raise Conflict("self-service changes closed", key="changes.closed")
     if data and reg.event.data_frozen:
         if who.by_runner or not who.override:
-            raise Conflict("event data frozen", key="changes.frozen")
+            raise Conflict(
+                "participant data is frozen; an admin may override", key="changes.frozen"
+            )
         audit.record(
             session,
             actor=who.actor,
@@ -129,3 +134,82 @@ def cancel(
 def revoked(session: Session, token: str) -> RevokedTicket | None:
     """The revocation of an old ticket token, if it was one."""
     return session.scalar(select(RevokedTicket).where(RevokedTicket.token == token))
+
+
+WHATSAPP = (Channel.WHATSAPP.value, Channel.WHATSAPP_CLOUD.value)
+
+
+def tell_holders(session: Session, reg: Registration, *, tell_old: bool) -> None:
+    """After a transfer: the old holder is told (unless they asked in this chat), the new one too.
+
+    On WhatsApp the registration moves to the new holder's number, which gets the news and the new
+    ticket; on Telegram there is no number to write to, so the old chat gets the ticket to pass on.
+    The new holder's email (when given) gets the ticket either way.
+    """
+    key = f"transfer:{reg.id}:{reg.ticket_version}"
+    if tell_old:
+        done = t(
+            "changes.transfer_done", reg.language, number=reg.number, name=reg.participant.full_name
+        )
+        _write(session, reg, reg.chat_id, done, f"{key}:old")
+    new_phone = reg.participant.phone
+    if reg.channel in WHATSAPP and new_phone:
+        reg.chat_id, reg.conversation_id = new_phone.lstrip("+"), None
+        session.flush()
+        hello = t(
+            "changes.transfer_new_holder",
+            reg.language,
+            name=reg.participant.full_name,
+            number=reg.number,
+            event=reg.event.name,
+            category=reg.category.name,
+        )
+        _write(session, reg, reg.chat_id, hello, f"{key}:new")
+    tickets.queue_ticket(session, registration=reg)
+    tickets.write_ticket_email(session, registration=reg)
+
+
+def _write(session: Session, reg: Registration, recipient: str, text: str, key: str) -> None:
+    outbox.write(
+        session,
+        channel=reg.channel,
+        recipient=recipient,
+        reply=Reply(text),
+        idempotency_key=key,
+        priority=outbox.PRIORITY_NOTIFICATION,
+        registration_id=reg.id,
+    )
+
+
+POLICY_FIELDS = ("changes_until", "data_frozen", "refund_rule", "refund_rule_en")
+
+
+def save_policy(session: Session, *, event_id: int, data: dict[str, Any], actor: str) -> Event:
+    """Set the event's self-service cut-off, data freeze and refund rule texts (audited)."""
+    event = session.scalars(
+        select(Event).where(Event.id == event_id).with_for_update()
+    ).one_or_none()
+    if event is None:
+        raise Conflict(f"event {event_id}", key="error.not_found")
+    before = {k: getattr(event, k) for k in POLICY_FIELDS}
+    for name in POLICY_FIELDS:
+        if name in data:
+            setattr(event, name, data[name])
+    after = {k: getattr(event, k) for k in POLICY_FIELDS}
+    session.flush()
+    diff = [k for k in POLICY_FIELDS if before[k] != after[k]]
+    if diff:
+        audit.record(
+            session,
+            actor=actor,
+            action="event.changes_policy",
+            subject_type="event",
+            subject_id=event.id,
+            before={k: _plain(before[k]) for k in diff},
+            after={k: _plain(after[k]) for k in diff},
+        )
+    return event
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
