@@ -81,6 +81,9 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
             after={"full_name": LONG_NAME},
         )
         _prices_and_codes(uow.session, event)
+        # Changes after registration: a frozen event (the override boxes) and a refund owed.
+        event.data_frozen, event.refund_rule = True, "Tidak ada pengembalian dana setelah 1 Mei."
+        reg.refund_owed = 100_000
         return {"event": event.id, "registration": reg.id}
 
 
