@@ -10,11 +10,13 @@ from typing import Any
 
 from core.db import utcnow
 from core.enums import RegistrationStatus
+from core.messaging import outbox
 from core.messaging.texts import texts_unit_of_work
 from core.models import Event, Registration
 from core.payments import category_change
 from core.registration import changes
 from core.registration.changes import Who
+from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
 
 
@@ -48,7 +50,9 @@ def transfer(registration_id: int, *, person: dict[str, Any], who: Who) -> Regis
         reg = changes.transfer(
             uow.session, registration_id=registration_id, person=person, who=who, now=utcnow()
         )
-        changes.tell_holders(uow.session, reg, tell_old=True)
+        rows = changes.tell_holders(uow.session, reg, tell_old=True)
+        outbox.take_remembered(uow.session)  # delivered here, not by a chat worker
+        deliver_after_commit(uow, rows)
     return reg
 
 

@@ -21,7 +21,7 @@ from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel
 from core.messages import Attachment, InboundMessage
-from core.messaging import inbox, texts
+from core.messaging import inbox, outbox, texts
 from core.models import Conversation, InboundUpdate, OutboundMessage
 from core.payments import photos
 from flows import inbound
@@ -121,7 +121,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
             enqueue_after_commit(uow, conversation_id)
             break
         written += _handle_one(session, conversation, update)
-    deliver_after_commit(uow, written)
+    deliver_after_commit(uow, written + outbox.take_remembered(session))
 
 
 def _handle_one(

@@ -22,7 +22,14 @@ from core.fulfilment import tickets
 from core.i18n import t
 from core.messages import Reply
 from core.messaging import outbox
-from core.models import CheckIn, Event, Participant, Registration, RevokedTicket
+from core.models import (
+    CheckIn,
+    Event,
+    OutboundMessage,
+    Participant,
+    Registration,
+    RevokedTicket,
+)
 from core.registration import manage, stock
 from core.registration.intake import PARTICIPANT_FIELDS
 
@@ -139,7 +146,7 @@ def revoked(session: Session, token: str) -> RevokedTicket | None:
 WHATSAPP = (Channel.WHATSAPP.value, Channel.WHATSAPP_CLOUD.value)
 
 
-def tell_holders(session: Session, reg: Registration, *, tell_old: bool) -> None:
+def tell_holders(session: Session, reg: Registration, *, tell_old: bool) -> list[OutboundMessage]:
     """After a transfer: the old holder is told (unless they asked in this chat), the new one too.
 
     On WhatsApp the registration moves to the new holder's number, which gets the news and the new
@@ -147,11 +154,12 @@ def tell_holders(session: Session, reg: Registration, *, tell_old: bool) -> None
     The new holder's email (when given) gets the ticket either way.
     """
     key = f"transfer:{reg.id}:{reg.ticket_version}"
+    rows: list[OutboundMessage] = []
     if tell_old:
         done = t(
             "changes.transfer_done", reg.language, number=reg.number, name=reg.participant.full_name
         )
-        _write(session, reg, reg.chat_id, done, f"{key}:old")
+        rows.append(_write(session, reg, reg.chat_id, done, f"{key}:old"))
     new_phone = reg.participant.phone
     if reg.channel in WHATSAPP and new_phone:
         reg.chat_id, reg.conversation_id = new_phone.lstrip("+"), None
@@ -164,13 +172,18 @@ def tell_holders(session: Session, reg: Registration, *, tell_old: bool) -> None
             event=reg.event.name,
             category=reg.category.name,
         )
-        _write(session, reg, reg.chat_id, hello, f"{key}:new")
-    tickets.queue_ticket(session, registration=reg)
-    tickets.write_ticket_email(session, registration=reg)
+        rows.append(_write(session, reg, reg.chat_id, hello, f"{key}:new"))
+    rows += tickets.queue_ticket(session, registration=reg)
+    email = tickets.write_ticket_email(session, registration=reg)
+    rows += [email] if email is not None else []
+    outbox.remember(session, rows)  # the chat worker delivers them with its replies
+    return rows
 
 
-def _write(session: Session, reg: Registration, recipient: str, text: str, key: str) -> None:
-    outbox.write(
+def _write(
+    session: Session, reg: Registration, recipient: str, text: str, key: str
+) -> OutboundMessage:
+    return outbox.write(
         session,
         channel=reg.channel,
         recipient=recipient,
