@@ -236,8 +236,13 @@ def _transfer(
     reg: Registration,
     text: str,
     now: datetime,
-) -> list[Reply]:
+) -> list[Reply] | None:
     language = conversation.language
+    if "\n" not in text.strip():
+        # One line is no answer to a seven-line form ("transfer" also means "I paid by transfer"):
+        # forget the change and treat the message as usual.
+        _done(conversation)
+        return None
     try:
         person = _person(text, _ctx(session, conversation, reg, now))
     except Invalid as exc:

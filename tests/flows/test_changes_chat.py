@@ -85,6 +85,10 @@ def test_alihkan_asks_the_new_runner_and_confirms(session: Session, event: Event
     assert "tidak valid" in chat.text()
     chat.send(NEW_RUNNER)
     assert "ke *Budi Santoso*?" in chat.text()
+    chat.send("TIDAK")
+    assert "tidak ada yang diubah" in chat.text() and reg.ticket_token == old_token
+    chat.send("ALIHKAN")
+    chat.send(NEW_RUNNER)
     chat.send("YA")
     assert "sudah dialihkan ke *Budi Santoso*" in chat.text()
     assert reg.participant.full_name == "Budi Santoso" and reg.ticket_token != old_token
@@ -93,6 +97,16 @@ def test_alihkan_asks_the_new_runner_and_confirms(session: Session, event: Event
         select(OutboundMessage).where(OutboundMessage.recipient == "6281299887766")
     ).all()
     assert any("atas nama Anda" in m.text for m in told)
+
+
+def test_a_one_line_answer_to_transfer_leaves_the_change(session: Session, event: Event) -> None:
+    chat = Chat(session)
+    reg = _registered(session, event, chat)
+    chat.send("TRANSFER")  # a runner may mean "I paid by transfer"
+    assert "Nama lengkap" in chat.text()
+    chat.send("sudah saya transfer")
+    assert "Nama lengkap" not in chat.text() and "_change" not in chat.conversation.answers
+    assert reg.participant.full_name != "sudah saya transfer"
 
 
 def test_batalkan_shows_the_refund_rule_and_needs_ya(session: Session, event: Event) -> None:
