@@ -224,6 +224,9 @@ def _category(
     ]
     if money.to_pay:
         replies.append(Reply(t("changes.category_pay", language, amount=money.to_pay)))
+        replies += category_change.pay_difference(
+            session, registration=reg, amount=money.to_pay, language=language
+        )
     if money.refund:
         replies.append(Reply(t("changes.category_refund", language, amount=money.refund)))
     return replies + tickets_again(session, reg)

@@ -15,8 +15,11 @@ from core import audit
 from core.enums import RegistrationStatus
 from core.errors import Conflict
 from core.events import pricing
+from core.i18n import t
+from core.messages import Reply
 from core.models import Registration
 from core.payments import amounts
+from core.payments.state import deadline_text
 from core.registration import manage, stock
 from core.registration.changes import PAID, Who, check
 
@@ -82,3 +85,30 @@ def _reprice(session: Session, reg: Registration, who: Who, now: datetime) -> Re
         refund=result.refund,
     )
     return result
+
+
+def pay_difference(
+    session: Session, *, registration: Registration, amount: int, language: str
+) -> list[Reply]:
+    """Transfer instructions for what a category change left owing (the difference, not the total)."""
+    accounts = amounts.active_accounts(session, event_id=registration.event_id)
+    banks = [a for a in accounts if a.account_number]
+    if not banks:
+        return [Reply(text=t("payment.no_accounts", language))]
+    text = t(
+        "payment.instructions",
+        language,
+        number=registration.number,
+        amount=amount,
+        code=registration.unique_code,
+        accounts=[
+            {
+                "bank_name": a.bank_name,
+                "account_number": a.account_number,
+                "holder_name": a.holder_name,
+            }
+            for a in banks
+        ],
+        deadline=deadline_text(registration, language=language),
+    )
+    return [Reply(text=text, kind="payment")]

@@ -70,6 +70,7 @@ def test_ganti_kategori_owes_the_difference_with_a_new_code(session: Session, ev
     chat.send("21K")
     assert "dipindah ke kategori *Half Marathon 21K*" in chat.text()
     assert "Selisih yang harus dibayar: *Rp150." in chat.text()
+    assert "Silakan transfer *tepat Rp150." in chat.text() and "1234567890" in chat.text()
     assert reg.status == RegistrationStatus.PARTIALLY_PAID.value
 
 
