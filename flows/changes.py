@@ -209,19 +209,16 @@ def _category(
     )
     if failed:
         return failed
-    money = result[0]
-    name = reg.participant.full_name
-    replies = [
-        Reply(
-            t(
-                "changes.category_done",
-                language,
-                name=name,
-                category=target.name,
-                price=money.new_price,
-            )
-        )
-    ]
+    return _settled(session, reg, result[0], target.name, language)
+
+
+def _settled(
+    session: Session, reg: Registration, money: category_change.Repriced, name: str, language: str
+) -> list[Reply]:
+    """The moved registration's price, what is owed or refunded, and its new ticket."""
+    runner = reg.participant.full_name
+    done = t("changes.category_done", language, name=runner, category=name, price=money.new_price)
+    replies = [Reply(done)]
     if money.to_pay:
         replies.append(Reply(t("changes.category_pay", language, amount=money.to_pay)))
         replies += category_change.pay_difference(

@@ -218,12 +218,9 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
     replayed = _replay(session, request, reg, now)
     if replayed is not None:
         return replayed
-    if reg is not None and _token_replaced(request.code, reg):
-        # Read under the row lock: a transfer committed while this scan waited wins, consistently.
-        moved = _was_transferred(session, request.code)
-        outcome = Outcome.TRANSFERRED if moved else Outcome.INVALID
-        _log(session, request, reg, outcome, "old QR: ticket transferred or reissued", now)
-        return ScanResult(outcome, registration_id=reg.id, number=reg.number)
+    old_qr = _old_qr(session, request, reg, now)
+    if old_qr is not None:
+        return old_qr
     refusal = _refusal(session, request, reg)
     if refusal is not None:
         _log(session, request, reg, *refusal, now)
@@ -253,6 +250,18 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
         representative=bool(request.representative_name),
     )
     return _result(Outcome.OK, reg, done, letter_recorded=recorded)
+
+
+def _old_qr(
+    session: Session, scan: Scan, reg: Registration | None, now: datetime
+) -> ScanResult | None:
+    """Refuse a ticket token that is no longer the registration's (read under its row lock, so a
+    transfer committed while this scan waited wins, consistently); None for a current code."""
+    if reg is None or not _token_replaced(scan.code, reg):
+        return None
+    outcome = Outcome.TRANSFERRED if _was_transferred(session, scan.code) else Outcome.INVALID
+    _log(session, scan, reg, outcome, "old QR: ticket transferred or reissued", now)
+    return ScanResult(outcome, registration_id=reg.id, number=reg.number)
 
 
 def _transferred_from(session: Session, scan: Scan) -> Registration | None:
