@@ -71,6 +71,28 @@ def check(session: Session, reg: Registration, who: Who, now: datetime, *, data:
         )
 
 
+FROZEN_FIELDS = ("full_name", "jersey_size")  # with the category: what the BIB print file carries
+
+
+def guard_freeze(session: Session, *, registration_id: int, changes: dict[str, Any]) -> None:
+    """For the organiser's plain edit and move forms: refuse a frozen field's change outright (the
+    changes section, with its audited override, is the way past a freeze)."""
+    reg = stock.lock_registration(session, registration_id)
+    if not reg.event.data_frozen:
+        return
+    person = reg.participant
+    touched = [
+        k
+        for k in FROZEN_FIELDS
+        if k in changes and str(changes[k] or "").strip() != str(getattr(person, k) or "")
+    ]
+    if touched or "category_id" in changes and changes["category_id"] != reg.category_id:
+        raise Conflict(
+            "participant data is frozen; use Changes after registration with the override",
+            key="changes.frozen",
+        )
+
+
 def change_jersey(
     session: Session, *, registration_id: int, size: str, who: Who, now: datetime
 ) -> dict[str, tuple[Any, Any]]:

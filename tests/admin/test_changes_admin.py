@@ -84,6 +84,11 @@ def test_the_freeze_refuses_staff_and_an_admin_override_is_audited(client_for, s
     r = admin.post(f"{base}/changes/jersey", data={**data, "csrf_token": admin_token})
     assert "Jersey size changed." in r.text
     assert "registration.freeze_overridden" in _actions(reg_id)
+    # The plain edit and move forms do not get past the freeze; other fields still may change.
+    r = admin.post(f"{base}/edit", data={"full_name": "Someone Else", "csrf_token": admin_token})
+    assert "Not saved:" in r.text and "frozen" in r.text
+    r = admin.post(f"{base}/edit", data={"club": "Lari Pagi", "csrf_token": admin_token})
+    assert "Saved (1 field(s) changed)." in r.text or "Tersimpan" in r.text
 
 
 def test_changes_need_csrf_and_a_verifier(client_for, seeded) -> None:
