@@ -49,6 +49,7 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "stock": stock,
             "opens": forms.local_input(event.registration_opens_at if event else None, tz),
             "closes": forms.local_input(event.registration_closes_at if event else None, tz),
+            "changes_until": forms.local_input(event.changes_until if event else None, tz),
             "wa_configured": event_whatsapp.configured(get_settings()),
             "tiers": pricing_pages.tiers_for(session, event, utcnow()) if event else {},
             "start_links": start_links.links(event, get_settings()) if event else [],

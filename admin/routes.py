@@ -14,6 +14,7 @@ from admin import (
     account_security,
     audit_page,
     broadcasts_pages,
+    changes_pages,
     consent_pages,
     dashboard,
     events_pages,
@@ -49,7 +50,7 @@ for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
     broadcasts_pages, race_files_pages, consent_pages, questions_pages, account_security,
-    privacy_pages, start_links, waitlist_pages,
+    privacy_pages, start_links, waitlist_pages, changes_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -20,6 +20,7 @@ from core.models import Conversation
 from core.registration import intake
 from flows import (
     announcements,
+    changes,
     commands,
     completion,
     consent,
@@ -71,6 +72,11 @@ def _handle(
         conversation.sender_name = message.sender_name[:200]
     if any(a.error for a in message.attachments) and not message.text:
         return replies  # the channel layer already explained the refused download
+    change = changes.detect(message, drafting=in_flow(conversation))
+    if change is not None:  # UBAH JERSEY, GANTI KATEGORI, ALIHKAN, BATALKAN (after registering)
+        _clear_await(conversation)
+        started = changes.start(session, conversation, *change, now=now)
+        return replies + started + _reprompt(session, conversation, message, now)
     command = commands.detect(message)
     if command is not None or proofs.first_photo(message):
         _reset_unclear(conversation)  # the next unclear text gets the whole payment reminder again
@@ -423,6 +429,7 @@ AWAITED = {
     pending.RESTART: _restart_answer,  # DAFTAR mid-draft asked "continue or start over?"
     pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
     pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
+    pending.CHANGE: changes.answer,  # a change after registration waits for its next answer
 }
 
 

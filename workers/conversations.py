@@ -21,7 +21,7 @@ from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.messages import Attachment, InboundMessage
-from core.messaging import inbox, texts
+from core.messaging import inbox, outbox, texts
 from core.models import Conversation, InboundUpdate, OutboundMessage
 from core.payments import photos
 from flows import inbound
@@ -128,7 +128,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
         written += _handle_one(session, conversation, update)
     if not pending:
         written = _unsent_replies(session, conversation_id)
-    deliver_after_commit(uow, written)
+    deliver_after_commit(uow, written + outbox.take_remembered(session))
 
 
 def _unsent_replies(session: Session, conversation_id: int) -> list[OutboundMessage]:

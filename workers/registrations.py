@@ -12,6 +12,7 @@ from core.db import utcnow
 from core.enums import RegistrationStatus
 from core.messaging.texts import texts_unit_of_work
 from core.models import Registration
+from core.registration import changes as registration_changes
 from core.registration import manage, waitlist
 from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
@@ -34,6 +35,9 @@ def cancel_registration(registration_id: int, *, actor: str, reason: str) -> Reg
 def move_registration(registration_id: int, *, category_id: int, actor: str) -> Registration:
     """Move a registration to another category; a paid one gets its reissued e-ticket after commit."""
     with texts_unit_of_work() as uow:
+        registration_changes.guard_freeze(
+            uow.session, registration_id=registration_id, changes={"category_id": category_id}
+        )
         registration = manage.move_category(
             uow.session, registration_id=registration_id, category_id=category_id, actor=actor
         )
@@ -48,6 +52,9 @@ def edit_participant(
 ) -> dict[str, tuple[Any, Any]]:
     """Change participant fields (a jersey change moves stock); return {field: (before, after)}."""
     with texts_unit_of_work() as uow:
+        registration_changes.guard_freeze(
+            uow.session, registration_id=registration_id, changes=changes
+        )
         return manage.edit_participant(
             uow.session, registration_id=registration_id, changes=changes, actor=actor
         )

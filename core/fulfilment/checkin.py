@@ -22,7 +22,7 @@ from core import audit
 from core.db import advisory_xact_lock, is_postgres, lock_key
 from core.enums import RegistrationStatus
 from core.fulfilment import consent, tickets
-from core.models import Category, CheckIn, Event, Registration, ScanLog
+from core.models import Category, CheckIn, Event, Registration, RevokedTicket, ScanLog
 
 
 class Outcome(StrEnum):
@@ -34,6 +34,7 @@ class Outcome(StrEnum):
     INVALID_LETTER = "invalid_letter"
     CONSENT_MISSING = "consent_missing"  # a minor whose parental consent letter is not accepted
     REUSED_NONCE = "reused_nonce"  # a client bug: one request id sent with two different codes
+    TRANSFERRED = "transferred"  # an old QR: the registration went to another person
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,8 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
     Lock order: the nonce's advisory lock, then the registration row.
     """
     reg = resolve(session, event_id=request.event_id, code=request.code)
+    if reg is None:
+        reg = _transferred_from(session, request)
     if request.nonce:
         # A retry sent while the first request is still running waits here, then replays it.
         advisory_xact_lock(session, lock_key("checkin-nonce", request.nonce))
@@ -218,6 +221,9 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
     replayed = _replay(session, request, reg, now)
     if replayed is not None:
         return replayed
+    old_qr = _old_qr(session, request, reg, now)
+    if old_qr is not None:
+        return old_qr
     refusal = _refusal(session, request, reg)
     if refusal is not None:
         _log(session, request, reg, *refusal, now)
@@ -247,6 +253,40 @@ def scan(session: Session, *, request: Scan, now: datetime) -> ScanResult:
         representative=bool(request.representative_name),
     )
     return _result(Outcome.OK, reg, done, letter_recorded=recorded)
+
+
+def _old_qr(
+    session: Session, scan: Scan, reg: Registration | None, now: datetime
+) -> ScanResult | None:
+    """Refuse a ticket token that is no longer the registration's (read under its row lock, so a
+    transfer committed while this scan waited wins, consistently); None for a current code."""
+    if reg is None or not _token_replaced(scan.code, reg):
+        return None
+    outcome = Outcome.TRANSFERRED if _was_transferred(session, scan.code) else Outcome.INVALID
+    _log(session, scan, reg, outcome, "old QR: ticket transferred or reissued", now)
+    return ScanResult(outcome, registration_id=reg.id, number=reg.number)
+
+
+def _transferred_from(session: Session, scan: Scan) -> Registration | None:
+    """The registration an old (transferred) ticket token belonged to, in this event."""
+    token = tickets.normalise_token(scan.code)
+    if token is None:
+        return None
+    revoked = session.scalar(select(RevokedTicket).where(RevokedTicket.token == token))
+    reg = session.get(Registration, revoked.registration_id) if revoked else None
+    return reg if reg is not None and reg.event_id == scan.event_id else None
+
+
+def _was_transferred(session: Session, code: str) -> bool:
+    token = tickets.normalise_token(code)
+    found = session.scalar(select(RevokedTicket.id).where(RevokedTicket.token == token))
+    return found is not None
+
+
+def _token_replaced(code: str, reg: Registration) -> bool:
+    """A scanned ticket token that is no longer the registration's current one."""
+    token = tickets.normalise_token(code)
+    return token is not None and reg.ticket_token != token
 
 
 def _insert_checkin(session: Session, row: dict[str, object]) -> bool:

@@ -24,6 +24,19 @@ PRIORITY_REPLY = 0
 PRIORITY_NOTIFICATION = 3
 PRIORITY_REMINDER = 6
 PRIORITY_BROADCAST = 9
+# Rows written while handling a chat message for someone else (e.g. a transfer's new holder): the
+# conversation worker delivers them with the chat's own replies after the commit.
+_ELSEWHERE = "outbox.written_elsewhere"
+
+
+def remember(session: Session, rows: Iterable[OutboundMessage]) -> None:
+    """Keep ``rows`` on the session for the caller that owns delivery (see take_remembered)."""
+    session.info.setdefault(_ELSEWHERE, []).extend(rows)
+
+
+def take_remembered(session: Session) -> list[OutboundMessage]:
+    """The rows ``remember`` kept on this session, once."""
+    return list(session.info.pop(_ELSEWHERE, []))
 
 
 def write(

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 
 from core.models.broadcast import Broadcast, BroadcastOptOut, BroadcastRecipient
+from core.models.changes import RevokedTicket
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.messaging import (
@@ -48,6 +49,7 @@ __all__ = [
     "PaymentAccount",
     "RecoveryCode",
     "Registration",
+    "RevokedTicket",
     "ScanLog",
     "ScreenshotCorrection",
     "ScreenshotReading",

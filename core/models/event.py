@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, JSONType, UTCDateTime
@@ -53,9 +63,15 @@ class Event(Base):
     waiver_text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     waiver_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     minor_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Changes after registration: runners change their own until ``changes_until`` (None: only
+    # the organiser); ``data_frozen`` (BIBs at the printer) refuses name/category/jersey changes.
+    changes_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    data_frozen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    refund_rule: Mapped[str] = mapped_column(Text, default="", server_default="")
+    refund_rule_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def text_for(self, field: str, language: str) -> str:
-        """``venue`` or ``pickup_info`` in ``language``: English when written, else Indonesian."""
+        """``venue``, ``pickup_info`` or ``refund_rule`` in ``language``: English when written, else Indonesian."""
         if language == "en":
             return getattr(self, f"{field}_en") or getattr(self, field) or ""
         return getattr(self, field) or ""

@@ -88,6 +88,8 @@ class Registration(Base):
     discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Came in on a voucher's slot beyond the public quota: took no public slot, gives none back.
     outside_quota: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A category change to a cheaper one after paying: what the organiser owes back (noted only).
+    refund_owed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     amount_received: Mapped[int | None] = mapped_column(Integer, default=None)
     payment_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -145,7 +145,8 @@ def _take_slot(session: Session, registration: Registration, category_id: int) -
     if new is None or new.event_id != registration.event_id:
         raise Conflict("category belongs to another event", key="admin.category_other_event")
     _check_age(registration.participant, new, registration.event.race_date)
-    if registration.status in ACTIVE_STATUSES:
+    # A voucher's place beyond the public quota took no public slot: it takes none and frees none.
+    if registration.status in ACTIVE_STATUSES and not registration.outside_quota:
         stock.take_slot(new)
         if old is not None:
             stock.give_back_slot(old)

@@ -90,6 +90,9 @@ def ids(seeded) -> dict[str, Any]:  # noqa: ANN001
         _minor_with_questions(uow.session, event, reg)
         _waiting_list(uow.session, event)
         uow.session.add(DeletionRequest(channel=reg.channel, chat_id=reg.chat_id))
+        # Changes after registration: a frozen event (the override boxes) and a refund owed.
+        event.data_frozen, event.refund_rule = True, "Tidak ada pengembalian dana setelah 1 Mei."
+        reg.refund_owed = 100_000
         return {"event": event.id, "registration": reg.id, "broadcast": sent.id}
 
 
