@@ -72,7 +72,10 @@ def _handle(
         conversation.sender_name = message.sender_name[:200]
     if any(a.error for a in message.attachments) and not message.text:
         return replies  # the channel layer already explained the refused download
-    change = changes.detect(message, drafting=in_flow(conversation))
+    # In a draft "ubah kategori" edits the draft's answer (the summary's edit words); the change
+    # commands are for registrations already made.
+    drafting = in_flow(conversation)
+    change = None if drafting else changes.detect(message, drafting=drafting)
     if change is not None:  # UBAH JERSEY, GANTI KATEGORI, ALIHKAN, BATALKAN (after registering)
         _clear_await(conversation)
         started = changes.start(session, conversation, *change, now=now)

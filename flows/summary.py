@@ -39,6 +39,14 @@ def editable(flow: Flow, ctx: Ctx) -> list[str]:
     return [s.key for s in flow.questions if s.editable and s.applies(ctx) and s.key in ctx.answers]
 
 
+def _synonyms(key: str) -> frozenset[str]:
+    """The toml synonyms of a built-in answer ("goldar"); an event's own questions have none."""
+    try:
+        return words(f"words.field.{key}")
+    except KeyError:
+        return frozenset()
+
+
 def field_named(text: str, flow: Flow, ctx: Ctx) -> str | None:
     """The answer a phrase names: "nama", "ukuran jersey", "email", a label, a list row id."""
     value = parsers.norm(text)
@@ -47,8 +55,8 @@ def field_named(text: str, flow: Flow, ctx: Ctx) -> str | None:
         return key if key in editable(flow, ctx) else None
     value = " ".join(w for w in value.split() if w not in FILLERS)
     for key in editable(flow, ctx):
-        label = parsers.norm(t(f"flow.label.{key}", ctx.language))
-        names = {label, key.replace("_", " "), *words(f"words.field.{key}")}
+        label = parsers.norm(render.label_of(flow.step(key), ctx.language))  # type: ignore[arg-type]
+        names = {label, key.replace("_", " "), *_synonyms(key)}
         if value in names:
             return key
     return None

@@ -150,7 +150,8 @@ def describe(quote: Quote, *, language: str, timezone: str) -> str:
 def price_text(quote: Quote, *, language: str, timezone: str) -> str:
     """``Rp120.000 (early bird s.d. 15 Jan atau 500 pertama)`` or just the price."""
     tier = describe(quote, language=language, timezone=timezone)
-    return f"{rupiah(quote.price)} ({tier})" if tier else rupiah(quote.price)
+    price = rupiah(quote.price, language)
+    return f"{price} ({tier})" if tier else price
 
 
 # --- the organiser's tier list (admin) ---------------------------------------------------------

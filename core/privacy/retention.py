@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.errors import InvalidSetting
+from core.errors import InvalidSetting, NotFound
 from core.models import Event, EventPrivacy, Participant, Registration
 from core.models.privacy import DEFAULT_RETENTION_DAYS
 from core.privacy import erase
@@ -41,6 +41,8 @@ def settings_for(session: Session, event_id: int, *, lock: bool = False) -> Even
     stmt = select(EventPrivacy).where(EventPrivacy.event_id == event_id)
     row = session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None:
+        if session.get(Event, event_id) is None:
+            raise NotFound(f"event {event_id}")
         row = EventPrivacy(event_id=event_id, retention_days=DEFAULT_RETENTION_DAYS,
                            notice="", notice_en="")  # fmt: skip
         session.add(row)

@@ -162,7 +162,7 @@ def test_admin_form_shows_the_error_and_applies_a_valid_text_at_once(
     client_for: Callable[[str], tuple[TestClient, str]],  # noqa: F811
 ) -> None:
     assert "DAFTAR" in _menu_reply()  # loads (an empty set of) overrides into this process
-    client, csrf = client_for("admin")
+    client, csrf = client_for("admin", lang="en")
     page = _post_template(client, csrf, "Halo {{ nama")
     assert re.search(r"Message not saved: template error on line 1", page)
     with get_sessionmaker()() as check:
