@@ -152,6 +152,14 @@ def test_admins_without_2fa_are_sent_to_enrol_when_required(
 ) -> None:
     monkeypatch.setenv("REQUIRE_2FA_FOR_ADMINS", "true")
     get_settings.cache_clear()
+    try:
+        _required_2fa(app, seeded)
+    finally:  # the cached settings must not keep the requirement for later tests
+        monkeypatch.delenv("REQUIRE_2FA_FOR_ADMINS")
+        get_settings.cache_clear()
+
+
+def _required_2fa(app, seeded) -> None:  # noqa: ANN001
     with TestClient(app) as client:
         login(client, seeded.emails["admin"])
         r = client.get("/admin/registrations", follow_redirects=False)
