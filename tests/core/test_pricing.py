@@ -50,7 +50,7 @@ def test_the_chat_describes_the_tier_in_both_languages() -> None:
     id_text = pricing.price_text(quote, language="id", timezone="Asia/Jakarta")
     en_text = pricing.price_text(quote, language="en", timezone="Asia/Jakarta")
     assert id_text == "Rp100.000 (early bird s.d. 15 Jan atau 500 pertama)"
-    assert en_text == "Rp100.000 (early bird until 15 Jan or the first 500)"
+    assert en_text == "Rp100,000 (early bird until 15 Jan or the first 500)"
     last = Quote(price=100_000, tier=_tier(max_sold=500, sold=488, name_en="early"))
     assert pricing.describe(last, language="en", timezone="Asia/Jakarta") == (
         "early for the first 500, 12 left"
