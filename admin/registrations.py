@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from admin import answers
@@ -70,14 +70,23 @@ def filter_query(filters: search.Filters) -> str:
     return urlencode({k: v for k, v in values.items() if v})
 
 
-def choices(session: Session) -> dict[str, Any]:
+def jersey_sizes(session: Session, event_id: int | None = None) -> list[str]:
+    """Every size on sale in the organisers' stock order (XS S M L XL), not alphabetically."""
+    stmt = select(JerseyStock.size, func.min(JerseyStock.sort_order), func.min(JerseyStock.id))
+    if event_id:
+        stmt = stmt.where(JerseyStock.event_id == event_id)
+    rows = session.execute(stmt.group_by(JerseyStock.size))
+    return [size for size, *_ in sorted(rows, key=lambda row: (row[1], row[2]))]
+
+
+def choices(session: Session, event_id: int | None = None) -> dict[str, Any]:
     """Events, categories and jersey sizes for the filter dropdowns."""
     return {
         "events": session.scalars(select(Event).order_by(Event.race_date)).all(),
         "categories": session.scalars(
             select(Category).order_by(Category.event_id, Category.sort_order)
         ).all(),
-        "sizes": sorted(set(session.scalars(select(JerseyStock.size)))),
+        "sizes": jersey_sizes(session, event_id),
         "statuses": STATUSES,
     }
 
@@ -87,7 +96,12 @@ def list_page(request: Request, page: int = 1, _user: AdminUser = Depends(verifi
     filters = filters_from(request.query_params)
     with get_sessionmaker()() as session:
         result = search.search(session, filters=filters, page=page)
-        ctx = {"page": result, "f": filters, "query": filter_query(filters), **choices(session)}
+        ctx = {
+            "page": result,
+            "f": filters,
+            "query": filter_query(filters),
+            **choices(session, filters.event_id),
+        }
         return templates.TemplateResponse(request, "registrations.html", ctx)
 
 
