@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from prometheus_client import (
@@ -22,6 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import reports
 from core.config import get_settings
@@ -90,6 +91,33 @@ def _database_metrics() -> Iterator[GaugeMetricFamily]:
 REGISTRY.register(StateCollector())
 
 
+class WebhookTimingMiddleware:
+    """Count and time /webhooks/ requests; plain ASGI (no per-request task group), others pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            channel = _channel(scope["path"])
+            WEBHOOK_LATENCY.labels(channel).observe(time.perf_counter() - started)
+            WEBHOOKS.labels(channel, str(status)).inc()
+
+
 def _channel(path: str) -> str:
     parts = path.split("/")
     return parts[2] if len(parts) > 2 and parts[2] in ("telegram", "fonnte") else "other"
@@ -119,23 +147,7 @@ def check_access(request: Request) -> None:
 
 def install(app: FastAPI) -> None:
     """Time every /webhooks/ request and serve /metrics."""
-
-    @app.middleware("http")
-    async def _time_webhooks(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if not request.url.path.startswith("/webhooks/"):
-            return await call_next(request)
-        started = time.perf_counter()
-        channel = _channel(request.url.path)
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            WEBHOOK_LATENCY.labels(channel).observe(time.perf_counter() - started)
-            WEBHOOKS.labels(channel, str(status)).inc()
+    app.add_middleware(WebhookTimingMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

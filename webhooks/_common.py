@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
+from functools import lru_cache, partial
 
+import anyio
+from anyio import to_thread
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import get_settings
@@ -19,6 +21,18 @@ log = logging.getLogger(__name__)
 
 class StoreFailed(RuntimeError):
     """The database did not take the delivery; answer non-2xx so the provider retries."""
+
+
+@lru_cache
+def _store_limiter() -> anyio.CapacityLimiter:
+    """At most one store thread per pooled connection: more only queue on the pool and the GIL."""
+    settings = get_settings()
+    return anyio.CapacityLimiter(max(1, settings.db_pool_size + settings.db_max_overflow))
+
+
+async def store_in_thread(message: InboundMessage) -> bool:
+    """store() off the event loop, limited to the database pool's size."""
+    return await to_thread.run_sync(store, message, limiter=_store_limiter())
 
 
 def store(message: InboundMessage) -> bool:

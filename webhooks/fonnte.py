@@ -11,14 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from channels import wire
 from channels.fonnte import inbound as fonnte_inbound
 from core.config import get_settings
 from core.db import utcnow
-from webhooks._common import StoreFailed, store
+from webhooks._common import StoreFailed, store_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ async def fonnte_webhook(secret: str, request: Request) -> JSONResponse:
     if message is None:
         return JSONResponse({"status": True, "ignored": True})
     try:
-        await run_in_threadpool(store, message)
+        await store_in_thread(message)
     except StoreFailed:
         return JSONResponse({"status": False}, status_code=503)
     return JSONResponse({"status": True})

@@ -6,13 +6,12 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from channels import wire
 from channels.telegram import inbound as telegram_inbound
 from core.config import get_settings
 from core.db import utcnow
-from webhooks._common import StoreFailed, store
+from webhooks._common import StoreFailed, store_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     if message is None:
         return JSONResponse({"ok": True, "ignored": True})
     try:
-        await run_in_threadpool(store, message)
+        await store_in_thread(message)
     except StoreFailed:
         # Not stored: a non-2xx makes Telegram deliver the update again.
         return JSONResponse({"ok": False}, status_code=503)

@@ -11,8 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -47,30 +50,75 @@ def record_inbound(session: Session, message: InboundMessage) -> InboundUpdate |
 def store_inbound(session: Session, message: InboundMessage) -> Stored | None:
     """record_inbound in as few round trips as it takes (the webhook's path): ids only.
 
-    On PostgreSQL: the chat lock and the conversation lookup in one statement, then one INSERT ...
-    RETURNING (two more for a chat's first message).
+    On PostgreSQL: BEGIN, the chat lock and one INSERT ... RETURNING (the conversation looked up
+    inside it) in one pipelined round trip, then the commit; two more for a chat's first message.
     """
-    channel = message.channel.value
-    # Serialise inserts for one chat so that id order equals commit order: the worker drains rows by
-    # id and must never see a later message committed before an earlier one.
+    if is_postgres(session):
+        return _store_pipelined(session, message)
     conversation_id = _lock_and_find(session, message)
     if conversation_id is None:
         conversation_id = ensure_conversation(session, message)
-    stmt = _insert_stmt(session).values(
-        channel=channel,
-        external_id=message.external_id,
-        chat_id=message.chat_id,
-        conversation_id=conversation_id,
-        payload=dict(message.raw),
-        message=message.to_json(),
-        received_at=utcnow(),
-        attempts=0,
-    )
+    stmt = _insert_stmt(session).values(conversation_id=conversation_id, **_row(message))
     stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "external_id"])
     update_id = session.execute(stmt.returning(InboundUpdate.id)).scalar()
     if update_id is None:
         return None
     return Stored(update_id=int(update_id), conversation_id=conversation_id)
+
+
+def _row(message: InboundMessage) -> dict[str, Any]:
+    return {
+        "channel": message.channel.value,
+        "external_id": message.external_id,
+        "chat_id": message.chat_id,
+        "payload": dict(message.raw),
+        "message": message.to_json(),
+        "received_at": utcnow(),
+        "attempts": 0,
+    }
+
+
+_PIPELINED_INSERT = """
+INSERT INTO inbound_updates
+    (channel, external_id, chat_id, conversation_id, payload, message, received_at, attempts)
+VALUES (%(channel)s, %(external_id)s, %(chat_id)s,
+    (SELECT id FROM conversations WHERE channel = %(of_channel)s AND chat_id = %(of_chat)s),
+    %(payload)s, %(message)s, %(received_at)s, %(attempts)s)
+ON CONFLICT (channel, external_id) DO NOTHING
+RETURNING id, conversation_id
+"""
+
+
+def _store_pipelined(session: Session, message: InboundMessage) -> Stored | None:
+    """The PostgreSQL path: lock and insert sent together, the server runs them in order.
+
+    Serialise inserts for one chat so that id order equals commit order: the worker drains rows by
+    id and must never see a later message committed before an earlier one. The INSERT's own
+    snapshot is taken after the lock, so it sees a conversation created by an earlier holder.
+    """
+    row = _row(message)
+    params = {**row, "payload": Jsonb(row["payload"]), "message": Jsonb(row["message"])}
+    params.update(of_channel=row["channel"], of_chat=row["chat_id"])  # one placeholder, one type
+    driver = session.connection().connection.driver_connection
+    try:
+        with driver.pipeline():
+            driver.execute(
+                "SELECT pg_advisory_xact_lock(%s)", (chat_lock_key(row["channel"], row["chat_id"]),)
+            )
+            found = driver.execute(_PIPELINED_INSERT, params).fetchone()
+    except psycopg.Error as exc:
+        raise DBAPIError("store_inbound", None, exc, hide_parameters=True) from exc
+    if found is None:
+        return None
+    update_id, conversation_id = int(found[0]), found[1]
+    if conversation_id is None:  # the chat's first message: create its conversation, link the row
+        conversation_id = ensure_conversation(session, message)
+        session.execute(
+            update(InboundUpdate)
+            .where(InboundUpdate.id == update_id)
+            .values(conversation_id=conversation_id)
+        )
+    return Stored(update_id=update_id, conversation_id=int(conversation_id))
 
 
 def _insert_stmt(session: Session) -> Any:
