@@ -160,3 +160,23 @@ def test_shared_answers_are_the_reusable_ones() -> None:
     shared = groups.shared_answers(_answers("A", club="Lari Pagi", nik="123"))
     assert shared == {"emergency_name": "Ibu Sari", "emergency_phone": "+6281200001111",
                       "club": "Lari Pagi"}  # fmt: skip
+
+
+def test_registration_detail_shows_the_group(session: Session) -> None:
+    """The admin detail's group context: leader, members and the combined amount."""
+    from admin.registrations import _group
+
+    event = demo_event(session)
+    group = _group_of(session, event)
+    members = groups.members(session, group)
+    shown = _group(session, members[1])
+    assert shown["group"].id == group.id and [m.id for m in shown["group_members"]] == [
+        m.id for m in members
+    ]
+    assert _group(session, make_registration(session, event))["group"] is None
+
+
+def _group_of(session: Session, event):  # type: ignore[no-untyped-def]
+    group = _group(session, event, size=2)
+    group_payment.assign_group_amount(session, group=group, now=NOW)
+    return group
