@@ -180,3 +180,19 @@ def _group_of(session: Session, event):  # type: ignore[no-untyped-def]
     group = _group(session, event, size=2)
     group_payment.assign_group_amount(session, group=group, now=NOW)
     return group
+
+
+def test_kwitansi_for_one_member_covers_the_whole_group(session: Session) -> None:
+    from admin.race_files_pages import _registrations, _whole_group
+    from core.fulfilment import kwitansi
+
+    event = demo_event(session)
+    group = _group_of(session, event)
+    group.leader_name = "PT Lari Bersama"
+    _photo(session, group, group.amount_due)
+    group_payment.approve_group(session, group=group, actor=make_staff(session), now=NOW)
+    first = groups.members(session, group)[0]
+    regs, leader = _whole_group(session, _registrations(session, [first.number]))
+    receipt = kwitansi.receipt_for(regs, received_from=leader)
+    assert len(regs) == 2 and receipt.amount == group.amount_due
+    assert receipt.received_from == "PT Lari Bersama"
