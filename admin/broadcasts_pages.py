@@ -29,7 +29,7 @@ from core.enums import Role
 from core.errors import InvalidSetting, NotFound, ServiceError
 from core.i18n import t
 from core.messaging import broadcasts
-from core.models import AdminUser, Broadcast, Category, Event
+from core.models import AdminUser, Broadcast, Category, Event, EventQuestion
 from core.payments import screenshots
 from workers.broadcasts import write_broadcast
 
@@ -48,6 +48,7 @@ def _(text: str) -> str:
 SEGMENT_LABELS = (
     _("Everyone registered"), _("Not paid yet"), _("Paid"), _("One category"),
     _("Picked up the race pack"), _("Paid, race pack not picked up"),
+    _("On the waiting list"), _("Gave an answer to a question"),
 )  # fmt: skip
 
 
@@ -55,17 +56,29 @@ def _choices(session: Any) -> dict[str, Any]:
     events = list(session.scalars(select(Event).order_by(Event.id.desc())))
     categories = list(session.scalars(select(Category).order_by(Category.event_id, Category.id)))
     past = list(session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(30)))
+    questions = list(session.scalars(select(EventQuestion).order_by(EventQuestion.event_id,
+                                                                    EventQuestion.position)))  # fmt: skip
     return {"events": events, "categories": categories, "segments": broadcasts.SEGMENTS.values(),
-            "past": past, "segments_by_name": broadcasts.SEGMENTS}  # fmt: skip
+            "past": past, "segments_by_name": broadcasts.SEGMENTS,
+            "questions": questions}  # fmt: skip
 
 
 def _draft(form: Any) -> dict[str, Any]:
     return {
         "event_id": forms.integer(form, "event_id", required=False),
         "segment": forms.text(form, "segment") or "all",
-        "arg": forms.text(form, "category_id") if forms.text(form, "segment") == "category" else "",
+        "arg": _segment_arg(form, forms.text(form, "segment")),
         "text": str(form.get("text") or "").strip(),
     }
+
+
+def _segment_arg(form: Any, segment: str) -> str:
+    """The category for "One category", "question id=answer" for a question's answer."""
+    if segment == "category":
+        return forms.text(form, "category_id")
+    if segment == "answer":
+        return f"{forms.text(form, 'question_id')}={forms.text(form, 'answer')}"
+    return ""
 
 
 def previews(text: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from core.enums import Role
 from core.errors import InvalidSetting, ServiceError
 from core.fulfilment import kwitansi, race_files
 from core.models import AdminUser, Event, Registration
+from core.registration import groups
 
 router = APIRouter(prefix="/admin/exports")
 admin_only = require_roles(Role.ADMIN)
@@ -98,6 +99,15 @@ def _registrations(session: Session, numbers: list[str]) -> list[Registration]:
     return [found[n] for n in numbers]
 
 
+def _whole_group(session: Session, regs: list[Registration]) -> tuple[list[Registration], str]:
+    """One number of a group registered together: the receipt covers the group, from its leader."""
+    group = groups.for_registration(session, regs[0]) if len(regs) == 1 else None
+    if group is None:
+        return regs, ""
+    members = _registrations(session, [m.number for m in groups.members(session, group)])
+    return members, group.leader_name
+
+
 @router.get("/kwitansi.pdf")
 def receipt(
     request: Request, numbers: str = "", received_from: str = "",
@@ -107,8 +117,10 @@ def receipt(
     wanted = list(dict.fromkeys(n.upper() for n in re.split(r"[\s,;]+", numbers) if n))
     try:
         with get_sessionmaker()() as session:
-            shown = kwitansi.receipt_for(_registrations(session, wanted[: kwitansi.MAX_GROUP + 1]),
-                                         received_from=received_from[:200])  # fmt: skip
+            regs, leader = _whole_group(
+                session, _registrations(session, wanted[: kwitansi.MAX_GROUP + 1])
+            )
+            shown = kwitansi.receipt_for(regs, received_from=received_from[:200] or leader)
         pdf = kwitansi.render_pdf(shown)
     except ServiceError as exc:
         message = gettext("Receipt not made: %(why)s", request_language(request), why=str(exc))

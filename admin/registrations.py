@@ -32,8 +32,8 @@ from core.models import (
     OutboundMessage,
     Registration,
 )
+from core.registration import groups, search
 from core.registration import manage as regs
-from core.registration import search
 from workers.registrations import cancel_registration, edit_participant, move_registration
 from workers.tickets import NoTicket
 from workers.tickets import resend_ticket as resend_ticket_of
@@ -201,8 +201,20 @@ def detail(
                 session, reg.event_id, reg.participant.answers or {}, lang
             ),
             **letter_context(session, reg, f"/admin/registrations/{reg.id}"),
+            **_group(session, reg),
         }
         return templates.TemplateResponse(request, "registration_detail.html", ctx)
+
+
+def _group(session: Any, reg: Any) -> dict[str, Any]:
+    """The group the registration was paid with (leader, members, combined amount), if any."""
+    group = groups.for_registration(session, reg)
+    if group is None:
+        return {"group": None, "group_members": []}
+    members = groups.members(session, group)
+    for member in members:
+        _ = member.participant.full_name  # loaded before the template renders
+    return {"group": group, "group_members": members}
 
 
 def letter_context(session: Session, reg: Registration, back: str) -> dict[str, Any]:

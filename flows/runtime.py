@@ -27,6 +27,7 @@ from flows import (
     context,
     engine,
     event_steps,
+    groups,
     pending,
     pricing,
     privacy,
@@ -103,6 +104,8 @@ def _ordinary(
         return _letter_photo(session, conversation, message, photo.stored_path or "", now)
     if photo is not None:
         answered = consent.receive(session, conversation, photo.stored_path or "", now=now)
+        if answered is None:  # a group awaiting its one payment: the photo pays for all
+            answered = groups.receive_photo(session, conversation, photo, now=now)
         if answered is None:
             answered = proofs.receive(session, conversation, photo, now=now)
         if answered is None:
@@ -179,8 +182,11 @@ def _after_answer(
     if result.cancelled:
         return _ask_cancel(session, conversation)  # the same yes/no as the BATAL command
     if result.completed:
+        marker = groups.mark(conversation)  # a group's runner (DAFTAR GRUP): joins the group
         state, answers, replies = completion.submit(session, conversation, ctx, now=now)
         _save(conversation, state, answers)
+        if marker is not None:
+            return groups.after_submit(session, conversation, marker, replies)
         return replies
     _save(conversation, result.state, result.answers)
     return list(result.replies)
@@ -284,6 +290,8 @@ def _command(
         return announcements.reply(session, conversation, command) + _reprompt(
             session, conversation, message, now
         )
+    if groups.is_start(command.name, command.arg):  # DAFTAR GRUP / REGISTER GROUP
+        return groups.start(session, conversation, message, now=now)
     if command.name == "start":
         return starting.start(session, conversation, message, command.arg, now=now)
     if command.name == "cancel":
@@ -433,6 +441,7 @@ AWAITED = {
     pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
     pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
     pending.CHANGE: changes.answer,  # a change after registration waits for its next answer
+    groups.MORE: groups.answer_more,  # a group's runner added: another one, or SELESAI / DONE?
 }
 
 

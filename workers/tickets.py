@@ -20,7 +20,7 @@ from core.errors import ServiceError
 from core.fulfilment import tickets
 from core.messaging.texts import texts_unit_of_work
 from core.models import Registration
-from core.registration import search
+from core.registration import groups, search
 from workers.broker import broker
 from workers.delivery import deliver_after_commit
 
@@ -50,6 +50,8 @@ def send_ticket(registration_id: int, resend: str | None = None) -> None:
         if not rows:
             log.info("send_ticket: registration %s has no valid ticket", registration_id)
             return
+        # A group member's own copy (when the event allows it): the leader's chat got the first.
+        rows += groups.member_ticket_copy(uow.session, registration)
         email = tickets.write_ticket_email(
             uow.session, registration=registration, key_suffix=suffix
         )

@@ -34,8 +34,11 @@ from core.models import (
     CheckIn,
     Event,
     OutboundMessage,
+    Participant,
     Registration,
+    WaitlistEntry,
 )
+from core.models.waitlist import LIVE
 
 BATCH = 200  # recipient chats written per job transaction
 STALL_AFTER = timedelta(minutes=2)
@@ -54,14 +57,23 @@ class Segment:
     label: str  # English admin label (translated by the admin)
     condition: Condition
     arg: str = ""  # what the argument is ("category"), empty when none
+    # Whose rows the condition filters: "registrations", or "waitlist" (runners waiting for a slot
+    # of a sold-out category, most with no registration yet).
+    source: str = "registrations"
+
+    @property
+    def model(self) -> Any:
+        return WaitlistEntry if self.source == "waitlist" else Registration
 
 
 SEGMENTS: dict[str, Segment] = {}
 
 
-def register_segment(name: str, label: str, condition: Condition, *, arg: str = "") -> None:
+def register_segment(
+    name: str, label: str, condition: Condition, *, arg: str = "", source: str = "registrations"
+) -> None:
     """Add a segment (the waiting list and custom-question answers plug in here)."""
-    SEGMENTS[name] = Segment(name, label, condition, arg)
+    SEGMENTS[name] = Segment(name, label, condition, arg, source)
 
 
 def _checked_in() -> ColumnElement[bool]:
@@ -91,29 +103,57 @@ register_segment(
 )
 
 
+def _waiting(arg: str) -> ColumnElement[bool]:
+    """Runners still on a waiting list (waiting or offered a slot); ``arg``: one category, or all."""
+    live = WaitlistEntry.status.in_(LIVE)
+    return and_(live, WaitlistEntry.category_id == int(arg)) if arg.isdigit() else live
+
+
+def _answered(arg: str) -> ColumnElement[bool]:
+    """Active registrations whose runner gave ``value`` to custom question ``id``: arg "id=value".
+
+    Compared case-insensitively on the stored text (choice questions store the Indonesian option).
+    """
+    question, _, value = arg.partition("=")
+    if not question.isdigit() or not value.strip():
+        raise InvalidSetting("choose a question and an answer")
+    answer = func.lower(Participant.answers[f"q{int(question)}"].as_string())
+    return and_(
+        Registration.status.in_(values(ACTIVE_STATUSES)),
+        Registration.participant_id.in_(
+            select(Participant.id).where(answer == value.strip().lower())
+        ),
+    )
+
+
+register_segment("waitlist", "On the waiting list", _waiting, source="waitlist")
+register_segment("answer", "Gave an answer to a question", _answered, arg="answer")
+
+
 def _segment(name: str) -> Segment:
     if name not in SEGMENTS:
         raise InvalidSetting("unknown segment")
     return SEGMENTS[name]
 
 
-def _stopped() -> ColumnElement[bool]:
-    """The registration's chat said STOP (by chat, or by phone on the other WhatsApp channel)."""
+def _stopped(model: Any = Registration) -> ColumnElement[bool]:
+    """The row's chat said STOP (by chat, or by phone on the other WhatsApp channel)."""
     by_chat = exists().where(
-        BroadcastOptOut.channel == Registration.channel,
-        BroadcastOptOut.chat_id == Registration.chat_id,
+        BroadcastOptOut.channel == model.channel,
+        BroadcastOptOut.chat_id == model.chat_id,
     )
     by_phone = and_(
-        Registration.channel.in_(WHATSAPP_CHANNELS),
-        exists().where(BroadcastOptOut.phone == Registration.chat_id),
+        model.channel.in_(WHATSAPP_CHANNELS),
+        exists().where(BroadcastOptOut.phone == model.chat_id),
     )
     return or_(by_chat, by_phone)
 
 
 def _members(event_id: int, segment: str, arg: str) -> list[ColumnElement[bool]]:
+    model = _segment(segment).model
     return [
-        Registration.event_id == event_id,
-        Registration.channel != Channel.EMAIL.value,
+        model.event_id == event_id,
+        model.channel != Channel.EMAIL.value,
         _segment(segment).condition(arg),
     ]
 
@@ -127,8 +167,9 @@ class Reach:
 
 
 def reach(session: Session, *, event_id: int, segment: str, arg: str = "") -> Reach:
+    model = _segment(segment).model
     chats = (
-        select(Registration.channel, Registration.chat_id, _stopped().label("stopped"))
+        select(model.channel, model.chat_id, _stopped(model).label("stopped"))
         .where(*_members(event_id, segment, arg))
         .distinct()
         .subquery()
@@ -198,10 +239,11 @@ def write_batch(session: Session, broadcast_id: int, *, limit: int = BATCH) -> B
     if broadcast is None or broadcast.status != "writing":
         return Batch([], True)
     members = _members(broadcast.event_id, broadcast.segment, broadcast.segment_arg)
+    model = _segment(broadcast.segment).model
     batch = session.execute(
-        select(Registration, _stopped().label("stopped"))
-        .where(*members, Registration.id > broadcast.cursor)
-        .order_by(Registration.id)
+        select(model, _stopped(model).label("stopped"))
+        .where(*members, model.id > broadcast.cursor)
+        .order_by(model.id)
         .limit(limit)
     ).all()
     rows: list[OutboundMessage] = []
@@ -229,11 +271,12 @@ def _write_one(
     broadcast_id: int,
     text: str,
     image: str | None,
-    reg: Registration,
+    reg: Registration | WaitlistEntry,
     stopped: bool,
 ) -> OutboundMessage | str | None:
     """One chat's outbox row and recipient row: the new outbox row, STOPPED, or None (written
-    already for another registration of the chat)."""
+    already for another registration of the chat). ``reg`` may be a waiting-list entry."""
+    registration_id = reg.id if isinstance(reg, Registration) else reg.registration_id
     row = None
     if not stopped:
         # A chat's second registration finds the first one's row by key (nothing new written).
@@ -241,10 +284,10 @@ def _write_one(
         row = outbox.write(
             session, channel=reg.channel, recipient=reg.chat_id, reply=reply,
             idempotency_key=outbox_key(broadcast_id, reg.channel, reg.chat_id),
-            priority=outbox.PRIORITY_BROADCAST, registration_id=reg.id,
+            priority=outbox.PRIORITY_BROADCAST, registration_id=registration_id,
         )  # fmt: skip
     recipient = {"broadcast_id": broadcast_id, "channel": reg.channel, "chat_id": reg.chat_id,
-                 "registration_id": reg.id, "outbound_id": row.id if row else None,
+                 "registration_id": registration_id, "outbound_id": row.id if row else None,
                  "skipped": STOPPED if stopped else None, "created_at": utcnow()}  # fmt: skip
     keys = ["broadcast_id", "channel", "chat_id"]
     if not insert_ignore(session, BroadcastRecipient.__table__, [recipient], keys=keys):

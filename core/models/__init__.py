@@ -4,6 +4,7 @@ from core.models.broadcast import Broadcast, BroadcastOptOut, BroadcastRecipient
 from core.models.changes import RevokedTicket
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
+from core.models.group import RegistrationGroup
 from core.models.messaging import (
     Conversation,
     EarlyReceipt,
@@ -49,6 +50,7 @@ __all__ = [
     "PaymentAccount",
     "RecoveryCode",
     "Registration",
+    "RegistrationGroup",
     "RevokedTicket",
     "ScanLog",
     "ScreenshotCorrection",

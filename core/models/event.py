@@ -69,6 +69,10 @@ class Event(Base):
     data_frozen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     refund_rule: Mapped[str] = mapped_column(Text, default="", server_default="")
     refund_rule_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Groups: each member's e-ticket also goes to the member's own WhatsApp/Telegram when given.
+    group_tickets_to_members: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     def text_for(self, field: str, language: str) -> str:
         """``venue``, ``pickup_info`` or ``refund_rule`` in ``language``: English when written, else Indonesian."""

@@ -102,6 +102,10 @@ class Registration(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     waiver_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A member of a group registered and paid together by one leader (core.registration.groups).
+    group_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("registration_groups.id", ondelete="SET NULL"), default=None, index=True
+    )
     created_at: Mapped[created]
 
     event: Mapped[Event] = relationship()

@@ -11,15 +11,16 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exc, or_, select
+from sqlalchemy import ColumnElement, exc, exists, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import advisory_xact_lock
 from core.enums import AWAITING_STATUSES, UniqueCodeMode, values
 from core.i18n import t
 from core.messages import Choice, Reply
-from core.models import PaymentAccount, Registration
+from core.models import PaymentAccount, Registration, RegistrationGroup
 from core.payments.state import deadline_text, outstanding
 
 log = logging.getLogger(__name__)
@@ -82,42 +83,71 @@ _PROBES = 8  # random candidates checked in one indexed query before falling bac
 
 
 def _free_code(session: Session, registration: Registration, mode: UniqueCodeMode) -> int:
-    """Pick a random code whose amount no other awaiting registration of the event holds."""
+    """Pick a random code whose amount no other awaiting registration (or group) of the event holds."""
+    return free_code(
+        session, event_id=registration.event_id, price=registration.price, mode=mode,
+        skip=(Registration.id != registration.id, None),
+    )  # fmt: skip
+
+
+def free_code(
+    session: Session,
+    *,
+    event_id: int,
+    price: int,
+    mode: UniqueCodeMode,
+    skip: tuple[ColumnElement[bool], int | None],
+    most: int | None = None,
+) -> int:
+    """A random code for ``price`` (a registration's, or a group's total) that no awaiting amount
+    of the event holds. ``skip``: the registration condition and group id that do not count;
+    ``most``: the largest code allowed (SUBTRACT mode: below the price that carries it)."""
     sign = 1 if mode is UniqueCodeMode.ADD else -1
+    top = min(price, most if most is not None else price)
     for codes in (CODE_RANGE, OVERFLOW_RANGE):
         if mode is UniqueCodeMode.SUBTRACT:
-            codes = range(codes.start, max(codes.start, min(codes.stop, registration.price)))
+            codes = range(codes.start, max(codes.start, min(codes.stop, top)))
         if not codes:
             continue
         # Cheap first: a few random candidates, one probe of the (event_id, amount_key) index.
         candidates = _random.sample(codes, min(_PROBES, len(codes)))
-        used = _used_amounts(
-            session, registration, [registration.price + sign * c for c in candidates]
-        )
-        free = [c for c in candidates if registration.price + sign * c not in used]
+        used = _used_amounts(session, event_id, skip, [price + sign * c for c in candidates])
+        free = [c for c in candidates if price + sign * c not in used]
         if not free:  # the range is nearly full: read every key in it once
-            low, high = sorted(
-                (registration.price + sign * codes[0], registration.price + sign * codes[-1])
-            )
-            used = _used_amounts(session, registration, Registration.amount_key.between(low, high))
-            free = [c for c in codes if registration.price + sign * c not in used]
+            low, high = sorted((price + sign * codes[0], price + sign * codes[-1]))
+            used = _used_amounts(session, event_id, skip, (low, high))
+            free = [c for c in codes if price + sign * c not in used]
         if free:
             return _random.choice(free)
     raise RuntimeError("no unique code left")  # pragma: no cover - 9,999 awaiting at one price
 
 
-def _used_amounts(session: Session, registration: Registration, keys: object) -> set[int]:
-    """Amount keys of other registrations of the event among ``keys`` (a list or a condition)."""
-    condition = Registration.amount_key.in_(keys) if isinstance(keys, list) else keys
-    return set(
-        session.scalars(
-            select(Registration.amount_key).where(
-                Registration.event_id == registration.event_id,
-                condition,
-                Registration.id != registration.id,
-            )
-        )
+def _used_amounts(
+    session: Session,
+    event_id: int,
+    skip: tuple[ColumnElement[bool], int | None],
+    keys: list[int] | tuple[int, int],
+) -> set[int]:
+    """Amount keys among ``keys`` (a list, or a (low, high) range) held in the event: by other
+    registrations awaiting payment, and by groups with a member still awaiting theirs."""
+
+    def among(column: Any) -> ColumnElement[bool]:
+        return column.in_(keys) if isinstance(keys, list) else column.between(*keys)
+
+    single = select(Registration.amount_key).where(
+        Registration.event_id == event_id, among(Registration.amount_key), skip[0]
     )
+    open_member = exists().where(
+        Registration.group_id == RegistrationGroup.id,
+        Registration.status.in_(values(AWAITING_STATUSES)),
+    )
+    grouped = select(RegistrationGroup.amount_key).where(
+        RegistrationGroup.event_id == event_id,
+        among(RegistrationGroup.amount_key),
+        RegistrationGroup.id != (skip[1] or 0),
+        open_member,
+    )
+    return set(session.scalars(single)) | set(session.scalars(grouped))
 
 
 def active_accounts(session: Session, *, event_id: int) -> list[PaymentAccount]:

@@ -72,3 +72,20 @@ def test_a_send_is_audited_and_shows_its_progress(
     with get_sessionmaker()() as session:
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "broadcast.sent")).one()
         assert entry.actor == "admin@funrun.local" and entry.data["segment"] == "all"
+
+
+def test_compose_offers_the_waiting_list_and_an_answer(client_for: Any, seeded: Any) -> None:
+    admin, token = client_for("admin", lang="id")
+    page = admin.get("/admin/broadcasts")
+    assert 'value="waitlist"' in page.text and 'value="answer"' in page.text
+    assert "Di daftar tunggu" in page.text and 'name="question_id"' in page.text
+    for extra in (
+        {"segment": "waitlist"},
+        {"segment": "answer", "question_id": "1", "answer": "Ya"},
+    ):
+        shown = admin.post("/admin/broadcasts/preview", data=_form(seeded, token, **extra),
+                           headers=JSON)  # fmt: skip
+        assert shown.status_code == 200 and shown.json()["chats"] == 0
+    bad = _form(seeded, token, segment="answer", question_id="", answer="")
+    refused = admin.post("/admin/broadcasts/preview", data=bad, headers=JSON)
+    assert refused.status_code == 400
