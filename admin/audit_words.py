@@ -84,6 +84,7 @@ ACTIONS = {
     "broadcast.started": "Runner rejoined broadcasts (START)",
     "event.created": "Event created",
     "event.whatsapp_provider": "WhatsApp number changed",
+    "event.whatsapp_numbers": "Numbers serving the event changed",
     "ocr.auto_approve_set": "Auto-approve switched",
     "ocr.field_corrected": "Screenshot reading corrected",
     "payment.auto_approved": "Payment approved automatically",

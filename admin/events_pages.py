@@ -17,8 +17,10 @@ from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import EventStatus, Role, WhatsAppProvider
 from core.errors import NotFound, ServiceError
+from core.events import numbers as event_numbers
 from core.events import setup
 from core.events import whatsapp as event_whatsapp
+from core.messaging import outbox
 from core.models import AdminUser, Event, JerseyStock
 
 router = APIRouter(prefix="/admin/events")
@@ -53,8 +55,20 @@ def edit_event(request: Request, event_id: int, _user: AdminUser = Depends(admin
             "wa_configured": event_whatsapp.configured(get_settings()),
             "tiers": pricing_pages.tiers_for(session, event, utcnow()) if event else {},
             "start_links": start_links.links(event, get_settings()) if event else [],
+            "numbers": _numbers_form(session, event) if event else [],
         }
         return templates.TemplateResponse(request, "event_edit.html", ctx)
+
+
+def _numbers_form(session: Any, event: Event) -> list[dict[str, Any]]:
+    """Each configured Fonnte number: whether it serves the event, and its queue right now."""
+    settings = get_settings()
+    serving = set(event_numbers.of_event(event, settings))
+    queued = outbox.pending_by_device(session)
+    return [
+        {"number": n, "chosen": n in serving, "queued": queued.get(n, 0)}
+        for n in event_numbers.configured(settings)
+    ]
 
 
 def _event_data(form: Any) -> dict[str, Any]:
@@ -203,3 +217,22 @@ def set_whatsapp_provider(
     except (ServiceError, ValueError) as exc:
         return _back(request, event_id, _("WhatsApp number not changed: %(why)s"), "error", why=exc)
     return _back(request, event_id, _("WhatsApp number saved."))
+
+
+@router.post("/{event_id}/numbers", dependencies=[Depends(csrf_protect)])
+async def set_numbers(
+    request: Request, event_id: int, user: AdminUser = Depends(admin_only)
+) -> Response:
+    """Choose which configured Fonnte numbers serve the event (its start link spreads over them)."""
+    form = await request.form()
+    try:
+        with unit_of_work() as uow:
+            event_numbers.set_numbers(
+                uow.session, event_id=event_id, numbers=[str(n) for n in form.getlist("number")],
+                actor=actor_name(user), settings=get_settings(),
+            )  # fmt: skip
+    except NotFound as exc:
+        raise HTTPException(status_code=404) from exc
+    except ServiceError as exc:
+        return _back(request, event_id, _("Numbers not saved: %(why)s"), "error", why=exc)
+    return _back(request, event_id, _("Numbers for this event saved."))

@@ -16,8 +16,8 @@ from core import audit
 from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work, utcnow
 from core.enums import OutboundStatus, Role
-from core.messaging import window
-from core.models import AdminUser, Conversation, InboundUpdate, OutboundMessage, Registration
+from core.messaging import outbox, window
+from core.models import AdminUser, InboundUpdate, OutboundMessage, Registration
 from core.payments.screenshot_reading import service as screenshot_service
 from workers import broker_ops
 
@@ -73,24 +73,7 @@ def channel_status() -> dict[str, dict[str, object]]:
 def device_queues(session) -> list[dict[str, object]]:  # noqa: ANN001
     """Each Fonnte number's queue: messages pending from it, and about how long they take."""
     settings = get_settings()
-    rows = session.execute(
-        select(Conversation.device, func.count())
-        .select_from(OutboundMessage)
-        .join(
-            Conversation,
-            (Conversation.channel == OutboundMessage.channel)
-            & (Conversation.chat_id == OutboundMessage.recipient),
-            isouter=True,
-        )
-        .where(
-            OutboundMessage.channel == "whatsapp",
-            OutboundMessage.status.in_(
-                [OutboundStatus.PENDING.value, OutboundStatus.SENDING.value]
-            ),
-        )
-        .group_by(Conversation.device)
-    ).all()
-    queued = {number or "": int(n) for number, n in rows}
+    queued = outbox.pending_by_device(session)
     for number in settings.fonnte_devices:
         queued.setdefault(number, 0)
     rate = max(settings.fonnte_max_per_second, 0.001) * 60

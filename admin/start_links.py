@@ -1,7 +1,9 @@
 """Start links an organiser shares (Instagram bio, posters): per event and category, per channel.
 
-WhatsApp: ``https://wa.me/<number>?text=DAFTAR%20<slug>%20<code>`` opens the chat with the text
-typed; Telegram: ``https://t.me/<bot>?start=<slug>_<code>`` (a payload allows no spaces). The chat
+WhatsApp: the short link ``<PUBLIC_BASE_URL>/go/<slug>/<code>`` redirects each runner to the least
+busy of the event's numbers (webhooks/start_links.py), at
+``https://wa.me/<number>?text=DAFTAR%20<slug>%20<code>`` (each number's own link is listed too);
+Telegram: ``https://t.me/<bot>?start=<slug>_<code>`` (a payload allows no spaces). The chat
 understands both (flows.starting._preset). Each link has a printable A4 QR poster.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
@@ -22,6 +23,7 @@ from admin.templating import templates
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker
 from core.enums import Role
+from core.events import numbers
 from core.models import AdminUser, Event
 
 router = APIRouter(prefix="/admin/events")
@@ -36,37 +38,26 @@ class StartLink:
     channel: str  # "whatsapp" | "telegram"
     category: str | None  # a category code; None for the event's own link
     url: str | None  # None while the channel's number or bot name is not configured
-
-
-def whatsapp_url(number: str | None, slug: str, code: str | None) -> str | None:
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
-    if not digits:
-        return None
-    text = " ".join(part for part in ("DAFTAR", slug, code) if part)
-    return f"https://wa.me/{digits}?text={quote(text)}"
-
-
-def telegram_url(bot: str | None, slug: str, code: str | None) -> str | None:
-    name = (bot or "").strip().lstrip("@")
-    if not name:
-        return None
-    payload = f"{slug}_{code}" if code else slug
-    return f"https://t.me/{name}?start={quote(payload[:64])}"
+    # WhatsApp: the wa.me link of each of the event's numbers (the short ``url`` picks one per hit).
+    per_number: tuple[tuple[str, str], ...] = ()
 
 
 def links(event: Event, settings: Settings) -> list[StartLink]:
     """The event's own link, then one per category, for each channel."""
     codes: list[str | None] = [None, *(c.code for c in event.categories)]
+    event_numbers = numbers.of_event(event, settings)
     out = []
     for code in codes:
-        out.append(
-            StartLink(
-                "whatsapp", code, whatsapp_url(settings.whatsapp_public_number, event.slug, code)
-            )
+        per_number = tuple(
+            (n, url) for n in event_numbers if (url := numbers.whatsapp_url(n, event.slug, code))
         )
+        short = numbers.short_url(settings, event.slug, code) if per_number else None
+        out.append(StartLink("whatsapp", code, short, per_number))
         out.append(
             StartLink(
-                "telegram", code, telegram_url(settings.telegram_bot_username, event.slug, code)
+                "telegram",
+                code,
+                numbers.telegram_url(settings.telegram_bot_username, event.slug, code),
             )
         )
     return out
@@ -107,7 +98,12 @@ def poster(
 
 
 def _link(event: Event, channel: str, code: str | None) -> str | None:
+    """The poster's link: the short one for WhatsApp (spread over the numbers), t.me for Telegram."""
     settings = get_settings()
     if channel == "whatsapp":
-        return whatsapp_url(settings.whatsapp_public_number, event.slug, code)
-    return telegram_url(settings.telegram_bot_username, event.slug, code)
+        return (
+            numbers.short_url(settings, event.slug, code)
+            if numbers.of_event(event, settings)
+            else None
+        )
+    return numbers.telegram_url(settings.telegram_bot_username, event.slug, code)

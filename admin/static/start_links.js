@@ -8,7 +8,7 @@
     try {
       await navigator.clipboard.writeText(text);
     } catch (e) {
-      const code = button.closest("tr").querySelector(".link-text");
+      const code = button.closest("li, tr").querySelector(".link-text");
       if (code) { window.getSelection().selectAllChildren(code); }
       return;
     }

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -431,3 +431,23 @@ def find_stale(
         key = (channel, recipient)
         best[key] = min(priority, best.get(key, priority))
     return [(c, r, p) for (c, r), p in best.items()]
+
+
+def pending_by_device(session: Session) -> dict[str, int]:
+    """Fonnte messages not sent yet, per number they go out from ("" = the default device).
+
+    One grouped query (the operations page, and the start-link chooser's snapshot every few seconds).
+    """
+    rows = session.execute(
+        select(Conversation.device, func.count())
+        .select_from(OutboundMessage)
+        .join(
+            Conversation,
+            (Conversation.channel == OutboundMessage.channel)
+            & (Conversation.chat_id == OutboundMessage.recipient),
+            isouter=True,
+        )
+        .where(OutboundMessage.channel == "whatsapp", OutboundMessage.status.in_(OPEN_STATUSES))
+        .group_by(Conversation.device)
+    ).all()
+    return {device or "": int(n) for device, n in rows}

@@ -56,6 +56,8 @@ class Event(Base):
     whatsapp_provider: Mapped[str20] = mapped_column(
         default=WhatsAppProvider.FONNTE.value, server_default=WhatsAppProvider.FONNTE.value
     )
+    # The Fonnte numbers (FONNTE_DEVICES keys, digits) that serve this event; None: all of them.
+    whatsapp_numbers: Mapped[list[str] | None] = mapped_column(JSONType, default=None)
 
     # The terms every runner must accept (empty: no waiver step), and the age below which a parent's
     # signed consent letter is needed (None: no minors rule).

@@ -32,7 +32,8 @@ def test_event_page_lists_a_link_per_channel_and_category(client_for, seeded, co
     page = html.unescape(client.get(f"/admin/events/{seeded.event_id}").text)
     slug = _slug(seeded.event_id)
     assert f"https://wa.me/6281234567890?text=DAFTAR%20{slug}%2010K" in page
-    assert f'https://wa.me/6281234567890?text=DAFTAR%20{slug}"' in page  # the whole event
+    assert f"https://wa.me/6281234567890?text=DAFTAR%20{slug}<" in page  # the whole event
+    assert f'data-copy="http://127.0.0.1:8000/go/{slug}/10K"' in page  # the short link to publish
     assert f"https://t.me/FunRunBot?start={slug}_10K" in page
     assert 'class="copy-link"' in page and "Tautan pendaftaran" in page
     assert f"/admin/events/{seeded.event_id}/poster?channel=telegram&category=10K" in page
@@ -44,7 +45,7 @@ def test_unconfigured_channels_say_what_to_set(client_for, seeded, monkeypatch) 
     get_settings.cache_clear()
     client, _ = client_for("admin", lang="en")
     page = client.get(f"/admin/events/{seeded.event_id}").text
-    assert "Set WHATSAPP_PUBLIC_NUMBER" in page and "wa.me" not in page
+    assert "Set FONNTE_DEVICES or WHATSAPP_PUBLIC_NUMBER" in page and "wa.me" not in page
     get_settings.cache_clear()
 
 
