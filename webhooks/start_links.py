@@ -31,6 +31,12 @@ _cache: dict[str, tuple[float, numbers.StartTarget | None]] = {}
 _cache_lock = threading.Lock()
 
 
+def forget() -> None:
+    """Drop the cached events (tests; a changed event is otherwise seen within CACHE_SECONDS)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _target(slug: str) -> numbers.StartTarget | None:
     key = slug.lower()[:100]
     now = time.monotonic()

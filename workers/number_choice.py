@@ -141,7 +141,7 @@ class Chooser:
             return numbers[pick]
 
 
-def _pending_from_database() -> dict[str, int]:
+def pending_from_database() -> dict[str, int]:
     with get_sessionmaker()() as session:
         return outbox.pending_by_device(session)
 
@@ -160,7 +160,7 @@ def chooser() -> Chooser:
                 import redis
 
                 client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-            _chooser.append(Chooser(client, _pending_from_database))
+            _chooser.append(Chooser(client, pending_from_database))
         return _chooser[0]
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from core.config import get_settings
 from core.db import get_sessionmaker
-from core.models import Event
+from core.models import AuditLog, Event
 
 
 @pytest.fixture
@@ -59,3 +61,65 @@ def test_poster_has_the_event_category_qr_and_call(client_for, seeded, configure
     assert client.get(f"/admin/events/{seeded.event_id}/poster?category=NOPE").status_code == 404
     verifier, _ = client_for("verifier")
     assert verifier.get(f"/admin/events/{seeded.event_id}/poster").status_code == 403
+
+
+DEVICES = {"628111000111": "tok-a", "628222000222": "tok-b", "628333000333": "tok-c"}
+
+
+@pytest.fixture
+def three_numbers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    monkeypatch.setenv("FONNTE_DEVICES", json.dumps(DEVICES))
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "FunRunBot")
+    get_settings.cache_clear()
+    yield list(DEVICES)
+    get_settings.cache_clear()
+
+
+def _numbers_of(event_id: int) -> list[str] | None:
+    with get_sessionmaker()() as session:
+        return session.get(Event, event_id).whatsapp_numbers
+
+
+def test_the_event_page_publishes_the_short_link_and_lists_each_number(
+    client_for,
+    seeded,
+    three_numbers,  # noqa: ANN001
+) -> None:
+    client, _ = client_for("admin", lang="en")
+    page = html.unescape(client.get(f"/admin/events/{seeded.event_id}").text)
+    slug = _slug(seeded.event_id)
+    assert f'data-copy="http://127.0.0.1:8000/go/{slug}/10K"' in page
+    for number in three_numbers:  # every number's own link, and a box to choose it (all by default)
+        assert f"https://wa.me/{number}?text=DAFTAR%20{slug}%2010K" in page
+        assert f'name="number" value="{number}" checked' in page
+    assert (
+        "Each number's own link (3)" in page and f"https://t.me/FunRunBot?start={slug}_10K" in page
+    )
+    poster = client.get(f"/admin/events/{seeded.event_id}/poster?channel=whatsapp&category=10K")
+    assert f"http://127.0.0.1:8000/go/{slug}/10K" in poster.text
+
+
+def test_the_admin_chooses_the_numbers_of_an_event_audited(
+    client_for,
+    seeded,
+    three_numbers,  # noqa: ANN001
+) -> None:
+    a, b, c = three_numbers
+    client, token = client_for("admin", lang="en")
+    url = f"/admin/events/{seeded.event_id}/numbers"
+    r = client.post(url, data={"number": [c, a], "csrf_token": token})
+    assert "Numbers for this event saved." in r.text and _numbers_of(seeded.event_id) == [a, c]
+    page = html.unescape(r.text)
+    assert f'value="{b}">' in page and f"https://wa.me/{b}" not in page  # unchecked, not linked
+    with get_sessionmaker()() as session:
+        entry = session.scalars(
+            select(AuditLog).where(AuditLog.action == "event.whatsapp_numbers")
+        ).one()
+    assert entry.after == {"whatsapp_numbers": [a, c]} and entry.actor == "admin@funrun.local"
+    for bad in ({"number": "6289999"}, {}):
+        refused = client.post(url, data={**bad, "csrf_token": token})
+        assert "Numbers not saved" in refused.text and _numbers_of(seeded.event_id) == [a, c]
+    assert client.post(url, data={"number": a}).status_code in (400, 403)  # no CSRF token
+    verifier, vtoken = client_for("verifier")
+    assert verifier.post(url, data={"number": a, "csrf_token": vtoken}).status_code == 403
+    assert _numbers_of(seeded.event_id) == [a, c]
