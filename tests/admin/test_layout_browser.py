@@ -216,7 +216,7 @@ def test_every_admin_page_reads_well_at_desktop_and_phone_width(browser_page, id
             shot = browser_page.screenshot(
                 path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True
             )
-            if name == "poster":  # the printed QR must open the chat with the start text
-                assert decode_qr(shot).endswith("?text=DAFTAR%20jakarta-fun-run%2010K"), width
+            if name == "poster":  # the printed QR is the short link that opens the chat
+                assert decode_qr(shot).endswith("/go/jakarta-fun-run/10K"), width
             problems += [f"{name} @ {width}px: {p}" for p in browser_page.evaluate(LAYOUT_CHECK)]
     assert not problems, "\n".join(problems)
