@@ -19,7 +19,7 @@ from core.enums import OutboundStatus, Role
 from core.messaging import outbox, window
 from core.models import AdminUser, InboundUpdate, OutboundMessage, Registration
 from core.payments.screenshot_reading import service as screenshot_service
-from workers import broker_ops
+from workers import broker_ops, number_choice
 
 router = APIRouter(prefix="/admin/operations")
 admin_only = require_roles(Role.ADMIN)
@@ -77,8 +77,15 @@ def device_queues(session) -> list[dict[str, object]]:  # noqa: ANN001
     for number in settings.fonnte_devices:
         queued.setdefault(number, 0)
     rate = max(settings.fonnte_max_per_second, 0.001) * 60
+    recent = number_choice.recent_by_number([number for number in queued if number])
     return [
-        {"number": number, "queued": n, "minutes": round(n / rate)}
+        {
+            "number": number,
+            "queued": n,
+            "minutes": round(n / rate),
+            "runners": recent.get(number, (0, 0.0))[0],
+            "paused": round(recent.get(number, (0, 0.0))[1]),
+        }
         for number, n in sorted(queued.items())
     ]
 

@@ -114,6 +114,34 @@ class Chooser:
                 self._taken_at = time.monotonic()
         return self._snapshot
 
+    def recent(self, numbers: Sequence[str]) -> dict[str, tuple[int, float]]:
+        """Per number: runners sent to it within HIT_WINDOW_SECONDS, and seconds left paused."""
+        if self._redis is None:
+            now = time.monotonic()
+            with self._lock:
+                return {
+                    n: (
+                        sum(
+                            c
+                            for at, c in self._local_hits.get(n, [])
+                            if now - at < HIT_WINDOW_SECONDS
+                        ),
+                        0.0,
+                    )
+                    for n in numbers
+                }
+        now = time.time()
+        slot = int(now // SLOT_SECONDS)
+        keys = [PAUSE_KEY.format(number=n) for n in numbers]
+        for n in numbers:
+            keys += [HITS_KEY.format(number=n, slot=slot - s) for s in range(SLOTS)]
+        values = [float(v) if v is not None else 0.0 for v in self._redis.mget(keys)]
+        paused, hits = values[: len(numbers)], values[len(numbers) :]
+        return {
+            n: (int(sum(hits[i * SLOTS : (i + 1) * SLOTS])), max(0.0, paused[i] - now))
+            for i, n in enumerate(numbers)
+        }
+
     def _choose_redis(self, numbers: Sequence[str], loads: list[int]) -> int:
         now = time.time()
         slot = int(now // SLOT_SECONDS)
@@ -167,3 +195,12 @@ def chooser() -> Chooser:
 def choose_number(numbers: Sequence[str]) -> str:
     """The event number a start-link hit is sent to (README "Numbers per event")."""
     return chooser().choose(numbers)
+
+
+def recent_by_number(numbers: Sequence[str]) -> dict[str, tuple[int, float]]:
+    """For the operations page: runners each number got in the last minute, and its pause left."""
+    try:
+        return chooser().recent(numbers)
+    except Exception:  # noqa: BLE001  (Redis down: the page still shows the queues)
+        log.warning("start-link chooser: Redis unavailable for the operations page")
+        return {}

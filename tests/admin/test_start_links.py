@@ -123,3 +123,23 @@ def test_the_admin_chooses_the_numbers_of_an_event_audited(
     verifier, vtoken = client_for("verifier")
     assert verifier.post(url, data={"number": a, "csrf_token": vtoken}).status_code == 403
     assert _numbers_of(seeded.event_id) == [a, c]
+
+
+def test_operations_shows_each_numbers_start_link_runners_and_pause(
+    client_for,
+    seeded,
+    three_numbers,
+    redis_client,  # noqa: ANN001
+) -> None:
+    from workers.number_choice import choose_number
+    from workers.ratelimit import Limiter
+
+    a, b, c = three_numbers
+    Limiter(redis_client).pause(f"wa:{c}", 30)
+    for _ in range(4):
+        choose_number([a, b, c])
+    client, _ = client_for("admin", lang="en")
+    page = client.get("/admin/operations").text
+    rows = {n: page[page.index(f"<td>{n}</td>") :].split("</tr>")[0] for n in three_numbers}
+    assert '<td class="num">2</td>' in rows[a] and '<td class="num">2</td>' in rows[b]
+    assert "s more" in rows[c] and '<td class="num">0</td><td>' in rows[c]
