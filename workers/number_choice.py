@@ -83,9 +83,10 @@ class Chooser:
         self._pending = pending
         self._snapshot_seconds = snapshot_seconds
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._snapshot: dict[str, int] = {}
         self._taken_at = -math.inf
-        self._local_hits: dict[str, list[tuple[float, int]]] = {}
+        self._local_hits: dict[str, list[float]] = {}  # without Redis: monotonic times of hits
         self._turn = 0
 
     def choose(self, numbers: Sequence[str]) -> str:
@@ -102,40 +103,27 @@ class Chooser:
         return self._choose_local(numbers, loads)
 
     def pending(self) -> dict[str, int]:
-        """The outbox snapshot, refreshed by one thread at a time when older than its lifetime."""
+        """The outbox snapshot; one thread refreshes it when stale while the others use the old one."""
         if time.monotonic() - self._taken_at < self._snapshot_seconds:
             return self._snapshot
-        with self._lock:
-            if time.monotonic() - self._taken_at >= self._snapshot_seconds:
-                try:
-                    self._snapshot = self._pending()
-                except Exception:  # noqa: BLE001  (keep the last snapshot; hits still spread)
-                    log.warning("start-link chooser: outbox snapshot failed", exc_info=True)
+        if self._refreshing.acquire(blocking=False):
+            try:
+                self._snapshot = self._pending()
+            except Exception:  # noqa: BLE001  (keep the last snapshot; hits still spread)
+                log.warning("start-link chooser: outbox snapshot failed", exc_info=True)
+            finally:
                 self._taken_at = time.monotonic()
+                self._refreshing.release()
         return self._snapshot
 
     def recent(self, numbers: Sequence[str]) -> dict[str, tuple[int, float]]:
         """Per number: runners sent to it within HIT_WINDOW_SECONDS, and seconds left paused."""
         if self._redis is None:
-            now = time.monotonic()
             with self._lock:
-                return {
-                    n: (
-                        sum(
-                            c
-                            for at, c in self._local_hits.get(n, [])
-                            if now - at < HIT_WINDOW_SECONDS
-                        ),
-                        0.0,
-                    )
-                    for n in numbers
-                }
+                return {n: (self._local_recent(n, time.monotonic()), 0.0) for n in numbers}
         now = time.time()
-        slot = int(now // SLOT_SECONDS)
-        keys = [PAUSE_KEY.format(number=n) for n in numbers]
-        for n in numbers:
-            keys += [HITS_KEY.format(number=n, slot=slot - s) for s in range(SLOTS)]
-        values = [float(v) if v is not None else 0.0 for v in self._redis.mget(keys)]
+        pauses = [PAUSE_KEY.format(number=n) for n in numbers]
+        values = [float(v or 0) for v in self._redis.mget(pauses + _hit_keys(numbers, now))]
         paused, hits = values[: len(numbers)], values[len(numbers) :]
         return {
             n: (int(sum(hits[i * SLOTS : (i + 1) * SLOTS])), max(0.0, paused[i] - now))
@@ -144,29 +132,33 @@ class Chooser:
 
     def _choose_redis(self, numbers: Sequence[str], loads: list[int]) -> int:
         now = time.time()
-        slot = int(now // SLOT_SECONDS)
-        keys = [TURN_KEY] + [PAUSE_KEY.format(number=n) for n in numbers]
-        for n in numbers:
-            keys += [HITS_KEY.format(number=n, slot=slot - s) for s in range(SLOTS)]
+        keys = [TURN_KEY, *(PAUSE_KEY.format(number=n) for n in numbers), *_hit_keys(numbers, now)]
         ttl = HIT_WINDOW_SECONDS + SLOT_SECONDS
         return int(self._script(keys=keys, args=[now, len(numbers), SLOTS, ttl, *loads]))
 
-    def _choose_local(self, numbers: Sequence[str], loads: list[int]) -> int:
+    def _choose_local(self, numbers: Sequence[str], loads: list[int]) -> str:
         now = time.monotonic()
         with self._lock:
-            totals = []
-            for number, load in zip(numbers, loads, strict=True):
-                hits = [
-                    h for h in self._local_hits.get(number, []) if now - h[0] < HIT_WINDOW_SECONDS
-                ]
-                self._local_hits[number] = hits
-                totals.append(load + sum(count for _, count in hits))
-            best = min(totals)
-            tied = [i for i, total in enumerate(totals) if total == best]
+            totals = [
+                load + self._local_recent(n, now) for n, load in zip(numbers, loads, strict=True)
+            ]
+            tied = [i for i, total in enumerate(totals) if total == min(totals)]
             self._turn += 1
-            pick = tied[self._turn % len(tied)]
-            self._local_hits[numbers[pick]].append((now, 1))
-            return numbers[pick]
+            pick = numbers[tied[self._turn % len(tied)]]
+            self._local_hits.setdefault(pick, []).append(now)
+            return pick
+
+    def _local_recent(self, number: str, now: float) -> int:
+        """Hits on ``number`` within the window (dropping older ones); call with the lock held."""
+        hits = [at for at in self._local_hits.get(number, []) if now - at < HIT_WINDOW_SECONDS]
+        self._local_hits[number] = hits
+        return len(hits)
+
+
+def _hit_keys(numbers: Sequence[str], now: float) -> list[str]:
+    """SLOTS counters per number, the current slot first."""
+    slot = int(now // SLOT_SECONDS)
+    return [HITS_KEY.format(number=n, slot=slot - s) for n in numbers for s in range(SLOTS)]
 
 
 def pending_from_database() -> dict[str, int]:
