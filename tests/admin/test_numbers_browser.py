@@ -52,6 +52,11 @@ def test_numbers_per_event_and_the_short_link(
         page.goto(f"/admin/events/{ids['event']}/poster?channel=whatsapp&category=10K")
         shot = page.screenshot(path=str(ARTIFACTS / f"numbers-poster-{width}.png"), full_page=True)
         assert decode_qr(shot) == "http://127.0.0.1:8000/go/jakarta-fun-run/10K", width
+        page.goto("/admin/operations")  # each number's queue, start-link runners and pause
+        page.locator("#wa-devices").screenshot(
+            path=str(ARTIFACTS / f"numbers-operations-{width}.png")
+        )
+        assert NUMBERS[1] in page.inner_text("#wa-devices")
         page.goto("/go/no-such-run")
         page.screenshot(path=str(ARTIFACTS / f"go-not-found-{width}.png"), full_page=True)
         assert "Tautan pendaftaran tidak ditemukan" in page.inner_text("main")
