@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.errors import DuplicateParticipant, SoldOut
+from core.events import catalog
 from core.i18n import has, t
 from core.messages import InboundMessage, Reply
 from core.models import Conversation
@@ -30,11 +31,20 @@ REFUSALS = (SoldOut, DuplicateParticipant, VoucherRefused, intake.PriceChanged)
 def turn(
     session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
 ) -> list[Reply] | None:
-    """Several filled forms in a group's chat: add the valid runners, queue the rest. Else None."""
-    marker = groups.mark(conversation)
-    blocks = form.read_blocks(REGISTRATION, text) if marker is not None else []
-    if marker is None or len(blocks) < 2:
+    """Several filled forms: add the valid runners to the chat's group, queue the rest. Else None.
+
+    Sent outside a group registration, the list opens one (several runners mean one payment).
+    """
+    blocks = form.read_blocks(REGISTRATION, text)
+    if len(blocks) < 2:
         return None
+    if groups.mark(conversation) is None:  # a list sent without DAFTAR GRUP: it is a group
+        if not catalog.snapshot(session, now=now).open:
+            return None  # nothing open: the single form's answer says so
+        groups.set_mark(conversation, {"id": None})
+        intro = [t("group.list_as_group", conversation.language)]
+    else:
+        intro = []
     base = _base(conversation)
     added, notes, queue = [], [], []
     for index, lines in enumerate(blocks, 1):
@@ -53,7 +63,9 @@ def turn(
             queue.append(lines)
         else:
             added.append(name)
-    return _outcome(session, conversation, message, len(blocks), added, notes, queue, base, now)
+    return _outcome(
+        session, conversation, message, len(blocks), added, intro + notes, queue, base, now
+    )
 
 
 def _problems(ctx: Ctx, lines: dict[str, str]) -> list[str]:
@@ -117,7 +129,8 @@ def _outcome(
     """The list's answer: who was added, what to fix; then the first gap, or "another or done?"."""
     language = conversation.language
     head = t("group.list_received", language, count=count, added=added)
-    text = "\n\n".join([head, *notes])
+    lead = [n for n in notes[:1] if n == t("group.list_as_group", language)]
+    text = "\n\n".join([*lead, head, *notes[len(lead) :]])
     marker = groups.mark(conversation) or {}
     conversation.state, conversation.answers = "idle", {}
     groups.set_mark(conversation, {**marker, "queue": queue, **base})

@@ -133,6 +133,9 @@ def _idle_text(
     )
     if offer is not None:  # YA to a slot offered from the waiting list
         return offer
+    listed = group_list.turn(session, conversation, message, message.text or "", now)
+    if listed is not None:  # several filled forms: a club leader's list, one group
+        return listed
     filled = starting.form_turn(session, conversation, message, message.text or "", now=now)
     if filled is not None:
         return filled

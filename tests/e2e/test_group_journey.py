@@ -103,7 +103,7 @@ def test_a_group_of_three_with_one_payment(
     assert len({r.bib for r in paid}) == 3 and all(r.bib for r in paid)
     texts = runner.texts()  # one message with every BIB, no "payment verified" per runner
     assert sum("Pembayaran grup sebesar" in t for t in texts) == 1, texts[-5:]
-    assert all(r.bib in next(t for t in texts if "Pembayaran grup" in t) for r in paid)
+    assert all(r.bib in next(t for t in texts if "Pembayaran grup sebesar" in t) for r in paid)
     assert not any("E-tiket Anda segera dikirim" in t for t in texts)
     tokens = {decode_qr(png) for png in runner.photos()}
     assert tokens == {r.ticket_token for r in paid}  # each runner's own ticket, once

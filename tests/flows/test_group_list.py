@@ -107,3 +107,22 @@ def test_member_opens_the_link_and_gets_their_own_ticket(session: Session, event
     other = Chat(session, Channel.TELEGRAM)
     other.send("/start", command="start", command_arg=member_links.token(ana))
     assert "another Telegram account" in other.text() or "akun Telegram lain" in other.text()
+
+
+def test_a_list_sent_without_daftar_grup_opens_the_group(session: Session, event: Event) -> None:
+    chat = Chat(session)
+    sheet = form.form_message(REGISTRATION, _ctx_for(session, chat)).text
+    chat.send("\n\n".join(_fill(sheet, _runner(n)) for n in ("Siti Aminah", "Budi Hartono")))
+    assert "satu grup" in chat.text() and "Daftar diterima: 2 pelari" in chat.text()
+    chat.send("SELESAI")
+    members = _group_members(session)
+    assert len(members) == 2 and members[0].group_id and len({r.group_id for r in members}) == 1
+    assert "Pembayaran grup: 2 pelari" in chat.text()
+
+
+def _ctx_for(session: Session, chat: Chat):  # type: ignore[no-untyped-def]
+    from core.db import utcnow
+    from flows import context
+
+    chat.send("halo")  # the conversation exists
+    return context.build(session, chat.conversation, now=utcnow())
