@@ -19,6 +19,7 @@ from core.events import catalog
 from core.i18n import has, t
 from core.messages import InboundMessage, Reply
 from core.models import Conversation
+from core.registration import groups as groups_core
 from core.registration import intake
 from core.registration.vouchers import VoucherRefused
 from flows import completion, context, event_steps, form, groups, pending, render
@@ -45,6 +46,8 @@ def turn(
         intro = [t("group.list_as_group", conversation.language)]
     else:
         intro = []
+    if len(blocks) + _members_so_far(session, conversation) > groups_core.MAX_MEMBERS:
+        return [Reply(t("group.full", conversation.language, limit=groups_core.MAX_MEMBERS))]
     base = _base(conversation)
     added, notes, queue = [], [], []
     for index, lines in enumerate(blocks, 1):
@@ -66,6 +69,11 @@ def turn(
     return _outcome(
         session, conversation, message, len(blocks), added, intro + notes, queue, base, now
     )
+
+
+def _members_so_far(session: Session, conversation: Conversation) -> int:
+    group_id = (groups.mark(conversation) or {}).get("id")
+    return len(groups_core.members(session, int(group_id))) if group_id else 0
 
 
 def _problems(ctx: Ctx, lines: dict[str, str]) -> list[str]:

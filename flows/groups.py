@@ -7,6 +7,11 @@ own amount) and asks "another runner for this group?". SELESAI / DONE closes the
 combined amount with one unique code (core.payments.group_payment), and one screenshot later pays
 for everyone. A runner refused at submit (sold out, duplicate) is refused before the amount exists:
 the leader hears it while the other runners are kept.
+
+A club leader may instead paste several filled forms in one message (flows/group_list.py): the
+runners whose form is complete join at once, the others wait in the marker's ``queue`` and are
+opened one after another (``next_queued``) with only their gaps to answer. A member's own ticket
+on Telegram comes from the start link in the leader's paid message (``claim_copy``).
 """
 
 from __future__ import annotations

@@ -78,8 +78,11 @@ def test_telegram_english_list_split_by_the_repeated_first_label(
     chat.send(pasted)
     assert "List received: 2 runners" in chat.text() and "Ana Putri, Dewi Lestari" in chat.text()
     assert "Reply *YES* for the next runner" in chat.text()
+    more = [_fill(sheet, _runner(n)) for n in ("Eka Sari", "Fitri Ayu")]
+    chat.send("\n---\n".join(more))  # another list at "another runner?"
+    assert "List received: 2 runners" in chat.text() and "Eka Sari, Fitri Ayu" in chat.text()
     chat.send("DONE")
-    assert "Group payment: 2 runners" in chat.text()
+    assert "Group payment: 4 runners" in chat.text()
 
 
 def test_a_single_form_in_a_group_is_still_one_runner(session: Session, event: Event) -> None:
