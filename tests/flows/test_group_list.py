@@ -129,3 +129,13 @@ def _ctx_for(session: Session, chat: Chat):  # type: ignore[no-untyped-def]
 
     chat.send("halo")  # the conversation exists
     return context.build(session, chat.conversation, now=utcnow())
+
+
+def test_blocks_split_on_blank_lines_dashes_and_repeated_labels_but_not_inside_a_form() -> None:
+    one = "Nama lengkap: Siti Aminah\nKategori: 10K\n\nEmail: siti@example.com\nGender: P"
+    two = "Name: Budi\nCategory: 5K"
+    three = "Nama: Rina\nKategori: 21K"
+    blocks = form.read_blocks(REGISTRATION, f"{one}\n=====\n{two}\n{three}\nhalo: apa kabar")
+    assert [b.get("full_name") for b in blocks] == ["Siti Aminah", "Budi", "Rina"]
+    assert blocks[0]["email"] == "siti@example.com"  # the blank line inside Siti's form
+    assert form.read_blocks(REGISTRATION, "Catatan: tidak ada\n\nNama: Siti") == []
