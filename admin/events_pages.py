@@ -91,6 +91,7 @@ def _event_data(form: Any) -> dict[str, Any]:
         "waiver_text_en": forms.text(form, "waiver_text_en"),
         "waiver_url": forms.text(form, "waiver_url"),
         "minor_age": forms.integer(form, "minor_age", required=False),
+        "group_tickets_to_members": forms.checkbox(form, "group_tickets_to_members"),
     }
 
 

@@ -18,7 +18,7 @@ from core.enums import PaymentStatus, Role
 from core.errors import Conflict, NotFound, RangeExhausted
 from core.models import AdminUser, Payment, Registration
 from core.payments import rejection, review_queue, screenshots
-from workers.verification import approve_payment, reject_payment
+from workers.verification import approve_group_payment, approve_payment, reject_payment
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -168,6 +168,9 @@ def approve(
 ) -> Response:
     """Approve one payment; a second verifier is told who was first."""
     lang = request_language(request)
+    team = _registration_group_of(payment_id)
+    if team is not None:  # a group's one photo: one approval, one message to the leader
+        return _approve_team(request, team, _parse_amount(amount_received), user)
     shares = _shares(payment_id, _parse_amount(amount_received))
     try:
         result = approve_payment(payment_id, actor=user, amount_received=shares[0][1])
@@ -192,6 +195,34 @@ def approve(
         done = 1 + _approve_members(shares[1:], user)
         text += " " + gettext("%(n)s registrations of this photo approved.", lang, n=done)
     return _result(request, True, text, changed=True, status_after=result.status)
+
+
+def _registration_group_of(payment_id: int) -> int | None:
+    """The registration group (DAFTAR GRUP) whose one photo this payment is, if it is one."""
+    with get_sessionmaker()() as session:
+        payment = session.get(Payment, payment_id)
+        if payment is None or len((payment.flags or {}).get("group") or []) < 2:
+            return None
+        return payment.registration.group_id
+
+
+def _approve_team(request: Request, group_id: int, amount: int | None, user: AdminUser) -> Response:
+    lang = request_language(request)
+    try:
+        outcome = approve_group_payment(group_id, actor=user, amount_received=amount)
+    except RangeExhausted as exc:
+        return _result(request, False, str(exc), 409)
+    except Conflict as exc:
+        return _result(request, False, _conflict_text(exc), 409)
+    changed = [a for a in outcome.approvals if a.changed]
+    if not changed:
+        return _result(request, True, gettext("Already approved.", lang), changed=False)
+    text = gettext("Approved: paid.", lang) if outcome.paid else gettext("Approved.", lang)
+    short = sum(a.shortfall for a in changed)
+    if short:
+        text += " " + gettext("Short by %(amount)s.", lang, amount=money(short, lang))
+    text += " " + gettext("%(n)s registrations of this photo approved.", lang, n=len(changed))
+    return _result(request, True, text, changed=True, status_after=changed[0].status)
 
 
 def _shares(payment_id: int, amount: int | None) -> list[tuple[int, int | None]]:

@@ -34,17 +34,7 @@ def submit(
     event = ctx.event
     if event is None:  # closed meanwhile: the draft is kept, as the message says
         return "confirm", dict(ctx.answers), [Reply(t("flow.event_gone", ctx.language))]
-    submission = intake.Submission(
-        event_id=event.id,
-        category_code=str(ctx.answers.get("category")),
-        answers={k: v for k, v in ctx.answers.items() if not pending.is_internal(k)},
-        channel=conversation.channel,
-        chat_id=conversation.chat_id,
-        language=ctx.language,
-        conversation_id=conversation.id,
-        voucher_code=ctx.answers.get(pricing.KEY) or None,
-        expected_price=ctx.answers.get(pricing.SHOWN),
-    )
+    submission = submission_for(conversation, ctx, event_id=event.id)
     try:
         registration = submit_registration(session, submission, now=now)
     except intake.PriceChanged as err:
@@ -64,6 +54,35 @@ def submit(
         return _back_to(session, conversation, ctx, now, field, text)
     log.info("registration %s submitted from conversation %s", registration.id, conversation.id)
     return "idle", {}, _submitted(session, registration, ctx.language)
+
+
+def submission_for(conversation: Conversation, ctx: Ctx, *, event_id: int) -> intake.Submission:
+    """The draft's answers as a submission from this chat."""
+    return intake.Submission(
+        event_id=event_id,
+        category_code=str(ctx.answers.get("category")),
+        answers={k: v for k, v in ctx.answers.items() if not pending.is_internal(k)},
+        channel=conversation.channel,
+        chat_id=conversation.chat_id,
+        language=ctx.language,
+        conversation_id=conversation.id,
+        voucher_code=ctx.answers.get(pricing.KEY) or None,
+        expected_price=ctx.answers.get(pricing.SHOWN),
+    )
+
+
+def refusal_text(err: Exception, ctx: Ctx) -> str:
+    """What the runner reads when a submit is refused (sold out, duplicate, code, price)."""
+    if isinstance(err, SoldOut):
+        return _sold_out_text(err, ctx)
+    if isinstance(err, DuplicateParticipant):
+        field = str(err.params.get("field", "email"))
+        return t(f"flow.duplicate_{field}", ctx.language, value=err.params.get("value", ""))
+    if isinstance(err, VoucherRefused):
+        reason = t(err.key, ctx.language, **err.params)
+        return t("pricing.refused.at_confirm", ctx.language, reason=reason)
+    params = getattr(err, "params", {})
+    return t("pricing.changed", ctx.language, category=ctx.answers.get("category"), **params)
 
 
 def submit_registration(

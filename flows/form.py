@@ -22,6 +22,8 @@ _LINE_RE = re.compile(
     r"^\s*(?:[-•*]+\s*|\d{1,2}[.)]\s*)?(?P<label>[^:=\n]{1,60}?)\s*[:=]\s*(?P<value>.*)$"
 )
 _PAREN_RE = re.compile(r"\([^)]*\)")
+# Between two runners' forms in a club leader's list: a blank line, or a line of dashes (=, _, *).
+_SEPARATOR_RE = re.compile(r"^\s*(?:[-=_*~.•]\s*){3,}$")
 MIN_LINES = 2  # fewer labelled lines is an ordinary answer ("Catatan: tidak ada")
 
 
@@ -74,14 +76,49 @@ def read_lines(flow: Flow, text: str) -> dict[str, str]:
     labels = _label_table(flow)
     found: dict[str, str] = {}
     for line in text.splitlines():
-        # "(pilih: 5K / 10K)" copied from the form holds a colon of its own: drop it first.
-        match = _LINE_RE.match(_PAREN_RE.sub(" ", line, count=1))
-        if match is None:
-            continue
-        key = _key_for(match["label"], labels)
-        if key is not None and key not in found:
-            found[key] = match["value"].strip()
+        pair = _labelled(line, labels)
+        if pair is not None and pair[0] not in found:
+            found[pair[0]] = pair[1]
     return found if len(found) >= MIN_LINES else {}
+
+
+def read_blocks(flow: Flow, text: str) -> list[dict[str, str]]:
+    """A club leader's list: one filled form per runner, each read like ``read_lines``.
+
+    A runner's block ends at a blank line, a line of dashes, or a label it already has (the
+    first label repeated: forms pasted one under the other). A piece without a name that shares
+    no label with the block before it is that block's rest (a blank line inside one form).
+    """
+    labels = _label_table(flow)
+    blocks: list[dict[str, str]] = [{}]
+    for line in text.splitlines():
+        if not line.strip() or _SEPARATOR_RE.match(line):
+            blocks.append({})
+            continue
+        pair = _labelled(line, labels)
+        if pair is None:
+            continue
+        if pair[0] in blocks[-1]:
+            blocks.append({})
+        blocks[-1][pair[0]] = pair[1]
+    merged: list[dict[str, str]] = []
+    for block in (b for b in blocks if b):
+        previous = merged[-1] if merged else None
+        if previous is not None and "full_name" not in block and not previous.keys() & block:
+            previous.update(block)
+        else:
+            merged.append(block)
+    return [b for b in merged if len(b) >= MIN_LINES]
+
+
+def _labelled(line: str, labels: dict[str, str]) -> tuple[str, str] | None:
+    """(question key, value) of a "Label: value" line, or None."""
+    # "(pilih: 5K / 10K)" copied from the form holds a colon of its own: drop it first.
+    match = _LINE_RE.match(_PAREN_RE.sub(" ", line, count=1))
+    if match is None:
+        return None
+    key = _key_for(match["label"], labels)
+    return None if key is None else (key, match["value"].strip())
 
 
 def _norm_label(text: str) -> str:
@@ -125,11 +162,14 @@ def _prefix(name: str, value: str) -> bool:
     return longer[: len(shorter)] == shorter
 
 
-def apply(flow: Flow, lines: dict[str, str], ctx: Ctx) -> tuple[str, list[Reply]]:
+def apply(
+    flow: Flow, lines: dict[str, str], ctx: Ctx, *, head: bool = True
+) -> tuple[str, list[Reply]]:
     """Parse every filled line into ``ctx.answers``; return (state, replies) to continue with.
 
     The state is the first question still unanswered, in editing mode (the engine then skips
     answered ones and returns to the summary), or the summary itself when nothing is missing.
+    ``head`` False: only the question (the caller already said what was refused).
     """
     problems: list[str] = []
     for step in flow.questions:
@@ -147,11 +187,32 @@ def apply(flow: Flow, lines: dict[str, str], ctx: Ctx) -> tuple[str, list[Reply]
     state = engine.first_state(flow, ctx)
     editing = state != "confirm"
     pending.store(ctx.answers, replace(pending.load(ctx.answers), editing=editing))
-    head = t("flow.form.read", ctx.language)
-    if problems:
-        head += "\n" + t("flow.form.problems", ctx.language) + "\n" + "\n".join(problems)
     prompt = engine.prompt(flow, state, ctx)
-    return state, [replace(prompt, text=f"{head}\n\n{prompt.text}")]
+    if not head:
+        return state, [prompt]
+    intro = t("flow.form.read", ctx.language)
+    if problems:
+        intro += "\n" + t("flow.form.problems", ctx.language) + "\n" + "\n".join(problems)
+    return state, [replace(prompt, text=f"{intro}\n\n{prompt.text}")]
+
+
+def parse_into(flow: Flow, lines: dict[str, str], ctx: Ctx) -> list[tuple[str, Ask]]:
+    """Store every filled line that parses in ``ctx.answers``; return (problem line, step) of the rest."""
+    problems: list[tuple[str, Ask]] = []
+    for step in flow.questions:
+        value = lines.get(step.key, "")
+        if not value or not step.applies(ctx):
+            continue
+        try:
+            engine._store(step, step.parse(value, ctx), ctx)  # noqa: SLF001  (the engine's own store)
+        except Invalid as err:
+            ctx.answers.pop(step.key, None)
+            reason = t(err.key, ctx.language, **err.params)
+            label = render.label_of(step, ctx.language)
+            line = t("flow.form.problem_line", ctx.language, label=label, reason=reason)
+            problems.append((line, step))
+    _drop_stale(flow, ctx)
+    return problems
 
 
 def _drop_stale(flow: Flow, ctx: Ctx) -> None:

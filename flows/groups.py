@@ -7,6 +7,11 @@ own amount) and asks "another runner for this group?". SELESAI / DONE closes the
 combined amount with one unique code (core.payments.group_payment), and one screenshot later pays
 for everyone. A runner refused at submit (sold out, duplicate) is refused before the amount exists:
 the leader hears it while the other runners are kept.
+
+A club leader may instead paste several filled forms in one message (flows/group_list.py): the
+runners whose form is complete join at once, the others wait in the marker's ``queue`` and are
+opened one after another (``next_queued``) with only their gaps to answer. A member's own ticket
+on Telegram comes from the start link in the leader's paid message (``claim_copy``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from core.i18n import t, words
 from core.messages import Attachment, Choice, InboundMessage, Reply
 from core.models import Conversation, Registration, RegistrationGroup
 from core.payments import group_payment
-from core.registration import groups
-from flows import parsers, pending, starting
+from core.registration import groups, member_links
+from flows import context, form, parsers, pending, starting
+from flows.registration import REGISTRATION
 
 MARK = "_group"  # in conversation.answers: {"id": the group's id, None before the first runner}
 MORE = "group_more"  # pending kind: "another runner, or done?"
@@ -38,7 +44,7 @@ def mark(conversation: Conversation) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
-def _set_mark(conversation: Conversation, value: dict[str, Any]) -> None:
+def set_mark(conversation: Conversation, value: dict[str, Any]) -> None:
     conversation.answers = {**(conversation.answers or {}), MARK: value}
 
 
@@ -49,7 +55,7 @@ def start(
     replies = starting.start(session, conversation, message, None, now=now)
     if pending.of(conversation).kind == pending.RESTART:
         return replies  # a draft in progress: continue or start over first (no group yet)
-    _set_mark(conversation, {"id": None})
+    set_mark(conversation, {"id": None})
     return [Reply(t("group.started", conversation.language)), *replies]
 
 
@@ -68,6 +74,8 @@ def after_submit(
     conversation: Conversation,
     marker: dict[str, Any],
     replies: list[Reply],
+    *,
+    now: datetime,
 ) -> list[Reply]:
     """A group draft was answered to the end: join the new registration to the group, ask for more.
 
@@ -77,32 +85,58 @@ def after_submit(
     registration = _latest(session, conversation)
     submitted = conversation.state == "idle" and registration is not None
     if not submitted or registration.group_id is not None:
-        _set_mark(conversation, marker)
+        set_mark(conversation, marker)
         return replies
+    set_mark(conversation, marker)
+    group = join(session, conversation, registration)
+    count = len(groups.members(session, group))
+    language = conversation.language
+    added = Reply(t("group.added", language, count=count, name=registration.participant.full_name,
+                    category=registration.category.code, number=registration.number))  # fmt: skip
+    if (mark(conversation) or {}).get("queue"):  # the next runner of the leader's list
+        return [added, *next_queued(session, conversation, None, now=now)]
+    pending.put(conversation, pending.of(conversation).awaiting(MORE))
+    return [added, ask_more(language)]
+
+
+def join(
+    session: Session, conversation: Conversation, registration: Registration
+) -> RegistrationGroup:
+    """The runner is the group's (opened with its first runner): no amount of its own."""
+    marker = mark(conversation) or {}
     group = session.get(RegistrationGroup, marker["id"]) if marker.get("id") else None
     if group is None:
         group = groups.start(session, event_id=registration.event_id, channel=conversation.channel,
                              chat_id=conversation.chat_id, leader_name=conversation.sender_name or "",
                              language=conversation.language)  # fmt: skip
-    _join(registration, group)
-    count = len(groups.members(session, group))
-    _set_mark(conversation, {"id": group.id})
-    pending.put(conversation, pending.of(conversation).awaiting(MORE))
-    language = conversation.language
-    added = t("group.added", language, count=count, name=registration.participant.full_name,
-              category=registration.category.code, number=registration.number)  # fmt: skip
-    return [Reply(added), _ask_more(language)]
-
-
-def _join(registration: Registration, group: RegistrationGroup) -> None:
-    """The runner is the group's: no amount of its own (the group's one code comes at the end)."""
+    set_mark(conversation, {**marker, "id": group.id})
     registration.group_id = group.id
     if registration.amount_key is not None or registration.unique_code:
         registration.amount_key, registration.unique_code = None, 0
         registration.amount_due = registration.price
+    return group
 
 
-def _ask_more(language: str) -> Reply:
+def next_queued(
+    session: Session, conversation: Conversation, message: InboundMessage | None, *, now: datetime
+) -> list[Reply]:
+    """Open the draft of the list's next runner with a gap: only the gaps are asked, then its summary."""
+    marker = mark(conversation) or {}
+    queue = list(marker.get("queue") or [])
+    if not queue:
+        return []
+    lines = queue.pop(0)
+    base = {"event": marker["event"]} if marker.get("event") else {}
+    ctx = context.build(session, conversation, now=now, message=message, answers=base)
+    conversation.state, replies = form.apply(REGISTRATION, lines, ctx, head=False)
+    conversation.answers = dict(ctx.answers)
+    conversation.failed_tries, conversation.started_at = 0, now
+    set_mark(conversation, {**marker, "queue": queue})
+    name = ctx.answers.get("full_name") or lines.get("full_name") or "?"
+    return [Reply(t("group.list_next", conversation.language, name=name)), *replies]
+
+
+def ask_more(language: str) -> Reply:
     choices = (Choice(t("flow.yes_label", language), "1"), Choice("SELESAI" if language == "id"
                else "DONE", "2"))  # fmt: skip
     return Reply(t("group.another", language), choices=choices)
@@ -119,10 +153,10 @@ def answer_more(
         return close(session, conversation, marker, now=now)
     if starting.yes_no(text) is True:
         replies = starting.fresh_start(session, conversation, message, None, now=now)
-        _set_mark(conversation, marker)
+        set_mark(conversation, marker)
         return replies
     pending.put(conversation, pending.of(conversation).awaiting(MORE))
-    return [_ask_more(conversation.language)]
+    return [ask_more(conversation.language)]
 
 
 def close(
@@ -152,3 +186,18 @@ def receive_photo(
                                                stored_path=photo.stored_path or "",
                                                provider_file_id=photo.unique_ref, now=now)  # fmt: skip
     return result.replies
+
+
+def claim_copy(session: Session, conversation: Conversation, payload: str) -> list[Reply]:
+    """A member opened the start link their leader forwarded: their own e-ticket, in their chat."""
+    language = conversation.language
+    found = member_links.claim(session, payload=payload, chat_id=conversation.chat_id)
+    registration = found.registration
+    if registration is None:
+        return [Reply(t(found.problem or "group.member_link_invalid", language))]
+    ticket = member_links.ticket_reply(session, registration, language)
+    if ticket is None:
+        return [Reply(t("group.member_link_invalid", language))]
+    hello = t("group.member_copy", language, name=registration.participant.full_name,
+              event=registration.event.name)  # fmt: skip
+    return [Reply(hello), ticket]

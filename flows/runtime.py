@@ -17,7 +17,7 @@ from core.i18n import t
 from core.messages import Choice, InboundMessage, Reply
 from core.messaging import texts
 from core.models import Conversation
-from core.registration import intake
+from core.registration import intake, member_links
 from flows import (
     announcements,
     changes,
@@ -27,6 +27,7 @@ from flows import (
     context,
     engine,
     event_steps,
+    group_list,
     groups,
     pending,
     pricing,
@@ -132,6 +133,9 @@ def _idle_text(
     )
     if offer is not None:  # YA to a slot offered from the waiting list
         return offer
+    listed = group_list.turn(session, conversation, message, message.text or "", now)
+    if listed is not None:  # several filled forms: a club leader's list, one group
+        return listed
     filled = starting.form_turn(session, conversation, message, message.text or "", now=now)
     if filled is not None:
         return filled
@@ -156,6 +160,9 @@ def _answer(
         # The chosen event closed mid-draft: the draft is kept (it holds no slot) in case it reopens;
         # BATAL forgets it, DAFTAR offers the events still open, and the 7-day sweep drops it.
         return [Reply(t("flow.event_gone", conversation.language))]
+    listed = group_list.turn(session, conversation, message, text, now)
+    if listed is not None:  # a group's leader pasted several filled forms (flows/group_list.py)
+        return listed
     filled = starting.form_turn(session, conversation, message, text, now=now)
     if filled is not None:  # FORMAT, or a filled one-message form (flows/form.py)
         return filled
@@ -186,7 +193,7 @@ def _after_answer(
         state, answers, replies = completion.submit(session, conversation, ctx, now=now)
         _save(conversation, state, answers)
         if marker is not None:
-            return groups.after_submit(session, conversation, marker, replies)
+            return groups.after_submit(session, conversation, marker, replies, now=now)
         return replies
     _save(conversation, result.state, result.answers)
     return list(result.replies)
@@ -292,6 +299,10 @@ def _command(
         )
     if groups.is_start(command.name, command.arg):  # DAFTAR GRUP / REGISTER GROUP
         return groups.start(session, conversation, message, now=now)
+    if command.name == "start" and member_links.is_claim(command.arg):  # a leader's forwarded link
+        return groups.claim_copy(session, conversation, command.arg or "") + _reprompt(
+            session, conversation, message, now
+        )
     if command.name == "start":
         return starting.start(session, conversation, message, command.arg, now=now)
     if command.name == "cancel":
@@ -422,6 +433,17 @@ def _field_pick(
     return list(result.replies)
 
 
+def _group_more(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    listed = group_list.turn(session, conversation, message, text, now)
+    return (
+        listed
+        if listed is not None
+        else groups.answer_more(session, conversation, message, text, now)
+    )
+
+
 def _forget(
     _session: Session,
     conversation: Conversation,
@@ -441,7 +463,7 @@ AWAITED = {
     pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
     pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
     pending.CHANGE: changes.answer,  # a change after registration waits for its next answer
-    groups.MORE: groups.answer_more,  # a group's runner added: another one, or SELESAI / DONE?
+    groups.MORE: _group_more,  # a group's runner added: another one, a filled list, or DONE?
 }
 
 

@@ -15,9 +15,10 @@ from core.db import UnitOfWork, utcnow
 from core.errors import ServiceError
 from core.messaging.texts import texts_unit_of_work
 from core.models import AdminUser
-from core.payments import rejection, verification
+from core.payments import group_payment, rejection, verification
 from core.payments.screenshot_reading import service as screenshot_service
 from core.payments.statements import approval
+from core.registration import groups
 from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
 
@@ -36,6 +37,24 @@ def approve_payment(
         )
         after_verification(uow, result)
     return result
+
+
+def approve_group_payment(
+    group_id: int, *, actor: AdminUser, amount_received: int | None = None
+) -> group_payment.GroupOutcome:
+    """Approve a registration group's one payment in one transaction (members paid in turn).
+
+    The leader gets one message with every member's BIB, then each member's e-ticket.
+    """
+    with texts_unit_of_work() as uow:
+        group = groups.get(uow.session, group_id)
+        outcome = group_payment.approve_group(
+            uow.session, group=group, actor=actor, now=utcnow(), amount_received=amount_received
+        )
+        deliver_after_commit(uow, outcome.notice)
+        for approval in outcome.approvals:
+            after_verification(uow, approval)
+    return outcome
 
 
 def reject_payment(

@@ -16,7 +16,7 @@ EVENT_FIELDS = (
     "slug", "name", "race_date", "race_start_time", "venue", "timezone",
     "registration_opens_at", "registration_closes_at", "requires_nik",
     "requires_authorisation_letter", "pickup_info", "venue_en", "pickup_info_en",
-    "waiver_text", "waiver_text_en", "waiver_url", "minor_age",
+    "waiver_text", "waiver_text_en", "waiver_url", "minor_age", "group_tickets_to_members",
 )  # fmt: skip
 CATEGORY_FIELDS = (
     "code", "name", "distance_km", "price", "quota", "min_age", "max_age",

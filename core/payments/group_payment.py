@@ -22,8 +22,8 @@ from core.enums import UniqueCodeMode
 from core.errors import Conflict, InvalidSetting
 from core.i18n import t
 from core.messages import Reply
-from core.models import AdminUser, Registration, RegistrationGroup
-from core.payments import amounts, photos, rejection, verification
+from core.models import AdminUser, OutboundMessage, Registration, RegistrationGroup
+from core.payments import amounts, group_notice, photos, rejection, verification
 from core.payments.state import deadline_text, lock_open_payment, outstanding
 from core.registration import groups
 
@@ -104,6 +104,7 @@ class GroupOutcome:
 
     approvals: list[verification.Approval] = field(default_factory=list)
     rejections: list[rejection.Rejection] = field(default_factory=list)
+    notice: list[OutboundMessage] = field(default_factory=list)  # the leader's one message
 
     @property
     def paid(self) -> list[int]:
@@ -122,6 +123,8 @@ def approve_group(
 
     None means the full amount. Less pays members in order (lowest id first); the one the money
     runs out on is part-paid, the rest stay waiting (the leader is told what is still owed).
+    The leader gets one message with every member's BIB (core.payments.group_notice), not one
+    "payment verified" per member.
     """
     outcome, left = GroupOutcome(), amount_received
     for member in _owing(session, group):
@@ -131,11 +134,17 @@ def approve_group(
         share = None if left is None else min(left, outstanding(member))
         outcome.approvals.append(
             verification.approve(
-                session, payment_id=payment.id, actor=actor, amount_received=share, now=now
+                session,
+                payment_id=payment.id,
+                actor=actor,
+                amount_received=share,
+                now=now,
+                notice=False,
             )  # fmt: skip
         )
         if left is not None:
             left -= share or 0
+    outcome.notice = group_notice.paid_notice(session, group=group, approvals=outcome.approvals)
     return outcome
 
 

@@ -63,18 +63,20 @@ def approve(
     actor: AdminUser,
     amount_received: int | None = None,
     now: datetime,
+    notice: bool = True,
 ) -> Approval:
     """Approve a payment: paid (BIB, ticket) when the total covers the amount due, else partial.
 
     Args:
         amount_received: what the bank statement shows; None means "the amount still due".
+        notice: False when the caller tells the runner itself (a group's one combined message).
 
     Raises:
         Conflict: the registration expired or was cancelled, or the payment was rejected.
         RangeExhausted: no BIB left (from fulfilment.mark_paid); nothing is half-done.
     """
     registration, payment = lock_payment(session, payment_id)
-    return _approve_locked(session, registration, payment, actor, amount_received, now)
+    return _approve_locked(session, registration, payment, actor, amount_received, now, notice)
 
 
 def approve_registration(
@@ -85,6 +87,7 @@ def approve_registration(
     amount_received: int | None,
     reference: str,
     now: datetime,
+    notice: bool = True,
 ) -> Approval:
     """Approve from a bank statement line: no screenshot needed (an open photo payment is reused)."""
     registration = lock_registration(session, registration_id)
@@ -96,7 +99,7 @@ def approve_registration(
         session.add(payment)
     payment.flags = {**(payment.flags or {}), "statement_reference": reference}
     session.flush()
-    return _approve_locked(session, registration, payment, actor, amount_received, now)
+    return _approve_locked(session, registration, payment, actor, amount_received, now, notice)
 
 
 def _already_paid(
@@ -136,6 +139,7 @@ def _approve_locked(
     actor: AdminUser,
     amount_received: int | None,
     now: datetime,
+    notice: bool = True,
 ) -> Approval:
     if payment.status == PaymentStatus.APPROVED.value or (
         registration.status == RegistrationStatus.PAID.value
@@ -160,9 +164,9 @@ def _approve_locked(
         amount_received=total,
     )
     if total < registration.amount_due:
-        _record_partial(session, registration, payment, result, now)
+        _record_partial(session, registration, payment, result, now, notice)
     else:
-        _record_paid(session, registration, payment, result, actor, now)
+        _record_paid(session, registration, payment, result, actor, now, notice)
     result.status = registration.status
     _audit_approval(session, registration, payment, actor, before)
     return result
@@ -190,22 +194,28 @@ def _audit_approval(
 
 
 def _record_partial(
-    session: Session, registration: Registration, payment: Payment, result: Approval, now: datetime
+    session: Session,
+    registration: Registration,
+    payment: Payment,
+    result: Approval,
+    now: datetime,
+    notice: bool,
 ) -> None:
     registration.status = RegistrationStatus.PARTIALLY_PAID.value
     result.shortfall = outstanding(registration)
     extend_deadline(registration, now)
-    result.outbound.append(
-        notify(
-            session,
-            registration,
-            key="payment.partial",
-            idempotency_key=f"payment:{payment.id}:partial",
-            received=registration.amount_received,
-            shortfall=result.shortfall,
-            due=registration.amount_due,
+    if notice:
+        result.outbound.append(
+            notify(
+                session,
+                registration,
+                key="payment.partial",
+                idempotency_key=f"payment:{payment.id}:partial",
+                received=registration.amount_received,
+                shortfall=result.shortfall,
+                due=registration.amount_due,
+            )
         )
-    )
 
 
 def _record_paid(
@@ -215,7 +225,9 @@ def _record_paid(
     result: Approval,
     actor: AdminUser,
     now: datetime,
+    notice: bool = True,
 ) -> None:
+    """Paid: BIB and ticket token; ``notice`` False leaves "payment verified" to the caller."""
     paid.mark_paid(session, registration=registration, actor=actor.email, now=now)
     extra = (registration.amount_received or 0) - registration.amount_due
     if extra > 0:
@@ -231,15 +243,16 @@ def _record_paid(
             registration_id=registration.id,
             refund_due=extra,
         )
-    result.outbound.append(
-        notify(
-            session,
-            registration,
-            key="payment.confirmed",
-            idempotency_key=f"registration:{registration.id}:payment-confirmed",
-            amount=registration.amount_received,
+    if notice:
+        result.outbound.append(
+            notify(
+                session,
+                registration,
+                key="payment.confirmed",
+                idempotency_key=f"registration:{registration.id}:payment-confirmed",
+                amount=registration.amount_received,
+            )
         )
-    )
     if consent.blocks_ticket(session, registration):  # a minor: the letter comes first
         result.outbound.append(
             notify(

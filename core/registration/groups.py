@@ -6,7 +6,8 @@ price tiers, vouchers, duplicates) applies per runner. A member sold out mid-gro
 at its own submit, before the combined amount exists: the leader hears it before paying.
 The combined amount with one unique code is picked by core.payments.group_payment (payments sit
 above registration); each member's e-ticket goes to the leader's chat and, when the event allows
-it, to the member's own WhatsApp (``member_ticket_copy``).
+it, to the member's own WhatsApp (``member_ticket_copy``) and, for a Telegram group, through a
+start link the leader forwards (core.registration.member_links).
 """
 
 from __future__ import annotations

@@ -193,3 +193,28 @@ def test_credit_of_a_photo_approved_registration_is_already_paid_not_unmatched(
         page = html.unescape(r.text)
     assert "pendaftaran ini sudah lunas (foto disetujui)" in page
     assert "Baris disetujui" not in page
+
+
+def test_a_registration_groups_credit_is_shown_as_the_group(client_for, seeded) -> None:
+    """DAFTAR GRUP: the leader's one credit equals the combined amount, before any photo."""
+    from core.payments import group_payment
+    from core.registration import groups, intake
+
+    with unit_of_work() as uow:
+        event = uow.session.get(Event, seeded.event_id)
+        group = groups.start(uow.session, event_id=event.id, channel="telegram",
+                             chat_id=f.random_chat_id(), leader_name="Coach Andi")  # fmt: skip
+        for n in range(2):
+            answers = {"full_name": f"Club Runner {n}", "gender": "M", "jersey_size": "M",
+                       "email": f"club{n}-{f.suffix()}@example.test", "phone": f.random_phone()}  # fmt: skip
+            sub = intake.Submission(event_id=event.id, category_code="5K", answers=answers,
+                                    channel="telegram", chat_id=group.chat_id)  # fmt: skip
+            groups.add_member(uow.session, group, sub, now=utcnow())
+        amount = group_payment.assign_group_amount(uow.session, group=group, now=utcnow())
+        account_id = uow.session.scalars(
+            select(PaymentAccount.id).order_by(PaymentAccount.id)
+        ).first()
+    client, token = client_for("admin")
+    r = _upload(client, token, seeded.event_id, account_id, BNI.format(amount=amount), "bni")
+    page = html.unescape(r.text)
+    assert "Grup 2 pelari (ketua: Coach Andi)" in page and "Club Runner 1" in page

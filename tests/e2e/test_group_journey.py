@@ -2,7 +2,8 @@
 
 The leader types DAFTAR GRUP, answers the flow for three runners (YA after each for the next,
 SELESAI at the end), gets ONE amount with one unique code for all three, sends ONE screenshot; the
-organiser approves the one queue item; three BIBs and three e-tickets arrive in the leader's chat.
+organiser approves the one queue item; one message listing the three BIBs, then three e-tickets
+arrive in the leader's chat.
 On Telegram the event also sends each runner's own copy to the WhatsApp number they gave.
 Real app over HTTP, PostgreSQL, Redis + worker, fake providers.
 """
@@ -100,6 +101,10 @@ def test_a_group_of_three_with_one_payment(
     paid = _members()
     assert {r.status for r in paid} == {RegistrationStatus.PAID.value}
     assert len({r.bib for r in paid}) == 3 and all(r.bib for r in paid)
+    texts = runner.texts()  # one message with every BIB, no "payment verified" per runner
+    assert sum("Pembayaran grup sebesar" in t for t in texts) == 1, texts[-5:]
+    assert all(r.bib in next(t for t in texts if "Pembayaran grup sebesar" in t) for r in paid)
+    assert not any("E-tiket Anda segera dikirim" in t for t in texts)
     tokens = {decode_qr(png) for png in runner.photos()}
     assert tokens == {r.ticket_token for r in paid}  # each runner's own ticket, once
     with get_sessionmaker()() as session:

@@ -17,6 +17,7 @@ from core import audit
 from core.enums import AWAITING_STATUSES
 from core.errors import Conflict, NotFound
 from core.models import AdminUser, AuditLog, Registration, StatementLine
+from core.payments import group_notice
 from core.payments.statements import matching
 from core.payments.verification import Approval, approve_registration
 
@@ -84,7 +85,11 @@ def _approve_group(
     actor: AdminUser,
     now: datetime,
 ) -> Approval:
-    """Approve every registration of a photo group from one credit equal to the group's total."""
+    """Approve every registration of a group from one credit equal to the group's total.
+
+    A registration group (one leader) hears it in one message listing every member's BIB.
+    """
+    team = matching.team_of(session, group)
     results = [
         approve_registration(
             session,
@@ -93,12 +98,15 @@ def _approve_group(
             amount_received=None,  # each is credited exactly what it owed; together: the line
             reference=f"{line.account_id}:{line.reference}",
             now=now,
+            notice=team is None,
         )
         for registration in sorted(group, key=lambda r: r.id)  # lock order: by id
     ]
     _mark_approved(session, line, results, actor)
     first = results[0]
     first.others = results[1:]
+    if team is not None:
+        first.outbound += group_notice.paid_notice(session, group=team, approvals=results)
     return first
 
 

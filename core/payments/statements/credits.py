@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import insert_ignore
 from core.errors import NotFound
-from core.models import PaymentAccount, Registration, StatementLine
+from core.models import PaymentAccount, Registration, RegistrationGroup, StatementLine
 from core.payments.statements import matching
 from core.payments.statements.approval import OPEN
 from core.payments.statements.bank_csv import (
@@ -38,7 +38,8 @@ class LineMatch:
 
     line: StatementLine
     candidates: list[Registration]
-    group: bool = False  # the candidates are one photo group paid by this single credit
+    group: bool = False  # the candidates are one group paid by this single credit
+    team: RegistrationGroup | None = None  # ... and that group is one leader's (DAFTAR GRUP)
 
 
 @dataclass(slots=True)
@@ -176,9 +177,13 @@ def match(session: Session, *, event_id: int) -> MatchReport:
         item = LineMatch(line, list(candidates))
         paying = groups.get(line.amount, []) if not candidates else []
         if len(paying) == 1 and group_claims[line.amount] == 1:
-            report.exact.append(LineMatch(line, paying[0], group=True))
+            team = matching.team_of(session, paying[0])
+            report.exact.append(LineMatch(line, paying[0], group=True, team=team))
         elif not candidates and paid.get(line.amount):
-            report.already_paid.append(LineMatch(line, paid[line.amount]))
+            paid_by = paid[line.amount]
+            report.already_paid.append(
+                LineMatch(line, paid_by, team=matching.team_of(session, paid_by))
+            )
         elif not candidates:
             report.unmatched.append(item)
         elif len(candidates) == 1 and claims[candidates[0].id] == 1:
