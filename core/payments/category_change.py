@@ -70,7 +70,7 @@ def _reprice(session: Session, reg: Registration, who: Who, now: datetime) -> Re
             reg.status = RegistrationStatus.PARTIALLY_PAID.value
             reg.payment_deadline = reg.expires_at = None
         reg.amount_key, reg.unique_code = None, 0
-        amounts.assign_amount(session, registration=reg, now=now)
+        amounts.assign_rest(session, registration=reg, now=now)
         result = Repriced(old_price, new_price, to_pay=reg.amount_due - (reg.amount_received or 0))
     session.flush()
     audit.record(
