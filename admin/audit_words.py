@@ -21,6 +21,7 @@ ACTIONS = {
     "registration.repriced": "Price changed with the category",
     "registration.transferred": "Transferred to another person",
     "registration.freeze_overridden": "Data freeze overridden",
+    "registration.answer_edited": "Event question answer edited",
     "event.changes_policy": "Rules for changes after registration changed",
     "registration.expired": "Expired (not paid in time)",
     "registration.checked_in": "Race pack collected",
