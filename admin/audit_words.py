@@ -22,6 +22,8 @@ ACTIONS = {
     "registration.transferred": "Transferred to another person",
     "registration.freeze_overridden": "Data freeze overridden",
     "registration.answer_edited": "Event question answer edited",
+    "refund.owed": "Refund owed",
+    "refund.marked": "Refund marked sent",
     "event.changes_policy": "Rules for changes after registration changed",
     "registration.expired": "Expired (not paid in time)",
     "registration.checked_in": "Race pack collected",

@@ -15,7 +15,7 @@ from core.events.catalog import question_of
 from core.messaging.texts import texts_unit_of_work
 from core.models import EventQuestion, Registration
 from core.registration import changes as registration_changes
-from core.registration import manage, waitlist
+from core.registration import manage, refunds, waitlist
 from flows import registry
 from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
@@ -81,3 +81,16 @@ def edit_answer(
             actor=actor,
         )
     return value
+
+
+def mark_refunded(
+    refund_id: int, *, actor: str, amount: int | None, reference: str, note: str
+) -> refunds.Marked:
+    """The organiser sent a refund: recorded (audited), the runner told after commit."""
+    with texts_unit_of_work() as uow:
+        marked = refunds.mark_refunded(
+            uow.session, refund_id=refund_id, actor=actor, now=utcnow(), amount=amount,
+            reference=reference, note=note,
+        )  # fmt: skip
+        deliver_after_commit(uow, marked.outbound)
+    return marked

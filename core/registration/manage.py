@@ -16,7 +16,7 @@ from core.enums import ACTIVE_STATUSES, RegistrationStatus
 from core.errors import Conflict, NotFound
 from core.fulfilment import paid, tickets
 from core.models import Category, EventQuestion, Participant, Registration
-from core.registration import stock, waitlist
+from core.registration import refunds, stock, waitlist
 from core.registration.intake import PARTICIPANT_FIELDS, age_on
 
 EDITABLE = PARTICIPANT_FIELDS  # the organiser may correct every participant column
@@ -130,6 +130,7 @@ def cancel(
         reason=reason,
         released=held,
     )
+    refunds.owe_on_cancel(session, registration, actor=actor)  # what a paid runner paid
     if registration.ticket_token:
         tickets.reissue(session, registration=registration, actor=actor)
     return registration
