@@ -57,8 +57,9 @@ def _look(page: Any, name: str, part: str = "") -> list[str]:
 
 
 def test_refunds_page_and_answer_edit_in_the_browser(
-    browser_page: Any, ids: dict[str, Any]
-) -> None:  # noqa: F811
+    browser_page: Any,  # noqa: F811
+    ids: dict[str, Any],  # noqa: F811
+) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser_page
     page.on("dialog", lambda dialog: dialog.accept())
