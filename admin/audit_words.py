@@ -24,6 +24,7 @@ ACTIONS = {
     "registration.answer_edited": "Event question answer edited",
     "refund.owed": "Refund owed",
     "refund.marked": "Refund marked sent",
+    "refund.waived": "Refund closed: none due",
     "event.changes_policy": "Rules for changes after registration changed",
     "registration.expired": "Expired (not paid in time)",
     "registration.checked_in": "Race pack collected",

@@ -1,5 +1,6 @@
 """An event's refunds: what is owed to whom and why, marking one refunded (amount sent, transfer
-reference, note; audited, the runner told), and the list as CSV. Admins only: money goes out.
+reference, note; audited, the runner told) or closing it with no refund due under the event's rule,
+and the list as CSV. Admins only: money goes out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from core.errors import NotFound, ServiceError
 from core.i18n import staff_message
 from core.models import AdminUser, Event, Refund
 from core.registration import refunds
-from workers.registrations import mark_refunded
+from workers.registrations import mark_refunded, waive_refund
 
 router = APIRouter(prefix="/admin/events")
 admin_only = require_roles(Role.ADMIN)
@@ -38,8 +39,8 @@ REASONS = {
     "cancellation": _("Cancelled"), "downgrade": _("Cheaper category"),
     "overpaid": _("Paid more than due"),
 }  # fmt: skip
-STATUSES = {"owed": _("owed"), "refunded": _("refunded")}
-BADGES = {"owed": "st-awaiting_verification", "refunded": "st-paid"}
+STATUSES = {"owed": _("owed"), "refunded": _("refunded"), "waived": _("no refund due")}
+BADGES = {"owed": "st-awaiting_verification", "refunded": "st-paid", "waived": "st-expired"}
 
 
 def _url(event_id: int, status: str = "") -> str:
@@ -89,20 +90,25 @@ async def refunded(
         if found is None or found.event_id != event_id:
             raise HTTPException(status_code=404)
     try:
-        marked = mark_refunded(
-            refund_id,
-            actor=actor_name(user),
-            amount=forms.integer(form, "amount", required=False),
-            reference=forms.text(form, "reference"),
-            note=forms.text(form, "note"),
-        )
+        if forms.text(form, "waive"):  # the "no refund due" button of the same form
+            marked = waive_refund(refund_id, actor=actor_name(user), note=forms.text(form, "note"))
+        else:
+            marked = mark_refunded(
+                refund_id,
+                actor=actor_name(user),
+                amount=forms.integer(form, "amount", required=False),
+                reference=forms.text(form, "reference"),
+                note=forms.text(form, "note"),
+            )
     except NotFound as exc:
         raise HTTPException(status_code=404) from exc
     except ServiceError as exc:
         text = f"{gettext('Not saved:', lang)} {staff_message(exc)}"
         return flash_redirect(request, url, text, "error")
     if not marked.changed:
-        return flash_redirect(request, url, gettext("Already marked refunded.", lang), "ok")
+        return flash_redirect(request, url, gettext("Already closed.", lang), "ok")
+    if marked.refund.status == refunds.WAIVED:
+        return flash_redirect(request, url, gettext("Closed: no refund due.", lang), "ok")
     text = gettext("Marked refunded; the runner has been told in the chat.", lang)
     return flash_redirect(request, url, text, "ok")
 

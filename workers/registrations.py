@@ -94,3 +94,9 @@ def mark_refunded(
         )  # fmt: skip
         deliver_after_commit(uow, marked.outbound)
     return marked
+
+
+def waive_refund(refund_id: int, *, actor: str, note: str) -> refunds.Marked:
+    """Nothing is given back under the event's rule: the refund is closed (audited)."""
+    with texts_unit_of_work() as uow:
+        return refunds.waive(uow.session, refund_id=refund_id, actor=actor, now=utcnow(), note=note)

@@ -32,7 +32,7 @@ class Refund(Base):
 
     ``amount`` is what is owed; ``refunded_amount`` what was sent (the event's refund rule may
     give back less than was paid). ``reason``: cancellation, downgrade (cheaper category),
-    overpaid. Status: owed, refunded.
+    overpaid. Status: owed, refunded, waived (nothing due under the event's rule).
     """
 
     __tablename__ = "refunds"

@@ -20,7 +20,7 @@ from core.errors import Conflict, NotFound
 from core.messaging.notify import notify
 from core.models import OutboundMessage, Refund, Registration
 
-OWED, REFUNDED = "owed", "refunded"
+OWED, REFUNDED, WAIVED = "owed", "refunded", "waived"  # waived: nothing due under the rule
 REASONS = ("cancellation", "downgrade", "overpaid")
 
 
@@ -101,20 +101,8 @@ def mark_refunded(
     ``amount``: what was sent (default: the amount owed; the event's rule may give back less).
     Raises Conflict when the amount is not between 1 and the amount owed.
     """
-    found = session.get(Refund, refund_id)
-    if found is None:
-        raise NotFound(f"refund {refund_id}")
-    # Lock order: the registration, then its refund.
-    registration = session.scalars(
-        select(Registration).where(Registration.id == found.registration_id).with_for_update()
-    ).one()
-    refund = session.scalars(
-        select(Refund)
-        .where(Refund.id == refund_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if refund.status == REFUNDED:
+    registration, refund = _lock(session, refund_id)
+    if refund.status != OWED:
         return Marked(refund, False, [])
     sent = refund.amount if amount is None else amount
     if not 0 < sent <= refund.amount:
@@ -145,3 +133,43 @@ def mark_refunded(
         reference=refund.reference,
     )
     return Marked(refund, True, [told])
+
+
+def waive(session: Session, *, refund_id: int, actor: str, now: datetime, note: str = "") -> Marked:
+    """Nothing is given back (the event's refund rule): closed, audited; the runner is not told
+    here (the rule was shown before they cancelled). A second call is a no-op."""
+    registration, refund = _lock(session, refund_id)
+    if refund.status != OWED:
+        return Marked(refund, False, [])
+    refund.status, refund.refunded_amount = WAIVED, 0
+    refund.refunded_at, refund.refunded_by = now, actor[:200]
+    refund.note = note.strip()[:2000]
+    registration.refund_owed = max((registration.refund_owed or 0) - refund.amount, 0)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="refund.waived",
+        subject_type="registration",
+        subject_id=registration.id,
+        refund_id=refund.id,
+        owed=refund.amount,
+    )
+    return Marked(refund, True, [])
+
+
+def _lock(session: Session, refund_id: int) -> tuple[Registration, Refund]:
+    """Lock order: the registration, then its refund."""
+    found = session.get(Refund, refund_id)
+    if found is None:
+        raise NotFound(f"refund {refund_id}")
+    registration = session.scalars(
+        select(Registration).where(Registration.id == found.registration_id).with_for_update()
+    ).one()
+    refund = session.scalars(
+        select(Refund)
+        .where(Refund.id == refund_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return registration, refund

@@ -42,9 +42,14 @@ def test_refunds_are_listed_marked_once_and_exported(client_for, seeded) -> None
     done = client.post(f"{base}/{refund_id}/refunded", data={**form, "csrf_token": token}).text
     assert "Marked refunded; the runner has been told" in done and "TRF-42" in done
     again = client.post(f"{base}/{refund_id}/refunded", data={**form, "csrf_token": token}).text
-    assert "Already marked refunded." in again
+    assert "Already closed." in again
     owed_only = client.get(f"{base}?status=owed").text
     assert "No refunds." in owed_only
+    _other, waived_id = _cancelled_paid(seeded.event_id)
+    closed = client.post(
+        f"{base}/{waived_id}/refunded", data={"waive": "1", "note": "rule", "csrf_token": token}
+    ).text
+    assert "Closed: no refund due." in closed and "no refund due" in closed
     csv = client.get(f"{base}.csv")
     assert csv.status_code == 200 and "text/csv" in csv.headers["content-type"]
     assert "Dewi =Lestari" in csv.text
@@ -59,4 +64,5 @@ def test_refunds_are_listed_marked_once_and_exported(client_for, seeded) -> None
         ).one()
         assert "TRF-42" in told.text
         actions = set(session.scalars(select(AuditLog.action)))
-        assert {"refund.owed", "refund.marked", "export.refunds"} <= actions
+        assert {"refund.owed", "refund.marked", "refund.waived", "export.refunds"} <= actions
+        assert session.get(Refund, waived_id).status == "waived"

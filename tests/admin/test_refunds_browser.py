@@ -69,7 +69,7 @@ def test_refunds_page_and_answer_edit_in_the_browser(
     page.set_viewport_size({"width": 390, "height": 900})
     form = page.locator("form[action$='/refunded']").first
     form.locator("input[name=reference]").fill("TRF-42")
-    form.locator("button").click()
+    form.locator("button.btn-pri").click()
     page.wait_for_load_state("networkidle")
     assert "TRF-42" in page.inner_text("table.refunds")
     page.goto(f"/admin/registrations/{ids['registration']}")

@@ -90,3 +90,14 @@ def test_an_overpayment_is_owed_back(session: Session) -> None:
     )  # fmt: skip
     [refund] = session.scalars(select(Refund)).all()
     assert (refund.reason, refund.amount, refund.status) == ("overpaid", 10_000, "owed")
+
+
+def test_no_refund_due_closes_it_without_telling_the_runner(session: Session) -> None:
+    event = demo_event(session)
+    reg = _paid(session, event)
+    manage.cancel(session, registration_id=reg.id, actor="admin@x", reason="t", now=NOW)
+    [refund] = refunds.listing(session, event_id=event.id)
+    closed = refunds.waive(session, refund_id=refund.id, actor="admin@x", now=NOW, note="rule")
+    assert closed.changed and not closed.outbound and refund.status == "waived"
+    assert reg.refund_owed == 0
+    assert not refunds.mark_refunded(session, refund_id=refund.id, actor="a", now=NOW).changed
