@@ -51,3 +51,36 @@ def rows(answers: dict[str, Any], language: str = "en") -> list[tuple[str, str]]
 def export_columns(language: str = "en") -> list[tuple[str, str]]:
     """(key, label) of every declared question, in flow order (the export's answer columns)."""
     return list(question_labels(language))
+
+
+def editable_questions(session: Any, reg: Any, language: str) -> list[dict[str, Any]]:
+    """The event's questions asked in this registration's category, with the value to edit."""
+    answers = reg.participant.answers or {}
+    code = reg.category.code.lower()
+    out = []
+    for q in questions.for_event(session, reg.event_id):
+        if q.category_codes and code not in {c.lower() for c in q.category_codes}:
+            continue
+        out.append(
+            {
+                "id": q.id,
+                "label": questions.label_in(q, language),
+                "kind": q.kind,
+                "required": q.required,
+                "options": [o["id"] for o in q.options or []],
+                "current": _editable(q.kind, answers.get(f"q{q.id}")),
+            }
+        )
+    return out
+
+
+def _editable(kind: str, value: Any) -> str:
+    """A stored answer as the edit form shows it (a date as dd-mm-yyyy, yes/no as ya/tidak)."""
+    if value in (None, ""):
+        return ""
+    if kind == "date":
+        year, month, day = str(value).split("-")
+        return f"{day}-{month}-{year}"
+    if kind == "yes_no":
+        return {"yes": "ya", "no": "tidak"}.get(str(value), str(value))
+    return str(value)

@@ -34,7 +34,12 @@ from core.models import (
 )
 from core.registration import groups, search
 from core.registration import manage as regs
-from workers.registrations import cancel_registration, edit_participant, move_registration
+from workers.registrations import (
+    cancel_registration,
+    edit_participant,
+    move_registration,
+)
+from workers.registrations import edit_answer as edit_event_answer
 from workers.tickets import NoTicket
 from workers.tickets import resend_ticket as resend_ticket_of
 
@@ -200,6 +205,7 @@ def detail(
             "custom": answers.custom_rows(
                 session, reg.event_id, reg.participant.answers or {}, lang
             ),
+            "event_questions": answers.editable_questions(session, reg, lang),
             **letter_context(session, reg, f"/admin/registrations/{reg.id}"),
             **_group(session, reg),
         }
@@ -282,6 +288,28 @@ async def edit(
     except (ServiceError, ValueError) as exc:
         return _done(request, registration_id, _("Not saved: %(why)s"), "error", why=exc)
     return _done(request, registration_id, _("Saved (%(n)s field(s) changed)."), n=len(diff))
+
+
+@router.post("/{registration_id}/answers/{question_id}", dependencies=[Depends(csrf_protect)])
+def edit_answer(
+    request: Request,
+    registration_id: int,
+    question_id: int,
+    value: str = Form(""),
+    user: AdminUser = Depends(verifier),
+) -> Response:
+    """An event question's answer, checked by the question's own parser (as in the chat)."""
+    try:
+        edit_event_answer(
+            registration_id,
+            question_id=question_id,
+            text=value[:500],
+            actor=actor_name(user),
+            language=request_language(request),
+        )
+    except (ServiceError, ValueError) as exc:
+        return _done(request, registration_id, _("Not saved: %(why)s"), "error", why=exc)
+    return _done(request, registration_id, _("Answer saved."))
 
 
 @router.post("/{registration_id}/resend-ticket", dependencies=[Depends(csrf_protect)])

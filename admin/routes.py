@@ -31,6 +31,7 @@ from admin import (
     queue,
     queue_checks,
     race_files_pages,
+    refunds_pages,
     registrations,
     session,
     settings_pages,
@@ -50,7 +51,7 @@ for _module in (
     login, language, media, queue, queue_checks, registrations, dashboard, exports, audit_page,
     events_pages, settings_pages, messages_pages, operations, statements_pages, pricing_pages,
     broadcasts_pages, race_files_pages, consent_pages, questions_pages, account_security,
-    privacy_pages, start_links, waitlist_pages, changes_pages,
+    privacy_pages, start_links, waitlist_pages, changes_pages, refunds_pages,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -7,6 +7,7 @@ has several), give the new value, confirm where it matters. Its progress lives i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,12 @@ KEY = "_change"
 KINDS = ("jersey", "category", "transfer", "cancel")
 PERSON = ("full_name", "gender", "date_of_birth", "email", "phone", "emergency_name")
 PERSON += ("emergency_phone",)
+# A confirmed change: what YA runs, and the replies once it is done.
+Change = Callable[[Session, Conversation, dict[str, Any], Registration, datetime], Any]
+Done = Callable[[Session, Conversation, Registration], list[Reply]]
+Step = Callable[
+    [Session, Conversation, dict[str, Any], Registration, str, datetime], list[Reply] | None
+]
 
 
 def detect(message: InboundMessage, *, drafting: bool) -> tuple[str, str | None] | None:
@@ -280,31 +287,42 @@ def _person(text: str, ctx: Ctx) -> dict[str, str]:
     return person
 
 
-def _transfer_confirm(
-    session: Session,
-    conversation: Conversation,
-    state: dict[str, Any],
-    reg: Registration,
-    text: str,
+def _confirm(run: Change, done: Done) -> Step:
+    """A yes/no step: TIDAK keeps the registration as it is; YA runs the change in a savepoint
+    (a refusal is told, nothing half-done) and answers with ``done``. Other text: not ours."""
+
+    def step(
+        session: Session,
+        conversation: Conversation,
+        state: dict[str, Any],
+        reg: Registration,
+        text: str,
+        now: datetime,
+    ) -> list[Reply] | None:
+        value = starting.yes_no(text)
+        if value is None:
+            return None
+        if value is False:
+            _done(conversation)
+            return [Reply(t("changes.kept", conversation.language))]
+        action = lambda: run(session, conversation, state, reg, now)  # noqa: E731
+        return _attempt(session, action, conversation) or done(session, conversation, reg)
+
+    return step
+
+
+def _run_transfer(
+    session: Session, conversation: Conversation, state: dict[str, Any], reg: Registration,
     now: datetime,
-) -> list[Reply] | None:
-    value = starting.yes_no(text)
-    if value is None:
-        return None
-    if value is False:
-        _done(conversation)
-        return [Reply(t("changes.kept", conversation.language))]
+) -> None:  # fmt: skip
     person = dict(state.get("person") or {})
     stored = {**person, "date_of_birth": _date(person.get("date_of_birth"))}
-    failed = _attempt(
-        session,
-        lambda: changes.transfer(
-            session, registration_id=reg.id, person=stored, who=_who(conversation), now=now
-        ),
-        conversation,
+    changes.transfer(
+        session, registration_id=reg.id, person=stored, who=_who(conversation), now=now
     )
-    if failed:
-        return failed
+
+
+def _transferred(session: Session, conversation: Conversation, reg: Registration) -> list[Reply]:
     name = reg.participant.full_name
     done = [Reply(t("changes.transfer_done", conversation.language, number=reg.number, name=name))]
     changes.tell_holders(session, reg, tell_old=False)
@@ -317,27 +335,14 @@ def _date(value: Any) -> Any:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def _cancel(
-    session: Session,
-    conversation: Conversation,
-    _state: dict[str, Any],
-    reg: Registration,
-    text: str,
+def _run_cancel(
+    session: Session, conversation: Conversation, _state: dict[str, Any], reg: Registration,
     now: datetime,
-) -> list[Reply] | None:
-    value = starting.yes_no(text)
-    if value is None:
-        return None
-    if value is False:
-        _done(conversation)
-        return [Reply(t("changes.kept", conversation.language))]
-    failed = _attempt(
-        session,
-        lambda: changes.cancel(session, registration_id=reg.id, who=_who(conversation), now=now),
-        conversation,
-    )
-    if failed:
-        return failed
+) -> None:  # fmt: skip
+    changes.cancel(session, registration_id=reg.id, who=_who(conversation), now=now)
+
+
+def _cancelled(_session: Session, conversation: Conversation, reg: Registration) -> list[Reply]:
     return [Reply(t("changes.cancel_done", conversation.language, number=reg.number))]
 
 
@@ -384,6 +389,6 @@ STEPS = {
     "jersey": _jersey,
     "category": _category,
     "transfer": _transfer,
-    "transfer_confirm": _transfer_confirm,
-    "cancel": _cancel,
+    "transfer_confirm": _confirm(_run_transfer, _transferred),
+    "cancel": _confirm(_run_cancel, _cancelled),
 }

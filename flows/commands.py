@@ -10,9 +10,13 @@ from core.messages import InboundMessage
 
 NAMES = ("start", "status", "ticket", "cancel", "help", "language", "menu", "code", "stop",
          "subscribe", "privacy", "mydata", "deletedata")  # fmt: skip
-NAMES += ("waitlist", "position")  # ANTRE / ANTREAN (core/texts/*/waitlist.toml)
+NAMES += (
+    "waitlist",
+    "position",
+    "leavewaitlist",
+)  # ANTRE / ANTREAN / KELUAR ANTREAN (waitlist.toml)
 # Commands of several words ("HAPUS DATA", "DELETE MY DATA"), matched with the spaces taken out.
-JOINED = ("deletedata", "mydata", "privacy")
+JOINED = ("deletedata", "mydata", "privacy", "leavewaitlist")
 # The command words live in core/texts/*/common.toml ([words.command]), every language at once.
 _LOOKUP = {word: name for name in NAMES for word in words(f"words.command.{name}")}
 # The idle menu (flow.menu) lists these commands as 1-6, in this order.

@@ -1,7 +1,8 @@
 """The one-message form ("format pendaftaran"): every question as a labelled line, filled at once.
 
-The lines come from the declared flow (flows/registration.py), so a new question appears in the
-form by itself. Each filled line is parsed with that question's own parser, in flow order (the
+The lines come from the declared flow: flows/registration.py with the chosen event's own steps
+(flows/event_steps.py: its custom questions for the runner's category), so a new question appears
+in the form by itself. Each filled line is parsed with that question's own parser, in flow order (the
 category is known before the birth date is checked against it); only the missing or refused
 answers are then asked one by one, in the engine's editing mode, and the summary follows.
 """
@@ -13,7 +14,7 @@ from dataclasses import replace
 
 from core.i18n import LANGUAGES, t, words
 from core.messages import Reply
-from flows import engine, parsers, pending, render
+from flows import engine, event_steps, parsers, pending, render
 from flows.spec import Ask, Ctx, Flow, Invalid
 
 # "1. Nama lengkap (sesuai KTP): Siti" -> label "Nama lengkap", value "Siti". Bullets and numbers
@@ -41,9 +42,10 @@ def form_message(flow: Flow, ctx: Ctx) -> Reply:
 
 
 def _questions(flow: Flow, ctx: Ctx) -> list[Ask]:
-    """Questions that apply now, or for some open event while none is chosen yet (e.g. NIK)."""
+    """Questions that apply now, or for some open event while none is chosen yet (e.g. NIK), or
+    for some category while none is chosen (an event's question for 21K runners only)."""
     if ctx.event is not None or not ctx.catalog.open:
-        return [s for s in flow.questions if s.applies(ctx)]
+        return [s for s in flow.questions if s.applies(ctx) or _only_for(s, ctx)]
     found = []
     for step in flow.questions:
         trials = [replace(ctx, answers={**ctx.answers, "event": e.slug}) for e in ctx.catalog.open]
@@ -52,13 +54,28 @@ def _questions(flow: Flow, ctx: Ctx) -> list[Ask]:
     return found
 
 
+def _only_for(step: Ask, ctx: Ctx) -> list[str]:
+    """The categories a question is asked in, when it applies only in some and none is chosen."""
+    event = ctx.event
+    if event is None or ctx.answers.get("category") or step.key == "category":
+        return []
+    codes = [c.code for c in event.categories]
+    asked = [c for c in codes if step.applies(replace(ctx, answers={**ctx.answers, "category": c}))]
+    return asked if len(asked) < len(codes) else []
+
+
 def _line(step: Ask, ctx: Ctx) -> str:
     label = render.label_of(step, ctx.language)
+    notes = []
+    if codes := _only_for(step, ctx):
+        notes.append(t("flow.form.only_for", ctx.language, categories=" / ".join(codes)))
     options = [o.label for o in render.options_of(step, ctx) if o.enabled] if ctx.event else []
     if options and not step.chooses_event:
-        label += f" ({t('flow.form.options', ctx.language, options=' / '.join(options))})"
+        notes.append(t("flow.form.options", ctx.language, options=" / ".join(options)))
     elif step.chooses_event and ctx.catalog.open:
-        label += f" ({' / '.join(e.name for e in ctx.catalog.open)})"
+        notes.append(" / ".join(e.name for e in ctx.catalog.open))
+    if notes:  # one bracket: the reader drops it before finding the colon
+        label += f" ({' · '.join(notes)})"
     return f"{label}: {_prefill(step, ctx)}"
 
 
@@ -163,26 +180,24 @@ def _prefix(name: str, value: str) -> bool:
 
 
 def apply(
-    flow: Flow, lines: dict[str, str], ctx: Ctx, *, head: bool = True
+    flow: Flow, lines: dict[str, str], ctx: Ctx, *, head: bool = True, text: str = ""
 ) -> tuple[str, list[Reply]]:
     """Parse every filled line into ``ctx.answers``; return (state, replies) to continue with.
 
     The state is the first question still unanswered, in editing mode (the engine then skips
     answered ones and returns to the summary), or the summary itself when nothing is missing.
     ``head`` False: only the question (the caller already said what was refused).
+    When the form itself chose the event (several open), its own questions' lines are read from
+    ``text`` with that event's flow and parsed after the built-in ones.
     """
     problems: list[str] = []
-    for step in flow.questions:
-        value = lines.get(step.key, "")
-        if not value or not step.applies(ctx):
-            continue
-        try:
-            engine._store(step, step.parse(value, ctx), ctx)  # noqa: SLF001  (the engine's own store)
-        except Invalid as err:
-            ctx.answers.pop(step.key, None)
-            reason = t(err.key, ctx.language, **err.params)
-            label = render.label_of(step, ctx.language)
-            problems.append(t("flow.form.problem_line", ctx.language, label=label, reason=reason))
+    done: set[str] = set()
+    while True:
+        problems += [line for line, _step in _parse_lines(flow, lines, ctx, done)]
+        wider = event_steps.flow_for(ctx)
+        if wider is flow or not text:
+            break
+        flow, lines = wider, read_lines(wider, text) or lines
     _drop_stale(flow, ctx)
     state = engine.first_state(flow, ctx)
     editing = state != "confirm"
@@ -198,11 +213,21 @@ def apply(
 
 def parse_into(flow: Flow, lines: dict[str, str], ctx: Ctx) -> list[tuple[str, Ask]]:
     """Store every filled line that parses in ``ctx.answers``; return (problem line, step) of the rest."""
+    problems = _parse_lines(flow, lines, ctx, set())
+    _drop_stale(flow, ctx)
+    return problems
+
+
+def _parse_lines(
+    flow: Flow, lines: dict[str, str], ctx: Ctx, done: set[str]
+) -> list[tuple[str, Ask]]:
+    """Each filled line not parsed yet, by its own question's parser, in flow order."""
     problems: list[tuple[str, Ask]] = []
     for step in flow.questions:
         value = lines.get(step.key, "")
-        if not value or not step.applies(ctx):
+        if step.key in done or not value or not step.applies(ctx):
             continue
+        done.add(step.key)
         try:
             engine._store(step, step.parse(value, ctx), ctx)  # noqa: SLF001  (the engine's own store)
         except Invalid as err:
@@ -211,7 +236,6 @@ def parse_into(flow: Flow, lines: dict[str, str], ctx: Ctx) -> list[tuple[str, A
             label = render.label_of(step, ctx.language)
             line = t("flow.form.problem_line", ctx.language, label=label, reason=reason)
             problems.append((line, step))
-    _drop_stale(flow, ctx)
     return problems
 
 

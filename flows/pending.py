@@ -28,6 +28,7 @@ RESTART = "restart"  # continue the draft in progress, or start again?
 DELETE_DATA = "delete_data"  # yes/no: really ask for the runner's data to be deleted?
 FIELD = "field"  # which answer to change, from the summary's list of answers
 CHANGE = "change"  # a change after registration (flows/changes.py) waits for its next answer
+LEAVE_WAITLIST = "leave_waitlist"  # yes/no: really leave the waiting list?
 
 
 @dataclass(frozen=True)

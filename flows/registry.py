@@ -7,10 +7,14 @@ name is kept because admin/answers.py and the import contracts point here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from core.events.catalog import CatalogQuestion, EventCatalog
+from core.i18n import t
 from flows import event_steps, render
 from flows.registration import REGISTRATION
+from flows.spec import Answer, Ctx, Invalid
 
 # The built-in questions, then the steps only some events add (waiver, a minor's guardian and
 # letter); organiser-defined questions ("q<id>") are labelled by core.events.questions.
@@ -34,3 +38,17 @@ def answer_rows(answers: dict[str, Any], language: str = "id") -> list[tuple[str
         for step in _QUESTIONS
         if step.key in answers
     ]
+
+
+def parse_event_answer(question: CatalogQuestion, text: str, language: str, now: datetime) -> Any:
+    """An organiser's new answer to an event question, read by the chat's own parser for it.
+
+    Raises ValueError with the reason the chat would give (in ``language``).
+    """
+    step = event_steps.question_step(question)
+    ctx = Ctx(language, EventCatalog(()), {}, now.date(), now)
+    try:
+        value = step.parse(text, ctx)
+    except Invalid as err:
+        raise ValueError(t(err.key, language, **err.params).replace("*", "")) from err
+    return value.value if isinstance(value, Answer) else value

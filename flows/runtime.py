@@ -114,6 +114,11 @@ def _ordinary(
         return answered + _reprompt(session, conversation, message, now)
     text = (message.choice or message.text or "").strip()
     if in_flow(conversation):
+        offer = waitlisting.accept_offer(
+            session, conversation, starting.yes_no(text), now=now, drafting=True
+        )
+        if offer is not None:  # YA to a slot just offered, with a draft in progress
+            return offer
         if not text and not message.phone:
             return [Reply(t("flow.unsupported", conversation.language))] + _reprompt(
                 session, conversation, message, now
@@ -311,6 +316,8 @@ def _command(
         return _code(session, conversation, message, command.arg, now)
     if command.name == "waitlist":
         return waitlisting.join(session, conversation, command.arg, now=now)
+    if command.name == "leavewaitlist":
+        return waitlisting.ask_leave(session, conversation)
     if command.name == "position":
         return waitlisting.position_replies(session, conversation) + _reprompt(
             session, conversation, message, now
@@ -419,6 +426,14 @@ def _delete_answer(
     return None if replies is None else replies + _reprompt(session, conversation, message, now)
 
 
+def _leave_answer(
+    session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
+) -> list[Reply] | None:
+    _clear_await(conversation)
+    replies = waitlisting.answer_leave(session, conversation, starting.yes_no(text), now=now)
+    return None if replies is None else replies + _reprompt(session, conversation, message, now)
+
+
 def _field_pick(
     session: Session, conversation: Conversation, message: InboundMessage, text: str, now: datetime
 ) -> list[Reply] | None:
@@ -463,6 +478,7 @@ AWAITED = {
     pending.DELETE_DATA: _delete_answer,  # HAPUS DATA asked "really ask for deletion?"
     pending.FIELD: _field_pick,  # the summary's "edit" listed the answers: which one?
     pending.CHANGE: changes.answer,  # a change after registration waits for its next answer
+    pending.LEAVE_WAITLIST: _leave_answer,  # KELUAR ANTREAN asked "really leave the list?"
     groups.MORE: _group_more,  # a group's runner added: another one, a filled list, or DONE?
 }
 

@@ -33,11 +33,14 @@ def yes_no(text: str) -> bool | None:
 _PRESET = frozenset(s.key for s in REGISTRATION.questions if s.preset)
 
 
+def _drafting(conversation: Conversation) -> bool:
+    """A registration draft is open (at a built-in question or one of the event's own)."""
+    return conversation.state in REGISTRATION.keys or event_steps.is_event_step(conversation.state)
+
+
 def _has_progress(conversation: Conversation) -> bool:
     answers = conversation.answers or {}
-    drafting = conversation.state in REGISTRATION.keys or event_steps.is_event_step(
-        conversation.state
-    )
+    drafting = _drafting(conversation)
     return drafting and any(not pending.is_internal(k) and k not in _PRESET for k in answers)
 
 
@@ -187,14 +190,16 @@ def form_turn(
     lines = {} if wanted else form.read_lines(REGISTRATION, text)
     if not wanted and not lines:
         return None
-    if conversation.state not in REGISTRATION.keys:
+    if not _drafting(conversation):
         started = fresh_start(session, conversation, message, None, now=now)
-        if conversation.state not in REGISTRATION.keys:
+        if not _drafting(conversation):
             return started  # nothing open: the same answer DAFTAR gets
     ctx = context.build(session, conversation, now=now, message=message)
+    flow = event_steps.flow_for(ctx)  # with the chosen event's own questions
     if wanted:
-        return [form.form_message(REGISTRATION, ctx)]
-    conversation.state, replies = form.apply(REGISTRATION, lines, ctx)
+        return [form.form_message(flow, ctx)]
+    lines = form.read_lines(flow, text) or lines
+    conversation.state, replies = form.apply(flow, lines, ctx, text=text)
     conversation.answers = dict(ctx.answers)
     conversation.failed_tries = 0
     return replies

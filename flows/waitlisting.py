@@ -1,4 +1,5 @@
-"""The waiting list in the chat: ANTRE/WAITLIST joins, ANTREAN/POSITION shows, YA takes an offer."""
+"""The waiting list in the chat: ANTRE/WAITLIST joins, ANTREAN/POSITION shows, YA takes an offer,
+KELUAR ANTREAN / LEAVE WAITLIST leaves (after a yes/no)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from core.events.catalog import CatalogEvent
 from core.formatting import format_datetime
 from core.i18n import t
 from core.messages import Reply
+from core.messaging import outbox
 from core.models import Category, Conversation
-from core.models.waitlist import WaitlistEntry
+from core.models.waitlist import HOLDING, WaitlistEntry, WaitlistStatus
 from core.registration import waitlist
-from flows import context, engine, pending
-from flows.registration import REGISTRATION
+from flows import context, engine, event_steps, pending
 
 Pick = tuple[str, str | None]  # (category code, jersey size or None)
 
@@ -112,24 +113,72 @@ def _until(entry: WaitlistEntry, category: Category | None, language: str) -> st
 
 
 def accept_offer(
-    session: Session, conversation: Conversation, yes: bool | None, *, now: datetime
+    session: Session,
+    conversation: Conversation,
+    yes: bool | None,
+    *,
+    now: datetime,
+    drafting: bool = False,
 ) -> list[Reply] | None:
-    """YA to a held slot (when no draft is open): restore the answers and go on from there."""
+    """YA to a held slot: restore the answers and go on from there.
+
+    With a draft in progress only a fresh offer takes the YA (once accepted, YA answers the draft
+    again); the draft's answers for the same event are kept under the ones the runner waited with.
+    """
     if yes is not True:
         return None
-    entry = waitlist.offered_to(session, channel=conversation.channel, chat_id=conversation.chat_id)
+    statuses = (WaitlistStatus.OFFERED.value,) if drafting else HOLDING
+    entry = waitlist.offered_to(
+        session, channel=conversation.channel, chat_id=conversation.chat_id, statuses=statuses
+    )
     if entry is None:
         return None
     language = conversation.language
     if not waitlist.accept(session, entry, now=now):
         return [Reply(t("waitlist.offer_gone", language))]
-    answers = dict(entry.answers)
+    answers = _resumed(conversation, entry) if drafting else dict(entry.answers)
     if entry.held_jersey:
         answers["jersey_size"] = entry.held_jersey
     ctx = context.build(session, conversation, now=now, answers=answers)
-    state = engine.first_state(REGISTRATION, ctx)
+    flow = event_steps.flow_for(ctx)
+    state = engine.first_state(flow, ctx)
     conversation.state, conversation.answers = state, dict(ctx.answers)
+    conversation.failed_tries = 0
     category = session.get(Category, entry.category_id)
     text = t("waitlist.accepted", language, category=category.code if category else "",
              until=_until(entry, category, language))  # fmt: skip
-    return [Reply(text), engine.prompt(REGISTRATION, state, ctx)]
+    return [Reply(text), engine.prompt(flow, state, ctx)]
+
+
+def _resumed(conversation: Conversation, entry: WaitlistEntry) -> dict[str, Any]:
+    draft = {k: v for k, v in (conversation.answers or {}).items() if not pending.is_internal(k)}
+    same_event = draft.get("event") in (None, entry.answers.get("event"))
+    return {**draft, **entry.answers} if same_event else dict(entry.answers)
+
+
+def ask_leave(session: Session, conversation: Conversation) -> list[Reply]:
+    """KELUAR ANTREAN / LEAVE WAITLIST: name the lists and ask for a yes/no first."""
+    entries = waitlist.for_chat(session, channel=conversation.channel, chat_id=conversation.chat_id)
+    language = conversation.language
+    if not entries:
+        return [Reply(t("waitlist.none", language))]
+    pending.put(conversation, pending.of(conversation).awaiting(pending.LEAVE_WAITLIST))
+    items = [_item(session, e, language) for e in entries]
+    return [Reply(t("waitlist.leave_confirm", language, items=items))]
+
+
+def answer_leave(
+    session: Session, conversation: Conversation, yes: bool | None, *, now: datetime
+) -> list[Reply] | None:
+    """YA leaves every list (a held slot goes to the next runner); TIDAK keeps the place."""
+    language = conversation.language
+    if yes is None:
+        return None
+    if yes is False:
+        return [Reply(t("waitlist.leave_kept", language))]
+    left = waitlist.leave(
+        session, channel=conversation.channel, chat_id=conversation.chat_id, now=now
+    )
+    outbox.remember(session, waitlist.pending_outbound(session))  # the next runner's offer
+    codes = [c.code for c in (session.get(Category, e.category_id) for e in left) if c]
+    return [Reply(t("waitlist.left", language, categories=", ".join(codes)))]

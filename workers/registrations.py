@@ -10,10 +10,13 @@ from typing import Any
 
 from core.db import utcnow
 from core.enums import RegistrationStatus
+from core.errors import NotFound
+from core.events.catalog import question_of
 from core.messaging.texts import texts_unit_of_work
-from core.models import Registration
+from core.models import EventQuestion, Registration
 from core.registration import changes as registration_changes
-from core.registration import manage, waitlist
+from core.registration import manage, refunds, waitlist
+from flows import registry
 from workers.delivery import deliver_after_commit
 from workers.tickets import schedule_ticket
 
@@ -58,3 +61,42 @@ def edit_participant(
         return manage.edit_participant(
             uow.session, registration_id=registration_id, changes=changes, actor=actor
         )
+
+
+def edit_answer(
+    registration_id: int, *, question_id: int, text: str, actor: str, language: str
+) -> Any:
+    """An organiser's new answer to an event question, read by that question's own chat parser
+    (ValueError with the chat's reason when it does not fit); returns the stored value."""
+    with texts_unit_of_work() as uow:
+        question = uow.session.get(EventQuestion, question_id)
+        if question is None:
+            raise NotFound(f"question {question_id}")
+        value = registry.parse_event_answer(question_of(question), text, language, utcnow())
+        manage.set_answer(
+            uow.session,
+            registration_id=registration_id,
+            question_id=question_id,
+            value=value,
+            actor=actor,
+        )
+    return value
+
+
+def mark_refunded(
+    refund_id: int, *, actor: str, amount: int | None, reference: str, note: str
+) -> refunds.Marked:
+    """The organiser sent a refund: recorded (audited), the runner told after commit."""
+    with texts_unit_of_work() as uow:
+        marked = refunds.mark_refunded(
+            uow.session, refund_id=refund_id, actor=actor, now=utcnow(), amount=amount,
+            reference=reference, note=note,
+        )  # fmt: skip
+        deliver_after_commit(uow, marked.outbound)
+    return marked
+
+
+def waive_refund(refund_id: int, *, actor: str, note: str) -> refunds.Marked:
+    """Nothing is given back under the event's rule: the refund is closed (audited)."""
+    with texts_unit_of_work() as uow:
+        return refunds.waive(uow.session, refund_id=refund_id, actor=actor, now=utcnow(), note=note)

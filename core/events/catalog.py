@@ -261,16 +261,18 @@ def _questions(session: Session, event_id: int) -> tuple[CatalogQuestion, ...]:
         .where(EventQuestion.event_id == event_id)
         .order_by(EventQuestion.position, EventQuestion.id)
     )
-    return tuple(
-        CatalogQuestion(
-            id=q.id,
-            kind=q.kind,
-            label=q.label,
-            label_en=q.label_en or "",
-            options=tuple((o["id"], o.get("en") or o["id"]) for o in q.options or []),
-            required=q.required,
-            category_codes=tuple(q.category_codes or ()),
-            example=q.example or "",
-        )
-        for q in rows
+    return tuple(question_of(q) for q in rows)
+
+
+def question_of(q: EventQuestion) -> CatalogQuestion:
+    """The chat's view of one organiser-defined question."""
+    return CatalogQuestion(
+        id=q.id,
+        kind=q.kind,
+        label=q.label,
+        label_en=q.label_en or "",
+        options=tuple((o["id"], o.get("en") or o["id"]) for o in q.options or []),
+        required=q.required,
+        category_codes=tuple(q.category_codes or ()),
+        example=q.example or "",
     )

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 
 from core.models.broadcast import Broadcast, BroadcastOptOut, BroadcastRecipient
-from core.models.changes import RevokedTicket
+from core.models.changes import Refund, RevokedTicket
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
 from core.models.event import Category, Event, JerseyStock, Sequence
 from core.models.group import RegistrationGroup
@@ -51,6 +51,7 @@ __all__ = [
     "RecoveryCode",
     "Registration",
     "RegistrationGroup",
+    "Refund",
     "RevokedTicket",
     "ScanLog",
     "ScreenshotCorrection",

@@ -53,7 +53,8 @@ class Registration(Base):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("event_id", "bib"),
-        # amount_key = amount_due while payment is awaited, NULL otherwise: the "kode unik" guarantee.
+        # amount_key = what is owed while payment is awaited (amount_due; for a category change
+        # of a paid registration, the difference), NULL otherwise: the "kode unik" guarantee.
         UniqueConstraint("event_id", "amount_key"),
         Index("ix_registrations_status_deadline", "status", "expires_at"),
         Index("ix_registrations_chat", "channel", "chat_id"),

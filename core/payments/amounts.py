@@ -70,6 +70,35 @@ def assign_amount(session: Session, *, registration: Registration, now: datetime
     raise RuntimeError("could not assign a unique amount")  # pragma: no cover
 
 
+def assign_rest(session: Session, *, registration: Registration, now: datetime) -> None:
+    """Give what a part-paid registration still owes (a category change's difference) its own
+    unique amount: the code is picked so the rest, not the total, is unique, and the rest is
+    the amount key, because the rest is what the bank statement will show."""
+    received = registration.amount_received or 0
+    mode = UniqueCodeMode(registration.event.unique_code_mode)
+    rest = registration.price - received
+    if not received or mode is UniqueCodeMode.OFF or rest <= 1:
+        assign_amount(session, registration=registration, now=now)
+        return
+    advisory_xact_lock(session, _AMOUNT_LOCK_BASE + registration.event_id)
+    session.flush()
+    sign = 1 if mode is UniqueCodeMode.ADD else -1
+    for _attempt in range(5):
+        skip = (Registration.id != registration.id, None)
+        code = free_code(session, event_id=registration.event_id, price=rest, mode=mode, skip=skip)
+        try:
+            with session.begin_nested():
+                _set_deadline(registration, now)
+                registration.unique_code = code
+                registration.amount_due = registration.price + sign * code
+                registration.amount_key = rest + sign * code
+                session.flush()
+            return
+        except exc.IntegrityError:
+            log.warning("amount collision for registration %s; retrying", registration.id)
+    raise RuntimeError("could not assign a unique amount")  # pragma: no cover
+
+
 def _set_deadline(registration: Registration, now: datetime) -> None:
     if registration.payment_deadline is None:
         event = registration.event

@@ -20,7 +20,7 @@ from core.messages import Reply
 from core.models import Registration
 from core.payments import amounts
 from core.payments.state import deadline_text
-from core.registration import manage, stock
+from core.registration import manage, refunds, stock
 from core.registration.changes import PAID, Who, check
 
 
@@ -60,7 +60,7 @@ def _reprice(session: Session, reg: Registration, who: Who, now: datetime) -> Re
     diff = new_price - old_price
     result = Repriced(old_price, new_price)
     if reg.status == PAID and diff < 0:
-        reg.refund_owed = (reg.refund_owed or 0) - diff
+        refunds.owe(session, reg, amount=-diff, reason="downgrade", actor=who.actor)
         result = Repriced(old_price, new_price, refund=-diff)
     elif reg.status != PAID or diff > 0:
         if reg.status == PAID:
@@ -70,7 +70,7 @@ def _reprice(session: Session, reg: Registration, who: Who, now: datetime) -> Re
             reg.status = RegistrationStatus.PARTIALLY_PAID.value
             reg.payment_deadline = reg.expires_at = None
         reg.amount_key, reg.unique_code = None, 0
-        amounts.assign_amount(session, registration=reg, now=now)
+        amounts.assign_rest(session, registration=reg, now=now)
         result = Repriced(old_price, new_price, to_pay=reg.amount_due - (reg.amount_received or 0))
     session.flush()
     audit.record(

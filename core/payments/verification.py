@@ -27,6 +27,7 @@ from core.payments.state import (
     lock_payment,
     outstanding,
 )
+from core.registration import refunds
 from core.registration.stock import lock_registration
 from core.staff.accounts import staff_label
 
@@ -234,6 +235,7 @@ def _record_paid(
         # Overpaid: the organiser refunds by hand; the flag puts it on the verifier's list.
         result.refund_due = extra
         payment.flags = {**(payment.flags or {}), "refund_due": extra}
+        refunds.owe(session, registration, amount=extra, reason="overpaid", actor=actor.email)
         audit.record(
             session,
             actor=actor.email,

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import utcnow
 from core.enums import ACTIVE_STATUSES, RegistrationStatus
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 from core.fulfilment import paid, tickets
-from core.models import Category, Participant, Registration
-from core.registration import stock, waitlist
+from core.models import Category, EventQuestion, Participant, Registration
+from core.registration import refunds, stock, waitlist
 from core.registration.intake import PARTICIPANT_FIELDS, age_on
 
 EDITABLE = PARTICIPANT_FIELDS  # the organiser may correct every participant column
@@ -74,6 +74,36 @@ def _clean(name: str, value: Any) -> Any:
     return value
 
 
+def set_answer(
+    session: Session, *, registration_id: int, question_id: int, value: Any, actor: str
+) -> tuple[Any, Any]:
+    """Store an organiser's (already parsed) answer to one of the event's questions (audited);
+    return (before, after). Refused (NotFound) for another event's question."""
+    registration = stock.lock_registration(session, registration_id)
+    question = session.get(EventQuestion, question_id)
+    if question is None or question.event_id != registration.event_id:
+        raise NotFound(f"question {question_id}")
+    person = registration.participant
+    key = f"q{question.id}"
+    before = (person.answers or {}).get(key)
+    if before == value:
+        return before, value
+    person.answers = {**(person.answers or {}), key: value}  # a new dict: the JSON column sees it
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="registration.answer_edited",
+        subject_type="registration",
+        subject_id=registration.id,
+        question_id=question.id,
+        question=question.label,
+        before={key: before},
+        after={key: value},
+    )
+    return before, value
+
+
 def cancel(
     session: Session, *, registration_id: int, actor: str, reason: str, now: datetime
 ) -> Registration:
@@ -100,6 +130,7 @@ def cancel(
         reason=reason,
         released=held,
     )
+    refunds.owe_on_cancel(session, registration, actor=actor)  # what a paid runner paid
     if registration.ticket_token:
         tickets.reissue(session, registration=registration, actor=actor)
     return registration

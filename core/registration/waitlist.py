@@ -211,14 +211,16 @@ def pending_outbound(session: Session) -> list[OutboundMessage]:
     return list(session.info.pop(OUTBOUND_KEY, []))
 
 
-def offered_to(session: Session, *, channel: str, chat_id: str) -> WaitlistEntry | None:
-    """The chat's entry holding a slot (the oldest), if any."""
+def offered_to(
+    session: Session, *, channel: str, chat_id: str, statuses: tuple[str, ...] = HOLDING
+) -> WaitlistEntry | None:
+    """The chat's entry holding a slot (the oldest; ``statuses``: only those), if any."""
     return session.scalars(
         select(WaitlistEntry)
         .where(
             WaitlistEntry.channel == channel,
             WaitlistEntry.chat_id == chat_id,
-            WaitlistEntry.status.in_(HOLDING),
+            WaitlistEntry.status.in_(statuses),
         )
         .order_by(WaitlistEntry.id)
         .with_for_update()
@@ -236,6 +238,33 @@ def accept(session: Session, entry: WaitlistEntry, *, now: datetime) -> bool:
             session, entry, f"{entry.channel}:{entry.conversation_id or '-'}", "waitlist.accepted"
         )
     return True
+
+
+def leave(session: Session, *, channel: str, chat_id: str, now: datetime) -> list[WaitlistEntry]:
+    """The runner leaves every list the chat is on; a slot they held goes to the next runner.
+
+    Categories are locked in id order (the stock lock order), each before its entry.
+    """
+    found = sorted(for_chat(session, channel=channel, chat_id=chat_id), key=lambda e: e.category_id)
+    left: list[WaitlistEntry] = []
+    for candidate in found:
+        category = stock.lock_categories(session, {candidate.category_id})[candidate.category_id]
+        entry = session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.id == candidate.id, WaitlistEntry.status.in_(LIVE))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if entry is None:
+            continue
+        held = entry.status in HOLDING
+        jersey = give_back_hold(session, entry, category) if held else None
+        entry.status = WaitlistStatus.LEFT.value
+        _audit(session, entry, f"{entry.channel}:{entry.conversation_id or '-'}", "waitlist.left")
+        if held:
+            offer_freed(session, category, jersey=jersey, now=now)
+        left.append(entry)
+    return left
 
 
 def use_hold(

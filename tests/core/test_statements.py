@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.enums import RegistrationStatus
 from core.errors import Conflict, RangeExhausted
 from core.fulfilment import paid
 from core.models import Payment, PaymentAccount, StatementLine
-from core.payments import photos
+from core.payments import category_change, photos
+from core.payments.state import outstanding
 from core.payments.statements import approval, bank_csv, credits
 from core.payments.statements.bank_csv import parse_amount, preset_for
+from core.registration.changes import Who
 from tests.factories import (
     NOW,
     UNPAID,
@@ -341,3 +345,32 @@ def test_second_layouts_of_presets(bank: str, text: str) -> None:
     assert preview.debits == 1 and "BUDI" in preview.lines[0].description
     if bank == "Bank Mandiri":
         assert preview.lines[0].reference == "FT2611280001"
+
+
+def test_a_category_change_difference_is_matched_by_its_own_unique_amount(
+    session: Session,
+) -> None:
+    event = demo_event(session)
+    event.changes_until = NOW + timedelta(days=1)
+    reg = make_registration(session, event, code="10K", status=RegistrationStatus.PENDING_PAYMENT)
+    reg.amount_received = reg.amount_due
+    paid.mark_paid(session, registration=reg, actor="t", now=NOW)
+    twenty_one = category(session, event, "21K")
+    up = category_change.change_category(
+        session, registration_id=reg.id, category_id=twenty_one.id, who=Who("a"), now=NOW
+    )
+    # The difference (not the total) is the amount key: no other awaiting amount can equal it.
+    assert reg.amount_key == outstanding(reg) == up.to_pay
+    with pytest.raises(IntegrityError), session.begin_nested():
+        make_registration(session, event, **UNPAID, amount_key=up.to_pay)
+    _import(session, event.id, bank_csv.ParsedLine(1, "DIFF", up.to_pay, "28/11", "BUDI"))
+    report = credits.match(session, event_id=event.id)
+    assert [m.candidates for m in report.exact] == [[reg]]
+    result = approval.approve_line(
+        session, line_id=report.exact[0].line.id, actor=make_staff(session), now=later(2)
+    )
+    assert result.paid and reg.status == RegistrationStatus.PAID and reg.amount_key is None
+    assert reg.category_id == twenty_one.id and (reg.bib or "").startswith("21")
+    assert reg.amount_received == reg.amount_due
+    [told] = result.outbound
+    assert told.recipient == reg.chat_id and reg.number in told.text

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.enums import Channel
+from core.events import questions
 from core.models import Event, Registration
 from flows import form, parsers
 from flows.registration import REGISTRATION
@@ -140,3 +141,40 @@ def test_a_new_question_appears_in_the_form_by_itself() -> None:
     assert "Kirim nomor saya:" in sheet
     lines = form.read_lines(flow, sheet.replace("Kirim nomor saya:", "Kirim nomor saya: SITI"))
     assert lines["jersey_name"] == "SITI"
+
+
+def _custom(line: str, values: dict[str, str]) -> str:
+    label = line.partition(" (")[0].partition(":")[0]
+    return f"{line.rstrip()} {values[label]}" if label in values else line
+
+
+def test_the_form_carries_the_events_own_questions_parsed_by_their_parsers(
+    session: Session, event: Event
+) -> None:
+    def add(kind: str, label: str, **fields: object):  # type: ignore[no-untyped-def]
+        data = questions.QuestionInput(kind=kind, label=label, **fields)  # type: ignore[arg-type]
+        return questions.add(session, event_id=event.id, data=data, actor="test")
+
+    first = add("yes_no", "Maraton pertama?")
+    pickup = add("choice", "Titik jemput?", options_text="Monas\nGBK", category_codes=("10K",))
+    arrival = add("date", "Tanggal tiba?", category_codes=("21K",))
+    runs = add("number", "Berapa kali lari 10K?")
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.send("FORMAT")
+    [sheet] = chat.last
+    assert "Maraton pertama? (pilih Ya / Tidak):" in sheet.text
+    assert "Titik jemput? (khusus 10K · pilih Monas / GBK):" in sheet.text
+    assert "Tanggal tiba? (khusus 21K):" in sheet.text  # asked of 21K runners only
+    custom = {"Maraton pertama?": "ya", "Titik jemput?": "gbk", "Tanggal tiba?": "17-08-2026",
+              "Berapa kali lari 10K?": "sering"}  # fmt: skip
+    filled = _fill(sheet.text, {**ID_VALUES, "email": chat.email})
+    chat.send("\n".join(_custom(line, custom) for line in filled.splitlines()))
+    # The number line was refused by the number parser: only that one is asked again.
+    assert chat.state == runs.key and "Berapa kali lari 10K?" in chat.text()
+    chat.send("7")
+    assert chat.state == "confirm"
+    chat.send("YA")
+    answers = session.scalars(select(Registration)).one().participant.answers
+    assert (answers[first.key], answers[pickup.key], answers[runs.key]) == ("yes", "GBK", "7")
+    assert arrival.key not in answers  # a 10K runner: the 21K line is not theirs

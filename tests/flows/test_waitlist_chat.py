@@ -93,3 +93,73 @@ def test_nothing_to_wait_for(session: Session, event: Event) -> None:
     assert "Tidak ada kategori" in chat.text()
     chat.send("ANTREAN")
     assert "tidak sedang ada di daftar tunggu" in chat.text()
+
+
+def _free_a_slot(session: Session, event: Event, category: Category) -> None:
+    taken = f.make_registration(session, event, code=category.code)
+    category.quota = category.slots_taken  # still full: only the cancel below frees a place
+    manage.cancel(session, registration_id=taken.id, actor="admin", reason="t", now=utcnow())
+
+
+def test_an_offer_is_accepted_with_another_draft_in_progress(
+    session: Session, event: Event
+) -> None:
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("confirm")
+    category = _sell_out(session)
+    chat.send("YA")
+    chat.send("ANTRE")
+    chat.send("DAFTAR")  # meanwhile: a new draft, stopped at its first questions
+    chat.send("5K")
+    assert chat.state not in ("idle", "confirm")
+    _free_a_slot(session, event, category)
+    chat.send("YA")
+    assert "ditahan" in chat.text() and chat.state == "confirm"
+    assert chat.conversation.answers["category"] == "10K"  # the answers it waited with
+    chat.send("YA")
+    entry = session.scalars(select(WaitlistEntry)).one()
+    assert entry.status == "registered"
+
+
+def test_leaving_the_list_is_confirmed_and_frees_a_held_place(
+    session: Session, event: Event
+) -> None:
+    chat = Chat(session)
+    chat.send("DAFTAR")
+    chat.answer_until("confirm")
+    category = _sell_out(session)
+    chat.send("YA")
+    chat.send("ANTRE")
+    other = Chat(session)
+    other.send("DAFTAR")
+    other.send("10K")  # sold out: the list is offered
+    other.send("ANTRE")
+    _free_a_slot(session, event, category)
+    chat.send("KELUAR ANTREAN")
+    assert "Keluar dari daftar tunggu" in chat.text() and "10K" in chat.text()
+    chat.send("TIDAK")
+    assert "tetap di daftar tunggu" in chat.text()
+    chat.send("KELUAR ANTREAN")
+    chat.send("YA")
+    assert "sudah keluar" in chat.text()
+    mine, theirs = session.scalars(select(WaitlistEntry).order_by(WaitlistEntry.id)).all()
+    assert (mine.status, theirs.status) == ("left", "offered")  # the held place went on
+    chat.send("ANTREAN")
+    assert "tidak sedang ada di daftar tunggu" in chat.text()
+
+
+def test_leave_waitlist_in_english(session: Session, event: Event) -> None:
+    chat = Chat(session)
+    chat.send("/language", command="language", command_arg="en")
+    chat.send("LEAVE WAITLIST")
+    assert "not on a waiting list" in chat.text()
+    chat.send("/start", command="start")
+    chat.answer_until("confirm")
+    _sell_out(session)
+    chat.send("YES")
+    chat.send("WAITLIST")
+    chat.send("LEAVE WAITLIST")
+    assert "Leave these waiting lists?" in chat.text()
+    chat.send("YES")
+    assert "You have left the waiting list for *10K*" in chat.text()
