@@ -1,7 +1,7 @@
 """numbers per event: which Fonnte numbers serve an event (NULL: every configured number)
 
 Revision ID: 0902
-Revises: 0894
+Revises: 0901
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = "0902"
-down_revision = "0894"
+down_revision = "0901"
 branch_labels = None
 depends_on = None
 
