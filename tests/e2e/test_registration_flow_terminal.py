@@ -30,7 +30,7 @@ def test_terminal_chat_registers(
     out = capsys.readouterr().out
     assert "Halo! 👋" in out and "Terminal" not in out.split("Halo", 1)[1][:20]  # no fake name
     if channel == "telegram":
-        assert "[1. 5K — " in out  # the buttons show the numbers the corrections mention
+        assert "[1. 5K · Rp" in out  # short buttons with the numbers the corrections mention
     with get_sessionmaker()() as session:
         reg = session.scalars(select(Registration)).one()
         assert reg.channel == channel and reg.number in out
