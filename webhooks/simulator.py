@@ -25,8 +25,9 @@ from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
 from core.i18n import LANGUAGES, t
-from core.messages import Attachment, InboundMessage
+from core.messages import Attachment, Choice, InboundMessage
 from core.models import Conversation, InboundUpdate, OutboundMessage
+from flows import render
 from flows.render import SUMMARY_KIND
 from webhooks._common import store
 
@@ -172,6 +173,8 @@ def _outbound(session: Any, chat_id: str, language: str, mode: str) -> list[dict
         row_language = _summary_language(row) or language
         choices = _choices_as(row, mode, row_language)
         text = _text_as(row, mode, row_language)
+        if mode == "telegram":
+            text, choices = _narrow_buttons(text, choices)
         items.append(
             {
                 "dir": "out",
@@ -208,6 +211,25 @@ def _text_as(row: OutboundMessage, mode: str, language: str) -> str:
     if not _button_summary(row, mode) or not row.text.endswith(listed):
         return row.text
     return row.text[: -len(listed)] + t("flow.summary.question_compact", language)
+
+
+def _narrow_buttons(text: str, choices: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """As the Telegram bot sends long options (flows/render): the full lines in the text, short
+    labels on the buttons (the page numbers both)."""
+    labels = [str(c.get("label", "")) for c in choices]
+    if not any(len(label) > render.BUTTON_LABEL_MAX for label in labels):
+        return text, choices
+    listed = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+    short = [
+        {
+            **c,
+            "label": render.button_label(
+                Choice(str(c.get("label", "")), "", short=str(c.get("short") or ""))
+            ),
+        }
+        for c in choices
+    ]
+    return f"{text}\n\n{listed}" if text else listed, short
 
 
 def _choices_as(row: OutboundMessage, mode: str, language: str) -> list[dict[str, Any]]:

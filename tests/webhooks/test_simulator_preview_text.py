@@ -75,3 +75,16 @@ def test_a_tapped_button_shows_its_label_in_the_runners_bubble(
     assert client.post("/simulator/send", data={"phone": CHAT, "choice": "2"}).json()["ok"]
     bubbles = [m["text"] for m in _messages(client, "telegram") if m["dir"] == "in"]
     assert bubbles == ["1. 5K · Rp150.000", "2"]  # no label sent: the value, as before
+
+
+def test_the_telegram_preview_shows_short_buttons_and_lists_long_lines(client: TestClient) -> None:
+    long = "5K — Fun Run, 5 km — Rp150.000 — usia 10–70 th (sisa 1.998 slot)"
+    choices = (Choice(long, "5K", short="5K · Rp150.000"), Choice("10K — 10 km", "10K"))
+    with unit_of_work() as uow:
+        outbox.write(uow.session, channel=Channel.SIMULATOR.value, recipient=CHAT,
+                     reply=Reply("Pilih kategori:", choices=choices), idempotency_key="cats")  # fmt: skip
+    (telegram,) = _messages(client, "telegram")
+    assert telegram["choices"] == ["5K · Rp150.000", "10K"]
+    assert telegram["text"] == f"Pilih kategori:\n\n1. {long}\n2. 10K — 10 km"
+    (whatsapp,) = _messages(client, "whatsapp")  # numbered by the page, in full
+    assert whatsapp["choices"] == [long, "10K — 10 km"] and whatsapp["text"] == "Pilih kategori:"
