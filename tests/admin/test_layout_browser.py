@@ -26,8 +26,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 WIDTHS = (1440, 390)
 LONG_NAME = "Dewi Ayu Lestari Kusumawardhani"
 
-# Returns the problems on the page: overflow of the document, and value texts wrapped into more
-# lines than they have words (a word broken in two).
+# Returns the problems on the page: overflow of the document, value texts wrapped into more lines
+# than they have words (a word broken in two), and form fields sticking out of their card.
 LAYOUT_CHECK = """() => {
   const problems = [];
   const doc = document.documentElement;
@@ -44,6 +44,14 @@ LAYOUT_CHECK = """() => {
     for (const r of range.getClientRects()) { if (r.width > 0) tops.add(Math.round(r.top)); }
     const words = text.split(/\\s+/).length;
     if (tops.size > words) problems.push(`"${text.slice(0, 40)}" wraps into ${tops.size} lines`);
+  }
+  // A form field wider than its card (a long <option> in a flex row once stuck out at 390 px).
+  for (const field of document.querySelectorAll('.card input, .card select, .card textarea')) {
+    if (field.closest('.table-wrap, [hidden]') || field.type === 'hidden') continue;
+    const box = field.getBoundingClientRect(), card = field.closest('.card').getBoundingClientRect();
+    if (box.width > 0 && box.right > card.right + 1) {
+      problems.push(`${field.tagName.toLowerCase()}[name=${field.name}] sticks out of its card by ${Math.round(box.right - card.right)}px`);
+    }
   }
   return problems;
 }"""
