@@ -8,7 +8,6 @@ runners' own replies (core.messaging.broadcasts).
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -17,26 +16,23 @@ from markupsafe import Markup
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from admin import forms
+from admin import forms, uploads
 from admin.auth import actor_name, csrf_protect, require_roles, wants_json
 from admin.i18n import gettext, request_language
 from admin.session import flash_redirect
 from admin.templating import chat_html, templates
 from channels.telegram.outbound import to_html
-from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role
 from core.errors import InvalidSetting, NotFound, ServiceError
 from core.i18n import t
 from core.messaging import broadcasts
 from core.models import AdminUser, Broadcast, Category, Event, EventQuestion
-from core.payments import screenshots
 from workers.broadcasts import write_broadcast
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin/broadcasts")
 admin_only = require_roles(Role.ADMIN)
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 SHOWN_RECIPIENTS = 200
 
 
@@ -157,20 +153,10 @@ def _start(broadcast_id: int) -> None:
 
 
 async def _store_image(upload: Any) -> str | None:
-    """Check and re-encode an attached image like a payment photo; return its MEDIA_DIR path."""
+    """The attached image's MEDIA_DIR path (None without one)."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    raw = await upload.read(MAX_IMAGE_BYTES + 1)
-    if len(raw) > MAX_IMAGE_BYTES:
-        raise InvalidSetting("the image is larger than 5 MB")
-    incoming = get_settings().media_dir / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    target = incoming / secrets.token_hex(16)
-    target.write_bytes(raw)
-    try:
-        return screenshots.store_payment_image(target).path
-    except ServiceError as exc:
-        raise InvalidSetting("the file is not a usable image (JPEG or PNG)") from exc
+    return await uploads.store_image(upload)
 
 
 @router.get("/{broadcast_id}", response_class=HTMLResponse)

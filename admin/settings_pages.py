@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,28 +9,25 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from admin import forms
+from admin import forms, uploads
 from admin.auth import actor_name, csrf_protect, require_roles
 from admin.i18n import _
 from admin.session import flash_redirect
 from admin.templating import templates
 from core import i18n
-from core.config import get_settings
 from core.db import get_sessionmaker, unit_of_work
 from core.enums import Role, UniqueCodeMode
-from core.errors import InvalidSetting, ServiceError
+from core.errors import ServiceError
 from core.events import setup
 from core.fulfilment import desks
 from core.i18n import LANGUAGES, catalogue
 from core.messaging import texts
 from core.models import AdminUser, Event, NotificationTemplate, PaymentAccount
 from core.payments import accounts as payment_accounts
-from core.payments import screenshots
 from core.staff import accounts
 
 router = APIRouter(prefix="/admin/settings", dependencies=[Depends(require_roles(Role.ADMIN))])
 admin_only = require_roles(Role.ADMIN)
-MAX_QRIS_BYTES = 5 * 1024 * 1024
 
 
 @router.get("", response_class=HTMLResponse)
@@ -95,7 +91,7 @@ async def save_account(
     upload = form.get("qris")
     try:
         stored = (
-            await _store_qris(upload)
+            await uploads.store_image(upload, what="QRIS image")
             if isinstance(upload, UploadFile) and upload.filename
             else None
         )
@@ -115,21 +111,6 @@ async def save_account(
     except ServiceError as exc:
         return _back(request, _("Account not saved: %(why)s"), "error", "#accounts", why=exc)
     return _back(request, _("Account saved."), anchor="#accounts")
-
-
-async def _store_qris(upload: UploadFile) -> str:
-    """Check and re-encode the QRIS image like a payment photo; return its MEDIA_DIR path."""
-    raw = await upload.read(MAX_QRIS_BYTES + 1)
-    if len(raw) > MAX_QRIS_BYTES:
-        raise InvalidSetting("the QRIS image is larger than 5 MB")
-    inbox = get_settings().media_dir / "incoming"
-    inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / secrets.token_hex(16)
-    target.write_bytes(raw)
-    try:
-        return screenshots.store_payment_image(target).path
-    except ServiceError as exc:
-        raise InvalidSetting("the QRIS file is not a usable image (JPEG or PNG)") from exc
 
 
 @router.post("/templates", dependencies=[Depends(csrf_protect)])

@@ -3,7 +3,9 @@
 Each line is stored like a webhook delivery (inbox.record_inbound), applied with flows.inbound.apply
 (the worker's path: flood control, refusals, then the engine) under the conversation's row lock in
 the same transaction, and marked processed, so a running worker never applies it twice.
-Replies are printed instead of going to the outbox. `/foto PATH` sends an image; `/keluar` quits.
+Replies are written to the outbox like every channel's (so the admin's conversation view has them)
+and marked sent at once: the terminal is the runner's phone, it prints them. `/foto PATH` sends an
+image; `/keluar` quits. The terminal's own words follow the chat's language (BAHASA / LANGUAGE).
 Proactive messages for this chat (payment approved, part payment, the e-ticket) are outbox rows: a
 background thread polls them every second, prints them and marks them sent, as the runner's phone.
 As a Cloud API runner (`--channel cloud`) lists and reply buttons show as rows; `/tap N` taps row N.
@@ -26,11 +28,32 @@ from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.messages import Attachment, Choice, InboundMessage, Reply
-from core.messaging import inbox
+from core.messaging import inbox, outbox
 from core.models import Conversation, OutboundMessage
 from flows import inbound, parsers
 
 QUIT = {"/keluar", "/quit", "/exit"}
+# The terminal's own words, in the chat's language.
+WORDS = {
+    "id": {
+        "banner": "funrun chat ({channel}, {number}). Ketik DAFTAR untuk mulai,\n"
+        "/foto PATH untuk mengirim gambar, /keluar untuk berhenti.",
+        "prompt": "anda ▸ ",
+        "tap_hint": "(/tap N untuk mengetuk baris N)",
+        "image": "gambar",
+        "no_row": "(tidak ada baris itu)",
+        "no_file": "(file tidak ditemukan)",
+    },
+    "en": {
+        "banner": "funrun chat ({channel}, {number}). Type REGISTER to start,\n"
+        "/photo PATH to send an image, /quit to stop.",
+        "prompt": "you ▸ ",
+        "tap_hint": "(/tap N to tap row N)",
+        "image": "image",
+        "no_row": "(there is no such row)",
+        "no_file": "(file not found)",
+    },
+}
 POLL_SECONDS = 1.0
 # Rows the terminal delivers: waiting for a worker, given up, or held for the 24-hour window.
 UNDELIVERED = (
@@ -69,8 +92,26 @@ def build_message(
     )
 
 
+def chat_language(channel: Channel, chat_id: str) -> str:
+    """The chat's current language ("id" until the runner switches, or before the first message)."""
+    with unit_of_work() as uow:
+        language = uow.session.scalar(
+            select(Conversation.language).where(
+                Conversation.channel == channel.value, Conversation.chat_id == chat_id
+            )
+        )
+    return language if language in WORDS else "id"
+
+
+def word(name: str, language: str) -> str:
+    return WORDS.get(language, WORDS["id"])[name]
+
+
 def exchange(message: InboundMessage) -> list[Reply]:
-    """Store one message and apply it synchronously in one transaction; return the replies."""
+    """Store one message and apply it synchronously in one transaction; return the replies.
+
+    The replies are outbox rows as on every channel, marked sent here: the caller prints them.
+    """
     now = utcnow()
     with unit_of_work() as uow:
         session = uow.session
@@ -83,6 +124,10 @@ def exchange(message: InboundMessage) -> list[Reply]:
         applied = inbound.apply(
             session, conversation, message, received_at=update.received_at, now=now
         )
+        for row in inbound.queue(session, conversation, applied, update_id=update.id):
+            outbox.mark_sent(
+                session, outbound_id=row.id, provider_message_id=f"terminal-{row.id}", now=now
+            )
         inbox.mark_processed(session, update, now=now, error=applied.error)
     return applied.replies
 
@@ -107,14 +152,14 @@ def cloud_rows(reply: Reply, language: str = "id") -> list[tuple[str, str]]:
     ]
 
 
-def render(reply: Reply, channel: Channel) -> str:
+def render(reply: Reply, channel: Channel, language: str = "id") -> str:
     """Show a reply as the runner would see it (numbered choices, [buttons] on Telegram, rows on Cloud)."""
-    rows = cloud_rows(reply) if channel is Channel.WHATSAPP_CLOUD else []
+    rows = cloud_rows(reply, language) if channel is Channel.WHATSAPP_CLOUD else []
     if rows:
-        return "\n".join([reply.text, *(row for _, row in rows), "(/tap N untuk mengetuk baris N)"])
+        return "\n".join([reply.text, *(row for _, row in rows), word("tap_hint", language)])
     lines = [reply.text]
     if reply.image_path:
-        lines.append(f"[gambar: {reply.image_path}]")
+        lines.append(f"[{word('image', language)}: {reply.image_path}]")
     labels = [
         c.label for c in reply.choices if not c.request_contact or channel is Channel.TELEGRAM
     ]
@@ -170,8 +215,8 @@ def _poll(channel: Channel, chat_id: str, stop: threading.Event) -> None:
             continue
         if replies:
             typer.echo("")
-            _print(replies, channel)
-            typer.echo("anda ▸ ", nl=False)
+            _print(replies, channel, chat_id)
+            typer.echo(word("prompt", chat_language(channel, chat_id)), nl=False)
 
 
 def _store_photo(path: str) -> str | None:
@@ -185,13 +230,15 @@ def _store_photo(path: str) -> str | None:
     return relative
 
 
-def _print(replies: Sequence[Reply], channel: Channel) -> list[str]:
+def _print(replies: Sequence[Reply], channel: Channel, chat_id: str) -> list[str]:
     """Print the replies; return the row ids a `/tap N` may pick (the last list or buttons)."""
     taps: list[str] = []
+    language = chat_language(channel, chat_id) if replies else "id"
     for reply in replies:
-        typer.secho("bot ▸ " + render(reply, channel).replace("\n", "\n      "), fg="green")
+        shown = render(reply, channel, language)
+        typer.secho("bot ▸ " + shown.replace("\n", "\n      "), fg="green")
         if channel is Channel.WHATSAPP_CLOUD:
-            taps = [row_id for row_id, _ in cloud_rows(reply)] or taps
+            taps = [row_id for row_id, _ in cloud_rows(reply, language)] or taps
     return taps
 
 
@@ -211,9 +258,9 @@ def run_chat(channel: str = "whatsapp", phone: str = "081234567890") -> None:
     number = parsers.to_e164(phone) or "+6281234567890"
     digits = number.lstrip("+")
     chat_id = f"7{digits[-9:]}" if kind is Channel.TELEGRAM else digits
-    typer.echo(f"funrun chat ({kind.value}, {number}). Ketik DAFTAR untuk mulai,")
-    typer.echo("/foto PATH untuk mengirim gambar, /keluar untuk berhenti.")
-    _print(deliver_proactive(kind, chat_id), kind)  # what arrived while the terminal was closed
+    banner = word("banner", chat_language(kind, chat_id))
+    typer.echo(banner.format(channel=kind.value, number=number))
+    _print(deliver_proactive(kind, chat_id), kind, chat_id)  # what arrived while it was closed
     stop = threading.Event()
     poller = threading.Thread(target=_poll, args=(kind, chat_id, stop), daemon=True)
     poller.start()
@@ -222,14 +269,15 @@ def run_chat(channel: str = "whatsapp", phone: str = "081234567890") -> None:
     finally:
         stop.set()
         poller.join(timeout=5)
-        _print(deliver_proactive(kind, chat_id), kind)
+        _print(deliver_proactive(kind, chat_id), kind, chat_id)
 
 
 def _loop(kind: Channel, chat_id: str, digits: str) -> None:
     taps: list[str] = []
     while True:
+        language = chat_language(kind, chat_id)
         try:
-            line = input("anda ▸ ").strip()
+            line = input(word("prompt", language)).strip()
         except (EOFError, KeyboardInterrupt):
             break
         if line.lower() in QUIT:
@@ -238,19 +286,19 @@ def _loop(kind: Channel, chat_id: str, digits: str) -> None:
         if kind is Channel.WHATSAPP_CLOUD and line.lower().startswith("/tap "):
             choice = _tapped(taps, line[5:].strip())
             if choice is None:
-                typer.echo("(tidak ada baris itu)")
+                typer.echo(word("no_row", language))
                 continue
             line = ""
         if line.lower().startswith(("/foto ", "/photo ")):
             photo = _store_photo(line.split(" ", 1)[1].strip())
             if photo is None:
-                typer.echo("(file tidak ditemukan)")
+                typer.echo(word("no_file", language))
                 continue
             line = ""
         if not line and photo is None and choice is None:
             continue
         message = build_message(kind, chat_id, digits, line, photo, choice)
-        taps = _print(exchange(message), kind) or taps
+        taps = _print(exchange(message), kind, chat_id) or taps
 
 
 def _tapped(taps: list[str], number: str) -> str | None:

@@ -101,6 +101,7 @@ class Choice:
     label: str
     value: str
     request_contact: bool = False
+    short: str = ""  # the button's label where buttons are narrow (Telegram); label when empty
 
 
 @dataclass(frozen=True, slots=True)

@@ -350,6 +350,9 @@ def medical_notes(text: str, _ctx: Ctx) -> str:
     return value
 
 
+SHORT_SEPARATOR = " · "
+
+
 def pick(text: str, options: list[Option]) -> Option:
     """Match a number, a value, a label or an alias to one option (raises Invalid)."""
     if NUMBERED_RE.match(text):
@@ -369,6 +372,8 @@ def pick(text: str, options: list[Option]) -> Option:
     if found is None and " — " in text:
         # A keyboard button tapped after its numbers changed ("sisa 10 slot" -> 9): the head counts.
         return pick(text.split(" — ", 1)[0], options)
+    if found is None and SHORT_SEPARATOR in text:
+        return pick(text.split(SHORT_SEPARATOR, 1)[0], options)  # a short button: "5K · Rp150.000"
     if found is None:
         raise Invalid("flow.invalid.choice", count=len(options))
     if not found.enabled:

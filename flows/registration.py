@@ -40,6 +40,7 @@ def category_options(ctx: Ctx) -> list[Option]:
             "left": format_number(c.slots_left, ctx.language),
         }
         key = "flow.option.category" if c.slots_left > 0 else "flow.option.category_sold_out"
+        tail = params["price"] if c.slots_left > 0 else t("flow.option.sold_out", ctx.language)
         options.append(
             Option(
                 c.code,
@@ -48,6 +49,7 @@ def category_options(ctx: Ctx) -> list[Option]:
                 enabled=c.slots_left > 0,
                 aliases=(c.name,),
                 disabled_key="waitlist.category_sold_out",
+                short=f"{c.code} · {tail}",
             )
         )
     return options

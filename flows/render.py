@@ -21,6 +21,9 @@ TELEGRAM = Channel.TELEGRAM.value
 # Channels that show choices as buttons or list rows (a lone "Yes" button is worth sending there).
 SUMMARY_KIND = "summary"
 BUTTON_CHANNELS = frozenset({TELEGRAM, Channel.WHATSAPP_CLOUD.value})
+# Longer Telegram button labels are cut on a phone: such a reply lists the full lines in its text
+# and its buttons carry short labels ("1. 5K · Rp150.000").
+BUTTON_LABEL_MAX = 30
 
 
 def options_of(step: Ask, ctx: Ctx) -> list[Option]:
@@ -52,7 +55,7 @@ def question(step: Ask | Any, ctx: Ctx, *, editing: bool = False) -> Reply:
 def _choices(step: Ask, ctx: Ctx, options: list[Option], variant: str) -> tuple[Choice, ...]:
     if options:
         # Every option, sold-out ones too, so the numbers the senders print match pick()'s numbers.
-        return tuple(Choice(shown(o), o.value) for o in options)
+        return tuple(Choice(shown(o), o.value, short=o.short) for o in options)
     # A lone "Ya" button helps on Telegram; on WhatsApp it would only repeat "Balas YA" as "1. Ya".
     if variant and variant in step.yes_variants:
         buttons = ctx.channel == TELEGRAM
@@ -77,11 +80,33 @@ def _numbered(reply: Reply) -> Reply:
     if len(offered) < 2:
         return reply
     numbers = {id(c): n for n, c in enumerate(offered, 1)}
+    text = reply.text
+    if any(len(c.label) > BUTTON_LABEL_MAX for c in offered):
+        listed = "\n".join(f"{numbers[id(c)]}. {c.label}" for c in offered)
+        text = f"{text}\n\n{listed}" if text else listed
+        offered_label = button_label
+    else:
+        offered_label = _label
     choices = tuple(
-        c if c.request_contact else replace(c, label=f"{numbers[id(c)]}. {c.label}")
+        c if c.request_contact else replace(c, label=f"{numbers[id(c)]}. {offered_label(c)}")
         for c in reply.choices
     )
-    return replace(reply, choices=choices)
+    return replace(reply, text=text, choices=choices)
+
+
+def _label(choice: Choice) -> str:
+    return choice.label
+
+
+def button_label(choice: Choice) -> str:
+    """A short label for a narrow button: the option's own short form, else the head of
+    "Name — details", else the label cut with an ellipsis."""
+    if choice.short:
+        return choice.short
+    head = choice.label.split(" — ", 1)[0]
+    if len(head) <= BUTTON_LABEL_MAX:
+        return head
+    return head[: BUTTON_LABEL_MAX - 1].rstrip() + "…"
 
 
 def display_value(step: Ask, answers: dict[str, Any], language: str) -> str:

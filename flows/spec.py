@@ -33,6 +33,7 @@ class Option:
     enabled: bool = True
     aliases: tuple[str, ...] = ()
     disabled_key: str = "flow.invalid.unavailable"
+    short: str = ""  # a button's label ("5K · Rp150.000"): the details stay in the message text
 
 
 @dataclass

@@ -24,9 +24,10 @@ from core import media, phones
 from core.config import get_settings
 from core.db import get_sessionmaker, utcnow
 from core.enums import Channel
-from core.i18n import t
-from core.messages import Attachment, InboundMessage
+from core.i18n import LANGUAGES, t
+from core.messages import Attachment, Choice, InboundMessage
 from core.models import Conversation, InboundUpdate, OutboundMessage
+from flows import render
 from flows.render import SUMMARY_KIND
 from webhooks._common import store
 
@@ -34,6 +35,7 @@ router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 DEFAULT_PHONE = "6281234567890"
 PREVIEWS = ("whatsapp", "cloud", "telegram")  # how the page shows choices, as that channel would
+BUTTON_PREVIEWS = ("cloud", "telegram")
 
 
 def _enabled() -> None:
@@ -68,6 +70,8 @@ async def simulator_send(request: Request) -> JSONResponse:
     text = str(form.get("text") or "").strip()[:4000]
     # A tapped list row or reply button (Cloud API preview): its id, as the webhook would store it.
     choice = str(form.get("choice") or "").strip()[:200] or None
+    # What the tapped button said: the runner's bubble shows it (the engine only reads the id).
+    label = str(form.get("label") or "").strip()[:200] if choice else ""
     upload = form.get("image")
     attachments: tuple[Attachment, ...] = ()
     if upload is not None and not isinstance(upload, str) and upload.filename:
@@ -84,6 +88,7 @@ async def simulator_send(request: Request) -> JSONResponse:
         choice=choice,
         attachments=attachments,
         sent_at=utcnow(),
+        raw={"label": label} if label else {},
     )
     await run_in_threadpool(store, message)
     return JSONResponse({"ok": True})
@@ -137,7 +142,7 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
     return [
         {
             "dir": "in",
-            "text": row.message.get("text") or row.message.get("choice") or "",
+            "text": _inbound_text(row),
             "image": bool(row.message.get("attachments")),
             "thumb": f"/simulator/upload/{row.id}" if _upload_path(row) else None,
             "at": row.received_at.isoformat(),
@@ -145,6 +150,12 @@ def _inbound(session: Any, chat_id: str) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def _inbound_text(row: InboundUpdate) -> str:
+    """What the runner's bubble shows: the typed text, or the label of the tapped button."""
+    label = (row.payload or {}).get("label") if row.message.get("choice") else None
+    return str(row.message.get("text") or label or row.message.get("choice") or "")
 
 
 def _outbound(session: Any, chat_id: str, language: str, mode: str) -> list[dict[str, Any]]:
@@ -159,20 +170,66 @@ def _outbound(session: Any, chat_id: str, language: str, mode: str) -> list[dict
     )
     items = []
     for row in rows:
-        choices = _choices_as(row, mode, language)
+        row_language = _summary_language(row) or language
+        choices = _choices_as(row, mode, row_language)
+        text = _text_as(row, mode, row_language)
+        if mode == "telegram":
+            text, choices = _narrow_buttons(text, choices)
         items.append(
             {
                 "dir": "out",
-                "text": row.text,
+                "text": text,
                 "choices": [str(c.get("label", "")) for c in choices],
                 "values": [str(c.get("value", "")) for c in choices],
                 "image": f"/simulator/media/{row.id}" if row.media_path else None,
-                "interactive": _preview(row, choices, language),
+                "interactive": _preview(row, text, choices, row_language),
                 "at": row.created_at.isoformat(),
                 "order": row.id,
             }
         )
     return items
+
+
+def _button_summary(row: OutboundMessage, mode: str) -> bool:
+    return row.kind == SUMMARY_KIND and mode in BUTTON_PREVIEWS
+
+
+def _summary_language(row: OutboundMessage) -> str | None:
+    """The language a summary was written in: the one whose numbered-list question ends it."""
+    if row.kind != SUMMARY_KIND:
+        return None
+    for language in LANGUAGES:
+        if row.text.endswith(t("flow.summary.question", language)):
+            return language
+    return None
+
+
+def _text_as(row: OutboundMessage, mode: str, language: str) -> str:
+    """The row's text as the previewed channel gets it: with buttons, the summary ends with the
+    compact question (yes / edit / cancel), not "pick the answer to change" meant for a list."""
+    listed = t("flow.summary.question", language)
+    if not _button_summary(row, mode) or not row.text.endswith(listed):
+        return row.text
+    return row.text[: -len(listed)] + t("flow.summary.question_compact", language)
+
+
+def _narrow_buttons(text: str, choices: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """As the Telegram bot sends long options (flows/render): the full lines in the text, short
+    labels on the buttons (the page numbers both)."""
+    labels = [str(c.get("label", "")) for c in choices]
+    if not any(len(label) > render.BUTTON_LABEL_MAX for label in labels):
+        return text, choices
+    listed = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+    short = [
+        {
+            **c,
+            "label": render.button_label(
+                Choice(str(c.get("label", "")), "", short=str(c.get("short") or ""))
+            ),
+        }
+        for c in choices
+    ]
+    return f"{text}\n\n{listed}" if text else listed, short
 
 
 def _choices_as(row: OutboundMessage, mode: str, language: str) -> list[dict[str, Any]]:
@@ -183,7 +240,7 @@ def _choices_as(row: OutboundMessage, mode: str, language: str) -> list[dict[str
     previews show those three: "edit" sends "ubah", which opens the list of answers.
     """
     choices = [c for c in (row.extra or {}).get("choices", []) if not c.get("request_contact")]
-    if row.kind != SUMMARY_KIND or mode not in ("telegram", "cloud") or len(choices) < 3:
+    if not _button_summary(row, mode) or len(choices) < 3:
         return choices
     return [
         {"label": t("flow.summary.confirm_short", language), "value": "1"},
@@ -227,12 +284,12 @@ def simulator_upload(inbound_id: int) -> FileResponse:
 
 
 def _preview(
-    row: OutboundMessage, choices: list[dict[str, Any]], language: str
+    row: OutboundMessage, text: str, choices: list[dict[str, Any]], language: str
 ) -> dict[str, Any] | None:
     """The Cloud API list / buttons of a reply, flattened to tappable rows for the page."""
     if row.media_path:
         return None
-    block = interactive(row.text, choices, language=language)
+    block = interactive(text, choices, language=language)
     if block is None:
         return None
     if block["type"] == "button":

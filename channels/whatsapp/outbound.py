@@ -143,7 +143,8 @@ def _buttons(numbered: Sequence[tuple[int, Mapping[str, Any]]]) -> list[dict[str
             "type": "reply",
             "reply": {
                 "id": str(c["value"])[:ROW_ID_LIMIT],
-                "title": _cut(f"{n}. {c['label']}", BUTTON_TITLE_LIMIT),
+                # The option's short form ("5K · Rp150.000") when it has one: the body lists it whole.
+                "title": _cut(f"{n}. {c.get('short') or c['label']}", BUTTON_TITLE_LIMIT),
             },
         }
         for n, c in numbered

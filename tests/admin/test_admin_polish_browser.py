@@ -12,7 +12,7 @@ import pytest
 from core.db import unit_of_work
 from core.demo import JERSEY
 from core.models import Event
-from tests.admin.test_layout_browser import browser_page, ids  # noqa: F401 (fixtures)
+from tests.admin.test_layout_browser import ARTIFACTS, browser_page, ids  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,14 @@ PLACEHOLDER_FITS = """(sel) => {
   ctx.font = `${style.fontSize} ${style.fontFamily}`;
   const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   return ctx.measureText(input.placeholder).width <= room;
+}"""
+
+
+# How many rows the top bar's items sit on (each link, the name, log out, the language switch).
+TOPBAR_ROWS = """() => {
+  const items = document.querySelectorAll('.topbar .brand, .nav > *, .langswitch');
+  const centres = [...items].map(el => { const r = el.getBoundingClientRect(); return (r.top + r.bottom) / 2; });
+  return new Set(centres.map(c => Math.round(c / 12))).size;
 }"""
 
 
@@ -107,8 +115,11 @@ def test_date_fields_say_the_format_and_read_the_day_back(browser_page, ids) -> 
 
 def test_top_bar_stays_one_row_at_desktop_width(browser_page) -> None:  # noqa: ANN001, F811
     browser_page.set_viewport_size({"width": 1440, "height": 900})
-    for language in ("id",):  # English still wraps "Log out" to a 2nd row at 1440 (left open)
+    for language in ("id", "en"):
         browser_page.goto("/admin/")
         browser_page.click(f".langswitch button[value={language}]")
         height = browser_page.evaluate("document.querySelector('.topbar').offsetHeight")
-        assert height <= 50, (language, height)
+        rows = browser_page.evaluate(TOPBAR_ROWS)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser_page.locator(".topbar").screenshot(path=str(ARTIFACTS / f"topbar-{language}.png"))
+        assert height <= 50 and rows == 1, (language, height, rows)

@@ -204,3 +204,17 @@ def test_media_download_uses_the_bearer_and_the_cap(
         wa.download(http, get_settings(), media_id="404404", dest=tmp_path / "c.jpg", max_bytes=99)
     # The media URL itself refuses a request without the token (as Meta's lookaside host).
     assert http.get(f"{fake_graph.base_url}/media-download/{media_id}").status_code == 401
+
+
+def test_reply_buttons_use_the_options_short_form() -> None:
+    long = "5K — Fun Run, 5 km — Rp150.000 — usia 10–70 th (sisa 1.998 slot)"
+    choices = [
+        {"label": long, "value": "5K", "short": "5K · Rp150.000"},
+        {"label": "10K", "value": "10K"},
+    ]
+    block = wa.interactive("Pilih kategori:", choices, language="id")
+    assert [b["reply"]["title"] for b in block["action"]["buttons"]] == [
+        "1. 5K · Rp150.000",
+        "2. 10K",
+    ]
+    assert f"1. {long}" in block["body"]["text"]  # the details stay in the message

@@ -30,7 +30,7 @@ def test_terminal_chat_registers(
     out = capsys.readouterr().out
     assert "Halo! 👋" in out and "Terminal" not in out.split("Halo", 1)[1][:20]  # no fake name
     if channel == "telegram":
-        assert "[1. 5K — " in out  # the buttons show the numbers the corrections mention
+        assert "[1. 5K · Rp" in out  # short buttons with the numbers the corrections mention
     with get_sessionmaker()() as session:
         reg = session.scalars(select(Registration)).one()
         assert reg.channel == channel and reg.number in out
@@ -87,3 +87,24 @@ def test_terminal_chat_shows_proactive_messages_of_its_chat(
         sent = {r.text: r.status for r in rows}
     assert sent["🎉 E-tiket Anda"] == OutboundStatus.SENT.value
     assert sent["for another chat"] == OutboundStatus.PENDING.value
+
+
+def test_terminal_words_follow_the_chat_language_and_replies_are_outbox_rows(
+    demo_event: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.enums import OutboundStatus
+    from core.models import OutboundMessage
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("DAFTAR\nLANGUAGE\n/photo /nonexistent.png\n"))
+    run_chat(channel="whatsapp", phone="081211114444")
+    out = capsys.readouterr().out
+    before, _, after = out.partition("Sure, I'll continue in English")
+    assert "Ketik DAFTAR untuk mulai" in before and "anda ▸" in before
+    assert "you ▸" in after and "(file not found)" in after and "anda ▸" not in after
+    with get_sessionmaker()() as session:
+        rows = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+    # The bot's replies are stored as on every channel (the admin's conversation view shows them),
+    # already delivered: no worker sends them to Fonnte.
+    assert rows and all(r.status == OutboundStatus.SENT.value for r in rows)
+    assert all(r.recipient == "6281211114444" and r.conversation_id for r in rows)
+    assert any("English" in r.text for r in rows)

@@ -138,7 +138,7 @@ def test_telegram_buttons_are_numbered_and_tapping_them_works(
     chat = Chat(session, Channel.TELEGRAM)
     chat.send("DAFTAR")
     labels = [c.label for c in chat.last[-1].choices]
-    assert labels[0].startswith("1. 5K — ") and labels[2].startswith("3. 21K — ")
+    assert labels[0].startswith("1. 5K · ") and labels[2].startswith("3. 21K · ")
     chat.send(labels[1])  # a reply-keyboard tap sends the label
     assert chat.conversation.answers["category"] == "10K"
     chat.send("BATAL")
