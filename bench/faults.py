@@ -212,9 +212,14 @@ class Stack:
 def _inject(name: str, stack: Stack, opts: argparse.Namespace, timeline: Timeline) -> None:
     timeline.fault_start = time.monotonic()
     if name == "worker-kill":
+        before = _worker_ids()
         _kill(stack.worker)
         time.sleep(opts.gap)
         stack.worker = stack.start_worker()
+        started = time.monotonic()
+        timeline.fault_end = started
+        stack.extra["boot"] = _first_heartbeat(before, started)
+        return
     elif name == "api-kill":
         _kill(stack.api)
         time.sleep(opts.gap)
@@ -237,6 +242,25 @@ def _inject(name: str, stack: Stack, opts: argparse.Namespace, timeline: Timelin
         _scheduler_stop(stack, opts, timeline)
         return
     timeline.fault_end = time.monotonic()
+
+
+def _worker_ids() -> set[bytes]:
+    import redis
+
+    from core.config import get_settings
+
+    client = redis.Redis.from_url(get_settings().redis_url or "")
+    return set(client.zrange("dramatiq:__heartbeats__", 0, -1))
+
+
+def _first_heartbeat(before: set[bytes], started: float) -> float:
+    """Seconds from the replacement's start until both its processes (the dramatiq worker and
+    the scheduler, each with its own broker id) sent their first broker command: its boot."""
+    while time.monotonic() - started < 120:
+        if len(_worker_ids() - before) >= 2:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return float("nan")
 
 
 def _media_full(stack: Stack, opts: argparse.Namespace, timeline: Timeline) -> None:
@@ -338,6 +362,8 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
 
 
 def _side_verdict(stack: Stack) -> tuple[dict[str, Any], list[str]]:
+    if "boot" in stack.extra:
+        return {"replacement_boot_s": stack.extra["boot"]}, []
     if "photos" in stack.extra:
         assert stack.media is not None
         return extras.photo_verdict(stack.extra["photos"], stack.media)
