@@ -1,8 +1,14 @@
 # One image for the api, worker and migrate services of docker-compose.yml.
-FROM python:3.11-slim
+# Debian 13 (trixie): its postgresql-client-17 can dump and restore the PostgreSQL 16 server of
+# docker-compose.yml (pg_dump refuses servers newer than itself; bookworm's client is 15).
+FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     MEDIA_DIR=/data/media HOST=0.0.0.0 PORT=8000
+
+# pg_dump / pg_restore for `funrun backup` and `funrun restore` (docs/OPERATIONS.md).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-17 \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 funrun && mkdir -p /data/media && chown -R funrun /data
 

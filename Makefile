@@ -72,6 +72,7 @@ bench-rush: $(TEST_STAMP)
 
 # One fault at a time during a steady stream of registrations (bench/faults.py); results in
 # docs/BENCHMARKS.md. Shorter: FAULT_ARGS="--scenarios worker-kill,redis-stop --duration 10 --write"
+# media-full mounts a tmpfs (root); scheduler-stop waits --scheduler-window s (600 by default).
 FAULT_ARGS ?= --write
 bench-faults: $(TEST_STAMP)
 	@dir=$$(mktemp -d /tmp/funrun-bench.XXXXXX); \

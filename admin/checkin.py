@@ -23,7 +23,7 @@ from admin.i18n import request_language
 from admin.templating import templates
 from core.db import get_sessionmaker
 from core.enums import EventStatus, Role
-from core.errors import InvalidImage
+from core.errors import InvalidImage, StorageUnavailable
 from core.formatting import MONTHS
 from core.fulfilment import checkin, desks, letters
 from core.i18n import t
@@ -143,7 +143,11 @@ async def scan(
         letter_error=photo.error,
     )
     # In a worker thread: the scan may wait on another desk's lock, never block the event loop.
-    result, zone = await run_in_threadpool(check_in, request_, letter_jpeg=photo.jpeg)
+    try:
+        result, zone = await run_in_threadpool(check_in, request_, letter_jpeg=photo.jpeg)
+    except StorageUnavailable:  # media disk full: the check-in rolled back with the letter
+        message = t("faults.letter_not_stored", lang)
+        return JSONResponse({"outcome": "letter_not_stored", "ok": False, "message": message})
     payload = _payload(result, lang, zone)
     payload["counts"] = await run_in_threadpool(_counts, target)  # the desk's counters, live
     payload["answers"] = await run_in_threadpool(_checkin_answers, result.registration_id, lang)

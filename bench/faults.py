@@ -10,6 +10,11 @@ fault is injected for ``--duration`` seconds (kills: the replacement starts ``--
   postgres-restart  pg_ctl restart -m fast
   telegram-5xx      the fake Telegram answers 429 (retry_after 1) and 502 alternately
   fonnte-false      the fake Fonnte answers {"status": false, "reason": ...}
+  media-full        MEDIA_DIR is a small tmpfs, filled for the window: photo senders are told,
+                    then space is freed and their resends are stored (needs root for the mount)
+  scheduler-stop    the scheduler process killed for ``--scheduler-window`` s (default 600) while
+                    expiries, payment reminders and waiting-list holds fall due, then started:
+                    each runs once after the restart, none twice, none missed
 
 After recovery, checked automatically: every inbound processed, every registration intact and
 never above quota, every due message sent, one final answer per runner; duplicates (a send whose
@@ -38,6 +43,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bench import _fault_extras as extras
 from bench import _rush_check as check
 from bench import rush
 from bench._report import ROOT, machine, write_section
@@ -51,6 +57,8 @@ SCENARIOS = (
     "postgres-restart",
     "telegram-5xx",
     "fonnte-false",
+    "media-full",
+    "scheduler-stop",
 )
 
 
@@ -193,14 +201,25 @@ class Stack:
     worker: subprocess.Popen[bytes]
     telegram: FaultyTelegram
     fonnte: FaultyFonnte
+    base: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    media: Path | None = None
+    work: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # what a side workload seeded
+    scheduler: subprocess.Popen[bytes] | None = None  # a restarted scheduler (scheduler-stop)
 
 
 def _inject(name: str, stack: Stack, opts: argparse.Namespace, timeline: Timeline) -> None:
     timeline.fault_start = time.monotonic()
     if name == "worker-kill":
+        before = _worker_ids()
         _kill(stack.worker)
         time.sleep(opts.gap)
         stack.worker = stack.start_worker()
+        started = time.monotonic()
+        timeline.fault_end = started
+        stack.extra["boot"] = _first_heartbeat(before, started)
+        return
     elif name == "api-kill":
         _kill(stack.api)
         time.sleep(opts.gap)
@@ -216,7 +235,61 @@ def _inject(name: str, stack: Stack, opts: argparse.Namespace, timeline: Timelin
         fake.failing = True
         time.sleep(opts.duration)
         fake.failing = False
+    elif name == "media-full":
+        _media_full(stack, opts, timeline)
+        return
+    elif name == "scheduler-stop":
+        _scheduler_stop(stack, opts, timeline)
+        return
     timeline.fault_end = time.monotonic()
+
+
+def _worker_ids() -> set[bytes]:
+    import redis
+
+    from core.config import get_settings
+
+    client = redis.Redis.from_url(get_settings().redis_url or "")
+    return set(client.zrange("dramatiq:__heartbeats__", 0, -1))
+
+
+def _first_heartbeat(before: set[bytes], started: float) -> float:
+    """Seconds from the replacement's start until both its processes (the dramatiq worker and
+    the scheduler, each with its own broker id) sent their first broker command: its boot."""
+    while time.monotonic() - started < 120:
+        if len(_worker_ids() - before) >= 2:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return float("nan")
+
+
+def _media_full(stack: Stack, opts: argparse.Namespace, timeline: Timeline) -> None:
+    """Fill the media disk, let photo senders meet it, free it, let them resend."""
+    assert stack.media is not None
+    senders = extras.seed_photo_senders(opts.photo_senders)
+    stack.extra["photos"] = senders
+    filler = extras.fill(stack.media)
+    inbox = stack.extra["inbox"]
+    args = (stack.base, rush.WA_SECRET, stack.fonnte, senders, inbox)
+    senders.first = extras.send_photos(*args, round_=1, device=rush.DEVICE)
+    time.sleep(max(0.0, opts.duration - (time.monotonic() - timeline.fault_start)))
+    filler.unlink()
+    timeline.fault_end = time.monotonic()
+    senders.second = extras.send_photos(*args, round_=2, device=rush.DEVICE)
+
+
+def _scheduler_stop(stack: Stack, opts: argparse.Namespace, timeline: Timeline) -> None:
+    from core.db import utcnow
+
+    if not extras.kill_scheduler(stack.worker.pid):
+        raise RuntimeError("no scheduler process found under the worker")
+    stack.extra["due"] = due = extras.seed_due_work(opts.due_items, opts.scheduler_window)
+    time.sleep(opts.scheduler_window)
+    due.restarted_at = utcnow()
+    assert stack.work is not None
+    stack.scheduler = extras.start_scheduler(stack.env, stack.work / "scheduler.log")
+    timeline.fault_end = time.monotonic()
+    extras.wait_due(due, 180)
 
 
 # -- one scenario -------------------------------------------------------------------------------
@@ -237,7 +310,10 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
     telegram = FaultyTelegram(rush.TG_TOKEN, inbox.on_sent, None)
     fonnte = FaultyFonnte(rush.WA_TOKEN, inbox.on_sent, None)
     work = Path(tempfile.mkdtemp(prefix=f"funrun-fault-{name}-"))
+    if name == "media-full":
+        extras.mount_tmpfs(work / "media", opts.media_size)
     with serve(telegram.app) as tg_url, serve(fonnte.app) as wa_url:
+        fonnte.base_url = wa_url
         env = rush._env(ropts, ROOT, {"telegram": tg_url, "fonnte": wa_url}, work / "media")
         port = check.free_port()
         base = f"http://127.0.0.1:{port}"
@@ -253,7 +329,9 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
             args = ["worker", "--processes", "1", "--threads", "4"]
             return rush._spawn(args, env, ROOT, work / f"worker{next(logs)}.log")
 
-        stack = Stack(start_api, start_worker, start_api(), start_worker(), telegram, fonnte)
+        stack = Stack(start_api, start_worker, start_api(), start_worker(), telegram, fonnte,
+                      base=base, env=env, media=work / "media", work=work)  # fmt: skip
+        stack.extra["inbox"] = inbox
         stop = threading.Event()
         poller = threading.Thread(target=_poll_ready, args=(base, timeline, stop), daemon=True)
         try:
@@ -267,12 +345,31 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
 
             reset_engine()  # this process's pool may hold connections PostgreSQL dropped
             settled = check.wait_settled(180)
+            side = _side_verdict(stack)
         finally:
             stop.set()
             rush._stop(stack.api)
             rush._stop(stack.worker)
+            if stack.scheduler is not None:
+                rush._stop(stack.scheduler)
             loop.close()
-    return _verdict(name, runners, began, errors, settled, inbox, timeline, slots, work)
+            if name == "media-full":
+                extras.unmount(work / "media")
+    result = _verdict(name, runners, began, errors, settled, inbox, timeline, slots, work)
+    result["side"], broken = side
+    result["invariants"] += broken
+    return result
+
+
+def _side_verdict(stack: Stack) -> tuple[dict[str, Any], list[str]]:
+    if "boot" in stack.extra:
+        return {"replacement_boot_s": stack.extra["boot"]}, []
+    if "photos" in stack.extra:
+        assert stack.media is not None
+        return extras.photo_verdict(stack.extra["photos"], stack.media)
+    if "due" in stack.extra:
+        return extras.due_verdict(stack.extra["due"])
+    return {}, []
 
 
 def _verdict(name, runners, began, errors, settled, inbox, timeline, slots, work) -> dict[str, Any]:  # noqa: ANN001
@@ -317,7 +414,8 @@ def line(r: dict[str, Any]) -> str:
     return (
         f"{r['scenario']:<17} fault {r['fault_seconds']:5.1f}s  recover {r['recover']:5.1f}s  "
         f"max wait {r['max_wait']:5.1f}s  readyz down {r['readyz_down']:4.1f}s  "
-        f"outcomes {r['outcomes']}  dups {r['duplicates']}  ack errors {r['ack_errors']}  {verdict}"
+        f"outcomes {r['outcomes']}  dups {r['duplicates']}  ack errors {r['ack_errors']}  "
+        f"{r['side'] or ''}  {verdict}"
     )
 
 
@@ -335,12 +433,18 @@ def report(opts: argparse.Namespace, results: list[dict[str, Any]]) -> list[str]
     for r in results:
         o = r["outcomes"]
         verdict = "ok" if not r["invariants"] else "; ".join(r["invariants"])
+        if r.get("side"):
+            verdict += " (" + ", ".join(f"{k} {_fmt(v)}" for k, v in r["side"].items()) + ")"
         out.append(
             f"| {r['scenario']} | {r['fault_seconds']:.1f} | {r['recover']:.1f} | {r['max_wait']:.1f} | "
             f"{r['readyz_down']:.1f} | {o.get('registered', 0)} / {o.get('sold_out', 0)} / "
             f"{o.get('none', 0)} | {r['duplicates']} | {verdict} |"
         )
     return out
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-at", type=float, default=12.0)
     parser.add_argument("--duration", type=float, default=30.0, help="outage length")
     parser.add_argument("--gap", type=float, default=5.0, help="kill to replacement")
+    parser.add_argument("--media-size", default="2m", help="media-full: the tmpfs size")
+    parser.add_argument("--photo-senders", type=int, default=10, help="media-full: runners")
+    parser.add_argument("--scheduler-window", type=float, default=600.0,
+                        help="scheduler-stop: seconds the scheduler stays stopped")  # fmt: skip
+    parser.add_argument("--due-items", type=int, default=10,
+                        help="scheduler-stop: expiries, reminders and holds falling due, each")  # fmt: skip
     parser.add_argument("--write", action="store_true", help="write docs/BENCHMARKS.md")
     opts = parser.parse_args(argv)
     check.require_services()

@@ -43,6 +43,12 @@ def new_relative_path(mime_type: str | None) -> str:
     return f"{INBOUND_DIR}/{secrets.token_urlsafe(18)}{suffix}"
 
 
+class NotStored(DownloadError):
+    """The download could not be written (media disk full, bucket unreachable): ask for a resend."""
+
+    reason = "not_stored"
+
+
 class Forbidden(DownloadError):
     """The URL (or a redirect) names a host that is not a provider's, or a private address."""
 
@@ -108,10 +114,10 @@ def stream_to_file(
     Redirects are followed by hand (at most MAX_REDIRECTS), each hop checked by check_url.
     """
     allowed = allowed if allowed is not None else allowed_hosts()
-    dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
     size = 0
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with _open(client, url, allowed, headers) as response:
             if response.status_code != 200:
                 raise DownloadError(f"status {response.status_code}")
@@ -127,6 +133,9 @@ def stream_to_file(
         partial.replace(dest)
     except httpx.HTTPError as exc:
         raise DownloadError(type(exc).__name__) from exc
+    except OSError as exc:  # ENOSPC and friends: the partial file goes, the runner is told
+        log.warning("download not stored: %s", exc.strerror or type(exc).__name__)
+        raise NotStored(type(exc).__name__) from exc
     finally:
         partial.unlink(missing_ok=True)
     return size

@@ -12,18 +12,19 @@ import httpx
 
 from channels import mail
 from channels.fonnte import outbound as fonnte
-from channels.media import DownloadError, TooLarge, new_relative_path
+from channels.media import DownloadError, NotStored, TooLarge, new_relative_path
 from channels.telegram import outbound as telegram
 from channels.whatsapp import outbound as whatsapp_cloud
 from core import media
 from core.config import Settings
 from core.enums import Channel
-from core.errors import ChannelPermanent
+from core.errors import ChannelPermanent, StorageUnavailable
 from core.messages import CALLBACK_ANSWER, Attachment
 
 __all__ = [
     "CALLBACK_ANSWER",
     "DownloadError",
+    "NotStored",
     "TooLarge",
     "deliver",
     "fetch_attachment",
@@ -103,6 +104,7 @@ def fetch_attachment(
 
     Raises:
         TooLarge: over DOWNLOAD_MAX_BYTES (checked before and while streaming).
+        NotStored: the bytes could not be written (media disk full, bucket unreachable).
         DownloadError: the provider or the network failed.
     """
     cap = settings.download_max_bytes
@@ -118,5 +120,8 @@ def fetch_attachment(
         whatsapp_cloud.download(client, settings, media_id=attachment.ref, dest=dest, max_bytes=cap)
     else:
         raise DownloadError(f"no downloads on {channel}")
-    media.publish(relative, settings)  # S3: the worker that checks it may run elsewhere
+    try:
+        media.publish(relative, settings)  # S3: the worker that checks it may run elsewhere
+    except StorageUnavailable as exc:
+        raise NotStored(str(exc)) from exc
     return relative

@@ -104,9 +104,12 @@ class Settings(BaseSettings):
     # A worker process silent this long counts as dead and its unacknowledged messages go back
     # to the queue (dramatiq's default is 60 s, and its check ran on ~0.1 % of broker commands:
     # a killed worker's messages waited ~69 s). Live workers poll every second, so 8 s is safe;
-    # a false alarm only re-runs idempotent jobs. Chance is per million broker commands.
+    # a false alarm only re-runs idempotent jobs. The check runs once per queue per interval in
+    # each process (workers.broker.PromptRedisBroker), plus dramatiq's random chance (per million
+    # broker commands) as before.
     broker_heartbeat_timeout_ms: int = 8_000
-    broker_maintenance_chance: int = 50_000
+    broker_maintenance_interval_ms: int = 1_000
+    broker_maintenance_chance: int = 1_000
     db_max_overflow: int = 10
     # Admins must sign in with a second factor (TOTP): without one they are sent to enrol first.
     require_2fa_for_admins: bool = False

@@ -7,6 +7,7 @@ ServiceError                 -- base; ``key`` names a message in the catalogue
  +-- DuplicateParticipant    -- email or NIK already registered in this event
  +-- RangeExhausted          -- no BIB numbers left in the category's range
  +-- InvalidImage            -- a payment photo failed a check (``key`` says which)
+ +-- StorageUnavailable      -- media could not be written (disk full, bucket unreachable)
  +-- InvalidSetting          -- an organiser's setting breaks a rule (the message says which)
  +-- ChannelError            -- a provider refused a message (channels/ raises these)
       +-- ChannelRateLimited -- retry after ``retry_after`` seconds
@@ -52,6 +53,15 @@ class RangeExhausted(ServiceError):
 
 class InvalidImage(ServiceError):
     key = "payment.image_invalid"
+
+
+class StorageUnavailable(ServiceError):
+    """A media write failed (ENOSPC or any OSError locally, any client error on S3).
+
+    Nothing was half-written (writes are atomic); the runner is asked to send the photo again.
+    """
+
+    key = "faults.photo_not_stored"
 
 
 class InvalidSetting(ServiceError):

@@ -7,13 +7,17 @@ downloads before upload and a disposable read cache, nothing another process nee
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from core.config import Settings, get_settings
+from core.errors import StorageUnavailable
 from core.storage import Storage, clean_key
 from core.storage.local import LocalStorage
+
+log = logging.getLogger(__name__)
 
 INBOUND_DIR = "inbound"  # raw downloads (channels.media names them); deleted once checked
 CACHE_DIR = ".s3-cache"  # local copies of bucket objects for code that wants a file (uploads)
@@ -60,8 +64,16 @@ def _s3(url: str, endpoint: str | None, region: str | None, key_id: str | None, 
 
 
 def save(relative: str, data: bytes, settings: Settings | None = None) -> None:
-    """Store ``data`` under ``relative`` (atomically: readers see all of it or nothing)."""
-    storage(settings).put(relative, data)
+    """Store ``data`` under ``relative`` (atomically: readers see all of it or nothing).
+
+    Raises:
+        StorageUnavailable: the write failed (disk full, bucket unreachable); nothing was kept.
+    """
+    try:
+        storage(settings).put(relative, data)
+    except OSError as exc:  # ENOSPC, EROFS, EIO...: S3Storage raises StorageUnavailable itself
+        log.warning("media write failed: %s", exc.strerror or type(exc).__name__)
+        raise StorageUnavailable("media write failed") from exc
 
 
 def exists(relative: str | None, settings: Settings | None = None) -> bool:
@@ -92,8 +104,10 @@ def publish(relative: str, settings: Settings | None = None) -> None:
     if not is_remote(settings):
         return
     local = settings.media_dir / relative
-    storage(settings).put(relative, local.read_bytes())
-    local.unlink(missing_ok=True)
+    try:
+        storage(settings).put(relative, local.read_bytes())
+    finally:
+        local.unlink(missing_ok=True)  # uploaded, or refused: the runner is asked to resend
 
 
 def safe_path(relative: str | None, settings: Settings | None = None) -> Path | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from core.errors import InvalidImage
+from core.errors import InvalidImage, StorageUnavailable
 from core.fulfilment import consent
 from core.i18n import t
 from core.messages import Reply
@@ -19,6 +19,8 @@ def keep_draft_letter(inbound_path: str, language: str) -> str | Reply:
         return consent.store_photo(inbound_path)
     except InvalidImage:
         return Reply(t("questions.letter.invalid", language))
+    except StorageUnavailable as error:  # media disk full: the draft stays, they resend later
+        return Reply(t(error.key, language))
 
 
 def discard_draft_letter(path: object) -> None:

@@ -103,6 +103,8 @@ def _refusal(
     if "too_large" in errors:
         max_mb = max(1, round(settings.download_max_bytes / (1024 * 1024)))
         return [Reply(text=t("channels.image_too_large", lang, max_mb=max_mb))], "too_large"
+    if "not_stored" in errors:  # our media disk or bucket failed: nothing of theirs is lost
+        return [Reply(text=t("faults.photo_not_stored", lang))], "not_stored"
     if errors:
         return [Reply(text=t("channels.image_download_failed", lang))], errors[0]
     if message.unsupported:

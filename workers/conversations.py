@@ -16,7 +16,7 @@ import dramatiq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.outbound import DownloadError, TooLarge, fetch_attachment
+from channels.outbound import DownloadError, NotStored, TooLarge, fetch_attachment
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
@@ -103,6 +103,8 @@ def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Atta
         stored = fetch_attachment(http_client(), settings, channel, attachment)
     except TooLarge:
         return replace(attachment, error="too_large")
+    except NotStored:
+        return replace(attachment, error="not_stored")  # the runner is asked to resend it
     except DownloadError as exc:
         log.warning("attachment download failed: %s", type(exc).__name__)
         return replace(attachment, error="download_failed")

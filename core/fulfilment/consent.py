@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, media
 from core.enums import LetterStatus, RegistrationStatus
-from core.errors import Conflict, InvalidImage, NotFound
+from core.errors import Conflict, InvalidImage, NotFound, StorageUnavailable
 from core.fulfilment import letters, tickets
 from core.messaging.notify import notify
 from core.models import ConsentLetter, OutboundMessage, Registration
@@ -33,7 +33,8 @@ ACTIVE = (
 def store_photo(inbound_path: str) -> str:
     """Re-encode a downloaded photo (EXIF dropped) into the private letters folder; return its path.
 
-    The download is deleted either way. Raises InvalidImage for an unreadable or empty photo.
+    The download is deleted either way. Raises InvalidImage for an unreadable or empty photo,
+    StorageUnavailable when the clean copy cannot be written (media disk full).
     """
     # With MEDIA_URL=s3://… the download was uploaded by the prefetching process: safe_path
     # fetches it; media.delete removes it wherever it was kept.
@@ -142,6 +143,8 @@ def receive_new_letter(
         path = store_photo(inbound_path)
     except InvalidImage:
         return "questions.letter.invalid"
+    except StorageUnavailable as error:  # media disk full: nothing changes, they resend later
+        return error.key
     _lock(session, registration.id)
     _add(session, registration, path, now)
     return "questions.letter.received_again"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, media
 from core.enums import RegistrationStatus
-from core.errors import InvalidImage
+from core.errors import InvalidImage, StorageUnavailable
 from core.formatting import format_datetime
 from core.i18n import t
 from core.messages import Reply
@@ -57,7 +57,8 @@ def receive_photo(
 ) -> PhotoResult:
     """Check and keep a proof photo for one registration; move it to awaiting verification.
 
-    A bad image returns ``ok=False`` with a reply saying what to send instead, and changes nothing.
+    A bad image returns ``ok=False`` with a reply saying what to send instead, and changes nothing;
+    so does a photo that cannot be stored (media disk full): the reply asks for a resend.
     """
     return receive_photo_group(
         session,
@@ -92,6 +93,10 @@ def receive_photo_group(
     except InvalidImage as error:
         log.info("payment photo refused (%s) for registration %s", error.key, registrations[0].id)
         return PhotoResult(ok=False, replies=[Reply(text=t(error.key, language, **error.params))])
+    except StorageUnavailable as error:
+        # Our disk or bucket failed, not the runner: nothing changes, they are asked to resend.
+        log.warning("payment photo not stored for registration %s", registrations[0].id)
+        return PhotoResult(ok=False, replies=[Reply(text=t(error.key, language))])
     locked = [lock_registration(session, r.id) for r in sorted(registrations, key=lambda r: r.id)]
     refusal = _refusal(locked, language)  # the status may have changed while we decoded
     if refusal is not None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.errors import StorageUnavailable
 from core.storage import clean_key
 
 CHUNK = 64 * 1024
@@ -39,8 +40,13 @@ class S3Storage:
         full = self._key(key)
         if full is None:
             raise ValueError("unsafe media key")
+        from botocore.exceptions import BotoCoreError, ClientError
+
         # PUT is atomic in S3: readers see the old object, none, or the whole new one.
-        self.client.put_object(Bucket=self.bucket, Key=full, Body=data)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=full, Body=data)
+        except (BotoCoreError, ClientError) as exc:  # unreachable, quota, refused...
+            raise StorageUnavailable(f"s3 put failed: {type(exc).__name__}") from exc
 
     def get(self, key: str) -> bytes | None:
         body = self._body(key)

@@ -167,3 +167,27 @@ def test_dashboard_counts_check_ins_per_category(client_for, seeded) -> None:  #
     page = desk.get(f"/checkin?event={seeded.event_id}").text
     assert '<th>10K</th><td class="count">2 / 3</td>' in page
     assert '<th>5K</th><td class="count">1 / 2</td>' in page
+
+
+def test_letter_that_cannot_be_stored_records_nothing_and_says_so(client_for, seeded) -> None:  # type: ignore[no-untyped-def]
+    """The media disk refuses the write (a plain file where the folder should be): no pickup."""
+    reg = paid_registration(seeded.event_id)
+    folder = Path(get_settings().media_dir) / letters.LETTERS_SUBDIR
+    kept = folder.with_name(folder.name + ".kept")
+    if folder.exists():
+        folder.rename(kept)
+    folder.write_bytes(b"")
+    try:
+        desk, csrf = client_for("checkin")
+        answer = _with_letter(desk, csrf, reg["number"], "full-disk-1", seeded.event_id,
+                              _letter_jpeg())  # fmt: skip
+    finally:
+        folder.unlink()
+        if kept.exists():
+            kept.rename(folder)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["outcome"] == "letter_not_stored" and body["ok"] is False
+    assert "belum bisa disimpan" in body["message"]
+    with get_sessionmaker()() as session:
+        assert session.scalars(select(CheckIn)).first() is None

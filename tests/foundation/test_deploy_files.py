@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,22 @@ def test_dockerfile_copies_existing_paths() -> None:
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
+
+
+# PostgreSQL major shipped by each Debian release a python:*-slim-<release> image can be built on.
+DEBIAN_POSTGRES = {"bookworm": 15, "trixie": 17}
+
+
+def test_image_has_a_pg_dump_at_least_as_new_as_the_server(compose: dict) -> None:
+    """`funrun backup` runs pg_dump, which refuses a server newer than itself."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    base = re.search(r"^FROM python:[\d.]+-slim-(\w+)", dockerfile, re.M)
+    client = re.search(r"apt-get install[^\n]*postgresql-client-(\d+)", dockerfile)
+    assert base and client, "the image must install a versioned postgresql-client"
+    assert DEBIAN_POSTGRES.get(base.group(1)) == int(client.group(1)), "not in that release"
+    server = re.fullmatch(r"postgres:(\d+)(?:[.-].*)?", compose["services"]["postgres"]["image"])
+    assert server, compose["services"]["postgres"]["image"]
+    assert int(client.group(1)) >= int(server.group(1))
 
 
 def test_api_scales_behind_the_proxy(compose: dict) -> None:
