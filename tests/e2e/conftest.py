@@ -26,6 +26,9 @@ def _lift_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         "TELEGRAM_MAX_PER_SECOND",
         "TELEGRAM_CHAT_MAX_PER_SECOND",
         "FONNTE_MAX_PER_SECOND",
+        "FONNTE_CHAT_MAX_PER_SECOND",
+        "WHATSAPP_MAX_PER_SECOND",
+        "WHATSAPP_PAIR_PER_SECOND",
     ):
         monkeypatch.setenv(name, "1000")
     monkeypatch.setenv("FLOOD_MAX_MESSAGES", "1000")
