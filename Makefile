@@ -51,12 +51,13 @@ bench: $(TEST_STAMP)
 bench-ocr: $(TEST_STAMP)
 	APP_ENV=test $(BIN)/python -m bench.ocr
 
-# The tests/fuzz targets with a long budget (FUZZ_EXAMPLES per target, 2000 by default).
+# The tests/fuzz targets with a long budget (FUZZ_EXAMPLES per target, 2000 by default), and the
+# registration-flow properties with twenty times their `make test` examples.
 fuzz: $(TEST_STAMP)
 	@dir=$$(mktemp -d /tmp/funrun-fuzz.XXXXXX); \
 	trap 'scripts/services.sh stop '"$$dir" EXIT INT TERM; \
 	scripts/services.sh start "$$dir" && . "$$dir/env" && \
-	HYPOTHESIS_PROFILE=fuzz APP_ENV=test $(BIN)/python -m pytest -q tests/fuzz $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fuzz APP_ENV=test $(BIN)/python -m pytest -q tests/fuzz tests/e2e/test_registration_flow_property.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from hypothesis import HealthCheck, example, given, settings
@@ -62,6 +63,11 @@ def check_registrations(session: Session) -> None:
         assert 0 <= stock.taken <= stock.stock
 
 
+def _examples(quick: int) -> int:
+    """A short budget in `make test`; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs twenty times more."""
+    return quick * 20 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else quick
+
+
 def check_summary(chat: Chat) -> None:
     """At the summary, every applicable answer is present and passes its re-check."""
     ctx = runtime.ctx_for(chat.session, chat.conversation, now=chat.now)
@@ -78,7 +84,7 @@ def check_summary(chat: Chat) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=_examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -114,7 +120,7 @@ def test_random_messages_never_raise_or_corrupt(
 
 
 @settings(
-    max_examples=60,
+    max_examples=_examples(20),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
