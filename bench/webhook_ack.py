@@ -140,6 +140,51 @@ def _measure_wrk(target: str, path: str) -> dict[str, float]:
     return results
 
 
+OPEN_RATE = 500
+OPEN_SECONDS = 10
+
+
+def _tg_body(base: int) -> Any:
+    def body(i: int) -> bytes:
+        update = base + i
+        chat = 1_000_000 + update % 5000
+        return json.dumps(
+            {
+                "update_id": update,
+                "message": {
+                    "message_id": update % 1_000_000,
+                    "from": {"id": chat, "is_bot": False, "first_name": "Bench"},
+                    "chat": {"id": chat, "type": "private", "first_name": "Bench"},
+                    "date": 1767225600,
+                    "text": "halo",
+                },
+            }
+        ).encode()
+
+    return body
+
+
+def _measure_open_loop(target: str, path: str) -> dict[str, float]:
+    """A constant OPEN_RATE req/s for OPEN_SECONDS (after 2 s at that rate): latency from due time."""
+    from bench import open_loop
+
+    proc, base = _serve(target, factory=True)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    try:
+        first = int(time.time() * 1000) % 10**12 * 100 + 5 * 10**9
+        open_loop.run(base + path, _tg_body(first), rate=OPEN_RATE, seconds=2, headers=headers)
+        cpu = time.process_time()
+        result = open_loop.run(
+            base + path, _tg_body(first + 10**6), rate=OPEN_RATE, seconds=OPEN_SECONDS,
+            headers=headers,
+        )  # fmt: skip
+        cpu = time.process_time() - cpu
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return {**vars(result), "client_cpu": cpu / OPEN_SECONDS}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -264,7 +309,15 @@ def main() -> None:
     if shutil.which("wrk"):
         bare = _measure_wrk("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
         webhook = _measure_wrk("app.main:create_app", "/webhooks/telegram")
-        _write_wrk(webhook, bare)
+        open_bare = _measure_open_loop("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
+        open_hook = _measure_open_loop("app.main:create_app", "/webhooks/telegram")
+        _write_wrk(webhook, bare, open_bare, open_hook)
+        for label, r in (("bare", open_bare), ("webhook", open_hook)):
+            print(
+                f"open loop {label} at {r['rate']:.0f}/s: {r['achieved']:.0f}/s answered, "
+                f"errors {r['errors']:.0f}, p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms, "
+                f"late starts {r['late_starts']:.0f}, client CPU {r['client_cpu']:.0%} of a core"
+            )
     else:
         bare = _measure("bench.webhook_ack:bare_app", "/", factory=False)
         webhook = _measure("app.main:create_app", "/webhooks/telegram", factory=True)
@@ -276,8 +329,15 @@ def main() -> None:
     print(f"ratio: {webhook['rps'] / bare['rps']:.2f}; errors {webhook.get('errors', 0):.0f}")
 
 
-def _write_wrk(webhook: dict[str, float], bare: dict[str, float]) -> None:
+def _write_wrk(
+    webhook: dict[str, float],
+    bare: dict[str, float],
+    open_bare: dict[str, float],
+    open_hook: dict[str, float],
+) -> None:
     ratio = webhook["rps"] / bare["rps"]
+    open_rows = [("bare FastAPI endpoint (generator check)", open_bare),
+                 ("POST /webhooks/telegram", open_hook)]  # fmt: skip
     rows = [
         ("bare FastAPI endpoint parsing the same JSON (ceiling)", bare),
         ("POST /webhooks/telegram (PostgreSQL + Redis enqueue, ack after commit)", webhook),
@@ -300,6 +360,20 @@ def _write_wrk(webhook: dict[str, float], bare: dict[str, float]) -> None:
             ),
             "",
             f"Ratio webhook / ceiling: **{ratio:.2f}** of the bare endpoint's throughput.",
+            "",
+            f"Open loop (bench/open_loop.py): a constant {OPEN_RATE} req/s for {OPEN_SECONDS} s "
+            "after 2 s at that rate, 64 keep-alive connections, latency from each request's due "
+            "time (no coordinated omission); the generator's own CPU is shown.",
+            "",
+            "| endpoint | asked req/s | answered req/s | errors | late starts | p50 ms | p95 ms "
+            "| p99 ms | max ms | generator CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *(
+                f"| {label} | {r['rate']:.0f} | {r['achieved']:.0f} | {r['errors']:.0f} | "
+                f"{r['late_starts']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
+                f"{r['max']:.1f} | {r['client_cpu']:.0%} |"
+                for label, r in open_rows
+            ),
         ],
     )
 

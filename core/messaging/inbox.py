@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -121,6 +121,110 @@ def _store_pipelined(session: Session, message: InboundMessage) -> Stored | None
     return Stored(update_id=update_id, conversation_id=int(conversation_id))
 
 
+_BATCH_LOCKS = "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k"
+
+# One statement for the whole batch; ORDER BY keeps ids in arrival order (the worker drains by id).
+_BATCH_INSERT = """
+INSERT INTO inbound_updates
+    (channel, external_id, chat_id, conversation_id, payload, message, received_at, attempts)
+SELECT u.channel, u.external_id, u.chat_id, c.id, u.payload, u.message, u.received_at, 0
+FROM unnest(%(channel)s::text[], %(external_id)s::text[], %(chat_id)s::text[],
+            %(payload)s::jsonb[], %(message)s::jsonb[], %(received_at)s::timestamptz[])
+     WITH ORDINALITY AS u(channel, external_id, chat_id, payload, message, received_at, ord)
+LEFT JOIN conversations c ON c.channel = u.channel AND c.chat_id = u.chat_id
+ORDER BY u.ord
+ON CONFLICT (channel, external_id) DO NOTHING
+RETURNING id, channel, external_id, conversation_id
+"""
+
+
+def store_inbound_batch(session: Session, messages: list[InboundMessage]) -> list[Stored | None]:
+    """store_inbound for many deliveries in one transaction (the webhooks' group commit).
+
+    Returns one entry per message, in order: None for a re-delivery (also one repeated inside the
+    batch). On PostgreSQL the chat locks (sorted, so two batches never deadlock) and one multi-row
+    INSERT go in one pipelined round trip; chats seen for the first time cost three more.
+    """
+    if not is_postgres(session):
+        return [store_inbound(session, message) for message in messages]
+    first: dict[tuple[str, str], int] = {}
+    for index, message in enumerate(messages):
+        first.setdefault((message.channel.value, message.external_id), index)
+    unique = [messages[i] for i in first.values()]
+    found = _insert_batch(session, unique)
+    _link_new_conversations(session, unique, found)
+    results: list[Stored | None] = [None] * len(messages)
+    for key, index in first.items():
+        row = found.get(key)
+        if row is not None:
+            results[index] = Stored(update_id=row[0], conversation_id=row[1])
+    return results
+
+
+def _insert_batch(
+    session: Session, messages: list[InboundMessage]
+) -> dict[tuple[str, str], list[Any]]:
+    """Lock every chat of the batch and insert its rows: {(channel, external_id): [id, conv id]}."""
+    rows = [_row(message) for message in messages]
+    keys = sorted({chat_lock_key(row["channel"], row["chat_id"]) for row in rows})
+    params = {
+        "channel": [row["channel"] for row in rows],
+        "external_id": [row["external_id"] for row in rows],
+        "chat_id": [row["chat_id"] for row in rows],
+        "payload": [Jsonb(row["payload"]) for row in rows],
+        "message": [Jsonb(row["message"]) for row in rows],
+        "received_at": [row["received_at"] for row in rows],
+    }
+    driver = session.connection().connection.driver_connection
+    try:
+        with driver.pipeline():
+            driver.execute(_BATCH_LOCKS, (keys,))
+            found = driver.execute(_BATCH_INSERT, params).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError("store_inbound_batch", None, exc, hide_parameters=True) from exc
+    return {(channel, external_id): [int(i), c] for i, channel, external_id, c in found}
+
+
+def _link_new_conversations(
+    session: Session, messages: list[InboundMessage], found: dict[tuple[str, str], list[Any]]
+) -> None:
+    """Create the conversations of chats seen for the first time and link their new rows."""
+    orphans = {
+        (m.channel.value, m.chat_id): m
+        for m in reversed(messages)  # the chat's first message names the conversation
+        if found.get((m.channel.value, m.external_id), [0, 0])[1] is None
+    }
+    if not orphans:
+        return
+    insert_ignore(
+        session,
+        Conversation.__table__,
+        [_conversation_row(m) for m in orphans.values()],
+        keys=["channel", "chat_id"],
+    )
+    ids = {
+        (channel, chat_id): cid
+        for cid, channel, chat_id in session.execute(
+            select(Conversation.id, Conversation.channel, Conversation.chat_id).where(
+                tuple_(Conversation.channel, Conversation.chat_id).in_(list(orphans))
+            )
+        )
+    }
+    links = []
+    for message in messages:
+        row = found.get((message.channel.value, message.external_id))
+        if row is not None and row[1] is None:
+            row[1] = ids[(message.channel.value, message.chat_id)]
+            links.append({"row_id": row[0], "cid": row[1]})
+    table = InboundUpdate.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(conversation_id=bindparam("cid")),
+        links,
+    )
+
+
 def _insert_stmt(session: Session) -> Any:
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(InboundUpdate.__table__)
@@ -146,25 +250,24 @@ def ensure_conversation(session: Session, message: InboundMessage) -> int:
     """Return the id of the (channel, chat_id) conversation, inserting it when missing."""
     channel = message.channel.value
     insert_ignore(
-        session,
-        Conversation.__table__,
-        [
-            {
-                "channel": channel,
-                "chat_id": message.chat_id,
-                "language": get_settings().default_language,
-                "sender_name": (message.sender_name or "")[:200] or None,
-                "phone": message.phone,
-                "created_at": utcnow(),
-            }
-        ],
-        keys=["channel", "chat_id"],
+        session, Conversation.__table__, [_conversation_row(message)], keys=["channel", "chat_id"]
     )
     return session.scalars(
         select(Conversation.id).where(
             Conversation.channel == channel, Conversation.chat_id == message.chat_id
         )
     ).one()
+
+
+def _conversation_row(message: InboundMessage) -> dict[str, Any]:
+    return {
+        "channel": message.channel.value,
+        "chat_id": message.chat_id,
+        "language": get_settings().default_language,
+        "sender_name": (message.sender_name or "")[:200] or None,
+        "phone": message.phone,
+        "created_at": utcnow(),
+    }
 
 
 def pending(session: Session, *, conversation_id: int) -> list[InboundUpdate]:
