@@ -101,15 +101,44 @@ end
 """
 
 
+PROFILE = "--profile" in sys.argv  # py-spy (on PATH) records the webhook server's measured run
+
+
+def _spy(pid: int, seconds: int) -> tuple[subprocess.Popen[bytes], Path] | None:
+    import tempfile
+
+    if not PROFILE or not shutil.which("py-spy"):
+        return None
+    out = Path(tempfile.mkstemp(suffix=".txt")[1])
+    args = ["py-spy", "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100"]
+    args += ["--format", "raw", "--output", str(out), "--nonblocking"]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+
+
+def _print_profile(spy: tuple[subprocess.Popen[bytes], Path] | None) -> None:
+    from bench._rush_check import top_frames
+
+    if spy is None:
+        return
+    spy[0].wait(timeout=60)
+    print("profile (py-spy, inclusive share of all samples):")
+    for frame, share in top_frames(spy[1], limit=20):
+        print(f"  {share:5.1f} % {frame}")
+    spy[1].unlink()
+
+
 def _measure_wrk(target: str, path: str) -> dict[str, float]:
     """wrk against ``target`` for WRK_SECONDS after a 2 s warm-up; requests, req/s, p50/p95/p99."""
     import tempfile
 
     proc, base = _serve(target, factory=True)
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    spy = None
     try:
         results = {}
         for seconds in (2, WRK_SECONDS):
+            if seconds == WRK_SECONDS and target.startswith("app."):
+                spy = _spy(proc.pid, seconds)
             lua = WRK_LUA.replace("BASE", str(int(time.time() * 1000) % 10**12 * 100))
             script.write_text(lua.replace("SECRET", SECRET))
             out = subprocess.run(
@@ -134,6 +163,7 @@ def _measure_wrk(target: str, path: str) -> dict[str, float]:
             results = {"requests": requests, "errors": errors, "rps": requests / duration,
                        "p50": p50, "p95": p95, "p99": p99}  # fmt: skip
     finally:
+        _print_profile(spy)
         proc.terminate()
         proc.wait(timeout=10)
         script.unlink()
