@@ -127,11 +127,11 @@ def _print_profile(spy: tuple[subprocess.Popen[bytes], Path] | None) -> None:
     spy[1].unlink()
 
 
-def _measure_wrk(target: str, path: str) -> dict[str, float]:
+def _measure_wrk(target: str, path: str, code: Path = ROOT) -> dict[str, float]:
     """wrk against ``target`` for WRK_SECONDS after a 2 s warm-up; requests, req/s, p50/p95/p99."""
     import tempfile
 
-    proc, base = _serve(target, factory=True)
+    proc, base = _serve(target, factory=True, code=code)
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     spy = None
     try:
@@ -194,11 +194,11 @@ def _tg_body(base: int) -> Any:
     return body
 
 
-def _measure_open_loop(target: str, path: str) -> dict[str, float]:
+def _measure_open_loop(target: str, path: str, code: Path = ROOT) -> dict[str, float]:
     """A constant OPEN_RATE req/s for OPEN_SECONDS (after 2 s at that rate): latency from due time."""
     from bench import open_loop
 
-    proc, base = _serve(target, factory=True)
+    proc, base = _serve(target, factory=True, code=code)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     try:
         first = int(time.time() * 1000) % 10**12 * 100 + 5 * 10**9
@@ -221,14 +221,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(target: str, *, factory: bool) -> tuple[subprocess.Popen[bytes], str]:
+def _arg(name: str) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv[:-1] else None
+
+
+# --compare DIR: also measure the webhook of the code checked out in DIR (e.g. `git archive` of
+# the commit before a change), in the same run, against the same database and Redis.
+COMPARE = _arg("--compare")
+
+
+def _serve(target: str, *, factory: bool, code: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     args = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     args += ["--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
     env = {**os.environ, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_BOT_TOKEN": "1:bench"}
-    proc = subprocess.Popen(args, cwd=ROOT, env=env)
+    env["PYTHONPATH"] = str(code)
+    proc = subprocess.Popen(args, cwd=code, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # a loaded machine imports slowly
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/", timeout=0.5)
@@ -341,8 +351,22 @@ def main() -> None:
         webhook = _measure_wrk("app.main:create_app", "/webhooks/telegram")
         open_bare = _measure_open_loop("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
         open_hook = _measure_open_loop("app.main:create_app", "/webhooks/telegram")
-        _write_wrk(webhook, bare, open_bare, open_hook)
-        for label, r in (("bare", open_bare), ("webhook", open_hook)):
+        before = None
+        if COMPARE:
+            old = Path(COMPARE).resolve()
+            before = (
+                _measure_wrk("app.main:create_app", "/webhooks/telegram", code=old),
+                _measure_open_loop("app.main:create_app", "/webhooks/telegram", code=old),
+            )
+            print(
+                f"before ({old.name}): wrk {before[0]['rps']:.0f} req/s, p99 {before[0]['p99']:.0f} ms"
+            )
+        _write_wrk(webhook, bare, open_bare, open_hook, before)
+        for label, r in (
+            ("bare", open_bare),
+            ("webhook", open_hook),
+            *([("webhook before", before[1])] if before else []),
+        ):
             print(
                 f"open loop {label} at {r['rate']:.0f}/s: {r['achieved']:.0f}/s answered, "
                 f"errors {r['errors']:.0f}, p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms, "
@@ -364,14 +388,19 @@ def _write_wrk(
     bare: dict[str, float],
     open_bare: dict[str, float],
     open_hook: dict[str, float],
+    before: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> None:
     ratio = webhook["rps"] / bare["rps"]
     open_rows = [("bare FastAPI endpoint (generator check)", open_bare),
                  ("POST /webhooks/telegram", open_hook)]  # fmt: skip
+    if before:
+        open_rows.append(("POST /webhooks/telegram, code before (--compare)", before[1]))
     rows = [
         ("bare FastAPI endpoint parsing the same JSON (ceiling)", bare),
         ("POST /webhooks/telegram (PostgreSQL + Redis enqueue, ack after commit)", webhook),
     ]
+    if before:
+        rows.append(("POST /webhooks/telegram, code before (--compare)", before[0]))
     write_section(
         "webhook_ack",
         [

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -185,10 +186,27 @@ def _insert_batch(
     return {(channel, external_id): [int(i), c] for i, channel, external_id, c in found}
 
 
+_CREATE_AND_LINK = """
+WITH new AS (
+    INSERT INTO conversations ({columns})
+    SELECT {columns} FROM jsonb_populate_recordset(NULL::conversations, %(rows)s)
+    ON CONFLICT (channel, chat_id) DO NOTHING
+    RETURNING id, channel, chat_id
+)
+UPDATE inbound_updates u SET conversation_id = new.id FROM new
+WHERE u.id = ANY(%(ids)s) AND u.channel = new.channel AND u.chat_id = new.chat_id
+RETURNING u.id, new.id
+"""
+
+
 def _link_new_conversations(
     session: Session, messages: list[InboundMessage], found: dict[tuple[str, str], list[Any]]
 ) -> None:
-    """Create the conversations of chats seen for the first time and link their new rows."""
+    """Create the conversations of chats seen for the first time and link their new rows.
+
+    One statement (insert the conversations, update the rows that name them); a conversation
+    another process created meanwhile is found the slower way.
+    """
     orphans = {
         (m.channel.value, m.chat_id): m
         for m in reversed(messages)  # the chat's first message names the conversation
@@ -196,33 +214,43 @@ def _link_new_conversations(
     }
     if not orphans:
         return
-    insert_ignore(
-        session,
-        Conversation.__table__,
-        [_conversation_row(m) for m in orphans.values()],
-        keys=["channel", "chat_id"],
-    )
-    ids = {
-        (channel, chat_id): cid
-        for cid, channel, chat_id in session.execute(
-            select(Conversation.id, Conversation.channel, Conversation.chat_id).where(
-                tuple_(Conversation.channel, Conversation.chat_id).in_(list(orphans))
-            )
-        )
-    }
-    links = []
-    for message in messages:
+    rows = [_full_conversation_row(m) for m in orphans.values()]
+    waiting = {row[0]: row for row in found.values() if row[1] is None}
+    driver = session.connection().connection.driver_connection
+    sql = _CREATE_AND_LINK.format(columns=", ".join(rows[0]))
+    try:
+        linked = driver.execute(sql, {"rows": Jsonb(rows), "ids": list(waiting)}).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError("store_inbound_batch", None, exc, hide_parameters=True) from exc
+    for row_id, conversation_id in linked:
+        waiting.pop(row_id)[1] = conversation_id
+    for message in messages:  # created by someone else between our lock and insert: rare
         row = found.get((message.channel.value, message.external_id))
         if row is not None and row[1] is None:
-            row[1] = ids[(message.channel.value, message.chat_id)]
-            links.append({"row_id": row[0], "cid": row[1]})
-    table = InboundUpdate.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values(conversation_id=bindparam("cid")),
-        links,
-    )
+            row[1] = ensure_conversation(session, message)
+            session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.id == row[0])
+                .values(conversation_id=row[1])
+            )
+
+
+def _full_conversation_row(message: InboundMessage) -> dict[str, Any]:
+    """_conversation_row with every column default filled in, as JSON (raw SQL skips the ORM's)."""
+    row = _conversation_row(message)
+    row["created_at"] = row["created_at"].isoformat()
+    return {**_conversation_defaults(), **row}
+
+
+@lru_cache(maxsize=1)
+def _conversation_defaults() -> dict[str, Any]:
+    defaults = {}
+    for column in Conversation.__table__.columns:
+        default = column.default
+        if column.primary_key or default is None or column.name == "created_at":
+            continue
+        defaults[column.name] = default.arg if default.is_scalar else default.arg(None)
+    return defaults
 
 
 def _insert_stmt(session: Session) -> Any:
