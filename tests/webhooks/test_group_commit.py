@@ -71,3 +71,17 @@ def test_concurrent_requests_share_batches_and_each_gets_its_answer(
 def test_enqueue_many_puts_every_job_on_the_queue(broker: Any) -> None:
     enqueue_many([11, 12, 13])
     assert broker.client.llen(f"{broker.namespace}:default") == 3
+
+
+def test_batched_enqueue_survives_redis_down(committed_db: None, broker: Any) -> None:
+    from tests.channels.helpers import wait_until
+    from tests.workers.test_sweeper import _redis, _start_redis
+
+    _redis("shutdown", "nosave")
+    try:
+        # Committed and acknowledged although nothing could be enqueued: redelivery retries.
+        assert store_many([_message(1, chat=1), _message(2, chat=2)]) == [True, True]
+        assert count(InboundUpdate) == 2
+    finally:
+        _start_redis()
+    wait_until(lambda: broker.client.llen(f"{broker.namespace}:default") == 2, what="re-enqueued")
