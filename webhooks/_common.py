@@ -109,7 +109,10 @@ class GroupCommit:
                 batch = [self._waiting.popleft() for _ in range(count)]
                 try:
                     results = await to_thread.run_sync(store_many, [m for m, _ in batch])
-                except BaseException:
+                except Exception:  # a bug, not the database: fail these, keep serving the rest
+                    log.exception("webhook batch store failed")
+                    results = [StoreFailed("store failed")] * len(batch)
+                except BaseException:  # cancelled (shutdown): nobody is left to write the rest
                     _settle(batch, [StoreFailed("writer stopped")] * len(batch))
                     raise
                 _settle(batch, results)
