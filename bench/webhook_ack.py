@@ -101,15 +101,44 @@ end
 """
 
 
-def _measure_wrk(target: str, path: str) -> dict[str, float]:
+PROFILE = "--profile" in sys.argv  # py-spy (on PATH) records the webhook server's measured run
+
+
+def _spy(pid: int, seconds: int) -> tuple[subprocess.Popen[bytes], Path] | None:
+    import tempfile
+
+    if not PROFILE or not shutil.which("py-spy"):
+        return None
+    out = Path(tempfile.mkstemp(suffix=".txt")[1])
+    args = ["py-spy", "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100"]
+    args += ["--format", "raw", "--output", str(out), "--nonblocking"]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+
+
+def _print_profile(spy: tuple[subprocess.Popen[bytes], Path] | None) -> None:
+    from bench._rush_check import top_frames
+
+    if spy is None:
+        return
+    spy[0].wait(timeout=60)
+    print("profile (py-spy, inclusive share of all samples):")
+    for frame, share in top_frames(spy[1], limit=20):
+        print(f"  {share:5.1f} % {frame}")
+    spy[1].unlink()
+
+
+def _measure_wrk(target: str, path: str, code: Path = ROOT) -> dict[str, float]:
     """wrk against ``target`` for WRK_SECONDS after a 2 s warm-up; requests, req/s, p50/p95/p99."""
     import tempfile
 
-    proc, base = _serve(target, factory=True)
+    proc, base = _serve(target, factory=True, code=code)
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    spy = None
     try:
         results = {}
         for seconds in (2, WRK_SECONDS):
+            if seconds == WRK_SECONDS and target.startswith("app."):
+                spy = _spy(proc.pid, seconds)
             lua = WRK_LUA.replace("BASE", str(int(time.time() * 1000) % 10**12 * 100))
             script.write_text(lua.replace("SECRET", SECRET))
             out = subprocess.run(
@@ -134,10 +163,56 @@ def _measure_wrk(target: str, path: str) -> dict[str, float]:
             results = {"requests": requests, "errors": errors, "rps": requests / duration,
                        "p50": p50, "p95": p95, "p99": p99}  # fmt: skip
     finally:
+        _print_profile(spy)
         proc.terminate()
         proc.wait(timeout=10)
         script.unlink()
     return results
+
+
+OPEN_RATE = 500
+OPEN_SECONDS = 10
+
+
+def _tg_body(base: int) -> Any:
+    def body(i: int) -> bytes:
+        update = base + i
+        chat = 1_000_000 + update % 5000
+        return json.dumps(
+            {
+                "update_id": update,
+                "message": {
+                    "message_id": update % 1_000_000,
+                    "from": {"id": chat, "is_bot": False, "first_name": "Bench"},
+                    "chat": {"id": chat, "type": "private", "first_name": "Bench"},
+                    "date": 1767225600,
+                    "text": "halo",
+                },
+            }
+        ).encode()
+
+    return body
+
+
+def _measure_open_loop(target: str, path: str, code: Path = ROOT) -> dict[str, float]:
+    """A constant OPEN_RATE req/s for OPEN_SECONDS (after 2 s at that rate): latency from due time."""
+    from bench import open_loop
+
+    proc, base = _serve(target, factory=True, code=code)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    try:
+        first = int(time.time() * 1000) % 10**12 * 100 + 5 * 10**9
+        open_loop.run(base + path, _tg_body(first), rate=OPEN_RATE, seconds=2, headers=headers)
+        cpu = time.process_time()
+        result = open_loop.run(
+            base + path, _tg_body(first + 10**6), rate=OPEN_RATE, seconds=OPEN_SECONDS,
+            headers=headers,
+        )  # fmt: skip
+        cpu = time.process_time() - cpu
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return {**vars(result), "client_cpu": cpu / OPEN_SECONDS}
 
 
 def _free_port() -> int:
@@ -146,14 +221,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(target: str, *, factory: bool) -> tuple[subprocess.Popen[bytes], str]:
+def _arg(name: str) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv[:-1] else None
+
+
+# --compare DIR: also measure the webhook of the code checked out in DIR (e.g. `git archive` of
+# the commit before a change), in the same run, against the same database and Redis.
+COMPARE = _arg("--compare")
+
+
+def _serve(target: str, *, factory: bool, code: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     args = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     args += ["--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
     env = {**os.environ, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_BOT_TOKEN": "1:bench"}
-    proc = subprocess.Popen(args, cwd=ROOT, env=env)
+    env["PYTHONPATH"] = str(code)
+    proc = subprocess.Popen(args, cwd=code, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # a loaded machine imports slowly
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/", timeout=0.5)
@@ -264,7 +349,29 @@ def main() -> None:
     if shutil.which("wrk"):
         bare = _measure_wrk("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
         webhook = _measure_wrk("app.main:create_app", "/webhooks/telegram")
-        _write_wrk(webhook, bare)
+        open_bare = _measure_open_loop("bench.webhook_ack:bare_fastapi", "/webhooks/telegram")
+        open_hook = _measure_open_loop("app.main:create_app", "/webhooks/telegram")
+        before = None
+        if COMPARE:
+            old = Path(COMPARE).resolve()
+            before = (
+                _measure_wrk("app.main:create_app", "/webhooks/telegram", code=old),
+                _measure_open_loop("app.main:create_app", "/webhooks/telegram", code=old),
+            )
+            print(
+                f"before ({old.name}): wrk {before[0]['rps']:.0f} req/s, p99 {before[0]['p99']:.0f} ms"
+            )
+        _write_wrk(webhook, bare, open_bare, open_hook, before)
+        for label, r in (
+            ("bare", open_bare),
+            ("webhook", open_hook),
+            *([("webhook before", before[1])] if before else []),
+        ):
+            print(
+                f"open loop {label} at {r['rate']:.0f}/s: {r['achieved']:.0f}/s answered, "
+                f"errors {r['errors']:.0f}, p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms, "
+                f"late starts {r['late_starts']:.0f}, client CPU {r['client_cpu']:.0%} of a core"
+            )
     else:
         bare = _measure("bench.webhook_ack:bare_app", "/", factory=False)
         webhook = _measure("app.main:create_app", "/webhooks/telegram", factory=True)
@@ -276,12 +383,24 @@ def main() -> None:
     print(f"ratio: {webhook['rps'] / bare['rps']:.2f}; errors {webhook.get('errors', 0):.0f}")
 
 
-def _write_wrk(webhook: dict[str, float], bare: dict[str, float]) -> None:
+def _write_wrk(
+    webhook: dict[str, float],
+    bare: dict[str, float],
+    open_bare: dict[str, float],
+    open_hook: dict[str, float],
+    before: tuple[dict[str, float], dict[str, float]] | None = None,
+) -> None:
     ratio = webhook["rps"] / bare["rps"]
+    open_rows = [("bare FastAPI endpoint (generator check)", open_bare),
+                 ("POST /webhooks/telegram", open_hook)]  # fmt: skip
+    if before:
+        open_rows.append(("POST /webhooks/telegram, code before (--compare)", before[1]))
     rows = [
         ("bare FastAPI endpoint parsing the same JSON (ceiling)", bare),
         ("POST /webhooks/telegram (PostgreSQL + Redis enqueue, ack after commit)", webhook),
     ]
+    if before:
+        rows.append(("POST /webhooks/telegram, code before (--compare)", before[0]))
     write_section(
         "webhook_ack",
         [
@@ -300,6 +419,20 @@ def _write_wrk(webhook: dict[str, float], bare: dict[str, float]) -> None:
             ),
             "",
             f"Ratio webhook / ceiling: **{ratio:.2f}** of the bare endpoint's throughput.",
+            "",
+            f"Open loop (bench/open_loop.py): a constant {OPEN_RATE} req/s for {OPEN_SECONDS} s "
+            "after 2 s at that rate, 64 keep-alive connections, latency from each request's due "
+            "time (no coordinated omission); the generator's own CPU is shown.",
+            "",
+            "| endpoint | asked req/s | answered req/s | errors | late starts | p50 ms | p95 ms "
+            "| p99 ms | max ms | generator CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *(
+                f"| {label} | {r['rate']:.0f} | {r['achieved']:.0f} | {r['errors']:.0f} | "
+                f"{r['late_starts']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
+                f"{r['max']:.1f} | {r['client_cpu']:.0%} |"
+                for label, r in open_rows
+            ),
         ],
     )
 

@@ -72,8 +72,9 @@ class InboundMessage:
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for storage on the inbound row (raw payload is stored separately)."""
-        data = asdict(self)
-        data.pop("raw")
+        # Not asdict(self): it deep-copies the raw payload only to drop it (a webhook's hot path).
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw"}
+        data["attachments"] = tuple(asdict(a) for a in self.attachments)
         data["channel"] = self.channel.value
         for name in _TIMES:
             moment = getattr(self, name)

@@ -1,11 +1,21 @@
-"""Shared webhook plumbing: store a normalised message durably, enqueue processing after commit."""
+"""Shared webhook plumbing: store a normalised message durably, enqueue processing after commit.
+
+Telegram and Fonnte deliveries go through a group commit: the requests waiting in one process
+hand their messages to at most ``WRITERS`` writers, each storing everything waiting (up to
+``MAX_BATCH``) in one transaction, so a busy process pays one commit per batch instead of one per
+request. There is no timer: the first request of a quiet moment is written at once, and whatever
+arrives while a batch is in flight makes up the next one. Each request is answered only after its
+own batch committed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from functools import lru_cache, partial
+import weakref
+from collections import deque
+from functools import partial
 
-import anyio
 from anyio import to_thread
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,25 +24,16 @@ from core.db import unit_of_work
 from core.messages import InboundMessage
 from core.messaging import inbox
 from workers import prefetch
-from workers.conversations import enqueue_after_commit
+from workers.conversations import enqueue_many
 
 log = logging.getLogger(__name__)
+
+WRITERS = 2  # batches in flight per process: one fills while the other waits on PostgreSQL
+MAX_BATCH = 200
 
 
 class StoreFailed(RuntimeError):
     """The database did not take the delivery; answer non-2xx so the provider retries."""
-
-
-@lru_cache
-def _store_limiter() -> anyio.CapacityLimiter:
-    """At most one store thread per pooled connection: more only queue on the pool and the GIL."""
-    settings = get_settings()
-    return anyio.CapacityLimiter(max(1, settings.db_pool_size + settings.db_max_overflow))
-
-
-async def store_in_thread(message: InboundMessage) -> bool:
-    """store() off the event loop, limited to the database pool's size."""
-    return await to_thread.run_sync(store, message, limiter=_store_limiter())
 
 
 def store(message: InboundMessage) -> bool:
@@ -40,18 +41,106 @@ def store(message: InboundMessage) -> bool:
 
     Returns False for a re-delivery. Runs in a worker thread (sync database access).
     """
+    result = _store_batch([message])[0]
+    if isinstance(result, StoreFailed):
+        raise result
+    return result
+
+
+def store_many(messages: list[InboundMessage]) -> list[bool | StoreFailed]:
+    """store() for many deliveries in one transaction; one result per message, in order.
+
+    When the batch fails, each message is tried alone, so one delivery the database refuses
+    fails only its own request (the others are still acknowledged).
+    """
+    results = _store_batch(messages)
+    if len(messages) == 1 or not any(isinstance(r, StoreFailed) for r in results):
+        return results
+    return [_store_batch([message])[0] for message in messages]
+
+
+def _store_batch(messages: list[InboundMessage]) -> list[bool | StoreFailed]:
     try:
         with unit_of_work() as uow:
-            update = inbox.store_inbound(uow.session, message)
-            if update is not None:
-                # enqueue() itself swallows broker errors: the row is committed, the sweeper has it.
-                enqueue_after_commit(uow, update.conversation_id)
-                if inbox.message_needs_download(message) and get_settings().redis_url:
-                    uow.on_commit(partial(prefetch.submit, update.update_id))
+            stored = inbox.store_inbound_batch(uow.session, messages)
+            # One job per conversation (it drains every row committed before it runs), all in one
+            # Redis round trip; broker errors are swallowed: the rows are committed, retried later.
+            conversations = list(dict.fromkeys(s.conversation_id for s in stored if s))
+            if conversations:
+                uow.on_commit(partial(enqueue_many, conversations))
+            if get_settings().redis_url:
+                for message, row in zip(messages, stored, strict=True):
+                    if row is not None and inbox.message_needs_download(message):
+                        uow.on_commit(partial(prefetch.submit, row.update_id))
     except SQLAlchemyError as exc:
-        log.error("could not store %s delivery: %s", message.channel.value, type(exc).__name__)
-        raise StoreFailed from exc
-    if update is None:
-        log.info("duplicate %s delivery ignored", message.channel.value)
-        return False
-    return True
+        log.error("could not store %d delivery(ies): %s", len(messages), type(exc).__name__)
+        return [StoreFailed(type(exc).__name__) for _ in messages]
+    for message, row in zip(messages, stored, strict=True):
+        if row is None:
+            log.info("duplicate %s delivery ignored", message.channel.value)
+    return [row is not None for row in stored]
+
+
+class GroupCommit:
+    """Collects one event loop's deliveries and writes them in batches (see the module docstring)."""
+
+    def __init__(self, writers: int = WRITERS, max_batch: int = MAX_BATCH) -> None:
+        self._waiting: deque[tuple[InboundMessage, asyncio.Future[bool]]] = deque()
+        self._writers = writers
+        self._max_batch = max_batch
+        self._busy = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def store(self, message: InboundMessage) -> bool:
+        """Store ``message`` with whatever else is waiting; False for a re-delivery."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, future))
+        if self._busy < self._writers:
+            self._busy += 1
+            task = asyncio.create_task(self._write())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                count = min(len(self._waiting), self._max_batch)
+                batch = [self._waiting.popleft() for _ in range(count)]
+                try:
+                    results = await to_thread.run_sync(store_many, [m for m, _ in batch])
+                except Exception:  # a bug, not the database: fail these, keep serving the rest
+                    log.exception("webhook batch store failed")
+                    results = [StoreFailed("store failed")] * len(batch)
+                except BaseException:  # cancelled (shutdown): nobody is left to write the rest
+                    _settle(batch, [StoreFailed("writer stopped")] * len(batch))
+                    raise
+                _settle(batch, results)
+        finally:
+            self._busy -= 1
+
+
+def _settle(
+    batch: list[tuple[InboundMessage, asyncio.Future[bool]]], results: list[bool | StoreFailed]
+) -> None:
+    for (_, future), result in zip(batch, results, strict=True):
+        if future.done():  # the request went away (client disconnected)
+            continue
+        if isinstance(result, StoreFailed):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+_group_commits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def store_delivery(message: InboundMessage) -> bool:
+    """Store one webhook delivery through this event loop's group commit; raise StoreFailed."""
+    loop = asyncio.get_running_loop()
+    group = _group_commits.get(loop)
+    if group is None:
+        group = _group_commits[loop] = GroupCommit()
+    return await group.store(message)

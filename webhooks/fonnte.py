@@ -17,7 +17,7 @@ from channels import wire
 from channels.fonnte import inbound as fonnte_inbound
 from core.config import get_settings
 from core.db import utcnow
-from webhooks._common import StoreFailed, store_in_thread
+from webhooks._common import StoreFailed, store_delivery
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def fonnte_webhook(secret: str, request: Request) -> JSONResponse:
     if message is None:
         return JSONResponse({"status": True, "ignored": True})
     try:
-        await store_in_thread(message)
+        await store_delivery(message)
     except StoreFailed:
         return JSONResponse({"status": False}, status_code=503)
     return JSONResponse({"status": True})

@@ -11,7 +11,7 @@ from channels import wire
 from channels.telegram import inbound as telegram_inbound
 from core.config import get_settings
 from core.db import utcnow
-from webhooks._common import StoreFailed, store_in_thread
+from webhooks._common import StoreFailed, store_delivery
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     if message is None:
         return JSONResponse({"ok": True, "ignored": True})
     try:
-        await store_in_thread(message)
+        await store_delivery(message)
     except StoreFailed:
         # Not stored: a non-2xx makes Telegram deliver the update again.
         return JSONResponse({"ok": False}, status_code=503)

@@ -20,7 +20,7 @@ from core.db import unit_of_work, utcnow
 from core.enums import OutboundStatus
 from core.messaging import receipts, window
 from core.models import OutboundMessage
-from webhooks._common import StoreFailed, store
+from webhooks._common import StoreFailed, store_many
 from workers.delivery import deliver_after_commit
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,11 @@ async def whatsapp_webhook(request: Request) -> JSONResponse:
 
 def _store_batch(batch: inbound.Batch) -> None:
     """Each message its own inbox row (deduplicated by wamid), then statuses and waiting rows."""
-    senders: list[str] = []
-    for message in batch.messages:
-        if store(message):
-            senders.append(message.chat_id)
+    results = store_many(batch.messages) if batch.messages else []
+    for result in results:
+        if isinstance(result, StoreFailed):
+            raise result
+    senders = [m.chat_id for m, stored in zip(batch.messages, results, strict=True) if stored]
     if batch.statuses or senders:
         try:
             _after_store(batch.statuses, sorted(set(senders)))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from uuid import uuid4
 
 import dramatiq
 from dramatiq.brokers.redis import MAINTENANCE_COMMAND_BLACKLIST, RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import current_millis
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -101,3 +103,41 @@ broker = build_broker()
 dramatiq.set_broker(broker)
 # `dramatiq workers` configures logging itself: still keep the bot token out of httpx's URL lines.
 protect_logs(secret_values(get_settings()))
+
+
+def enqueue_batch(messages: list[dramatiq.Message]) -> None:  # type: ignore[type-arg]
+    """broker.enqueue() for many messages: on Redis one pipelined round trip instead of one each.
+
+    This repeats RedisBroker.enqueue (a fresh redis_message_id, the middleware hooks, the broker's
+    own `dispatch` script with its arguments in dramatiq's order) with the script sent on a
+    pipeline; dramatiq has no batch enqueue of its own.
+    """
+    if not isinstance(broker, RedisBroker) or len(messages) < 2:
+        for message in messages:
+            broker.enqueue(message)
+        return
+    pipe = broker.client.pipeline(transaction=False)
+    dispatch = broker.scripts["dispatch"]
+    queued = []
+    for message in messages:
+        message = message.copy(options={"redis_message_id": str(uuid4())})
+        broker.emit_before("enqueue", message, None)
+        if isinstance(broker, PromptRedisBroker):  # its maintenance check is per queue
+            broker._command_queue.name = message.queue_name  # noqa: SLF001
+        args = [
+            "enqueue",
+            current_millis(),
+            message.queue_name,
+            broker.broker_id,
+            broker.heartbeat_timeout,
+            broker.dead_message_ttl,
+            broker._should_do_maintenance("enqueue"),
+            broker._max_unpack_size(),
+            message.options["redis_message_id"],
+            message.encode(),
+        ]
+        dispatch(keys=[broker.namespace], args=args, client=pipe)
+        queued.append(message)
+    pipe.execute()
+    for message in queued:
+        broker.emit_after("enqueue", message, None)

@@ -26,7 +26,7 @@ from core.models import Conversation, InboundUpdate, OutboundMessage
 from core.payments import photos
 from flows import inbound
 from workers import redelivery
-from workers.broker import broker
+from workers.broker import broker, enqueue_batch
 from workers.delivery import deliver_after_commit, http_client
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,15 @@ def enqueue(conversation_id: int) -> None:
     except Exception:  # noqa: BLE001
         log.warning("could not enqueue conversation %s; retrying", conversation_id)
         redelivery.later(("conversation", conversation_id), send)
+
+
+def enqueue_many(conversation_ids: list[int]) -> None:
+    """enqueue() for several conversations in one Redis round trip (the webhooks' group commit)."""
+    try:
+        enqueue_batch([process_conversation.message(cid) for cid in conversation_ids])
+    except Exception:  # noqa: BLE001  (Redis down: each one goes the single way, with its retry)
+        for conversation_id in conversation_ids:
+            enqueue(conversation_id)
 
 
 def enqueue_after_commit(uow: UnitOfWork, conversation_id: int) -> None:

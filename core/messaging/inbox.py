@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -121,6 +122,137 @@ def _store_pipelined(session: Session, message: InboundMessage) -> Stored | None
     return Stored(update_id=update_id, conversation_id=int(conversation_id))
 
 
+_BATCH_LOCKS = "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k"
+
+# One statement for the whole batch; ORDER BY keeps ids in arrival order (the worker drains by id).
+_BATCH_INSERT = """
+INSERT INTO inbound_updates
+    (channel, external_id, chat_id, conversation_id, payload, message, received_at, attempts)
+SELECT u.channel, u.external_id, u.chat_id, c.id, u.payload, u.message, u.received_at, 0
+FROM unnest(%(channel)s::text[], %(external_id)s::text[], %(chat_id)s::text[],
+            %(payload)s::jsonb[], %(message)s::jsonb[], %(received_at)s::timestamptz[])
+     WITH ORDINALITY AS u(channel, external_id, chat_id, payload, message, received_at, ord)
+LEFT JOIN conversations c ON c.channel = u.channel AND c.chat_id = u.chat_id
+ORDER BY u.ord
+ON CONFLICT (channel, external_id) DO NOTHING
+RETURNING id, channel, external_id, conversation_id
+"""
+
+
+def store_inbound_batch(session: Session, messages: list[InboundMessage]) -> list[Stored | None]:
+    """store_inbound for many deliveries in one transaction (the webhooks' group commit).
+
+    Returns one entry per message, in order: None for a re-delivery (also one repeated inside the
+    batch). On PostgreSQL the chat locks (sorted, so two batches never deadlock) and one multi-row
+    INSERT go in one pipelined round trip; chats seen for the first time cost three more.
+    """
+    if not is_postgres(session):
+        return [store_inbound(session, message) for message in messages]
+    first: dict[tuple[str, str], int] = {}
+    for index, message in enumerate(messages):
+        first.setdefault((message.channel.value, message.external_id), index)
+    unique = [messages[i] for i in first.values()]
+    found = _insert_batch(session, unique)
+    _link_new_conversations(session, unique, found)
+    results: list[Stored | None] = [None] * len(messages)
+    for key, index in first.items():
+        row = found.get(key)
+        if row is not None:
+            results[index] = Stored(update_id=row[0], conversation_id=row[1])
+    return results
+
+
+def _insert_batch(
+    session: Session, messages: list[InboundMessage]
+) -> dict[tuple[str, str], list[Any]]:
+    """Lock every chat of the batch and insert its rows: {(channel, external_id): [id, conv id]}."""
+    rows = [_row(message) for message in messages]
+    keys = sorted({chat_lock_key(row["channel"], row["chat_id"]) for row in rows})
+    params = {
+        "channel": [row["channel"] for row in rows],
+        "external_id": [row["external_id"] for row in rows],
+        "chat_id": [row["chat_id"] for row in rows],
+        "payload": [Jsonb(row["payload"]) for row in rows],
+        "message": [Jsonb(row["message"]) for row in rows],
+        "received_at": [row["received_at"] for row in rows],
+    }
+    driver = session.connection().connection.driver_connection
+    try:
+        with driver.pipeline():
+            driver.execute(_BATCH_LOCKS, (keys,))
+            found = driver.execute(_BATCH_INSERT, params).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError("store_inbound_batch", None, exc, hide_parameters=True) from exc
+    return {(channel, external_id): [int(i), c] for i, channel, external_id, c in found}
+
+
+_CREATE_AND_LINK = """
+WITH new AS (
+    INSERT INTO conversations ({columns})
+    SELECT {columns} FROM jsonb_populate_recordset(NULL::conversations, %(rows)s)
+    ON CONFLICT (channel, chat_id) DO NOTHING
+    RETURNING id, channel, chat_id
+)
+UPDATE inbound_updates u SET conversation_id = new.id FROM new
+WHERE u.id = ANY(%(ids)s) AND u.channel = new.channel AND u.chat_id = new.chat_id
+RETURNING u.id, new.id
+"""
+
+
+def _link_new_conversations(
+    session: Session, messages: list[InboundMessage], found: dict[tuple[str, str], list[Any]]
+) -> None:
+    """Create the conversations of chats seen for the first time and link their new rows.
+
+    One statement (insert the conversations, update the rows that name them); a conversation
+    another process created meanwhile is found the slower way.
+    """
+    orphans = {
+        (m.channel.value, m.chat_id): m
+        for m in reversed(messages)  # the chat's first message names the conversation
+        if found.get((m.channel.value, m.external_id), [0, 0])[1] is None
+    }
+    if not orphans:
+        return
+    rows = [_full_conversation_row(m) for m in orphans.values()]
+    waiting = {row[0]: row for row in found.values() if row[1] is None}
+    driver = session.connection().connection.driver_connection
+    sql = _CREATE_AND_LINK.format(columns=", ".join(rows[0]))
+    try:
+        linked = driver.execute(sql, {"rows": Jsonb(rows), "ids": list(waiting)}).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError("store_inbound_batch", None, exc, hide_parameters=True) from exc
+    for row_id, conversation_id in linked:
+        waiting.pop(row_id)[1] = conversation_id
+    for message in messages:  # created by someone else between our lock and insert: rare
+        row = found.get((message.channel.value, message.external_id))
+        if row is not None and row[1] is None:
+            row[1] = ensure_conversation(session, message)
+            session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.id == row[0])
+                .values(conversation_id=row[1])
+            )
+
+
+def _full_conversation_row(message: InboundMessage) -> dict[str, Any]:
+    """_conversation_row with every column default filled in, as JSON (raw SQL skips the ORM's)."""
+    row = _conversation_row(message)
+    row["created_at"] = row["created_at"].isoformat()
+    return {**_conversation_defaults(), **row}
+
+
+@lru_cache(maxsize=1)
+def _conversation_defaults() -> dict[str, Any]:
+    defaults = {}
+    for column in Conversation.__table__.columns:
+        default = column.default
+        if column.primary_key or default is None or column.name == "created_at":
+            continue
+        defaults[column.name] = default.arg if default.is_scalar else default.arg(None)
+    return defaults
+
+
 def _insert_stmt(session: Session) -> Any:
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(InboundUpdate.__table__)
@@ -146,25 +278,24 @@ def ensure_conversation(session: Session, message: InboundMessage) -> int:
     """Return the id of the (channel, chat_id) conversation, inserting it when missing."""
     channel = message.channel.value
     insert_ignore(
-        session,
-        Conversation.__table__,
-        [
-            {
-                "channel": channel,
-                "chat_id": message.chat_id,
-                "language": get_settings().default_language,
-                "sender_name": (message.sender_name or "")[:200] or None,
-                "phone": message.phone,
-                "created_at": utcnow(),
-            }
-        ],
-        keys=["channel", "chat_id"],
+        session, Conversation.__table__, [_conversation_row(message)], keys=["channel", "chat_id"]
     )
     return session.scalars(
         select(Conversation.id).where(
             Conversation.channel == channel, Conversation.chat_id == message.chat_id
         )
     ).one()
+
+
+def _conversation_row(message: InboundMessage) -> dict[str, Any]:
+    return {
+        "channel": message.channel.value,
+        "chat_id": message.chat_id,
+        "language": get_settings().default_language,
+        "sender_name": (message.sender_name or "")[:200] or None,
+        "phone": message.phone,
+        "created_at": utcnow(),
+    }
 
 
 def pending(session: Session, *, conversation_id: int) -> list[InboundUpdate]:
