@@ -295,7 +295,7 @@ def reject(
     note = note if preset else ""
     group_id = _registration_group_of(payment_id)
     if group_id is not None:
-        return _reject_team(request, group_id, reason[:500], note, user)
+        return _reject_team(request, payment_id, group_id, reason[:500], note, user)
     try:
         result = reject_payment(payment_id, actor=user, reason=reason[:500], note=note)
     except Conflict as exc:
@@ -313,7 +313,7 @@ def reject(
 
 
 def _reject_team(
-    request: Request, group_id: int, reason: str, note: str, user: AdminUser
+    request: Request, payment_id: int, group_id: int, reason: str, note: str, user: AdminUser
 ) -> Response:
     """A registration group's photo: every member rejected, the leader told once."""
     lang = request_language(request)
@@ -321,6 +321,8 @@ def _reject_team(
         outcome = reject_group_payment(group_id, actor=user, reason=reason, note=note)
     except NotFound:
         return _result(request, False, gettext("This payment no longer exists.", lang), 404)
+    if not outcome.rejections and _status_of(payment_id) == PaymentStatus.REJECTED.value:
+        return _result(request, True, gettext("Already rejected.", lang), changed=False)
     if not outcome.rejections:  # approved meanwhile, or nothing owed any more
         text = gettext("Nothing of this group is waiting any more; reload the queue.", lang)
         return _result(request, False, text, 409)
@@ -328,3 +330,9 @@ def _reject_team(
         return _result(request, True, gettext("Already rejected.", lang), changed=False)
     text = gettext("Rejected; the group's leader was told why, in one message.", lang)
     return _result(request, True, text, changed=True)
+
+
+def _status_of(payment_id: int) -> str | None:
+    with get_sessionmaker()() as session:
+        payment = session.get(Payment, payment_id)
+        return payment.status if payment is not None else None
