@@ -12,9 +12,11 @@ from core.payments import group_payment
 from core.registration import groups, intake
 from tests.factories import (
     NOW,
+    UNPAID,
     demo_event,
     encode,
     inbound,
+    make_registration,
     make_staff,
     random_phone,
     screenshot,
@@ -38,11 +40,14 @@ def _group(session: Session, event, chat_id: str, size: int = 3):  # type: ignor
 
 def test_status_shows_the_group_with_one_amount_then_its_bibs(session: Session) -> None:
     chat = Chat(session, Channel.TELEGRAM)
-    group = _group(session, demo_event(session), chat.chat_id)
+    event = demo_event(session)
+    own = make_registration(session, event, **UNPAID, channel="telegram", chat_id=chat.chat_id)
+    group = _group(session, event, chat.chat_id)
     members = groups.members(session, group)
     [reply] = chat.send("STATUS")
+    assert f"1. *{own.number}*" in reply.text and "2. 👥 *Grup 3 pelari*" in reply.text
     assert "Grup 3 pelari" in reply.text and all(r.number in reply.text for r in members)
-    assert reply.text.count("Tagihan") == 1 and rupiah(group.amount_due) in reply.text
+    assert reply.text.count("Tagihan") == 2 and rupiah(group.amount_due) in reply.text
     assert rupiah(members[0].amount_due) not in reply.text  # no share carrying the group's code
     raw = inbound(encode(screenshot(group.amount_due), "PNG"))
     group_payment.receive_group_photo(session, group=group, stored_path=raw,
@@ -51,4 +56,4 @@ def test_status_shows_the_group_with_one_amount_then_its_bibs(session: Session) 
                                 now=NOW + timedelta(hours=1))  # fmt: skip
     [reply] = chat.send("STATUS")
     assert all(r.bib and f"BIB *{r.bib}*" in reply.text for r in members)
-    assert "Tagihan" not in reply.text and "TIKET" in reply.text
+    assert "Tagihan seluruh grup" not in reply.text and "TIKET" in reply.text
