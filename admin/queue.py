@@ -18,7 +18,12 @@ from core.enums import PaymentStatus, Role
 from core.errors import Conflict, NotFound, RangeExhausted
 from core.models import AdminUser, Payment, Registration
 from core.payments import rejection, review_queue, screenshots
-from workers.verification import approve_group_payment, approve_payment, reject_payment
+from workers.verification import (
+    approve_group_payment,
+    approve_payment,
+    reject_group_payment,
+    reject_payment,
+)
 
 router = APIRouter(prefix="/admin")
 verifier = require_roles(Role.VERIFIER)
@@ -287,10 +292,12 @@ def reject(
     reason = (reason if preset else note.strip()).strip()
     if not reason:
         return _result(request, False, gettext("Choose a reason or type one.", lang), 400)
+    note = note if preset else ""
+    group_id = _registration_group_of(payment_id)
+    if group_id is not None:
+        return _reject_team(request, payment_id, group_id, reason[:500], note, user)
     try:
-        result = reject_payment(
-            payment_id, actor=user, reason=reason[:500], note=note if preset else ""
-        )
+        result = reject_payment(payment_id, actor=user, reason=reason[:500], note=note)
     except Conflict as exc:
         return _result(request, False, _conflict_text(exc), 409)
     except NotFound:
@@ -299,7 +306,33 @@ def reject(
         return _result(request, True, gettext("Already rejected.", lang), changed=False)
     for member_id, _share in _shares(payment_id, None)[1:]:
         try:
-            reject_payment(member_id, actor=user, reason=reason[:500], note=note if preset else "")
+            reject_payment(member_id, actor=user, reason=reason[:500], note=note)
         except (Conflict, NotFound):
             continue
     return _result(request, True, gettext("Rejected; the runner was told why.", lang), changed=True)
+
+
+def _reject_team(
+    request: Request, payment_id: int, group_id: int, reason: str, note: str, user: AdminUser
+) -> Response:
+    """A registration group's photo: every member rejected, the leader told once."""
+    lang = request_language(request)
+    try:
+        outcome = reject_group_payment(group_id, actor=user, reason=reason, note=note)
+    except NotFound:
+        return _result(request, False, gettext("This payment no longer exists.", lang), 404)
+    if not outcome.rejections and _status_of(payment_id) == PaymentStatus.REJECTED.value:
+        return _result(request, True, gettext("Already rejected.", lang), changed=False)
+    if not outcome.rejections:  # approved meanwhile, or nothing owed any more
+        text = gettext("Nothing of this group is waiting any more; reload the queue.", lang)
+        return _result(request, False, text, 409)
+    if not any(r.changed for r in outcome.rejections):
+        return _result(request, True, gettext("Already rejected.", lang), changed=False)
+    text = gettext("Rejected; the group's leader was told why, in one message.", lang)
+    return _result(request, True, text, changed=True)
+
+
+def _status_of(payment_id: int) -> str | None:
+    with get_sessionmaker()() as session:
+        payment = session.get(Payment, payment_id)
+        return payment.status if payment is not None else None

@@ -142,13 +142,18 @@ def approve_green(
         return JSONResponse({"ok": False, "message": text}, status_code=400)
     payment_ids = [int(i) for i in ids.split(",") if i.strip().isdigit()][:LIST_LIMIT]
     batch = secrets.token_hex(6)
-    approved, skipped = [], []
+    approved: list[int] = []
+    skipped: list[int] = []
     for payment_id in payment_ids:
+        if payment_id in approved:
+            continue  # approved with its group's photo
         try:
-            result = approve_green_payment(payment_id, actor=user, batch=batch)
+            done = approve_green_payment(payment_id, actor=user, batch=batch)
         except (Conflict, NotFound, RangeExhausted):
-            result = None
-        (approved if result is not None else skipped).append(payment_id)
+            done = []
+        approved += done
+        if payment_id not in done:
+            skipped.append(payment_id)
     text = gettext("Approved %(n)s payment(s).", lang, n=len(approved))
     if skipped:
         text += " " + gettext(

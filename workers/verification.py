@@ -14,7 +14,7 @@ from __future__ import annotations
 from core.db import UnitOfWork, utcnow
 from core.errors import ServiceError
 from core.messaging.texts import texts_unit_of_work
-from core.models import AdminUser
+from core.models import AdminUser, Payment
 from core.payments import group_payment, rejection, verification
 from core.payments.screenshot_reading import service as screenshot_service
 from core.payments.statements import approval
@@ -69,6 +69,19 @@ def reject_payment(
     return result
 
 
+def reject_group_payment(
+    group_id: int, *, actor: AdminUser, reason: str, note: str = ""
+) -> group_payment.GroupOutcome:
+    """Reject a registration group's one photo in one transaction: one message to the leader."""
+    with texts_unit_of_work() as uow:
+        group = groups.get(uow.session, group_id)
+        outcome = group_payment.reject_group(
+            uow.session, group=group, actor=actor, reason=reason, now=utcnow(), note=note
+        )
+        deliver_after_commit(uow, outcome.notice)
+    return outcome
+
+
 def approve_statement_line(staff_id: int, line_id: int, registration_id: int | None = None) -> str:
     """Approve one statement line as ``staff_id`` (its exact match, or ``registration_id``).
 
@@ -87,20 +100,34 @@ def approve_statement_line(staff_id: int, line_id: int, registration_id: int | N
     return result.status
 
 
-def approve_green_payment(
-    payment_id: int, *, actor: AdminUser, batch: str
-) -> verification.Approval | None:
+def approve_green_payment(payment_id: int, *, actor: AdminUser, batch: str) -> list[int]:
     """Approve one payment of an "approve all green" batch, re-checked under its lock.
 
-    None when it is no longer all green (or already handled): the batch skips it.
+    A registration group's photo is approved as one (its leader gets the one combined message,
+    then the tickets). Returns the ids of the payments approved: every member's for a group, none
+    when it is no longer all green (or already handled): the batch skips it.
     """
     with texts_unit_of_work() as uow:
+        session = uow.session
+        payment = session.get(Payment, payment_id)
+        group = group_payment.group_of_photo(session, payment) if payment is not None else None
+        if group is not None and payment is not None:
+            outcome = screenshot_service.approve_group_if_green(
+                session, group=group, payment=payment, actor=actor, now=utcnow(), batch=batch
+            )
+            if outcome is None:
+                return []
+            deliver_after_commit(uow, outcome.notice)
+            for approval in outcome.approvals:
+                after_verification(uow, approval)
+            return [a.payment_id for a in outcome.approvals if a.changed]
         result = screenshot_service.approve_if_green(
-            uow.session, payment_id=payment_id, actor=actor, now=utcnow(), batch=batch
+            session, payment_id=payment_id, actor=actor, now=utcnow(), batch=batch
         )
-        if result is not None:
-            after_verification(uow, result)
-    return result
+        if result is None:
+            return []
+        after_verification(uow, result)
+        return [result.payment_id]
 
 
 def after_verification(

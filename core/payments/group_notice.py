@@ -1,4 +1,5 @@
-"""The leader's one message when a group payment is approved: every member with their BIB.
+"""The leader's one message when a group payment is approved (every member with their BIB) or
+rejected (the runners, the reason, the amount to resend).
 
 The group's approvals (admin queue, bank statement) are made with ``notice=False``, so no member
 gets its own "payment verified"; this one message goes to the leader's chat instead, written in
@@ -19,7 +20,8 @@ from core.messages import Reply
 from core.messaging import outbox
 from core.messaging.notify import chat_language
 from core.models import OutboundMessage, Registration, RegistrationGroup
-from core.payments.state import outstanding
+from core.payments.rejection import Rejection, reject_reason_text
+from core.payments.state import deadline_text, outstanding
 from core.payments.verification import Approval
 from core.registration import groups, member_links
 
@@ -44,6 +46,40 @@ def paid_notice(
         priority=outbox.PRIORITY_NOTIFICATION,
         conversation_id=members[0].conversation_id if members else None,
         registration_id=changed[0].registration_id,
+    )  # fmt: skip
+    return [row]
+
+
+def rejected_notice(
+    session: Session,
+    *,
+    group: RegistrationGroup,
+    rejections: Sequence[Rejection],
+    reason: str,
+    note: str = "",
+) -> list[OutboundMessage]:
+    """One message to the leader for the whole group's rejected photo (none when nothing changed)."""
+    changed = [r for r in rejections if r.changed]
+    if not changed:
+        return []
+    ids = {r.registration_id for r in changed}
+    rejected = [r for r in groups.members(session, group) if r.id in ids]
+    language = chat_language(session, rejected[0])
+    # A part-paid member never expires: the deadline is claimed only when every one can expire.
+    part_paid = any(r.status == RegistrationStatus.PARTIALLY_PAID.value for r in rejected)
+    text = t(
+        "group.rejected", language, reason=reject_reason_text(reason, language, note),
+        members=[{"name": r.participant.full_name, "category": r.category.code,
+                  "number": r.number} for r in rejected],
+        amount=sum(outstanding(r) for r in rejected),
+        deadline="" if part_paid else deadline_text(rejected[0], language=language),
+    )  # fmt: skip
+    key = "-".join(str(r.payment_id) for r in changed)
+    row = outbox.write(
+        session, channel=group.channel, recipient=group.chat_id,
+        reply=Reply(text=text, kind="payment"), idempotency_key=f"group:{group.id}:rejected:{key}",
+        priority=outbox.PRIORITY_NOTIFICATION, conversation_id=rejected[0].conversation_id,
+        registration_id=rejected[0].id,
     )  # fmt: skip
     return [row]
 

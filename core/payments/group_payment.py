@@ -22,7 +22,7 @@ from core.enums import UniqueCodeMode
 from core.errors import Conflict, InvalidSetting
 from core.i18n import t
 from core.messages import Reply
-from core.models import AdminUser, OutboundMessage, Registration, RegistrationGroup
+from core.models import AdminUser, OutboundMessage, Payment, Registration, RegistrationGroup
 from core.payments import amounts, group_notice, photos, rejection, verification
 from core.payments.state import deadline_text, lock_open_payment, outstanding
 from core.registration import groups
@@ -149,9 +149,19 @@ def approve_group(
 
 
 def reject_group(
-    session: Session, *, group: RegistrationGroup, actor: AdminUser, reason: str, now: datetime
+    session: Session,
+    *,
+    group: RegistrationGroup,
+    actor: AdminUser,
+    reason: str,
+    now: datetime,
+    note: str = "",
 ) -> GroupOutcome:
-    """Reject the group's open payments together: one screenshot, one verdict for all."""
+    """Reject the group's open payments together: one screenshot, one verdict for all.
+
+    Each member is rejected as a single payment would be (status, longer deadline, audit), but
+    without its own message: the leader gets one naming every runner (group_notice).
+    """
     outcome = GroupOutcome()
     for member in _owing(session, group):
         payment = lock_open_payment(session, member.id)
@@ -159,10 +169,21 @@ def reject_group(
             continue
         try:
             outcome.rejections.append(rejection.reject(
-                session, payment_id=payment.id, actor=actor, reason=reason, now=now))  # fmt: skip
+                session, payment_id=payment.id, actor=actor, reason=reason, now=now, note=note,
+                notice=False))  # fmt: skip
         except Conflict:
             continue  # approved meanwhile: that member stays paid
+    outcome.notice = group_notice.rejected_notice(
+        session, group=group, rejections=outcome.rejections, reason=reason, note=note
+    )
     return outcome
+
+
+def group_of_photo(session: Session, payment: Payment) -> RegistrationGroup | None:
+    """The registration group (DAFTAR GRUP) whose one photo this payment is, if it is one."""
+    if len((payment.flags or {}).get("group") or []) < 2:
+        return None
+    return groups.for_registration(session, payment.registration)
 
 
 def _owing(session: Session, group: RegistrationGroup) -> list[Registration]:

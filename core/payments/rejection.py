@@ -66,10 +66,13 @@ def reject(
     reason: str,
     now: datetime,
     note: str = "",
+    notice: bool = True,
 ) -> Rejection:
     """Reject a payment with a preset key or free text; the runner may send a new photo.
 
     ``note`` is the verifier's own words next to a chosen preset: the runner gets both.
+    ``notice=False`` writes no message: a group's leader gets one for the whole group instead
+    (core.payments.group_notice.rejected_notice).
 
     Raises:
         Conflict: the payment was already approved.
@@ -86,6 +89,8 @@ def reject(
     _mark_rejected(session, registration, payment, actor, reason, now)
     if note and note != reason:
         payment.flags = {**(payment.flags or {}), "reject_note": note}
+    if not notice:
+        return Rejection(True, registration.id, payment.id, reason, registration.payment_deadline)
     language = chat_language(session, registration)
     row = notify(
         session,

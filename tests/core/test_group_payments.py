@@ -145,3 +145,25 @@ def test_member_links_deliver_each_ticket_to_the_member_who_opens_it(session: Se
     old = member_links.token(second)
     second.ticket_version += 1  # a reissued ticket (transfer): the old link is dead
     assert member_links.claim(session, payload=old, chat_id="777004").registration is None
+
+
+def test_rejecting_a_group_photo_tells_the_leader_once_for_all_members(session: Session) -> None:
+    event = demo_event(session)
+    group = _group(session, event)
+    raw = inbound(encode(screenshot(group.amount_due), "PNG"))
+    group_payment.receive_group_photo(session, group=group, stored_path=raw,
+                                      provider_file_id=None, now=NOW + timedelta(hours=1))  # fmt: skip
+    before = len(_sent_to(session, group.chat_id))
+    outcome = group_payment.reject_group(session, group=group, actor=make_staff(session),
+                                         reason="unreadable", now=NOW + timedelta(hours=2),
+                                         note="Blurry")  # fmt: skip
+    members = groups.members(session, group)
+    assert len(outcome.rejections) == 3 and all(r.changed for r in outcome.rejections)
+    assert {r.status for r in members} == {RegistrationStatus.REJECTED.value}
+    [notice] = _sent_to(session, group.chat_id)[before:]  # one message, not one per member
+    assert [row.id for row in outcome.notice] == [notice.id]
+    assert all(r.participant.full_name in notice.text and r.number in notice.text for r in members)
+    assert "Blurry" in notice.text and f"{group.amount_due:,}".replace(",", ".") in notice.text
+    again = group_payment.reject_group(session, group=group, actor=make_staff(session),
+                                       reason="unreadable", now=NOW + timedelta(hours=3))  # fmt: skip
+    assert not again.notice and len(_sent_to(session, group.chat_id)) == before + 1

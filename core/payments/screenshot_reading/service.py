@@ -17,11 +17,12 @@ from core.models import (
     EventOcrSetting,
     Payment,
     PaymentImage,
+    RegistrationGroup,
     ScreenshotCorrection,
     ScreenshotReading,
     StatementLine,
 )
-from core.payments import verification
+from core.payments import group_payment, verification
 from core.payments.screenshot_reading.checks import (
     Checks,
     amount_due,
@@ -29,9 +30,10 @@ from core.payments.screenshot_reading.checks import (
     event_accounts,
 )
 from core.payments.screenshot_reading.extract import Reading, parse_amount
-from core.payments.state import lock_payment
+from core.payments.state import lock_open_payment, lock_payment
 from core.payments.statements import matching
 from core.payments.verification import Approval
+from core.registration import groups
 
 READ, UNREADABLE, FAILED, TIMEOUT = "read", "unreadable", "failed", "timeout"
 CORRECTABLE = ("amount", "when", "account", "holder", "sender", "reference", "bank")
@@ -232,6 +234,40 @@ def approve_if_green(
         checks={c.name: c.detail for c in checks.items}, amount=checks.reading.amount,
     )  # fmt: skip
     return result
+
+
+def approve_group_if_green(
+    session: Session,
+    *,
+    group: RegistrationGroup,
+    payment: Payment,
+    actor: AdminUser,
+    now: datetime,
+    batch: str,
+) -> group_payment.GroupOutcome | None:
+    """A registration group's photo in a batch: approved as one, like the single group approval.
+
+    The leader gets the one combined message (group_payment.approve_group). Every member is
+    locked first, lowest id first as approve_group does, then the photo is re-checked.
+    None when the payment is no longer waiting or no longer all green.
+    """
+    for member in groups.awaiting(session, group):
+        lock_open_payment(session, member.id)
+    session.refresh(payment)
+    if payment.status != PaymentStatus.SUBMITTED.value:
+        return None
+    checks = check_payment(session, payment, now=now)
+    if checks is None or not checks.all_green:
+        return None
+    outcome = group_payment.approve_group(session, group=group, actor=actor, now=now)
+    for approval in outcome.approvals:
+        audit.record(
+            session, actor=actor.email, action="payment.batch_approved", subject_type="payment",
+            subject_id=approval.payment_id, batch=batch, registration_id=approval.registration_id,
+            checks={c.name: c.detail for c in checks.items}, amount=checks.reading.amount,
+            group_id=group.id,
+        )  # fmt: skip
+    return outcome
 
 
 def operations_stats(session: Session, *, since: datetime) -> dict[str, object]:
