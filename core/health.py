@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from core.config import Settings
 
@@ -48,26 +49,26 @@ def _media_disk(folder: Path, min_free_mb: float) -> str | None:
     return None
 
 
-def beat(client: object | None) -> None:
+def beat(client: Any | None) -> None:
     """Record one scheduler tick: in Redis for separate processes, in memory when embedded."""
     global _local_beat
     if client is None:
         _local_beat = time.time()
         return
-    client.set(HEARTBEAT_KEY, repr(time.time()))  # type: ignore[attr-defined]
+    client.set(HEARTBEAT_KEY, repr(time.time()))
 
 
-def forget(client: object | None) -> None:
+def forget(client: Any | None) -> None:
     """A scheduler stopping on purpose: no heartbeat is expected any more."""
     global _local_beat
     if client is None:
         _local_beat = None
         return
-    client.delete(HEARTBEAT_KEY)  # type: ignore[attr-defined]
+    client.delete(HEARTBEAT_KEY)
 
 
-def scheduler_problem(settings: Settings, client: object | None) -> str | None:
-    """ "scheduler not running" when its heartbeat is stale.
+def scheduler_problem(settings: Settings, client: Any | None) -> str | None:
+    """A "scheduler not running" reason when its heartbeat is stale, else None.
 
     Only where one is expected: a heartbeat that was never written (no `funrun worker` has run
     against this Redis yet, or the last one stopped cleanly) is not a fault, so an API that
@@ -76,7 +77,7 @@ def scheduler_problem(settings: Settings, client: object | None) -> str | None:
     if client is None:
         last = _local_beat
     else:
-        raw = client.get(HEARTBEAT_KEY)  # type: ignore[attr-defined]
+        raw = client.get(HEARTBEAT_KEY)
         last = float(raw) if raw else None
     if last is None:
         return None
