@@ -238,14 +238,23 @@ def worker(
         "notifications",
         "low",
     ]
-    scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"])
     # After a broker outage dramatiq restarts its consumers after 3 s by default; 1 s is enough.
     env = {"dramatiq_restart_delay": "1000", **os.environ}
+    dramatiq_proc = subprocess.Popen(args, env=env)
+    # Both processes import the whole app (seconds of CPU) at once; the worker is the one that
+    # answers runners, so on a busy machine the scheduler's boot yields the CPU to it.
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "workers.scheduler"], preexec_fn=_lower_priority
+    )
     try:
-        raise typer.Exit(_run_forwarding_signals(subprocess.Popen(args, env=env)))
+        raise typer.Exit(_run_forwarding_signals(dramatiq_proc))
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
+
+
+def _lower_priority() -> None:
+    os.nice(10)  # a tick's work is tiny: at nice 10 the scheduler still ticks every second
 
 
 def _run_forwarding_signals(child) -> int:  # type: ignore[no-untyped-def]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -12,6 +13,7 @@ import admin.checkin
 import admin.routes
 import webhooks
 from app import errors
+from core import health
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker, ping
 from core.logging import configure_logging, secret_values
@@ -34,11 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    broker_ping = _broker_ping(settings)
+    redis_client = _redis_client(settings)
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        reasons = _readiness_problems(broker_ping)
+        reasons = _readiness_problems(redis_client)
         if reasons:
             return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ok"})
@@ -46,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _readiness_problems(broker_ping: Callable[[], object] | None) -> list[str]:
+def _readiness_problems(redis_client: Any | None) -> list[str]:
     problems: list[str] = []
     try:
         with get_sessionmaker()() as session:
@@ -55,16 +57,26 @@ def _readiness_problems(broker_ping: Callable[[], object] | None) -> list[str]:
         reason = f"database unreachable: {type(exc).__name__}"
     if reason:
         problems.append(reason)
-    if broker_ping is not None:  # None: the in-process broker, always reachable
+    broker_up = True
+    if redis_client is not None:  # None: the in-process broker, always reachable
         try:
-            broker_ping()
+            redis_client.ping()
         except Exception as exc:  # noqa: BLE001
+            broker_up = False
             problems.append(f"broker unreachable: {type(exc).__name__}")
-    return problems
+    settings = get_settings()
+    if broker_up:  # with Redis down its heartbeat cannot be read; the broker reason says enough
+        try:
+            scheduler = health.scheduler_problem(settings, redis_client)
+        except Exception as exc:  # noqa: BLE001
+            scheduler = f"scheduler heartbeat unreadable: {type(exc).__name__}"
+        problems += [scheduler] if scheduler else []
+    media = health.media_problem(settings)
+    return problems + ([media] if media else [])
 
 
-def _broker_ping(settings: Settings) -> Callable[[], object] | None:
-    """Ping the Redis that this app's settings name (the broker's, in every process)."""
+def _redis_client(settings: Settings) -> Any | None:
+    """The Redis that this app's settings name (the broker's, in every process)."""
     if not settings.redis_url:
         return None
     import redis
@@ -72,7 +84,7 @@ def _broker_ping(settings: Settings) -> Callable[[], object] | None:
     client = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=False
     )
-    return client.ping
+    return client
 
 
 def _mount_routers(app: FastAPI, settings: Settings) -> None:

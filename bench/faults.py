@@ -19,7 +19,8 @@ fault is injected for ``--duration`` seconds (kills: the replacement starts ``--
 After recovery, checked automatically: every inbound processed, every registration intact and
 never above quota, every due message sent, one final answer per runner; duplicates (a send whose
 acceptance was unknowable when a worker died) are counted, not failed; /readyz is polled to see
-that it reported the outage; "recover" is the time from the fault's end (the replacement's start)
+that it reported the outage (media-full: "media storage nearly full"; scheduler-stop: "scheduler
+not running" once its heartbeat is SCHEDULER_MAX_AGE_SECONDS old); "recover" is the time from the fault's end (the replacement's start)
 until the last message that was waiting got its answer. `make bench-faults`.
 """
 
@@ -114,8 +115,15 @@ class Timeline:
         return worst
 
     def readyz_down(self) -> float:
-        """Seconds /readyz answered non-200 (polled every 0.25 s) from the fault on."""
-        return 0.25 * sum(1 for t, code in self.ready if t >= self.fault_start and code != 200)
+        """Seconds /readyz answered non-200 from the fault on: each poll's answer holds until the
+        next poll (under load a poll takes longer than its 0.25 s period, so counting polls
+        under-reports the outage)."""
+        polls = [(t, code) for t, code in self.ready if t >= self.fault_start]
+        return sum(
+            later - t
+            for (t, code), (later, _) in zip(polls, polls[1:], strict=False)
+            if code != 200
+        )
 
 
 def _track(timeline: Timeline, inbox: rush.Inbox) -> None:
@@ -147,11 +155,12 @@ def _track(timeline: Timeline, inbox: rush.Inbox) -> None:
 
 def _poll_ready(base: str, timeline: Timeline, stop: threading.Event) -> None:
     while not stop.wait(0.25):
+        asked = time.monotonic()
         try:
             code = httpx.get(f"{base}/readyz", timeout=1).status_code
         except httpx.HTTPError:
             code = 0
-        timeline.ready.append((time.monotonic(), code))
+        timeline.ready.append((asked, code))
 
 
 # -- the faults ---------------------------------------------------------------------------------
@@ -315,6 +324,8 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
     with serve(telegram.app) as tg_url, serve(fonnte.app) as wa_url:
         fonnte.base_url = wa_url
         env = rush._env(ropts, ROOT, {"telegram": tg_url, "fonnte": wa_url}, work / "media")
+        # The media disk is a tiny tmpfs: the default 50 MB free would count as full at once.
+        env["MEDIA_MIN_FREE_MB"] = "0.25"
         port = check.free_port()
         base = f"http://127.0.0.1:{port}"
         logs = iter(range(1000))

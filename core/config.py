@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # Object storage for photos, letters and tickets (README "Deploying"): s3://bucket/prefix.
     # Unset: files under MEDIA_DIR. Set: MEDIA_DIR holds only per-process scratch and a cache.
     media_url: str | None = None
+    # /readyz turns 503 when the local media disk has less free space than this (or is read-only).
+    media_min_free_mb: float = 50.0
+    # /readyz turns 503 when the scheduler's last heartbeat (written each 1 s tick) is older.
+    scheduler_max_age_seconds: float = 5.0
     s3_endpoint_url: str | None = None  # R2, MinIO, Spaces...; unset for AWS itself
     aws_region: str | None = None
     aws_access_key_id: str | None = None
