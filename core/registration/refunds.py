@@ -108,22 +108,8 @@ def mark_refunded(
     if not 0 < sent <= refund.amount:
         limit = f"the amount refunded must be between Rp1 and Rp{refund.amount:,}"
         raise Conflict(limit, key="refunds.amount_range", owed=refund.amount)
-    refund.status, refund.refunded_amount = REFUNDED, sent
-    refund.refunded_at, refund.refunded_by = now, actor[:200]
-    refund.reference, refund.note = reference.strip()[:100], note.strip()[:2000]
-    registration.refund_owed = max((registration.refund_owed or 0) - refund.amount, 0)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="refund.marked",
-        subject_type="registration",
-        subject_id=registration.id,
-        refund_id=refund.id,
-        owed=refund.amount,
-        refunded=sent,
-        reference=refund.reference,
-    )
+    refund.reference = reference.strip()[:100]
+    _close(session, registration, refund, REFUNDED, sent, actor=actor, now=now, note=note)
     told = notify(
         session,
         registration,
@@ -141,21 +127,31 @@ def waive(session: Session, *, refund_id: int, actor: str, now: datetime, note: 
     registration, refund = _lock(session, refund_id)
     if refund.status != OWED:
         return Marked(refund, False, [])
-    refund.status, refund.refunded_amount = WAIVED, 0
+    _close(session, registration, refund, WAIVED, 0, actor=actor, now=now, note=note)
+    return Marked(refund, True, [])
+
+
+def _close(
+    session: Session, registration: Registration, refund: Refund, status: str, sent: int, *,
+    actor: str, now: datetime, note: str,
+) -> None:  # fmt: skip
+    """Close a refund as refunded (``sent`` given back) or waived, and audit it."""
+    refund.status, refund.refunded_amount = status, sent
     refund.refunded_at, refund.refunded_by = now, actor[:200]
     refund.note = note.strip()[:2000]
     registration.refund_owed = max((registration.refund_owed or 0) - refund.amount, 0)
     session.flush()
+    extra = {"refunded": sent, "reference": refund.reference} if status == REFUNDED else {}
     audit.record(
         session,
         actor=actor,
-        action="refund.waived",
+        action="refund.marked" if status == REFUNDED else "refund.waived",
         subject_type="registration",
         subject_id=registration.id,
         refund_id=refund.id,
         owed=refund.amount,
+        **extra,
     )
-    return Marked(refund, True, [])
 
 
 def _lock(session: Session, refund_id: int) -> tuple[Registration, Refund]:
