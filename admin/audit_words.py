@@ -49,6 +49,7 @@ ACTIONS = {
     "staff.2fa_enabled": "Two-factor sign-in turned on",
     "staff.2fa_disabled": "Two-factor sign-in turned off",
     "staff.2fa_reset": "Two-factor sign-in reset by an admin",
+    "staff.2fa_required_changed": "Two-factor rule for admins changed",
     "staff.2fa_passed": "Sign-in code accepted",
     "staff.2fa_failed": "Wrong sign-in code",
     "staff.2fa_throttled": "Sign-in code blocked (too many tries)",

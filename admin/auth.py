@@ -13,11 +13,10 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 
 from admin import session as cookie
-from core.config import get_settings
 from core.db import unit_of_work, utcnow
 from core.enums import Role
 from core.models import AdminUser
-from core.staff import sessions, twofactor
+from core.staff import policy, sessions, twofactor
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -134,7 +133,11 @@ async def csrf_protect(request: Request) -> None:
 
 
 def _must_enrol(user: AdminUser) -> bool:
-    return twofactor.must_enrol(user, required=get_settings().require_2fa_for_admins)
+    # Only an admin without 2FA can be held, so only they cost the read of the stored rule.
+    if not twofactor.must_enrol(user, required=True):
+        return False
+    with unit_of_work() as uow:
+        return policy.admin_2fa_required(uow.session)
 
 
 def login_session(request: Request, user: AdminUser, token: str | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Settings: payment accounts and QRIS, payment rules per event, message templates, check-in PIN, staff."""
+"""Settings: payment accounts and QRIS, payment rules per event, message templates, check-in PIN, staff
+and the staff security rule (admins must use two-factor sign-in)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from core.i18n import LANGUAGES, catalogue
 from core.messaging import texts
 from core.models import AdminUser, Event, NotificationTemplate, PaymentAccount
 from core.payments import accounts as payment_accounts
-from core.staff import accounts
+from core.staff import accounts, policy, twofactor
 
 router = APIRouter(prefix="/admin/settings", dependencies=[Depends(require_roles(Role.ADMIN))])
 admin_only = require_roles(Role.ADMIN)
@@ -46,6 +47,7 @@ def settings_page(request: Request) -> Response:
             "roles": [r.value for r in Role],
             "keys": sorted(catalogue("id")),
             "languages": LANGUAGES,
+            "admin_2fa": policy.admin_2fa_rule(session),
         }
         return templates.TemplateResponse(request, "settings.html", ctx)
 
@@ -209,3 +211,25 @@ def update_staff(
     except (ServiceError, ValueError) as exc:
         return _back(request, _("Not changed: %(why)s"), "error", "#staff", why=exc)
     return _back(request, _("Staff member updated."), anchor="#staff")
+
+
+@router.post("/security", dependencies=[Depends(csrf_protect)])
+def staff_security(
+    request: Request, require_2fa: str = Form(""), user: AdminUser = Depends(admin_only)
+) -> Response:
+    """Store "admins must use 2FA"; an admin turning it on without 2FA goes straight to enrol."""
+    with unit_of_work() as uow:
+        rule = policy.set_admin_2fa_required(
+            uow.session, on=require_2fa == "on", actor=actor_name(user)
+        )
+    if rule.required and not twofactor.is_enabled(user):
+        return flash_redirect(
+            request,
+            "/admin/account/2fa",
+            _("Admins now need two-factor sign-in: set up yours now."),
+        )
+    if rule.stored:
+        message = _("Two-factor sign-in is now required for admins.")
+    else:
+        message = _("Two-factor sign-in is no longer required by this setting.")
+    return _back(request, message, anchor="#security")

@@ -18,12 +18,20 @@ from core.models.privacy import DeletionRequest, EventPrivacy
 from core.models.questions import ConsentLetter, EventQuestion
 from core.models.registration import Participant, Registration
 from core.models.screenshot import EventOcrSetting, ScreenshotCorrection, ScreenshotReading
-from core.models.staff import AdminUser, AuditLog, LoginAttempt, RecoveryCode, StaffSession
+from core.models.staff import (
+    AdminUser,
+    AuditLog,
+    DeploymentSetting,
+    LoginAttempt,
+    RecoveryCode,
+    StaffSession,
+)
 from core.models.waitlist import WaitlistEntry
 
 __all__ = [
     "AdminUser",
     "AuditLog",
+    "DeploymentSetting",
     "Broadcast",
     "BroadcastOptOut",
     "BroadcastRecipient",

@@ -96,3 +96,15 @@ class AuditLog(Base):
     after: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[created]
+
+
+class DeploymentSetting(Base):
+    """A setting of the whole deployment that organisers change from the admin (not per event):
+    staff accounts are per deployment, so e.g. "admins must use 2FA" is stored here once, by key."""
+
+    __tablename__ = "deployment_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_by: Mapped[str200] = mapped_column(default="")
+    updated_at: Mapped[created]
