@@ -93,8 +93,25 @@ def migrated(_test_environment: None) -> str:
 
 
 def truncate_all(conn: Connection) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    """Empty every table and restart every sequence, as TRUNCATE ... RESTART IDENTITY would.
+
+    TRUNCATE pays per table (new files), ~0.3 s for all of them twice per test; most tests leave
+    rows in a handful, so one query finds those and only they are truncated (their referencing
+    tables come along by CASCADE). Sequences are reset separately: a rolled-back insert advances one.
+    """
+    names = [t.name for t in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in names)
+    full = [row[0] for row in conn.execute(text(probe))]
+    if full:
+        tables = ", ".join(f'"{name}"' for name in full)
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    conn.execute(text(_RESTART_SEQUENCES))
+
+
+_RESTART_SEQUENCES = """
+SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND n.nspname = current_schema()
+"""
 
 
 @pytest.fixture
