@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-key-change-me"
@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/funrun.db"
     redis_url: str | None = None
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # argon2id cost for staff passwords and check-in PINs (argon2-cffi's defaults). The test
+    # services lower them: every seeded account and sign-in would otherwise cost ~0.2 s.
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=8)
     public_base_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path("./var/media")
     # Object storage for photos, letters and tickets (README "Deploying"): s3://bucket/prefix.

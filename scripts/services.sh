@@ -91,6 +91,9 @@ export WHATSAPP_TOKEN=EAAG-cloud-token-for-tests
 export WHATSAPP_PHONE_NUMBER_ID=106540352242922
 export WHATSAPP_APP_SECRET=wa-app-secret-for-tests
 export WHATSAPP_VERIFY_TOKEN=wa-verify-token-for-tests
+# Cheaper argon2id for the suite's many seeded accounts and sign-ins (production keeps the defaults).
+export PASSWORD_HASH_TIME_COST=1
+export PASSWORD_HASH_MEMORY_KIB=8192
 ENV
   mkdir -p "$dir/media"
   echo "postgres on 127.0.0.1:$pg_port, redis on 127.0.0.1:$redis_port"

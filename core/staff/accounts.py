@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,21 +11,35 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit, records
+from core.config import get_settings
 from core.enums import Role
 from core.errors import Conflict
 from core.models import AdminUser
 
-_hasher = PasswordHasher()
 MIN_PASSWORD = 10  # characters, for every staff password set through the admin
 
 
+@lru_cache
+def _hasher_for(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id at the configured cost (argon2-cffi's defaults unless the settings lower them).
+
+    A stored hash carries its own parameters, so verifying never depends on today's settings.
+    """
+    settings = get_settings()
+    return _hasher_for(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
