@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -52,6 +53,8 @@ def test_admin_pages_render(client_for, seeded, path: str) -> None:
     client, _ = client_for("admin", lang="en")
     r = client.get(path)
     assert r.status_code == 200, r.text[:500]
+    title = re.search(r"<title>(.*?)</title>", r.text, re.S)
+    assert title and "<" not in title.group(1), "markup inside <title>: a block left open"
     assert "<svg" in client.get("/admin/").text
 
 
