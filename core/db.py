@@ -187,10 +187,13 @@ def lock_key(*parts: object) -> int:
     )
 
 
+_ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
 def advisory_xact_lock(session: Session, key: int) -> None:
     """Take a transaction-scoped advisory lock on PostgreSQL (SQLite already serialises writers)."""
     if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        session.execute(_ADVISORY_XACT_LOCK, {"k": key})
 
 
 def skip_locked(session: Session) -> dict[str, bool]:

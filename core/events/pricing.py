@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -69,37 +69,32 @@ def current(base_price: int, tiers: Sequence[Tier], *, now: datetime) -> Quote:
     return Quote(price=base_price)
 
 
+# Every tier of some categories in order, with its active-registration count, in one query.
+_TIERS_SOLD = (
+    select(
+        PriceTier,
+        select(func.count())
+        .where(
+            Registration.price_tier_id == PriceTier.id,
+            Registration.status.in_(values(ACTIVE_STATUSES)),
+        )
+        .correlate(PriceTier)
+        .scalar_subquery(),
+    )
+    .where(PriceTier.category_id.in_(bindparam("categories", expanding=True)))
+    .order_by(PriceTier.category_id, PriceTier.sort_order, PriceTier.id)
+)
+
+
 def tiers_by_category(session: Session, category_ids: Iterable[int]) -> dict[int, tuple[Tier, ...]]:
     """Every tier of these categories in order, with its active-registration count."""
     ids = sorted(set(category_ids))
     if not ids:
         return {}
-    rows = list(
-        session.scalars(
-            select(PriceTier)
-            .where(PriceTier.category_id.in_(ids))
-            .order_by(PriceTier.category_id, PriceTier.sort_order, PriceTier.id)
-        )
-    )
-    sold = _sold(session, [r.id for r in rows])
     result: dict[int, list[Tier]] = {}
-    for row in rows:
-        result.setdefault(row.category_id, []).append(_tier(row, sold.get(row.id, 0)))
+    for row, sold in session.execute(_TIERS_SOLD, {"categories": ids}):
+        result.setdefault(row.category_id, []).append(_tier(row, int(sold)))
     return {k: tuple(v) for k, v in result.items()}
-
-
-def _sold(session: Session, tier_ids: list[int]) -> dict[int, int]:
-    if not tier_ids:
-        return {}
-    counts = session.execute(
-        select(Registration.price_tier_id, func.count())
-        .where(
-            Registration.price_tier_id.in_(tier_ids),
-            Registration.status.in_(values(ACTIVE_STATUSES)),
-        )
-        .group_by(Registration.price_tier_id)
-    )
-    return {int(tier_id): int(count) for tier_id, count in counts.all()}
 
 
 def _tier(row: PriceTier, sold: int) -> Tier:

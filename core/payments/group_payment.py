@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -45,7 +44,7 @@ def assign_group_amount(session: Session, *, group: RegistrationGroup, now: date
         advisory_xact_lock(session, amounts._AMOUNT_LOCK_BASE + group.event_id)
         code = amounts.free_code(
             session, event_id=group.event_id, price=total, mode=mode,
-            skip=(true(), group.id), most=members[0].price,
+            skip=(0, group.id), most=members[0].price,
         )  # fmt: skip
     for n, member in enumerate(members):
         member.unique_code = code if n == 0 else 0

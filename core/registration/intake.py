@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.db import advisory_xact_lock, insert_ignore, lock_key
+from core.db import advisory_xact_lock, lock_key
 from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, ServiceError, SoldOut
 from core.events import pricing
@@ -76,42 +77,54 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def _next_number_statements() -> dict[str, Any]:
+    """One upsert per dialect: the first registration of a category inserts the row, every later
+    one bumps it; either way the row lock is taken and the new value returned in one statement."""
+    table = Sequence.__table__
+    built = {}
+    for dialect in (postgresql, sqlite):
+        stmt = dialect.insert(table).values(
+            category_id=bindparam("category"), kind="registration", next_value=2
+        )
+        built[dialect.dialect.name] = stmt.on_conflict_do_update(
+            index_elements=["category_id", "kind"], set_={"next_value": table.c.next_value + 1}
+        ).returning(table.c.next_value)
+    return built
+
+
+_NEXT_NUMBER = _next_number_statements()
+
+
 def next_number(session: Session, *, category: Category) -> str:
     """Advance the category's registration sequence under a row lock: ``JFR-10K-00042``."""
-    # One UPDATE ... RETURNING (it takes the row lock itself); the INSERT only runs the first time.
-    bump = (
-        update(Sequence)
-        .where(Sequence.category_id == category.id, Sequence.kind == "registration")
-        .values(next_value=Sequence.next_value + 1)
-        .returning(Sequence.next_value)
-        .execution_options(synchronize_session=False)
-    )
-    value = session.scalar(bump)
-    if value is None:
-        insert_ignore(
-            session,
-            Sequence.__table__,
-            [{"category_id": category.id, "kind": "registration", "next_value": 1}],
-            keys=["category_id", "kind"],
-        )
-        value = session.scalar(bump)
+    stmt = _NEXT_NUMBER[session.get_bind().dialect.name]
+    value = session.scalar(stmt, {"category": category.id})
     return f"{category.reg_prefix}-{value - 1:05d}"
+
+
+def _duplicate_query(column: Any) -> Any:
+    return (
+        select(Registration.id)
+        .join(Participant, Registration.participant_id == Participant.id)
+        .where(
+            Registration.event_id == bindparam("event"),
+            Registration.status.in_(values(ACTIVE_STATUSES)),
+            column == bindparam("value"),
+        )
+        .limit(1)
+    )
+
+
+_DUPLICATE = {
+    "email": _duplicate_query(Participant.email),
+    "nik": _duplicate_query(Participant.nik),
+}
 
 
 def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -> bool:
     """True when an active registration of ``event_id`` already uses this email or NIK."""
-    column = Participant.email if field == "email" else Participant.nik
-    stmt = (
-        select(Registration.id)
-        .join(Participant, Registration.participant_id == Participant.id)
-        .where(
-            Registration.event_id == event_id,
-            Registration.status.in_(values(ACTIVE_STATUSES)),
-            column == value,
-        )
-        .limit(1)
-    )
-    return session.scalar(stmt) is not None
+    stmt = _DUPLICATE["email" if field == "email" else "nik"]
+    return session.scalar(stmt, {"event": event_id, "value": value}) is not None
 
 
 def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
@@ -144,8 +157,9 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     participant = _participant(event.id, answers)
     session.add(participant)
     session.flush()
-    stock.lock_category_turn(session, event_id=event.id, code=submission.category_code)
-    category = stock.lock_category(session, event_id=event.id, code=submission.category_code)
+    category = stock.lock_category(
+        session, event_id=event.id, code=submission.category_code, turn=True
+    )
     price = _lock_price(session, submission, category, now)
     # A slot offered from the waiting list is already taken for this chat: it is used, not taken.
     hold = waitlist.use_hold(
@@ -159,7 +173,7 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     if not outside and hold is None:
         stock.take_slot(category)
     registration = _registration(
-        submission, category, participant, next_number(session, category=category), now
+        submission, event, category, participant, next_number(session, category=category), now
     )
     _apply_price(registration, price, outside=outside)
     session.add(registration)
@@ -218,13 +232,20 @@ def _apply_price(registration: Registration, price: Price, *, outside: bool) -> 
 
 
 def _registration(
-    submission: Submission, category: Category, participant: Participant, number: str, now: datetime
+    submission: Submission,
+    event: Event,
+    category: Category,
+    participant: Participant,
+    number: str,
+    now: datetime,
 ) -> Registration:
+    # The related rows are given as objects, not ids: registration.event (payments reads it) is
+    # then this loaded event, never a second SELECT.
     return Registration(
         number=number,
-        event_id=category.event_id,
-        category_id=category.id,
-        participant_id=participant.id,
+        event=event,
+        category=category,
+        participant=participant,
         conversation_id=submission.conversation_id,
         status=RegistrationStatus.PENDING_PAYMENT.value,
         channel=submission.channel,

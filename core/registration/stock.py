@@ -4,15 +4,22 @@ Lock order (keep it everywhere that changes these rows): the registration, the c
 turn lock, the category rows (by id), then jersey stock rows (by id). Every row is locked with
 SELECT ... FOR UPDATE and refreshed (populate_existing): the flow's catalog snapshot or an earlier
 read may have put the row in the identity map, and a stale count would sell a slot twice. Counts
-are then changed in Python on the locked rows and never drop below zero.
+are then changed in Python on the locked rows and never drop below zero. One exception, the hot
+path of a confirmation: take_jersey takes a jersey with one conditional UPDATE ... RETURNING (the
+row lock and the count in one statement) and brings a loaded row up to date.
+
+The statements of a confirmation are built once, at import, with bound parameters: building and
+hashing a statement per call costs more Python time than the round trip it makes.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from core.db import advisory_xact_lock, lock_key, utcnow
+from core.db import advisory_xact_lock, is_postgres, lock_key, utcnow
 from core.errors import NotFound, SoldOut
 from core.models import Category, JerseyStock, Registration
 
@@ -44,14 +51,29 @@ def lock_category_turn(session: Session, *, event_id: int, code: str) -> None:
     advisory_xact_lock(session, category_turn_key(event_id, code))
 
 
-def lock_category(session: Session, *, event_id: int, code: str) -> Category:
-    """SELECT the category FOR UPDATE by its code (slots are counted under this lock)."""
-    category = session.scalars(
-        select(Category)
-        .where(Category.event_id == event_id, func.lower(Category.code) == code.lower())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+_LOCK_CATEGORY = (
+    select(Category)
+    .where(Category.event_id == bindparam("event"), func.lower(Category.code) == bindparam("code"))
+    .with_for_update(of=Category)
+    .execution_options(populate_existing=True)
+)
+# PostgreSQL: the turn lock in the same statement, one round trip less under the lock. The row
+# lock is taken above the join, so after the turn lock; and a row another confirmation changed
+# meanwhile is returned as it is now (FOR UPDATE re-reads it), as a separate SELECT would.
+_TURN = select(func.pg_advisory_xact_lock(bindparam("turn"))).cte("turn")
+_LOCK_CATEGORY_IN_TURN = _LOCK_CATEGORY.join(_TURN, true())
+
+
+def lock_category(session: Session, *, event_id: int, code: str, turn: bool = False) -> Category:
+    """SELECT the category FOR UPDATE by its code (slots are counted under this lock).
+
+    ``turn``: wait for the category's turn lock first (lock_category_turn), in the same statement.
+    """
+    params: dict[str, object] = {"event": event_id, "code": code.lower()}
+    stmt = _LOCK_CATEGORY
+    if turn and is_postgres(session):
+        stmt, params["turn"] = _LOCK_CATEGORY_IN_TURN, category_turn_key(event_id, code)
+    category = session.scalars(stmt, params).one_or_none()
     if category is None:
         raise NotFound(f"category {code}", key="error.not_found")
     return category
@@ -95,14 +117,35 @@ def give_back_slot(category: Category) -> None:
     category.slots_taken = max((category.slots_taken or 0) - 1, 0)
 
 
+_stock = JerseyStock.__table__.c
+_TAKE_JERSEY = (
+    update(JerseyStock.__table__)
+    .where(
+        _stock.event_id == bindparam("event"),
+        _stock.size == bindparam("jersey"),
+        _stock.taken < _stock.stock,
+    )
+    .values(taken=_stock.taken + 1)
+    .returning(_stock.id, _stock.taken)
+)
+
+
 def take_jersey(
     session: Session, *, event_id: int, size: str | None, key: str = "error.sold_out"
 ) -> str | None:
-    """Lock and take one jersey of ``size`` (None: no jersey); raise SoldOut (``kind="jersey"``)."""
+    """Take one jersey of ``size`` (None: no jersey); raise SoldOut (``kind="jersey"``).
+
+    One UPDATE ... RETURNING locks the row and takes the jersey only while one is left; a row
+    already in the session (the catalog's) gets the new count, as a re-read would give it.
+    """
     if not size:
         return None
-    row = lock_jerseys(session, event_id=event_id, sizes={size}).get(size)
-    _take(row, size, key)
+    taken = session.execute(_TAKE_JERSEY, {"event": event_id, "jersey": size}).first()
+    if taken is None:
+        raise SoldOut(f"jersey {size} sold out", key=key, kind="jersey", size=size)
+    loaded = session.identity_map.get(identity_key(JerseyStock, taken.id))
+    if loaded is not None:
+        set_committed_value(loaded, "taken", taken.taken)
     return size
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -267,23 +267,28 @@ def leave(session: Session, *, channel: str, chat_id: str, now: datetime) -> lis
     return left
 
 
+_LIVE_HOLD = (
+    select(WaitlistEntry)
+    .where(
+        WaitlistEntry.category_id == bindparam("category"),
+        WaitlistEntry.channel == bindparam("channel"),
+        WaitlistEntry.chat_id == bindparam("chat"),
+        WaitlistEntry.status.in_(HOLDING),
+        WaitlistEntry.hold_until > bindparam("now"),
+    )
+    .order_by(WaitlistEntry.id)
+    .limit(1)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def use_hold(
     session: Session, *, category: Category, channel: str, chat_id: str, now: datetime
 ) -> WaitlistEntry | None:
     """At submit, under the category lock: the chat's live hold on this category, if any."""
-    return session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.category_id == category.id,
-            WaitlistEntry.channel == channel,
-            WaitlistEntry.chat_id == chat_id,
-            WaitlistEntry.status.in_(HOLDING),
-            WaitlistEntry.hold_until > now,
-        )
-        .order_by(WaitlistEntry.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    params = {"category": category.id, "channel": channel, "chat": chat_id, "now": now}
+    return session.scalars(_LIVE_HOLD, params).first()
 
 
 def take_jersey_with_hold(
