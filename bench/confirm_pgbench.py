@@ -7,13 +7,20 @@ must be unique per registration replaced by pgbench variables, against the same 
 same number of clients, right after the Python path ran the same number of confirmations (slots
 never run out in either, so every transaction is a full claim). The ratio is our path's
 throughput over pgbench's. `python -m bench.confirm_pgbench` with a throwaway *_test DATABASE_URL.
+
+``--compare DIR`` (e.g. a `git archive` export of the commit before a change) runs the same bench
+from DIR's code and from this tree alternately, ``--rounds`` times each, in subprocesses against the
+same database, and prints both results of every round side by side.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +30,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench import confirm_rush
-from bench._report import machine
+from bench._report import ROOT, machine
 from core.config import get_settings
 from core.db import get_engine
 
@@ -85,7 +92,7 @@ def pgbench(sql: str) -> tuple[float, str]:
     return (float(found[1]) if found else 0.0), out.stdout + out.stderr
 
 
-def main() -> int:
+def measure() -> int:
     confirm_rush._prepare_database()  # noqa: SLF001
     event_id = confirm_rush._seed(100_000)  # noqa: SLF001
     statements = record(event_id, 1)
@@ -99,6 +106,45 @@ def main() -> int:
     print(f"pgbench same SQL: {tps:.0f} tps ({CLIENTS} clients, {PGBENCH_SECONDS} s)")
     print(f"ratio: {ours / tps:.2f}" if tps else "pgbench failed:\n" + log[-3000:])
     return 0
+
+
+def _run_from(code: Path) -> dict[str, str]:
+    """This bench as the code in ``code`` has it, in a subprocess; its result lines by name."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.confirm_pgbench"],
+        cwd=code, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+    load = re.search(r"load ([\d.]+)", out.stdout)
+    lines["load"] = load[1] if load else "?"
+    if out.returncode or "ratio" not in lines:
+        lines["ratio"] = f"failed: {(out.stdout + out.stderr)[-800:]}"
+    return lines
+
+
+def compare(before: Path, rounds: int) -> int:
+    print(machine())
+    print("| round | code | load | statements | ours /s | pgbench tps | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for n in range(1, rounds + 1):
+        for label, code in (("before", before), ("after", ROOT)):
+            r = _run_from(code)
+            ours = r.get("python path", "?").split(" ")[0]
+            tps = r.get("pgbench same SQL", "?").split(" ")[0]
+            statements = r.get("statements per confirmation", "?")
+            print(f"| {n} | {label} | {r['load']} | {statements} | {ours} | {tps} | {r['ratio']} |")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", type=Path, help="code to measure as 'before' (a directory)")
+    parser.add_argument("--rounds", type=int, default=2, help="before/after pairs with --compare")
+    args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args.compare.resolve(), args.rounds)
+    return measure()
 
 
 if __name__ == "__main__":

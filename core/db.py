@@ -15,9 +15,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    text,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 
 from core.config import get_settings
 
@@ -177,6 +188,47 @@ def insert_ignore(
     if primary_key:
         return len(session.execute(stmt.returning(*primary_key)).all())
     return max(session.execute(stmt).rowcount or 0, 0)
+
+
+_INSERTS: dict[Any, Any] = {}
+
+
+def insert_now(session: Session, obj: Any) -> None:
+    """INSERT a new ORM object right away with one cached Core statement and make it persistent,
+    clean and loaded, as a flush would leave it, without the unit of work's flush machinery.
+
+    Every column is given (its value, else its Python default, else NULL), so one compiled
+    statement serves each model; only the primary key comes back (RETURNING). The caller sets
+    foreign keys as columns (relationships given as well are kept as loaded, never synced).
+    """
+    table = sa_inspect(type(obj)).local_table
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table).returning(*table.primary_key.columns)
+    values = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        value = obj.__dict__.get(column.key, _MISSING)
+        if value is _MISSING:
+            value = _python_default(column)
+            setattr(obj, column.key, value)
+        values[column.key] = value
+    row = session.execute(stmt, values).one()
+    for column, value in zip(table.primary_key.columns, row, strict=True):
+        setattr(obj, column.key, value)
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+_MISSING = object()
+
+
+def _python_default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
 
 
 def lock_key(*parts: object) -> int:

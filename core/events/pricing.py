@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
@@ -69,20 +70,30 @@ def current(base_price: int, tiers: Sequence[Tier], *, now: datetime) -> Quote:
     return Quote(price=base_price)
 
 
-# Every tier of some categories in order, with its active-registration count, in one query.
+# Every tier of some categories in order, with its active-registration count, in one query (Core
+# columns: the rows become Tier values, no ORM objects are needed).
+_tier_columns = PriceTier.__table__.c
 _TIERS_SOLD = (
     select(
-        PriceTier,
+        _tier_columns.id,
+        _tier_columns.category_id,
+        _tier_columns.name,
+        _tier_columns.name_en,
+        _tier_columns.price,
+        _tier_columns.ends_at,
+        _tier_columns.max_sold,
         select(func.count())
+        .select_from(Registration.__table__)
         .where(
-            Registration.price_tier_id == PriceTier.id,
-            Registration.status.in_(values(ACTIVE_STATUSES)),
+            Registration.__table__.c.price_tier_id == _tier_columns.id,
+            Registration.__table__.c.status.in_(values(ACTIVE_STATUSES)),
         )
-        .correlate(PriceTier)
-        .scalar_subquery(),
+        .correlate(PriceTier.__table__)
+        .scalar_subquery()
+        .label("sold"),
     )
-    .where(PriceTier.category_id.in_(bindparam("categories", expanding=True)))
-    .order_by(PriceTier.category_id, PriceTier.sort_order, PriceTier.id)
+    .where(_tier_columns.category_id.in_(bindparam("categories", expanding=True)))
+    .order_by(_tier_columns.category_id, _tier_columns.sort_order, _tier_columns.id)
 )
 
 
@@ -92,12 +103,12 @@ def tiers_by_category(session: Session, category_ids: Iterable[int]) -> dict[int
     if not ids:
         return {}
     result: dict[int, list[Tier]] = {}
-    for row, sold in session.execute(_TIERS_SOLD, {"categories": ids}):
-        result.setdefault(row.category_id, []).append(_tier(row, int(sold)))
+    for row in session.execute(_TIERS_SOLD, {"categories": ids}):
+        result.setdefault(row.category_id, []).append(_tier(row, int(row.sold)))
     return {k: tuple(v) for k, v in result.items()}
 
 
-def _tier(row: PriceTier, sold: int) -> Tier:
+def _tier(row: Any, sold: int) -> Tier:
     return Tier(
         id=row.id,
         name=row.name,

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from core import audit
-from core.db import advisory_xact_lock, lock_key
+from core.db import advisory_xact_lock, insert_now, lock_key
 from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, ServiceError, SoldOut
 from core.events import pricing
@@ -102,29 +103,45 @@ def next_number(session: Session, *, category: Category) -> str:
     return f"{category.reg_prefix}-{value - 1:05d}"
 
 
-def _duplicate_query(column: Any) -> Any:
+def _duplicate_query(field: str) -> Any:
+    registrations, participants = Registration.__table__.c, Participant.__table__.c
     return (
-        select(Registration.id)
-        .join(Participant, Registration.participant_id == Participant.id)
+        select(registrations.id)
+        .join_from(
+            Registration.__table__,
+            Participant.__table__,
+            registrations.participant_id == participants.id,
+        )
         .where(
-            Registration.event_id == bindparam("event"),
-            Registration.status.in_(values(ACTIVE_STATUSES)),
-            column == bindparam("value"),
+            registrations.event_id == bindparam("event"),
+            registrations.status.in_(values(ACTIVE_STATUSES)),
+            participants[field] == bindparam("value"),
         )
         .limit(1)
     )
 
 
-_DUPLICATE = {
-    "email": _duplicate_query(Participant.email),
-    "nik": _duplicate_query(Participant.nik),
-}
+# Core (table columns), so no ORM compile step runs for a probe that returns one id.
+_DUPLICATE = {field: _duplicate_query(field) for field in ("email", "nik")}
 
 
 def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -> bool:
     """True when an active registration of ``event_id`` already uses this email or NIK."""
     stmt = _DUPLICATE["email" if field == "email" else "nik"]
     return session.scalar(stmt, {"event": event_id, "value": value}) is not None
+
+
+_EVENT = select(Event).where(Event.id == bindparam("event"))
+
+
+def _event(session: Session, event_id: int) -> Event:
+    """The event: the one the flow already loaded (no SQL), else one cached SELECT."""
+    event = session.identity_map.get(identity_key(Event, event_id))
+    if event is None:
+        event = session.scalars(_EVENT, {"event": event_id}).one_or_none()
+    if event is None:
+        raise NotFound("event", key="error.not_found")
+    return event
 
 
 def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
@@ -149,14 +166,11 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
         DuplicateParticipant: the email or NIK is already registered in the event.
     """
     answers = submission.answers
-    event = session.get(Event, submission.event_id)
-    if event is None:
-        raise NotFound("event", key="error.not_found")
+    event = _event(session, submission.event_id)
     _check_duplicates(session, event.id, answers)
     # Before the category locks, so the critical section stays short; a refusal rolls it back.
     participant = _participant(event.id, answers)
-    session.add(participant)
-    session.flush()
+    insert_now(session, participant)
     category = stock.lock_category(
         session, event_id=event.id, code=submission.category_code, turn=True
     )
@@ -171,16 +185,15 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
         raise SoldOut("category", kind="category", code=category.code)
     jersey = _take_jersey(session, event.id, answers.get("jersey_size"), hold)
     if not outside and hold is None:
-        stock.take_slot(category)
+        stock.take_slot_now(session, category)
     registration = _registration(
         submission, event, category, participant, next_number(session, category=category), now
     )
     _apply_price(registration, price, outside=outside)
-    session.add(registration)
-    session.flush()
+    insert_now(session, registration)
     if hold is not None:
         waitlist.registered(session, hold, registration)
-    audit.record(
+    audit.record_now(
         session,
         actor=f"{submission.channel}:{submission.conversation_id or '-'}",
         action="registration.submitted",
@@ -239,12 +252,15 @@ def _registration(
     number: str,
     now: datetime,
 ) -> Registration:
-    # The related rows are given as objects, not ids: registration.event (payments reads it) is
-    # then this loaded event, never a second SELECT.
+    # The related rows are given as objects too: registration.event (payments reads it) is then
+    # this loaded event, never a second SELECT.
     return Registration(
         number=number,
+        event_id=event.id,
         event=event,
+        category_id=category.id,
         category=category,
+        participant_id=participant.id,
         participant=participant,
         conversation_id=submission.conversation_id,
         status=RegistrationStatus.PENDING_PAYMENT.value,

@@ -267,19 +267,20 @@ def leave(session: Session, *, channel: str, chat_id: str, now: datetime) -> lis
     return left
 
 
+_entries = WaitlistEntry.__table__.c
+# Core, the id only: nearly every confirmation finds no hold, and the one that does loads it.
 _LIVE_HOLD = (
-    select(WaitlistEntry)
+    select(_entries.id)
     .where(
-        WaitlistEntry.category_id == bindparam("category"),
-        WaitlistEntry.channel == bindparam("channel"),
-        WaitlistEntry.chat_id == bindparam("chat"),
-        WaitlistEntry.status.in_(HOLDING),
-        WaitlistEntry.hold_until > bindparam("now"),
+        _entries.category_id == bindparam("category"),
+        _entries.channel == bindparam("channel"),
+        _entries.chat_id == bindparam("chat"),
+        _entries.status.in_(HOLDING),
+        _entries.hold_until > bindparam("now"),
     )
-    .order_by(WaitlistEntry.id)
+    .order_by(_entries.id)
     .limit(1)
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 
 
@@ -288,7 +289,11 @@ def use_hold(
 ) -> WaitlistEntry | None:
     """At submit, under the category lock: the chat's live hold on this category, if any."""
     params = {"category": category.id, "channel": channel, "chat": chat_id, "now": now}
-    return session.scalars(_LIVE_HOLD, params).first()
+    hold_id = session.scalar(_LIVE_HOLD, params)
+    if hold_id is None:
+        return None
+    # Locked by the probe; refreshed, as a loaded entry may be stale.
+    return session.get(WaitlistEntry, hold_id, populate_existing=True)
 
 
 def take_jersey_with_hold(
