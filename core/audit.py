@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from core.db import insert_now
 from core.models import AuditLog
 
 
@@ -35,12 +35,29 @@ def record(
     return row
 
 
-def record_now(session: Session, **fields: Any) -> AuditLog:
-    """record(), the row INSERTed at once (one cached statement, no flush); for hot paths."""
-    row = record(session, **fields)
-    session.expunge(row)
-    insert_now(session, row)
-    return row
+_INSERT = insert(AuditLog.__table__)
+
+
+def record_now(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str = "",
+    subject_id: object = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    **data: Any,
+) -> None:
+    """record(), as one cached INSERT sent at once (no object, no flush); for hot paths."""
+    session.execute(
+        _INSERT,
+        {
+            "actor": actor, "action": action, "subject_type": subject_type,
+            "subject_id": str(subject_id), "before": _jsonable(before or {}),
+            "after": _jsonable(after or {}), "data": _jsonable(data),
+        },
+    )  # fmt: skip
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

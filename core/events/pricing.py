@@ -70,30 +70,33 @@ def current(base_price: int, tiers: Sequence[Tier], *, now: datetime) -> Quote:
     return Quote(price=base_price)
 
 
-# Every tier of some categories in order, with its active-registration count, in one query (Core
-# columns: the rows become Tier values, no ORM objects are needed).
+# A tier's columns and its active-registration count (Core columns: the rows become Tier values,
+# no ORM objects are needed). TIER_COLUMNS also serve intake's one read under the category lock.
 _tier_columns = PriceTier.__table__.c
-_TIERS_SOLD = (
-    select(
-        _tier_columns.id,
-        _tier_columns.category_id,
-        _tier_columns.name,
-        _tier_columns.name_en,
-        _tier_columns.price,
-        _tier_columns.ends_at,
-        _tier_columns.max_sold,
-        select(func.count())
-        .select_from(Registration.__table__)
-        .where(
-            Registration.__table__.c.price_tier_id == _tier_columns.id,
-            Registration.__table__.c.status.in_(values(ACTIVE_STATUSES)),
-        )
-        .correlate(PriceTier.__table__)
-        .scalar_subquery()
-        .label("sold"),
+TIER_COLUMNS = (
+    _tier_columns.id,
+    _tier_columns.category_id,
+    _tier_columns.name,
+    _tier_columns.name_en,
+    _tier_columns.price,
+    _tier_columns.ends_at,
+    _tier_columns.max_sold,
+    select(func.count())
+    .select_from(Registration.__table__)
+    .where(
+        Registration.__table__.c.price_tier_id == _tier_columns.id,
+        Registration.__table__.c.status.in_(values(ACTIVE_STATUSES)),
     )
+    .correlate(PriceTier.__table__)
+    .scalar_subquery()
+    .label("sold"),
+)
+TIER_ORDER = (_tier_columns.sort_order, _tier_columns.id)
+# Every tier of some categories in order, with its count, in one query.
+_TIERS_SOLD = (
+    select(*TIER_COLUMNS)
     .where(_tier_columns.category_id.in_(bindparam("categories", expanding=True)))
-    .order_by(_tier_columns.category_id, _tier_columns.sort_order, _tier_columns.id)
+    .order_by(_tier_columns.category_id, *TIER_ORDER)
 )
 
 
@@ -104,11 +107,12 @@ def tiers_by_category(session: Session, category_ids: Iterable[int]) -> dict[int
         return {}
     result: dict[int, list[Tier]] = {}
     for row in session.execute(_TIERS_SOLD, {"categories": ids}):
-        result.setdefault(row.category_id, []).append(_tier(row, int(row.sold)))
+        result.setdefault(row.category_id, []).append(tier_from_row(row))
     return {k: tuple(v) for k, v in result.items()}
 
 
-def _tier(row: Any, sold: int) -> Tier:
+def tier_from_row(row: Any) -> Tier:
+    """A Tier from a row of TIER_COLUMNS."""
     return Tier(
         id=row.id,
         name=row.name,
@@ -116,7 +120,7 @@ def _tier(row: Any, sold: int) -> Tier:
         price=row.price,
         ends_at=row.ends_at,
         max_sold=row.max_sold,
-        sold=sold,
+        sold=int(row.sold or 0),
     )
 
 

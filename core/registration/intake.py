@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -26,7 +26,7 @@ from core.db import advisory_xact_lock, insert_now, lock_key
 from core.enums import ACTIVE_STATUSES, RegistrationStatus, values
 from core.errors import DuplicateParticipant, NotFound, ServiceError, SoldOut
 from core.events import pricing
-from core.models import Category, Event, Participant, Registration, Sequence
+from core.models import Category, Event, Participant, PriceTier, Registration, Sequence
 from core.models.waitlist import WaitlistEntry
 from core.registration import stock, vouchers, waitlist
 
@@ -174,11 +174,10 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     category = stock.lock_category(
         session, event_id=event.id, code=submission.category_code, turn=True
     )
-    price = _lock_price(session, submission, category, now)
+    tiers, hold_id = _read_locked(session, submission, category, now)
+    price = _lock_price(session, submission, category, tiers, now)
     # A slot offered from the waiting list is already taken for this chat: it is used, not taken.
-    hold = waitlist.use_hold(
-        session, category=category, channel=submission.channel, chat_id=submission.chat_id, now=now
-    )
+    hold = waitlist.load_hold(session, hold_id)
     full = category.slots_left <= 0 and hold is None
     outside = full and bool(price.voucher and price.voucher.beyond_quota)
     if full and not outside:  # before the jersey lock: a full category first
@@ -214,11 +213,38 @@ def _take_jersey(
     return stock.take_jersey(session, event_id=event_id, size=size)
 
 
-def _lock_price(
+# What a confirmation reads under the category lock, in one statement: the category's price
+# tiers with their counts (pricing) and the chat's live waiting-list hold, locked (waitlist). One
+# row at least (the hold beside NULL tier columns when the category has no tiers).
+_ONE = select(literal(1).label("one")).subquery("one")
+_tiers = PriceTier.__table__
+_READ_LOCKED = (
+    select(waitlist.LIVE_HOLD.scalar_subquery().label("hold"), *pricing.TIER_COLUMNS)
+    .select_from(_ONE.outerjoin(_tiers, _tiers.c.category_id == bindparam("category")))
+    .order_by(*pricing.TIER_ORDER)
+)
+
+
+def _read_locked(
     session: Session, submission: Submission, category: Category, now: datetime
+) -> tuple[tuple[pricing.Tier, ...], int | None]:
+    """The category's tiers (counted now, under its row lock) and the chat's live hold id."""
+    params = {"category": category.id, "channel": submission.channel,
+              "chat": submission.chat_id, "now": now}  # fmt: skip
+    rows = session.execute(_READ_LOCKED, params).all()
+    tiers = tuple(pricing.tier_from_row(row) for row in rows if row.id is not None)
+    return tiers, rows[0].hold
+
+
+def _lock_price(
+    session: Session,
+    submission: Submission,
+    category: Category,
+    tiers: tuple[pricing.Tier, ...],
+    now: datetime,
 ) -> Price:
     """The current tier (counted under the category lock) less the voucher (locked next)."""
-    quote = pricing.locked_quote(session, category=category, now=now)
+    quote = pricing.current(category.price, tiers, now=now)
     applied = None
     if submission.voucher_code:
         applied = vouchers.redeem(

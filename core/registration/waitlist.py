@@ -269,7 +269,8 @@ def leave(session: Session, *, channel: str, chat_id: str, now: datetime) -> lis
 
 _entries = WaitlistEntry.__table__.c
 # Core, the id only: nearly every confirmation finds no hold, and the one that does loads it.
-_LIVE_HOLD = (
+# Parameters: category, channel, chat, now. Intake runs it inside its one read under the lock.
+LIVE_HOLD = (
     select(_entries.id)
     .where(
         _entries.category_id == bindparam("category"),
@@ -289,10 +290,13 @@ def use_hold(
 ) -> WaitlistEntry | None:
     """At submit, under the category lock: the chat's live hold on this category, if any."""
     params = {"category": category.id, "channel": channel, "chat": chat_id, "now": now}
-    hold_id = session.scalar(_LIVE_HOLD, params)
+    return load_hold(session, session.scalar(LIVE_HOLD, params))
+
+
+def load_hold(session: Session, hold_id: int | None) -> WaitlistEntry | None:
+    """The hold LIVE_HOLD found (and locked), refreshed: a loaded entry may be stale."""
     if hold_id is None:
         return None
-    # Locked by the probe; refreshed, as a loaded entry may be stale.
     return session.get(WaitlistEntry, hold_id, populate_existing=True)
 
 
