@@ -182,9 +182,7 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     outside = full and bool(price.voucher and price.voucher.beyond_quota)
     if full and not outside:  # before the jersey lock: a full category first
         raise SoldOut("category", kind="category", code=category.code)
-    jersey = _take_jersey(session, event.id, answers.get("jersey_size"), hold)
-    if not outside and hold is None:
-        stock.take_slot_now(session, category)
+    jersey = _take_place(session, category, answers.get("jersey_size"), hold, outside=outside)
     registration = _registration(
         submission, event, category, participant, next_number(session, category=category), now
     )
@@ -205,12 +203,24 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
     return registration
 
 
-def _take_jersey(
-    session: Session, event_id: int, size: str | None, hold: WaitlistEntry | None
+def _take_place(
+    session: Session,
+    category: Category,
+    size: str | None,
+    hold: WaitlistEntry | None,
+    *,
+    outside: bool,
 ) -> str | None:
+    """The jersey, and the slot unless a hold already took it or a voucher's place is outside."""
+    if hold is None and not outside and size:
+        stock.take_place(session, category, size)  # the common case: one statement
+        return size
     if hold is not None:
-        return waitlist.take_jersey_with_hold(session, hold, event_id=event_id, size=size)
-    return stock.take_jersey(session, event_id=event_id, size=size)
+        return waitlist.take_jersey_with_hold(session, hold, event_id=category.event_id, size=size)
+    jersey = stock.take_jersey(session, event_id=category.event_id, size=size)
+    if not outside:
+        stock.take_slot_now(session, category)
+    return jersey
 
 
 # What a confirmation reads under the category lock, in one statement: the category's price

@@ -129,13 +129,33 @@ def take_slot_now(session: Session, category: Category) -> None:
     set_committed_value(category, "slots_taken", taken)
 
 
+def take_place(session: Session, category: Category, size: str) -> None:
+    """A slot of the locked category and a jersey of ``size``; raise SoldOut (category first).
+
+    PostgreSQL: one statement, the jersey's conditional UPDATE as a CTE the category's UPDATE
+    joins, so a jersey sold out leaves the category untouched (no row comes back).
+    """
+    if category.slots_left <= 0:
+        take_slot(category)  # raises SoldOut
+    if not is_postgres(session):
+        take_jersey(session, event_id=category.event_id, size=size)
+        take_slot_now(session, category)
+        return
+    params = {"event": category.event_id, "jersey": size, "category": category.id}
+    row = session.execute(_TAKE_PLACE, params).first()
+    if row is None:
+        raise SoldOut(f"jersey {size} sold out", key="error.sold_out", kind="jersey", size=size)
+    set_committed_value(category, "slots_taken", row.slots_taken)
+    _sync_jersey(session, row.jersey_id, row.jersey_taken)
+
+
 def give_back_slot(category: Category) -> None:
     """Return one slot of a locked category (never below zero)."""
     category.slots_taken = max((category.slots_taken or 0) - 1, 0)
 
 
 _stock = JerseyStock.__table__.c
-_TAKE_JERSEY = (
+_ONE_JERSEY = (
     update(JerseyStock.__table__)
     .where(
         _stock.event_id == bindparam("event"),
@@ -143,8 +163,8 @@ _TAKE_JERSEY = (
         _stock.taken < _stock.stock,
     )
     .values(taken=_stock.taken + 1)
-    .returning(_stock.id, _stock.taken)
 )
+_TAKE_JERSEY = _ONE_JERSEY.returning(_stock.id, _stock.taken)
 
 
 def take_jersey(
@@ -160,10 +180,28 @@ def take_jersey(
     taken = session.execute(_TAKE_JERSEY, {"event": event_id, "jersey": size}).first()
     if taken is None:
         raise SoldOut(f"jersey {size} sold out", key=key, kind="jersey", size=size)
-    loaded = session.identity_map.get(identity_key(JerseyStock, taken.id))
-    if loaded is not None:
-        set_committed_value(loaded, "taken", taken.taken)
+    _sync_jersey(session, taken.id, taken.taken)
     return size
+
+
+def _sync_jersey(session: Session, row_id: int, taken: int) -> None:
+    """A stock row loaded in the session gets the count just written (no history, no flush)."""
+    loaded = session.identity_map.get(identity_key(JerseyStock, row_id))
+    if loaded is not None:
+        set_committed_value(loaded, "taken", taken)
+
+
+_JERSEY = _ONE_JERSEY.returning(_stock.id, _stock.taken, _stock.event_id).cte("jersey")
+_TAKE_PLACE = (
+    update(Category.__table__)
+    .where(_categories.id == bindparam("category"), _categories.event_id == _JERSEY.c.event_id)
+    .values(slots_taken=_categories.slots_taken + 1)
+    .returning(
+        _categories.slots_taken,
+        _JERSEY.c.id.label("jersey_id"),
+        _JERSEY.c.taken.label("jersey_taken"),
+    )
+)
 
 
 def move_jersey(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from core import demo
 from core.db import get_engine, unit_of_work, utcnow
 from core.enums import UniqueCodeMode
+from core.errors import SoldOut
 from core.models import Category, Event, JerseyStock
 from core.payments import amounts
 from core.registration import intake, stock
@@ -123,3 +124,17 @@ def test_first_registration_of_a_category_is_number_one(session: Session, event:
     first = intake.submit(session, submission=submission(event, "s1@example.com"), now=utcnow())
     second = intake.submit(session, submission=submission(event, "s2@example.com"), now=utcnow())
     assert first.number.endswith("-00001") and second.number.endswith("-00002")
+
+
+def test_a_sold_out_jersey_takes_no_slot(session: Session, event: Event) -> None:
+    """Slot and jersey are one statement: no jersey left, no row changed, SoldOut(jersey)."""
+    session.execute(
+        text("UPDATE jersey_stock SET taken = stock WHERE event_id = :e AND size = 'M'"),
+        {"e": event.id},
+    )
+    slots = "SELECT slots_taken FROM categories WHERE event_id = :e AND code = '10K'"
+    before = session.execute(text(slots), {"e": event.id}).scalar_one()
+    with pytest.raises(SoldOut) as refused:
+        intake.submit(session, submission=submission(event, "m@example.com"), now=utcnow())
+    assert refused.value.params["kind"] == "jersey"
+    assert session.execute(text(slots), {"e": event.id}).scalar_one() == before
