@@ -1,13 +1,18 @@
 """Registrations: submit a confirmed chat registration without ever overselling.
 
 Lock order inside submit (registration.stock documents the rest): the duplicate email/NIK advisory
-locks, the category's turn lock, the category row, jersey stock, the category's registration sequence,
+locks, the category's turn lock and its row (one statement on PostgreSQL), the chat's waiting-list
+hold (read with the tier counts), the voucher, jersey stock, the category's registration sequence,
 then payments' per-event amount lock. The price is locked here too: the current tier is counted
-under the category row lock, and a voucher is locked right after the category (core.events.pricing,
+under the category row lock, and a voucher is locked right after (core.events.pricing,
 core.registration.vouchers). Duplicate checks are serialised per event and value with a
 transaction-scoped advisory lock, because the row that would conflict does not exist yet. The category
 turn lock exists for fairness: in a sell-out rush no runner waits several times the median (or past
 lock_timeout).
+
+The critical section (turn lock to commit) is a handful of round trips, each a cached statement
+with bound parameters; rows are written with single INSERT/UPDATE ... RETURNING statements and the
+loaded objects told the result (core.db.insert_now, set_committed_value), never flushed or reloaded.
 """
 
 from __future__ import annotations
