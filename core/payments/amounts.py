@@ -51,8 +51,9 @@ def assign_amount(session: Session, *, registration: Registration, now: datetime
     unique constraint guarantees it, and a per-event advisory lock, which every writer of a key
     takes (this, assign_rest, group_payment), makes confirmations pick one after the other, so no
     retry is needed: a collision would mean a writer bypassed the lock, and its IntegrityError rolls
-    the confirmation back. Three statements: the lock, one probe, the UPDATE. Idempotent once an
-    amount key is set.
+    the confirmation back. On PostgreSQL two statements: the lock, and one UPDATE that picks among
+    random candidates and sets the amount (_pick_and_set); else, or when every candidate is taken,
+    a probe (or one read of the whole range) and the ORM UPDATE. Idempotent once a key is set.
     """
     if registration.amount_key is not None:
         _set_deadline(registration, now)
