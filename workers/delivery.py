@@ -271,7 +271,8 @@ def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int)
     sent = 0
     last_id: int | None = None
     while sent < budget:
-        claim = _claim(target, outbound_id, limit=min(BATCH, budget - sent))
+        limit = min(BATCH, budget - sent)
+        claim = _claim(target, outbound_id, limit=limit)
         if claim is None:
             return  # the row named by the queue message is gone (erased)
         target, claimed = claim
@@ -281,7 +282,10 @@ def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int)
             return  # empty, another worker is sending, or a scheduled retry will wake it
         with _holding(claimed):
             for n, row in enumerate(claimed):
-                if not _paced_send(settings, row, claimed[n + 1 :]):
+                # The batch's last row (not a full batch) asks, as it is marked sent, whether
+                # anything was queued meanwhile: when not, no further claim transaction is needed.
+                last = n == len(claimed) - 1 and len(claimed) < limit
+                if not _paced_send(settings, row, claimed[n + 1 :], last=last):
                     return
                 sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
@@ -391,8 +395,13 @@ def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
     return None
 
 
-def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
-    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop."""
+def _paced_send(
+    settings: Settings, row: OutboundMessage, rest: list[OutboundMessage], *, last: bool = False
+) -> bool:
+    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop.
+
+    ``last``: see _send_one.
+    """
     wait = _acquire(buckets_for(settings, row), _pause_key(row))
     if wait > 0:
         _release([row, *rest])
@@ -402,7 +411,7 @@ def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMes
             log.exception("outbound %s: wait notice failed", row.id)
         enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
         return False
-    if _send_one(settings, row):
+    if _send_one(settings, row, last=last):
         return True
     _release(rest)
     return False
@@ -495,8 +504,12 @@ def _release(rows: list[OutboundMessage]) -> None:
             outbox.release(uow.session, outbound_ids=[r.id for r in rows])
 
 
-def _send_one(settings: Settings, row: OutboundMessage) -> bool:
-    """Send a claimed row and record the outcome; return whether to continue with the next."""
+def _send_one(settings: Settings, row: OutboundMessage, *, last: bool = False) -> bool:
+    """Send a claimed row and record the outcome; return whether to continue with the next.
+
+    ``last``: no row after this one was claimed; once it is sent, continue only when the
+    recipient has a message still open (looked up in the transaction that marks it sent).
+    """
     missing = unconfigured(settings, row)
     if missing is not None:
         log.warning("outbound %s: %s", row.id, missing)
@@ -539,6 +552,8 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
             parked = receipts.apply_parked(uow.session, message_id=provider_id)
             if parked is not None and parked.status == OutboundStatus.PENDING:
                 deliver_after_commit(uow, [parked])
+        if last:
+            return outbox.has_open(uow.session, channel=row.channel, recipient=row.recipient)
     return True
 
 

@@ -309,6 +309,21 @@ def claim_batch(
     return rows
 
 
+def has_open(session: Session, *, channel: str, recipient: str) -> bool:
+    """Whether the recipient has any message not sent yet (one index probe, no lock)."""
+    table = _TABLE
+    found = session.scalar(
+        select(table.c.id)
+        .where(
+            table.c.channel == channel,
+            table.c.recipient == recipient,
+            table.c.status.in_(OPEN_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def renew_claims(session: Session, *, outbound_ids: list[int], now: datetime) -> None:
     """Extend the lease of rows a live sender still holds (claimed, not yet sent)."""
     if not outbound_ids:
