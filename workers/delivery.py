@@ -462,6 +462,8 @@ def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
     """Honest waiting: a chat held back by pacing for long is told about how long, once per wait."""
     if row.kind == WAIT_NOTICE or _urgency(settings, row, utcnow()) == "bulk":
         return
+    if _told_already(row):  # this wait's notice went out: skip the estimate's two counts
+        return
     seconds = wait_estimate(settings, row)
     if seconds < settings.pace_wait_notice_seconds or not _first_notice(row, seconds):
         return
@@ -481,9 +483,26 @@ def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
     _send_one(settings, notice)
 
 
+def _notice_key(row: OutboundMessage) -> str:
+    return f"funrun:wait-notice:{row.channel}:{row.recipient}"
+
+
+def _told_already(row: OutboundMessage) -> bool:
+    """Whether the chat's current wait was already announced (the flag _first_notice sets)."""
+    key = _notice_key(row)
+    try:
+        client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
+        if client is not None:
+            return bool(client.exists(key))
+    except Exception:  # noqa: BLE001  (Redis away: _first_notice falls back the same way)
+        pass
+    with _state_lock:
+        return bool(_state.get("told", {}).get(key, 0.0) > time.monotonic())
+
+
 def _first_notice(row: OutboundMessage, seconds: float) -> bool:
     """Once per wait: the first caller in any process sets the chat's key for the wait's length."""
-    key = f"funrun:wait-notice:{row.channel}:{row.recipient}"
+    key = _notice_key(row)
     try:
         client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
         if client is not None:
