@@ -143,6 +143,7 @@ class Options:
     worker_threads: int = 4
     profile: bool = False
     profile_seconds: float = 20.0
+    profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (CPU, not waits)
     max_seconds: float = (
         0.0  # stop every runner after this long (0: no limit); they count as "none"
     )
@@ -324,12 +325,14 @@ def _py_spy() -> str:
     return str(beside) if beside.exists() else "py-spy"
 
 
-def _profile(pids: dict[str, int], seconds: float, out: Path) -> list[subprocess.Popen[bytes]]:
+def _profile(
+    pids: dict[str, int], seconds: float, out: Path, *, gil: bool = False
+) -> list[subprocess.Popen[bytes]]:
     procs = []
     for name, pid in pids.items():
         args = [_py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds))]
         args += ["--rate", "50", "--format", "raw", "--output", str(out / f"{name}.txt")]
-        args += ["--subprocesses", "--nonblocking"]
+        args += ["--subprocesses", "--nonblocking", *(["--gil"] if gil else [])]
         procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
 
@@ -391,7 +394,9 @@ def _measure(
     if opts.profile:
         loop.call_later(
             opts.burst_seconds,
-            lambda: profilers.extend(_profile(pids, opts.profile_seconds, work)),
+            lambda: profilers.extend(
+                _profile(pids, opts.profile_seconds, work, gil=opts.profile_gil)
+            ),
         )
     runners, began, errors = loop.run_until_complete(_drive(opts, base, inbox))
     wall = time.monotonic() - began

@@ -36,7 +36,7 @@ def build(
         now=now,
         known_phone=(message.phone if message else None) or conversation.phone,
         shared_phone=_shared_phone(message),
-        previous_emergency=previous_emergency(session, conversation),
+        emergency_lookup=lambda: previous_emergency(session, conversation),
         channel=str(conversation.channel or ""),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from core.i18n import LANGUAGES, t, words
+from core.i18n import LANGUAGES, overrides_token, t, words
 from core.messages import Reply
 from flows import engine, event_steps, parsers, pending, render
 from flows.spec import Ask, Ctx, Flow, Invalid
@@ -143,8 +143,26 @@ def _norm_label(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
+# flow name -> (the flow, the organiser overrides in force, its label table): every text message is
+# tried as a form (and as a club leader's list), and the table renders ~60 labels.
+_LABEL_TABLES: dict[str, tuple[Flow, object, dict[str, str]]] = {}
+
+
 def _label_table(flow: Flow) -> dict[str, str]:
-    """Every accepted label (both languages, and the key itself) -> question key."""
+    """Every accepted label (both languages, and the key itself) -> question key (do not mutate).
+
+    Built once per flow and per set of organiser overrides (a label's text may be overridden).
+    """
+    token = overrides_token()
+    cached = _LABEL_TABLES.get(flow.name)
+    if cached is not None and cached[0] is flow and cached[1] is token:
+        return cached[2]
+    table = _build_label_table(flow)
+    _LABEL_TABLES[flow.name] = (flow, token, table)
+    return table
+
+
+def _build_label_table(flow: Flow) -> dict[str, str]:
     table: dict[str, str] = {}
     for step in flow.questions:
         names = [render.label_of(step, lang) for lang in LANGUAGES] + [step.key.replace("_", " ")]

@@ -55,7 +55,10 @@ def apply(
 def queue(
     session: Session, conversation: Conversation, applied: Applied, *, update_id: int
 ) -> list[OutboundMessage]:
-    """Write ``applied`` to the outbox: the button acknowledgement first, then the replies."""
+    """Write ``applied`` to the outbox: the button acknowledgement first, then the replies.
+
+    Called once per inbound row, in the transaction that marks it processed: its keys are new.
+    """
     written = []
     if applied.callback_id:
         row = outbox.write(
@@ -65,6 +68,7 @@ def queue(
             reply=Reply(text="", kind=CALLBACK_ANSWER),
             idempotency_key=f"cb:{update_id}",
             conversation_id=conversation.id,
+            fresh=True,
         )
         row.extra = {**row.extra, "callback_id": applied.callback_id}
         written.append(row)
@@ -75,6 +79,7 @@ def queue(
         replies=applied.replies,
         key_prefix=f"in:{update_id}",
         conversation_id=conversation.id,
+        fresh=True,
     )
 
 

@@ -267,7 +267,7 @@ def nik(text: str, ctx: Ctx) -> str:
 
 def reusable_emergency(ctx: Ctx) -> tuple[str, str] | None:
     """The previous registration's emergency contact, unless it is this participant's own number."""
-    previous = ctx.previous_emergency
+    previous = ctx.emergency_contact()
     if previous is None or previous[1] == ctx.answers.get("phone"):
         return None
     return previous

@@ -56,7 +56,18 @@ def handle_message(
 ) -> list[Reply]:
     """Apply one message to a locked conversation; return the replies to queue."""
     replies = _handle(session, conversation, message, now)
+    _touch(conversation, now)
     return render.for_channel(replies, str(conversation.channel))
+
+
+def _touch(conversation: Conversation, now: datetime) -> None:
+    """Note the activity once the message is handled, flushed with the handler's own changes.
+
+    One UPDATE of the row instead of an extra one at the handler's first query (autoflush): no
+    query a handler runs reads these columns (only the idle-draft jobs do).
+    """
+    conversation.last_activity_at = now
+    conversation.idle_reminded_at = None
 
 
 def _handle(
@@ -66,8 +77,6 @@ def _handle(
     # Rows stored before flows/pending.py hold loose underscore keys: convert them once.
     pending.upgrade(conversation)
     replies = _expire_draft(session, conversation, now)
-    conversation.last_activity_at = now
-    conversation.idle_reminded_at = None
     if message.device and conversation.device != message.device:
         conversation.device = message.device[:32]  # answered by the number the runner wrote to
     if message.sender_name and not conversation.sender_name:

@@ -57,6 +57,14 @@ class Ctx:
     # A voucher lookup bound to the session: (code, category code, price) -> Applied, or raises
     # VoucherRefused. Read-only; intake.submit redeems under a lock.
     voucher: Callable[[str, str | None, int], Any] = lambda _c, _k, _p: None
+    # Reads previous_emergency from the database on first use (one query, only the steps that ask).
+    emergency_lookup: Callable[[], tuple[str, str] | None] | None = None
+
+    def emergency_contact(self) -> tuple[str, str] | None:
+        """previous_emergency, looked up on first use when the runtime left a lookup."""
+        if self.emergency_lookup is not None:
+            self.previous_emergency, self.emergency_lookup = self.emergency_lookup(), None
+        return self.previous_emergency
 
     @property
     def event(self) -> CatalogEvent | None:

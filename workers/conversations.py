@@ -1,9 +1,10 @@
 """process_conversation (queue `default`): apply a chat's stored messages to it, one at a time, in order.
 
-Images are downloaded first, with no transaction open. Then the conversation row is locked and its
-unprocessed inbound rows are drained in id order; each one is applied with flows.inbound.apply (the
-conversation's rules, then the engine) and its replies go to the outbox in the same transaction that
-marks it processed, and delivery is enqueued after the commit.
+The conversation row is locked and its unprocessed inbound rows are drained in id order; each one is
+applied with flows.inbound.apply (the conversation's rules, then the engine) and its replies go to
+the outbox in the same transaction that marks it processed. After the commit this job sends those
+replies itself (workers.delivery, inline). A row whose images are not downloaded yet ends the pass:
+the images are fetched with no transaction open, then the drain goes on from that row.
 """
 
 from __future__ import annotations
@@ -34,10 +35,16 @@ log = logging.getLogger(__name__)
 
 @dramatiq.actor(queue_name="default", broker=broker, max_retries=20)
 def process_conversation(conversation_id: int) -> None:
-    """Download pending images, then drain the conversation's inbox under its row lock."""
-    _download_attachments(conversation_id)
+    """Drain the conversation's inbox under its row lock, downloading images where it stops."""
     with unit_of_work() as uow:
-        _drain_locked(uow, conversation_id)
+        todo = _drain_locked(uow, conversation_id)
+    if not todo:
+        return
+    for update_id, channel, message in todo:
+        _download_and_record(update_id, channel, message)
+    with unit_of_work() as uow:
+        if _drain_locked(uow, conversation_id):  # another image came meanwhile: go round again
+            enqueue_after_commit(uow, conversation_id)
 
 
 def enqueue(conversation_id: int) -> None:
@@ -67,17 +74,6 @@ def enqueue_many(conversation_ids: list[int]) -> None:
 def enqueue_after_commit(uow: UnitOfWork, conversation_id: int) -> None:
     """Schedule processing of ``conversation_id`` once ``uow`` commits."""
     uow.on_commit(partial(enqueue, conversation_id))
-
-
-def _download_attachments(conversation_id: int) -> None:
-    with unit_of_work() as uow:
-        todo = [
-            (u.id, Channel(u.channel), inbox.message_of(u))
-            for u in inbox.pending(uow.session, conversation_id=conversation_id)
-            if inbox.needs_download(u)
-        ]
-    for update_id, channel, message in todo:
-        _download_and_record(update_id, channel, message)
 
 
 def prefetch_attachments(update_id: int) -> None:
@@ -120,26 +116,40 @@ def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Atta
     return replace(attachment, stored_path=stored)
 
 
-def _drain_locked(uow: UnitOfWork, conversation_id: int) -> None:
+Download = tuple[int, Channel, InboundMessage]  # an inbound row id, its channel, its message
+
+
+def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
+    """Apply the pending rows in order up to the first with images still to fetch.
+
+    Returns the downloads that row and the ones after it wait for (none: the inbox is drained).
+    """
     session = uow.session
     # The row lock makes one worker at a time own this chat, so messages apply strictly in order.
     conversation = session.scalars(
         select(Conversation).where(Conversation.id == conversation_id).with_for_update()
     ).one_or_none()
     if conversation is None:
-        return
+        return []
     texts.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden
     written: list[OutboundMessage] = []
+    todo: list[Download] = []
     pending = inbox.pending(session, conversation_id=conversation_id)
-    for update in pending:
-        if inbox.needs_download(update):
-            # Arrived after the download pass: stop here to keep order and go round again.
-            enqueue_after_commit(uow, conversation_id)
+    for n, update in enumerate(pending):
+        message = inbox.message_of(update)
+        if inbox.message_needs_download(message):
+            # Stop here to keep the order; the images are fetched with no transaction open.
+            todo = [
+                (u.id, Channel(u.channel), m)
+                for u in pending[n:]
+                if inbox.message_needs_download(m := inbox.message_of(u))
+            ]
             break
-        written += _handle_one(session, conversation, update)
+        written += _handle_one(session, conversation, update, message)
     if not pending:
         written = _unsent_replies(session, conversation_id)
-    deliver_after_commit(uow, written + outbox.take_remembered(session))
+    deliver_after_commit(uow, written + outbox.take_remembered(session), inline=True)
+    return todo
 
 
 def _unsent_replies(session: Session, conversation_id: int) -> list[OutboundMessage]:
@@ -163,10 +173,9 @@ def _unsent_replies(session: Session, conversation_id: int) -> list[OutboundMess
 
 
 def _handle_one(
-    session: Session, conversation: Conversation, update: InboundUpdate
+    session: Session, conversation: Conversation, update: InboundUpdate, message: InboundMessage
 ) -> list[OutboundMessage]:
     now = utcnow()
-    message = inbox.message_of(update)
     applied = inbound.apply(session, conversation, message, received_at=update.received_at, now=now)
     written = inbound.queue(session, conversation, applied, update_id=update.id)
     inbox.mark_processed(session, update, now=now, error=applied.error)

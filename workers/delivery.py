@@ -166,11 +166,7 @@ def _drain_recipient_of(outbound_id: int | str, legacy_recipient: str | None) ->
     if legacy_recipient is not None:
         drain(str(outbound_id), legacy_recipient)
         return
-    with unit_of_work() as uow:
-        row = uow.session.get(OutboundMessage, int(outbound_id))
-        target = (row.channel, row.recipient) if row is not None else None
-    if target is not None:
-        drain(*target)
+    drain_of(int(outbound_id))
 
 
 def _row_of(channel: str, recipient: str) -> int | None:
@@ -209,8 +205,19 @@ def enqueue(
         log.warning("could not enqueue delivery for a %s recipient; retrying", channel)
 
 
-def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> None:
-    """Enqueue delivery of ``rows`` once ``uow`` commits (simulator rows are marked sent now)."""
+INLINE_BUDGET = 10  # rows the conversation worker sends itself after its commit; then the queue
+
+
+def deliver_after_commit(
+    uow: UnitOfWork, rows: Iterable[OutboundMessage], *, inline: bool = False
+) -> None:
+    """Deliver ``rows`` once ``uow`` commits (simulator rows are marked sent now).
+
+    By default a deliver_chat message is queued per recipient. ``inline`` (the conversation
+    worker's replies) drains those recipients in this thread right after the commit instead,
+    saving a queue hop and a job per reply: the same claims, pacing and retries as deliver_chat,
+    which still takes over whatever is left (a rate-limit wait, a retry, more than INLINE_BUDGET).
+    """
     targets: dict[tuple[str, str], tuple[int, int]] = {}  # -> (best priority, a row id)
     now = utcnow()
     for row in rows:
@@ -224,12 +231,24 @@ def deliver_after_commit(uow: UnitOfWork, rows: Iterable[OutboundMessage]) -> No
         best = targets.get(key, (row.priority, row.id))[0]
         targets[key] = (min(row.priority, best), row.id)
     if targets:
-        uow.on_commit(partial(_enqueue_all, targets))
+        uow.on_commit(partial(_deliver_now if inline else _enqueue_all, targets))
 
 
 def _enqueue_all(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
     for (channel, recipient), (priority, row_id) in targets.items():
         enqueue(channel, recipient, priority=priority, outbound_id=row_id)
+
+
+def _deliver_now(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
+    for (channel, recipient), (priority, row_id) in targets.items():
+        if priority >= outbox.PRIORITY_REMINDER:  # bulk rows wait behind replies: the bulk queue
+            enqueue(channel, recipient, priority=priority, outbound_id=row_id)
+            continue
+        try:
+            drain(channel, recipient, budget=INLINE_BUDGET)
+        except Exception:  # noqa: BLE001  (database trouble: the queue retries, the sweeper too)
+            log.warning("inline delivery to a %s recipient failed; queued instead", channel)
+            enqueue(channel, recipient, priority=priority, outbound_id=row_id)
 
 
 def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
@@ -238,28 +257,74 @@ def drain(channel: str, recipient: str, *, budget: int = DRAIN_BUDGET) -> None:
     Rows are claimed up to BATCH at a time (one transaction); each is committed as sent right after
     the provider accepts it. Claimed rows not sent (a rate-limit wait) are handed back.
     """
+    _drain((channel, recipient), None, budget)
+
+
+def drain_of(outbound_id: int, *, budget: int = DRAIN_BUDGET) -> None:
+    """drain() for the recipient of outbox row ``outbound_id`` (read in the first claim's transaction)."""
+    _drain(None, outbound_id, budget)
+
+
+def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int) -> None:
     settings = get_settings()
     started = time.monotonic()
     sent = 0
     last_id: int | None = None
     while sent < budget:
-        with unit_of_work() as uow:
-            claimed = outbox.claim_batch(
-                uow.session, channel=channel, recipient=recipient, now=utcnow(),
-                limit=min(BATCH, budget - sent),
-            )  # fmt: skip
+        limit = min(BATCH, budget - sent)
+        claim = _claim(target, outbound_id, limit=limit)
+        if claim is None:
+            return  # the row named by the queue message is gone (erased)
+        target, claimed = claim
+        channel, recipient = target
         if isinstance(claimed, outbox.Claim):
             _check_back(channel, recipient, claimed)
             return  # empty, another worker is sending, or a scheduled retry will wake it
-        _with_device(channel, recipient, claimed)
         with _holding(claimed):
             for n, row in enumerate(claimed):
-                if not _paced_send(settings, row, claimed[n + 1 :]):
+                # The batch's last row (not a full batch) asks, as it is marked sent, whether
+                # anything was queued meanwhile: when not, no further claim transaction is needed.
+                last = n == len(claimed) - 1 and len(claimed) < limit
+                if not _paced_send(settings, row, claimed[n + 1 :], last=last):
                     return
                 sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
             break
-    enqueue(channel, recipient, outbound_id=last_id)
+    if target is not None:  # the budget or the time is used up: a fresh actor message goes on
+        enqueue(*target, outbound_id=last_id)
+
+
+def _claim(
+    target: tuple[str, str] | None, outbound_id: int | None, *, limit: int
+) -> tuple[tuple[str, str], outbox.Claim | list[OutboundMessage]] | None:
+    """One transaction: the recipient (of ``outbound_id`` when no target), its batch, its device."""
+    device = None
+    with unit_of_work() as uow:
+        session = uow.session
+        if target is None:
+            found = session.execute(
+                select(OutboundMessage.channel, OutboundMessage.recipient).where(
+                    OutboundMessage.id == outbound_id
+                )
+            ).first()
+            if found is None:
+                return None
+            target = (str(found[0]), str(found[1]))
+        channel, recipient = target
+        claimed = outbox.claim_batch(
+            session, channel=channel, recipient=recipient, now=utcnow(), limit=limit
+        )
+        if isinstance(claimed, list) and channel == Channel.WHATSAPP:
+            device = session.scalar(
+                select(Conversation.device).where(
+                    Conversation.channel == channel, Conversation.chat_id == recipient
+                )
+            )
+    if device and isinstance(claimed, list):
+        # Fonnte: the number the runner wrote to, noted on each claimed row (in memory only).
+        for row in claimed:
+            row.extra = {**(row.extra or {}), "device": device}
+    return target, claimed
 
 
 def _check_back(channel: str, recipient: str, claim: outbox.Claim) -> None:
@@ -312,21 +377,6 @@ def _renew_loop() -> None:
             log.warning("could not renew outbox claims: %s", type(exc).__name__)
 
 
-def _with_device(channel: str, recipient: str, rows: list[OutboundMessage]) -> None:
-    """Fonnte: note on each claimed row (in memory) the number the runner wrote to."""
-    if channel != Channel.WHATSAPP:
-        return
-    with unit_of_work() as uow:
-        device = uow.session.scalar(
-            select(Conversation.device).where(
-                Conversation.channel == channel, Conversation.chat_id == recipient
-            )
-        )
-    if device:
-        for row in rows:
-            row.extra = {**(row.extra or {}), "device": device}
-
-
 def device_of(row: OutboundMessage) -> str:
     """The Fonnte number a row goes out from ("" = the default FONNTE_TOKEN device)."""
     return str((row.extra or {}).get("device") or "")
@@ -345,8 +395,13 @@ def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
     return None
 
 
-def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMessage]) -> bool:
-    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop."""
+def _paced_send(
+    settings: Settings, row: OutboundMessage, rest: list[OutboundMessage], *, last: bool = False
+) -> bool:
+    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop.
+
+    ``last``: see _send_one.
+    """
     wait = _acquire(buckets_for(settings, row), _pause_key(row))
     if wait > 0:
         _release([row, *rest])
@@ -356,7 +411,7 @@ def _paced_send(settings: Settings, row: OutboundMessage, rest: list[OutboundMes
             log.exception("outbound %s: wait notice failed", row.id)
         enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
         return False
-    if _send_one(settings, row):
+    if _send_one(settings, row, last=last):
         return True
     _release(rest)
     return False
@@ -407,6 +462,8 @@ def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
     """Honest waiting: a chat held back by pacing for long is told about how long, once per wait."""
     if row.kind == WAIT_NOTICE or _urgency(settings, row, utcnow()) == "bulk":
         return
+    if _told_already(row):  # this wait's notice went out: skip the estimate's two counts
+        return
     seconds = wait_estimate(settings, row)
     if seconds < settings.pace_wait_notice_seconds or not _first_notice(row, seconds):
         return
@@ -426,9 +483,26 @@ def _tell_wait(settings: Settings, row: OutboundMessage) -> None:
     _send_one(settings, notice)
 
 
+def _notice_key(row: OutboundMessage) -> str:
+    return f"funrun:wait-notice:{row.channel}:{row.recipient}"
+
+
+def _told_already(row: OutboundMessage) -> bool:
+    """Whether the chat's current wait was already announced (the flag _first_notice sets)."""
+    key = _notice_key(row)
+    try:
+        client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
+        if client is not None:
+            return bool(client.exists(key))
+    except Exception:  # noqa: BLE001  (Redis away: _first_notice falls back the same way)
+        pass
+    with _state_lock:
+        return bool(_state.get("told", {}).get(key, 0.0) > time.monotonic())
+
+
 def _first_notice(row: OutboundMessage, seconds: float) -> bool:
     """Once per wait: the first caller in any process sets the chat's key for the wait's length."""
-    key = f"funrun:wait-notice:{row.channel}:{row.recipient}"
+    key = _notice_key(row)
     try:
         client = _limiter()._redis  # noqa: SLF001  (the limiter's own Redis connection)
         if client is not None:
@@ -449,8 +523,12 @@ def _release(rows: list[OutboundMessage]) -> None:
             outbox.release(uow.session, outbound_ids=[r.id for r in rows])
 
 
-def _send_one(settings: Settings, row: OutboundMessage) -> bool:
-    """Send a claimed row and record the outcome; return whether to continue with the next."""
+def _send_one(settings: Settings, row: OutboundMessage, *, last: bool = False) -> bool:
+    """Send a claimed row and record the outcome; return whether to continue with the next.
+
+    ``last``: no row after this one was claimed; once it is sent, continue only when the
+    recipient has a message still open (looked up in the transaction that marks it sent).
+    """
     missing = unconfigured(settings, row)
     if missing is not None:
         log.warning("outbound %s: %s", row.id, missing)
@@ -493,6 +571,8 @@ def _send_one(settings: Settings, row: OutboundMessage) -> bool:
             parked = receipts.apply_parked(uow.session, message_id=provider_id)
             if parked is not None and parked.status == OutboundStatus.PENDING:
                 deliver_after_commit(uow, [parked])
+        if last:
+            return outbox.has_open(uow.session, channel=row.channel, recipient=row.recipient)
     return True
 
 

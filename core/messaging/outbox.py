@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.db import advisory_xact_lock, lock_key
@@ -49,22 +50,27 @@ def write(
     priority: int = PRIORITY_REPLY,
     conversation_id: int | None = None,
     registration_id: int | None = None,
+    fresh: bool = False,
 ) -> OutboundMessage:
     """Write one outbound message; an existing row with the same key is returned unchanged.
 
     A photo whose text is too long for the channel's caption limit becomes two rows (the photo, then the
     text with the choices): each row is one provider call, so a retry never re-sends the photo.
+    ``fresh``: the caller knows no row has this key yet (an inbound row's replies, written in the
+    transaction that marks it processed): the lookup is skipped; the unique key still guards it.
     """
-    existing = session.scalar(
-        select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
-    )
-    if existing is not None:
-        return existing
+    if not fresh:
+        existing = session.scalar(
+            select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            return existing
     if reply.image_path and not caption_fits(channel, reply.text):
         common = {"channel": channel, "recipient": recipient, "priority": priority}
         ids = {"conversation_id": conversation_id, "registration_id": registration_id}
         photo = replace(reply, text="", choices=(), inline=False)
-        write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", **common, **ids)
+        write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", fresh=fresh,
+              **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
     language = _language(session, conversation_id)
     row = _new_row(channel, recipient, reply, idempotency_key, priority, language,
@@ -111,23 +117,29 @@ def write_many(
     priority: int = PRIORITY_REPLY,
     conversation_id: int | None = None,
     registration_id: int | None = None,
+    fresh: bool = False,
 ) -> list[OutboundMessage]:
     """Write several replies in order with keys ``{key_prefix}:{n}``.
 
-    One query finds the rows already written (a retried drain) and one flush writes the rest.
+    One query finds the rows already written (a retried drain; skipped when ``fresh``, see write)
+    and one flush writes the rest.
     """
     replies = list(replies)
     keys = [f"{key_prefix}:{n}" for n in range(len(replies))]
     needs_split = any(r.image_path and not caption_fits(channel, r.text) for r in replies)
     if needs_split or len(replies) < 2:
         return _queue_each(session, channel, recipient, replies, key_prefix, priority,
-                           conversation_id, registration_id)  # fmt: skip
-    existing = {
-        row.idempotency_key: row
-        for row in session.scalars(
-            select(OutboundMessage).where(OutboundMessage.idempotency_key.in_(keys))
-        )
-    }
+                           conversation_id, registration_id, fresh)  # fmt: skip
+    existing = (
+        {}
+        if fresh
+        else {
+            row.idempotency_key: row
+            for row in session.scalars(
+                select(OutboundMessage).where(OutboundMessage.idempotency_key.in_(keys))
+            )
+        }
+    )
     language = _language(session, conversation_id)
     rows = [
         existing.get(key)
@@ -150,6 +162,7 @@ def _queue_each(
     priority: int,
     conversation_id: int | None,
     registration_id: int | None,
+    fresh: bool = False,
 ) -> list[OutboundMessage]:
     return [
         write(
@@ -161,6 +174,7 @@ def _queue_each(
             priority=priority,
             conversation_id=conversation_id,
             registration_id=registration_id,
+            fresh=fresh,
         )
         for n, reply in enumerate(replies)
     ]
@@ -171,6 +185,7 @@ def _queue_each(
 # renewal gap, and a killed sender's rows are taken over seconds later instead of minutes.
 CLAIM_LEASE = timedelta(seconds=10)
 OPEN_STATUSES = (OutboundStatus.PENDING.value, OutboundStatus.SENDING.value)
+_TABLE = OutboundMessage.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,35 +270,58 @@ def claim_batch(
     """claim_next for up to ``limit`` consecutive due messages in one transaction, in id order.
 
     Returns the claimed rows, or the Claim saying why the head cannot go. The batch stops at the
-    first row that is not due (a scheduled retry keeps its place in the order).
+    first row that is not due (a scheduled retry keeps its place in the order). Under the same
+    advisory lock as claim_next, one SELECT ... FOR UPDATE reads the head and the rows after it and
+    one UPDATE claims them (the delivery path's cost per message).
     """
-    first = claim_next(session, channel=channel, recipient=recipient, now=now)
-    if first.row is None:
-        return first
-    rows = [first.row]
-    if limit > 1:
-        following = session.scalars(
-            select(OutboundMessage)
-            .where(
-                OutboundMessage.channel == channel,
-                OutboundMessage.recipient == recipient,
-                OutboundMessage.status.in_(OPEN_STATUSES),
-                OutboundMessage.id > first.row.id,
-            )
-            .order_by(OutboundMessage.id)
-            .limit(limit - 1)
-            .with_for_update()
+    advisory_xact_lock(session, recipient_lock_key(channel, recipient))
+    stmt = (
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.channel == channel,
+            OutboundMessage.recipient == recipient,
+            OutboundMessage.status.in_(OPEN_STATUSES),
         )
-        for row in following:
-            if _classify(row, now) is not None:
-                break
-            row.status, row.claimed_at, row.attempts = (
-                OutboundStatus.SENDING.value,
-                now,
-                row.attempts + 1,
-            )
-            rows.append(row)
+        .order_by(OutboundMessage.id)
+        .limit(max(1, limit))
+        .with_for_update()
+    )
+    found = list(session.scalars(stmt))
+    head = found[0] if found else None
+    blocked = _classify(head, now)
+    if blocked is not None or head is None:
+        return blocked or Claim()
+    rows = [head]
+    for row in found[1:]:
+        if _classify(row, now) is not None:
+            break
+        rows.append(row)
+    table = _TABLE  # a Core UPDATE: the ORM's bulk-update machinery costs more than the statement
+    session.execute(
+        update(table)
+        .where(table.c.id.in_([r.id for r in rows]))
+        .values(status=OutboundStatus.SENDING.value, claimed_at=now, attempts=table.c.attempts + 1)
+    )
+    for row in rows:  # the loaded rows as the UPDATE left them, with nothing left to flush
+        set_committed_value(row, "status", OutboundStatus.SENDING.value)
+        set_committed_value(row, "claimed_at", now)
+        set_committed_value(row, "attempts", row.attempts + 1)
     return rows
+
+
+def has_open(session: Session, *, channel: str, recipient: str) -> bool:
+    """Whether the recipient has any message not sent yet (one index probe, no lock)."""
+    table = _TABLE
+    found = session.scalar(
+        select(table.c.id)
+        .where(
+            table.c.channel == channel,
+            table.c.recipient == recipient,
+            table.c.status.in_(OPEN_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def renew_claims(session: Session, *, outbound_ids: list[int], now: datetime) -> None:
@@ -322,11 +360,10 @@ def mark_sent_now(
     session: Session, *, outbound_id: int, provider_message_id: str | None, now: datetime
 ) -> None:
     """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
+    table = _TABLE
     session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id == outbound_id, OutboundMessage.status != OutboundStatus.SENT.value
-        )
+        update(table)
+        .where(table.c.id == outbound_id, table.c.status != OutboundStatus.SENT.value)
         .values(
             status=OutboundStatus.SENT.value,
             provider_message_id=provider_message_id,

@@ -178,3 +178,17 @@ def test_the_form_carries_the_events_own_questions_parsed_by_their_parsers(
     answers = session.scalars(select(Registration)).one().participant.answers
     assert (answers[first.key], answers[pickup.key], answers[runs.key]) == ("yes", "GBK", "7")
     assert arrival.key not in answers  # a 10K runner: the 21K line is not theirs
+
+
+def test_the_label_table_is_built_once_and_follows_an_organisers_label_override() -> None:
+    from core import i18n
+
+    table = form._label_table(REGISTRATION)
+    assert form._label_table(REGISTRATION) is table  # every text message reads it: built once
+    assert table["nama lengkap"] == "full_name"
+    try:
+        i18n.set_overrides({("flow.label.full_name", "id"): "Nama peserta lari"}, loaded_at=None)
+        assert form._label_table(REGISTRATION)["nama peserta lari"] == "full_name"
+    finally:
+        i18n.set_overrides({}, loaded_at=None)
+    assert "nama peserta lari" not in form._label_table(REGISTRATION)

@@ -60,9 +60,11 @@ def test_a_long_send_keeps_its_claim_while_its_process_lives(channels: Any) -> N
         wait_until(lambda: fake_telegram.requests("sendMessage"), what="the send to start")
         first_claim = _row(row_id).claimed_at
         assert first_claim is not None
+        # The renewer's period does not start with this claim: its first renewal may come at
+        # once, so wait for one at least 2 s after the claim (it renews every RENEW_EVERY).
         wait_until(
-            lambda: _row(row_id).claimed_at != first_claim,
-            timeout=RENEW_EVERY * 2 + 2,
+            lambda: _row(row_id).claimed_at > first_claim + timedelta(seconds=2),  # type: ignore[operator]
+            timeout=RENEW_EVERY * 2 + 4,
             what="the renewal thread to extend the lease",
         )
         # Past the first lease the claim still holds: nobody else sends this message.

@@ -285,3 +285,48 @@ def test_a_429_pauses_the_whole_bot_for_retry_after(channels: Any) -> None:
     calls = {c.params["text"]: c.at for c in fake_telegram.requests("sendMessage")[1:]}
     # Telegram asked the bot (not the chat) to wait: the other chat's message waited as well.
     assert calls["lain"] - refused_at >= 1.5
+
+
+def _transactions(fn: Any) -> int:
+    """How many transactions ``fn`` ran on the process's engine (a SQLAlchemy event, no patching)."""
+    from sqlalchemy import event
+
+    from core.db import get_engine
+
+    begun: list[int] = []
+
+    def on_begin(_conn: Any) -> None:
+        begun.append(1)
+
+    event.listen(get_engine(), "begin", on_begin)
+    try:
+        fn()
+    finally:
+        event.remove(get_engine(), "begin", on_begin)
+    return len(begun)
+
+
+def test_one_reply_is_claimed_and_marked_sent_in_two_transactions(
+    fake_telegram: Any, fast_limits: None
+) -> None:
+    [row_id] = _queue(Channel.TELEGRAM, "61", "satu", deliver=False)
+    # Claim (with the recipient's batch) and mark sent (asking whether more was queued): no
+    # third, empty claim.
+    assert _transactions(lambda: drain("telegram", "61")) == 2
+    assert _sent(row_id) and fake_telegram.sent_texts(61) == ["satu"]
+
+
+def test_a_row_queued_while_the_batch_is_sent_goes_out_in_the_same_drain(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.hold("sendMessage")
+    [first] = _queue(Channel.TELEGRAM, "62", "pertama", deliver=False)
+    sender = threading.Thread(target=drain, args=("telegram", "62"), daemon=True)
+    sender.start()
+    try:
+        wait_until(lambda: fake_telegram.requests("sendMessage"), what="the first send")
+        [second] = _queue(Channel.TELEGRAM, "62", "kedua", deliver=False)  # nobody enqueues it
+    finally:
+        fake_telegram.release("sendMessage")
+    sender.join(timeout=30)
+    assert _sent(first) and _sent(second)
+    assert fake_telegram.sent_texts(62) == ["pertama", "kedua"]
