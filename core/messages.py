@@ -61,20 +61,20 @@ class InboundMessage:
     def __post_init__(self) -> None:
         # Any client can send U+0000, which PostgreSQL text and JSONB refuse: the delivery could never
         # be stored (the webhook would answer 503 and the provider retry it for ever). Nobody means it.
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "attachments":
-                cleaned: Any = tuple(Attachment(**without_nul(asdict(a))) for a in value)
+        for name in _MESSAGE_FIELDS:
+            value = getattr(self, name)
+            if name == "attachments":
+                cleaned: Any = tuple(Attachment(**without_nul(_attachment_json(a))) for a in value)
             else:
                 cleaned = without_nul(value)
             if cleaned != value:
-                object.__setattr__(self, f.name, cleaned)
+                object.__setattr__(self, name, cleaned)
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for storage on the inbound row (raw payload is stored separately)."""
         # Not asdict(self): it deep-copies the raw payload only to drop it (a webhook's hot path).
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw"}
-        data["attachments"] = tuple(asdict(a) for a in self.attachments)
+        data = {name: getattr(self, name) for name in _MESSAGE_FIELDS if name != "raw"}
+        data["attachments"] = tuple(_attachment_json(a) for a in self.attachments)
         data["channel"] = self.channel.value
         for name in _TIMES:
             moment = getattr(self, name)
@@ -93,6 +93,14 @@ class InboundMessage:
 
 
 _TIMES = ("sent_at", "received_at")
+# dataclasses.fields() and asdict() walk the class's metadata on every call (the webhook's hot path).
+_MESSAGE_FIELDS = tuple(f.name for f in fields(InboundMessage))
+_ATTACHMENT_FIELDS = tuple(f.name for f in fields(Attachment))
+
+
+def _attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """asdict(attachment): every field is a scalar, so no deep copy is needed."""
+    return {name: getattr(attachment, name) for name in _ATTACHMENT_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
