@@ -24,6 +24,28 @@ def without_nul(value: Any) -> Any:
     return value
 
 
+def holds_nul(value: Any) -> bool:
+    """Whether ``without_nul`` would change anything in ``value``: a quick walk, nothing is built."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if holds_nul(key) or holds_nul(item):
+                return True
+        return False
+    if kind is str:
+        return "\x00" in value
+    if value is None or kind is int or kind is bool or kind is float:
+        return False
+    if kind is list or kind is tuple:
+        for item in value:
+            if holds_nul(item):
+                return True
+        return False
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, Mapping | list | tuple)  # another container: let without_nul walk it
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """An image the runner sent. ``stored_path`` is set once it is downloaded to private storage."""
@@ -64,9 +86,13 @@ class InboundMessage:
         for name in _MESSAGE_FIELDS:
             value = getattr(self, name)
             if name == "attachments":
+                if not any(holds_nul(_attachment_json(a)) for a in value):
+                    continue
                 cleaned: Any = tuple(Attachment(**without_nul(_attachment_json(a))) for a in value)
-            else:
+            elif holds_nul(value):
                 cleaned = without_nul(value)
+            else:
+                continue
             if cleaned != value:
                 object.__setattr__(self, name, cleaned)
 
