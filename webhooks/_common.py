@@ -5,7 +5,8 @@ hand their messages to at most ``WRITERS`` writers, each storing everything wait
 ``MAX_BATCH``) in one transaction, so a busy process pays one commit per batch instead of one per
 request. There is no timer: the first request of a quiet moment is written at once, and whatever
 arrives while a batch is in flight makes up the next one. Each request is answered only after its
-own batch committed.
+own batch committed; the writer then enqueues the batch's conversations (the answer does not wait
+for Redis; a job lost in between is the sweeper's).
 """
 
 from __future__ import annotations
