@@ -127,15 +127,18 @@ _BATCH_LOCKS = "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k"
 # One statement for the whole batch; ORDER BY keeps ids in arrival order (the worker drains by id).
 # The rows travel as one JSON array: psycopg quotes every element of a jsonb[] parameter in Python
 # (a quarter of the webhook process's time under a burst), one json.dumps is a fraction of that.
+# The conversation is looked up per row by its unique key: the planner cannot see how many rows
+# the JSON holds (it guesses 100) and would hash-join a scan of every conversation.
 _BATCH_INSERT = """
 INSERT INTO inbound_updates
     (channel, external_id, chat_id, conversation_id, payload, message, received_at, attempts)
-SELECT u.channel, u.external_id, u.chat_id, c.id, u.payload, u.message, u.received_at, 0
+SELECT u.channel, u.external_id, u.chat_id,
+    (SELECT c.id FROM conversations c WHERE c.channel = u.channel AND c.chat_id = u.chat_id),
+    u.payload, u.message, u.received_at, 0
 FROM ROWS FROM (jsonb_to_recordset(%(rows)s) AS (
         channel text, external_id text, chat_id text, payload jsonb, message jsonb,
         received_at timestamptz))
      WITH ORDINALITY AS u(channel, external_id, chat_id, payload, message, received_at, ord)
-LEFT JOIN conversations c ON c.channel = u.channel AND c.chat_id = u.chat_id
 ORDER BY u.ord
 ON CONFLICT (channel, external_id) DO NOTHING
 RETURNING id, channel, external_id, conversation_id
