@@ -10,6 +10,8 @@ import hmac
 import ipaddress
 import time
 from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from prometheus_client import (
@@ -114,8 +116,19 @@ class WebhookTimingMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             channel = _channel(scope["path"])
-            WEBHOOK_LATENCY.labels(channel).observe(time.perf_counter() - started)
-            WEBHOOKS.labels(channel, str(status)).inc()
+            _latency(channel).observe(time.perf_counter() - started)
+            _requests(channel, status).inc()
+
+
+# The labelled series, looked up once: labels() takes a lock and builds its key on every call.
+@lru_cache(maxsize=16)
+def _latency(channel: str) -> Any:
+    return WEBHOOK_LATENCY.labels(channel)
+
+
+@lru_cache(maxsize=256)
+def _requests(channel: str, status: int) -> Any:
+    return WEBHOOKS.labels(channel, str(status))
 
 
 def _channel(path: str) -> str:

@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin.checkin
 import admin.routes
@@ -28,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
 
-    app = FastAPI(title="funrun", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FunrunApp(title="funrun", lifespan=lifespan, docs_url=None, redoc_url=None)
     _mount_routers(app, settings)
     errors.install(app)
 
@@ -46,6 +49,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+class FunrunApp(FastAPI):
+    """FastAPI, with the providers' webhook POSTs dispatched straight to their endpoints.
+
+    Those arrive in bursts (a registration rush) and are answered only after their commit; walking
+    the router and FastAPI's per-route machinery (exception middleware, exit stacks, dependency
+    solving) cost more than the endpoint itself (bench/webhook_ack.py --profile). They still pass
+    through the 500 handler and every user middleware, in the stack's order (the webhook metrics;
+    the session middleware lets them by); the endpoints handle their own errors. Everything else,
+    and any webhook path with a root path set, takes FastAPI's way.
+    """
+
+    _direct_stack: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            route = webhooks.direct_route(scope["method"], scope["path"])
+            if route is not None:
+                scope["app"] = self
+                scope["endpoint"], scope["path_params"] = route
+                if self._direct_stack is None:
+                    self._direct_stack = self._build_direct_stack()
+                await self._direct_stack(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _build_direct_stack(self) -> ASGIApp:
+        """ServerErrorMiddleware and the user middleware (as build_middleware_stack), no router."""
+        app: ASGIApp = _call_endpoint
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        return ServerErrorMiddleware(app, handler=handler, debug=self.debug)
+
+
+async def _call_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    response = await scope["endpoint"](request=Request(scope, receive), **scope["path_params"])
+    await response(scope, receive, send)
 
 
 def _readiness_problems(redis_client: Any | None) -> list[str]:

@@ -24,6 +24,28 @@ def without_nul(value: Any) -> Any:
     return value
 
 
+def holds_nul(value: Any) -> bool:
+    """Whether ``without_nul`` would change anything in ``value``: a quick walk, nothing is built."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if holds_nul(key) or holds_nul(item):
+                return True
+        return False
+    if kind is str:
+        return "\x00" in value
+    if value is None or kind is int or kind is bool or kind is float:
+        return False
+    if kind is list or kind is tuple:
+        for item in value:
+            if holds_nul(item):
+                return True
+        return False
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, Mapping | list | tuple)  # another container: let without_nul walk it
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """An image the runner sent. ``stored_path`` is set once it is downloaded to private storage."""
@@ -61,20 +83,24 @@ class InboundMessage:
     def __post_init__(self) -> None:
         # Any client can send U+0000, which PostgreSQL text and JSONB refuse: the delivery could never
         # be stored (the webhook would answer 503 and the provider retry it for ever). Nobody means it.
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "attachments":
-                cleaned: Any = tuple(Attachment(**without_nul(asdict(a))) for a in value)
-            else:
+        for name in _MESSAGE_FIELDS:
+            value = getattr(self, name)
+            if name == "attachments":
+                if not any(holds_nul(_attachment_json(a)) for a in value):
+                    continue
+                cleaned: Any = tuple(Attachment(**without_nul(_attachment_json(a))) for a in value)
+            elif holds_nul(value):
                 cleaned = without_nul(value)
+            else:
+                continue
             if cleaned != value:
-                object.__setattr__(self, f.name, cleaned)
+                object.__setattr__(self, name, cleaned)
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for storage on the inbound row (raw payload is stored separately)."""
         # Not asdict(self): it deep-copies the raw payload only to drop it (a webhook's hot path).
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw"}
-        data["attachments"] = tuple(asdict(a) for a in self.attachments)
+        data = {name: getattr(self, name) for name in _MESSAGE_FIELDS if name != "raw"}
+        data["attachments"] = tuple(_attachment_json(a) for a in self.attachments)
         data["channel"] = self.channel.value
         for name in _TIMES:
             moment = getattr(self, name)
@@ -93,6 +119,14 @@ class InboundMessage:
 
 
 _TIMES = ("sent_at", "received_at")
+# dataclasses.fields() and asdict() walk the class's metadata on every call (the webhook's hot path).
+_MESSAGE_FIELDS = tuple(f.name for f in fields(InboundMessage))
+_ATTACHMENT_FIELDS = tuple(f.name for f in fields(Attachment))
+
+
+def _attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """asdict(attachment): every field is a scalar, so no deep copy is needed."""
+    return {name: getattr(attachment, name) for name in _ATTACHMENT_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)

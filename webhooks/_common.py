@@ -5,7 +5,8 @@ hand their messages to at most ``WRITERS`` writers, each storing everything wait
 ``MAX_BATCH``) in one transaction, so a busy process pays one commit per batch instead of one per
 request. There is no timer: the first request of a quiet moment is written at once, and whatever
 arrives while a batch is in flight makes up the next one. Each request is answered only after its
-own batch committed.
+own batch committed; the writer then enqueues the batch's conversations (the answer does not wait
+for Redis; a job lost in between is the sweeper's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import weakref
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 
 from anyio import to_thread
@@ -41,7 +43,7 @@ def store(message: InboundMessage) -> bool:
 
     Returns False for a re-delivery. Runs in a worker thread (sync database access).
     """
-    result = _store_batch([message])[0]
+    result = store_many([message])[0]
     if isinstance(result, StoreFailed):
         raise result
     return result
@@ -53,13 +55,31 @@ def store_many(messages: list[InboundMessage]) -> list[bool | StoreFailed]:
     When the batch fails, each message is tried alone, so one delivery the database refuses
     fails only its own request (the others are still acknowledged).
     """
-    results = _store_batch(messages)
+    results, after = _store_all(messages)
+    _run(after)
+    return results
+
+
+def _store_all(
+    messages: list[InboundMessage],
+) -> tuple[list[bool | StoreFailed], list[Callable[[], None]]]:
+    """store_many without the after-commit steps: the results, and the steps to run."""
+    results, after = _store_batch(messages)
     if len(messages) == 1 or not any(isinstance(r, StoreFailed) for r in results):
-        return results
-    return [_store_batch([message])[0] for message in messages]
+        return results, after
+    results, after = [], []
+    for message in messages:
+        result, steps = _store_batch([message])
+        results += result
+        after += steps
+    return results, after
 
 
-def _store_batch(messages: list[InboundMessage]) -> list[bool | StoreFailed]:
+def _store_batch(
+    messages: list[InboundMessage],
+) -> tuple[list[bool | StoreFailed], list[Callable[[], None]]]:
+    """One transaction; the after-commit steps are returned (only once it committed), not run."""
+    after: list[Callable[[], None]] = []
     try:
         with unit_of_work() as uow:
             stored = inbox.store_inbound_batch(uow.session, messages)
@@ -67,18 +87,41 @@ def _store_batch(messages: list[InboundMessage]) -> list[bool | StoreFailed]:
             # Redis round trip; broker errors are swallowed: the rows are committed, retried later.
             conversations = list(dict.fromkeys(s.conversation_id for s in stored if s))
             if conversations:
-                uow.on_commit(partial(enqueue_many, conversations))
+                after.append(partial(enqueue_many, conversations))
             if get_settings().redis_url:
                 for message, row in zip(messages, stored, strict=True):
                     if row is not None and inbox.message_needs_download(message):
-                        uow.on_commit(partial(prefetch.submit, row.update_id))
+                        after.append(partial(prefetch.submit, row.update_id))
     except SQLAlchemyError as exc:
         log.error("could not store %d delivery(ies): %s", len(messages), type(exc).__name__)
-        return [StoreFailed(type(exc).__name__) for _ in messages]
+        return [StoreFailed(type(exc).__name__) for _ in messages], []
     for message, row in zip(messages, stored, strict=True):
         if row is None:
             log.info("duplicate %s delivery ignored", message.channel.value)
-    return [row is not None for row in stored]
+    return [row is not None for row in stored], after
+
+
+def _run(after: list[Callable[[], None]]) -> None:
+    """The after-commit steps: the rows are committed, so a failing one is logged, not raised."""
+    for step in after:
+        try:
+            step()
+        except Exception:  # noqa: BLE001  (the sweeper enqueues what was left behind)
+            log.exception("after-commit step failed")
+
+
+def _commit_then_enqueue(
+    messages: list[InboundMessage], settle: Callable[[list[bool | StoreFailed]], None]
+) -> None:
+    """The group commit's worker thread: store, answer the requests, then enqueue their jobs.
+
+    A request is answered once its row is committed, not after its conversation's job is built
+    and sent too (up to half of a large batch's time): a job lost in between, the process killed,
+    is re-enqueued by the sweeper, as when Redis is down.
+    """
+    results, after = _store_all(messages)
+    settle(results)
+    _run(after)
 
 
 class GroupCommit:
@@ -103,19 +146,26 @@ class GroupCommit:
         return await future
 
     async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
                 count = min(len(self._waiting), self._max_batch)
                 batch = [self._waiting.popleft() for _ in range(count)]
+
+                def settle(
+                    results: list[bool | StoreFailed],
+                    batch: list[tuple[InboundMessage, asyncio.Future[bool]]] = batch,
+                ) -> None:  # from the worker thread, as soon as the batch is committed
+                    loop.call_soon_threadsafe(_settle, batch, results)
+
                 try:
-                    results = await to_thread.run_sync(store_many, [m for m, _ in batch])
+                    await to_thread.run_sync(_commit_then_enqueue, [m for m, _ in batch], settle)
                 except Exception:  # a bug, not the database: fail these, keep serving the rest
                     log.exception("webhook batch store failed")
-                    results = [StoreFailed("store failed")] * len(batch)
+                    _settle(batch, [StoreFailed("store failed")] * len(batch))
                 except BaseException:  # cancelled (shutdown): nobody is left to write the rest
                     _settle(batch, [StoreFailed("writer stopped")] * len(batch))
                     raise
-                _settle(batch, results)
         finally:
             self._busy -= 1
 
