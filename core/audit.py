@@ -22,15 +22,7 @@ def record(
     **data: Any,
 ) -> AuditLog:
     """Add one audit row (dotted action names, e.g. ``payment.approved``)."""
-    row = AuditLog(
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=_jsonable(before or {}),
-        after=_jsonable(after or {}),
-        data=_jsonable(data),
-    )
+    row = AuditLog(**_values(actor, action, subject_type, subject_id, before, after, data))
     session.add(row)
     return row
 
@@ -50,14 +42,27 @@ def record_now(
     **data: Any,
 ) -> None:
     """record(), as one cached INSERT sent at once (no object, no flush); for hot paths."""
-    session.execute(
-        _INSERT,
-        {
-            "actor": actor, "action": action, "subject_type": subject_type,
-            "subject_id": str(subject_id), "before": _jsonable(before or {}),
-            "after": _jsonable(after or {}), "data": _jsonable(data),
-        },
-    )  # fmt: skip
+    session.execute(_INSERT, _values(actor, action, subject_type, subject_id, before, after, data))
+
+
+def _values(
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "before": _jsonable(before or {}),
+        "after": _jsonable(after or {}),
+        "data": _jsonable(data),
+    }
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

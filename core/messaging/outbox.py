@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -212,7 +212,13 @@ def recipient_lock_key(channel: str, recipient: str) -> int:
 
 
 def _head(session: Session, channel: str, recipient: str, *, lock: bool) -> OutboundMessage | None:
-    stmt = (
+    stmt = _open_rows(channel, recipient).limit(1)
+    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+
+
+def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
+    """The recipient's unsent rows, oldest first."""
+    return (
         select(OutboundMessage)
         .where(
             OutboundMessage.channel == channel,
@@ -220,9 +226,7 @@ def _head(session: Session, channel: str, recipient: str, *, lock: bool) -> Outb
             OutboundMessage.status.in_(OPEN_STATUSES),
         )
         .order_by(OutboundMessage.id)
-        .limit(1)
     )
-    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
 def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
@@ -275,17 +279,7 @@ def claim_batch(
     one UPDATE claims them (the delivery path's cost per message).
     """
     advisory_xact_lock(session, recipient_lock_key(channel, recipient))
-    stmt = (
-        select(OutboundMessage)
-        .where(
-            OutboundMessage.channel == channel,
-            OutboundMessage.recipient == recipient,
-            OutboundMessage.status.in_(OPEN_STATUSES),
-        )
-        .order_by(OutboundMessage.id)
-        .limit(max(1, limit))
-        .with_for_update()
-    )
+    stmt = _open_rows(channel, recipient).limit(max(1, limit)).with_for_update()
     found = list(session.scalars(stmt))
     head = found[0] if found else None
     blocked = _classify(head, now)
