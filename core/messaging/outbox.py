@@ -211,9 +211,8 @@ def recipient_lock_key(channel: str, recipient: str) -> int:
     return lock_key("out", channel, recipient)
 
 
-def _head(session: Session, channel: str, recipient: str, *, lock: bool) -> OutboundMessage | None:
-    stmt = _open_rows(channel, recipient).limit(1)
-    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+def _head(session: Session, channel: str, recipient: str) -> OutboundMessage | None:
+    return session.scalars(_open_rows(channel, recipient).limit(1)).one_or_none()
 
 
 def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
@@ -246,7 +245,7 @@ def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
 
 def peek(session: Session, *, channel: str, recipient: str, now: datetime) -> Claim:
     """Look (without locking) at what claim_next would do; ``row`` is the head when sendable."""
-    head = _head(session, channel, recipient, lock=False)
+    head = _head(session, channel, recipient)
     return _classify(head, now) or Claim(row=head)
 
 
@@ -256,16 +255,8 @@ def claim_next(session: Session, *, channel: str, recipient: str, now: datetime)
     Only one message per recipient is in flight at a time, so a chat receives messages in the
     order they were written. A claim older than CLAIM_LEASE is taken over (the sender died).
     """
-    # Serialises claimers of one recipient for the few milliseconds of this transaction only.
-    advisory_xact_lock(session, recipient_lock_key(channel, recipient))
-    head = _head(session, channel, recipient, lock=True)
-    blocked = _classify(head, now)
-    if blocked is not None or head is None:
-        return blocked or Claim()
-    head.status = OutboundStatus.SENDING.value
-    head.claimed_at = now
-    head.attempts += 1
-    return Claim(row=head)
+    claimed = claim_batch(session, channel=channel, recipient=recipient, now=now, limit=1)
+    return claimed if isinstance(claimed, Claim) else Claim(row=claimed[0])
 
 
 def claim_batch(
@@ -278,6 +269,7 @@ def claim_batch(
     advisory lock as claim_next, one SELECT ... FOR UPDATE reads the head and the rows after it and
     one UPDATE claims them (the delivery path's cost per message).
     """
+    # Serialises claimers of one recipient for the few milliseconds of this transaction only.
     advisory_xact_lock(session, recipient_lock_key(channel, recipient))
     stmt = _open_rows(channel, recipient).limit(max(1, limit)).with_for_update()
     found = list(session.scalars(stmt))
