@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from core import audit
 from core.db import advisory_xact_lock, insert_now, lock_key
@@ -136,19 +135,6 @@ def find_duplicate(session: Session, *, event_id: int, field: str, value: str) -
     return session.scalar(stmt, {"event": event_id, "value": value}) is not None
 
 
-_EVENT = select(Event).where(Event.id == bindparam("event"))
-
-
-def _event(session: Session, event_id: int) -> Event:
-    """The event: the one the flow already loaded (no SQL), else one cached SELECT."""
-    event = session.identity_map.get(identity_key(Event, event_id))
-    if event is None:
-        event = session.scalars(_EVENT, {"event": event_id}).one_or_none()
-    if event is None:
-        raise NotFound("event", key="error.not_found")
-    return event
-
-
 def _lock_identity(session: Session, *, event_id: int, field: str, value: str) -> None:
     advisory_xact_lock(session, lock_key("dup", event_id, field, value))
 
@@ -171,7 +157,9 @@ def submit(session: Session, *, submission: Submission, now: datetime) -> Regist
         DuplicateParticipant: the email or NIK is already registered in the event.
     """
     answers = submission.answers
-    event = _event(session, submission.event_id)
+    event = session.get(Event, submission.event_id)  # the flow's loaded event: no SQL
+    if event is None:
+        raise NotFound("event", key="error.not_found")
     _check_duplicates(session, event.id, answers)
     # Before the category locks, so the critical section stays short; a refusal rolls it back.
     participant = _participant(event.id, answers)

@@ -285,14 +285,6 @@ LIVE_HOLD = (
 )
 
 
-def use_hold(
-    session: Session, *, category: Category, channel: str, chat_id: str, now: datetime
-) -> WaitlistEntry | None:
-    """At submit, under the category lock: the chat's live hold on this category, if any."""
-    params = {"category": category.id, "channel": channel, "chat": chat_id, "now": now}
-    return load_hold(session, session.scalar(LIVE_HOLD, params))
-
-
 def load_hold(session: Session, hold_id: int | None) -> WaitlistEntry | None:
     """The hold LIVE_HOLD found (and locked), refreshed: a loaded entry may be stale."""
     if hold_id is None:
