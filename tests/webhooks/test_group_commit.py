@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from dramatiq import Message
+
 from core.db import unit_of_work
 from core.enums import Channel
 from core.messages import InboundMessage
 from core.messaging import inbox
 from core.models import Conversation, InboundUpdate
-from tests.channels.helpers import count, inbound_rows
+from tests.channels.helpers import count, inbound_rows, wait_until
 from webhooks._common import GroupCommit, StoreFailed, store_many
-from workers.conversations import enqueue_many
+from workers.conversations import enqueue_many, process_conversation
 
 
 def _message(n: int, chat: int, external_id: str | None = None) -> InboundMessage:
@@ -68,13 +70,59 @@ def test_concurrent_requests_share_batches_and_each_gets_its_answer(
     assert 20 <= broker.client.llen(f"{broker.namespace}:default") <= 300
 
 
-def test_enqueue_many_puts_every_job_on_the_queue(broker: Any) -> None:
+def _queued(broker: Any) -> list[Message[Any]]:
+    """The messages on the default queue, in order, each read as a worker's fetch reads it."""
+    key = f"{broker.namespace}:default"
+    ids = broker.client.lrange(key, 0, -1)
+    return [Message.decode(data) for data in broker.client.hmget(f"{key}.msgs", ids)]
+
+
+def test_enqueue_many_puts_every_job_on_the_queue_as_send_would(broker: Any) -> None:
+    process_conversation.send(10)
     enqueue_many([11, 12, 13])
-    assert broker.client.llen(f"{broker.namespace}:default") == 3
+    queued = _queued(broker)
+    key = f"{broker.namespace}:default"
+    assert [m.args for m in queued] == [(10,), (11,), (12,), (13,)]
+    sent, *batched = queued
+    for message in batched:  # the same fields, options and encoding as send()'s
+        assert message.asdict().keys() == sent.asdict().keys()
+        assert (message.queue_name, message.actor_name, message.kwargs) == (
+            sent.queue_name,
+            sent.actor_name,
+            sent.kwargs,
+        )
+        assert message.options.keys() == sent.options.keys() == {"redis_message_id"}
+    ids = broker.client.lrange(key, 0, -1)
+    assert [m.options["redis_message_id"].encode() for m in queued] == ids
+    assert len({m.message_id for m in queued}) == len(set(ids)) == 4
+
+
+def test_batched_jobs_run_once_each(broker: Any, committed_db: None) -> None:
+    from dramatiq import Worker
+
+    stored = store_many([_message(n, chat=n % 3) for n in range(9)])
+    assert stored == [True] * 9
+    worker = Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        wait_until(lambda: count(InboundUpdate, InboundUpdate.processed_at.is_(None)) == 0)
+        broker.join("default", timeout=20_000)
+    finally:
+        worker.stop(timeout=10_000)
+    assert [r.attempts for r in inbound_rows()] == [1] * 9
+    assert broker.client.hlen(f"{broker.namespace}:default.msgs") == 0  # every job acknowledged
+
+
+def test_enqueue_many_after_redis_lost_its_scripts(broker: Any) -> None:
+    """A restarted Redis has no scripts: the batch still goes through (the head sent alone)."""
+    broker.client.script_flush()
+    enqueue_many([21, 22, 23])
+    assert [m.args for m in _queued(broker)] == [(22,), (23,), (21,)]
+    enqueue_many([24, 25])  # the script is loaded again: back to one round trip
+    assert [m.args for m in _queued(broker)][3:] == [(24,), (25,)]
 
 
 def test_batched_enqueue_survives_redis_down(committed_db: None, broker: Any) -> None:
-    from tests.channels.helpers import wait_until
     from tests.workers.test_sweeper import _redis, _start_redis
 
     _redis("shutdown", "nosave")
