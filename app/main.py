@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -57,8 +60,8 @@ class FunrunApp(FastAPI):
     Those arrive in bursts (a registration rush) and are answered only after their commit; walking
     the router and FastAPI's per-route machinery (exception middleware, exit stacks, dependency
     solving) cost more than the endpoint itself (bench/webhook_ack.py --profile). They still pass
-    through the 500 handler and every user middleware, in the stack's order (the webhook metrics;
-    the session middleware lets them by); the endpoints handle their own errors. Everything else,
+    through the 500 handler, every user middleware, in the stack's order (the webhook metrics;
+    the session middleware lets them by) and the app's exception handlers. Everything else,
     and any webhook path with a root path set, takes FastAPI's way.
     """
 
@@ -77,17 +80,48 @@ class FunrunApp(FastAPI):
         await super().__call__(scope, receive, send)
 
     def _build_direct_stack(self) -> ASGIApp:
-        """ServerErrorMiddleware and the user middleware (as build_middleware_stack), no router."""
-        app: ASGIApp = _call_endpoint
+        """ServerErrorMiddleware and the user middleware (as build_middleware_stack), no router.
+
+        The exception handlers the router path's ExceptionMiddleware applies (HTTPException by
+        status then class, RequestValidationError, app.errors' DataError) answer here too.
+        """
+        handled = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
+        app: ASGIApp = _EndpointCall(handled)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
         return ServerErrorMiddleware(app, handler=handler, debug=self.debug)
 
 
-async def _call_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-    response = await scope["endpoint"](request=Request(scope, receive), **scope["path_params"])
-    await response(scope, receive, send)
+class _EndpointCall:
+    """Call scope["endpoint"] and send its response; an exception with a handler gets its answer.
+
+    As Starlette's ExceptionMiddleware, but without wrapping ``send``: the endpoint returns its
+    Response before anything is sent, so whatever it raises comes before the response started.
+    """
+
+    def __init__(self, handlers: dict[Any, Callable[..., Any]]) -> None:
+        self._status = {k: v for k, v in handlers.items() if isinstance(k, int)}
+        self._classes = {k: v for k, v in handlers.items() if not isinstance(k, int)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await scope["endpoint"](request=request, **scope["path_params"])
+        except Exception as exc:
+            handler = self._handler(exc)
+            if handler is None:
+                raise
+            if is_async_callable(handler):
+                response = await handler(request, exc)
+            else:
+                response = await run_in_threadpool(handler, request, exc)
+        await response(scope, receive, send)
+
+    def _handler(self, exc: Exception) -> Callable[..., Any] | None:
+        if isinstance(exc, HTTPException) and exc.status_code in self._status:
+            return self._status[exc.status_code]
+        return next((self._classes[c] for c in type(exc).__mro__ if c in self._classes), None)
 
 
 def _readiness_problems(redis_client: Any | None) -> list[str]:

@@ -7,9 +7,13 @@ and everything else (other methods and paths) must still take FastAPI's way.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from fastapi import HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import DataError
 from starlette.routing import Match
 
 import webhooks
@@ -85,3 +89,44 @@ def test_other_methods_and_paths_take_fastapis_way(whole: TestClient) -> None:
     assert whole.post("/webhooks/fonnte/a/b", json={}).status_code == 404
     assert whole.get("/webhooks/whatsapp").status_code == 403  # the handshake, wrong token
     assert whole.get("/healthz").json() == {"status": "ok"}
+
+
+async def _raise_teapot(request: Request) -> Response:
+    raise HTTPException(418, "no coffee here", headers={"X-Reason": "teapot"})
+
+
+async def _raise_invalid(request: Request) -> Response:
+    raise RequestValidationError([{"loc": ("body",), "msg": "bad", "type": "value_error"}])
+
+
+async def _raise_data_error(request: Request) -> Response:
+    raise DataError("INSERT ...", {}, ValueError("out of range"))
+
+
+async def _raise_other(request: Request) -> Response:
+    raise LookupError("a bug")
+
+
+@pytest.mark.parametrize(
+    "endpoint", [_raise_teapot, _raise_invalid, _raise_data_error, _raise_other]
+)
+def test_direct_dispatch_answers_exceptions_as_the_router_does(endpoint: Any) -> None:
+    """An endpoint's HTTPException (or another handled exception) gets the router path's answer."""
+    from app.main import FunrunApp, create_app
+
+    app = create_app()
+    assert isinstance(app, FunrunApp)
+    app.add_api_route("/raise", endpoint, methods=["POST"])
+
+    async def direct(scope: Any, receive: Any, send: Any) -> None:
+        # What FunrunApp.__call__ does for a provider POST, with this endpoint.
+        scope["app"], scope["endpoint"], scope["path_params"] = app, endpoint, {}
+        await app._build_direct_stack()(scope, receive, send)  # noqa: SLF001
+
+    answers = []
+    for asgi in (app, direct):
+        answer = TestClient(asgi, raise_server_exceptions=False).post("/raise", json={})
+        answers.append((answer.status_code, answer.headers.get("x-reason"), answer.text))
+    assert answers[0] == answers[1]
+    expected = {_raise_teapot: 418, _raise_invalid: 422, _raise_data_error: 422, _raise_other: 500}
+    assert answers[0][0] == expected[endpoint]
