@@ -46,9 +46,12 @@ def apply(
 ) -> Applied:
     """Apply ``message`` to the locked ``conversation``; ``received_at`` paces flood control."""
     settings = get_settings()
-    replies, error = _refusal(session, conversation, message, received_at, settings)
+    verdict, flood = _flood(conversation, received_at, settings)
+    replies, error = _refusal(session, conversation, message, verdict, settings)
     if replies is None:
-        replies, error = _run_engine(session, conversation, message, now)
+        replies, error = _run_engine(session, conversation, message, now, flood)
+    else:
+        flood.write(conversation)
     return Applied(replies, error, message.callback_id)
 
 
@@ -87,12 +90,11 @@ def _refusal(
     session: Session,
     conversation: Conversation,
     message: InboundMessage,
-    received_at: datetime,
+    flood: str | None,
     settings: Settings,
 ) -> tuple[list[Reply] | None, str | None]:
     """Answers given without the engine: flooding, refused images, unsupported kinds."""
     lang = conversation.language
-    flood = _flood(conversation, received_at, settings)
     if flood == "drop":
         return [], "flood"
     if flood == "warn":
@@ -120,36 +122,57 @@ def _refusal(
     return None, None
 
 
-def _flood(conversation: Conversation, received_at: datetime, settings: Settings) -> str | None:
+@dataclass(frozen=True)
+class Flood:
+    """The conversation's flood counters after this message (written with its other changes)."""
+
+    window_start: datetime | None
+    count: int
+    warned: bool
+
+    def write(self, conversation: Conversation) -> None:
+        # Assigned once, after the engine: the engine's savepoint would flush them on its own
+        # (an UPDATE of the row before the one carrying state and answers).
+        conversation.flood_window_start = self.window_start
+        conversation.flood_count = self.count
+        conversation.flood_warned = self.warned
+
+
+def _flood(
+    conversation: Conversation, received_at: datetime, settings: Settings
+) -> tuple[str | None, Flood]:
     """ "warn" on the first message over the limit, "drop" until the chat is quiet for a window."""
     window = timedelta(seconds=settings.flood_window_seconds)
-    start = conversation.flood_window_start
+    start, count = conversation.flood_window_start, conversation.flood_count or 0
     if conversation.flood_warned:
         if start is not None and received_at - start < window:
-            conversation.flood_window_start = received_at  # still noisy: the quiet period restarts
-            return "drop"
-        conversation.flood_warned = False
+            # Still noisy: the quiet period restarts.
+            return "drop", Flood(received_at, count, warned=True)
         start = None
     if start is None or received_at - start >= window:
-        conversation.flood_window_start = received_at
-        conversation.flood_count = 0
-    conversation.flood_count += 1
-    if conversation.flood_count > settings.flood_max_messages:
-        conversation.flood_warned = True
-        conversation.flood_window_start = received_at
-        return "warn"
-    return None
+        start, count = received_at, 0
+    count += 1
+    if count > settings.flood_max_messages:
+        return "warn", Flood(received_at, count, warned=True)
+    return None, Flood(start, count, warned=False)
 
 
 def _run_engine(
-    session: Session, conversation: Conversation, message: InboundMessage, now: datetime
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    now: datetime,
+    flood: Flood,
 ) -> tuple[list[Reply], str | None]:
     try:
         with session.begin_nested():
-            return list(runtime.handle_message(session, conversation, message, now=now)), None
+            replies = list(runtime.handle_message(session, conversation, message, now=now))
+            flood.write(conversation)  # flushed at the release, in the handler's one UPDATE
+            return replies, None
     except OperationalError:
         raise  # lock timeout or database trouble: the caller retries the whole drain
     except Exception:
+        flood.write(conversation)  # the savepoint's rollback undid it; the message still counts
         # One poisoned message must not block the chat forever: answer it and move on.
         log.exception("conversation %s: engine failed on %s", conversation.id, message.external_id)
         return [Reply(text=t("error.generic", conversation.language))], "engine_error"

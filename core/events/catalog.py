@@ -6,13 +6,14 @@ registrations.submit, which re-reads the same numbers under row locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from core.enums import EventStatus
+from core.enums import ACTIVE_STATUSES, EventStatus, values
 from core.events import pricing
 from core.models import Category, Event, EventQuestion, JerseyStock, Voucher
 
@@ -27,7 +28,9 @@ class CatalogCategory:
     slots_left: int
     min_age: int | None
     max_age: int | None
-    tiers: tuple[pricing.Tier, ...] = ()  # with their sold counts as this snapshot saw them
+    # With their sold counts as this snapshot saw them (on PostgreSQL only a capped tier's is
+    # counted: an uncapped one never ends by count and reads 0).
+    tiers: tuple[pricing.Tier, ...] = ()
 
     def quote(self, now: datetime) -> pricing.Quote:
         """The price the category sells at ``now`` (before any voucher)."""
@@ -134,52 +137,144 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
     """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
-    On PostgreSQL the built catalog is kept per process and reused while a one-round-trip
-    fingerprint of the event tables (a hash of their rows, as this transaction sees them) is
-    unchanged: any insert, update or delete of an event, category, jersey or question row (a registration
-    taking a slot included) changes it, so a reused catalog is never staler than a rebuilt one.
+    On PostgreSQL the built catalog is kept per process and reused while a fingerprint of the
+    event tables' structural columns (a hash of their rows, as this transaction sees them) is
+    unchanged; the counters (slots taken per category, jerseys taken per size, active
+    registrations per capped price tier) are read in the same round trip and patched in. Any
+    insert, update or delete of an event, category, jersey, tier or question row rebuilds it, and
+    a registration taking a slot shows in the counters, so a reused catalog is never staler than a
+    rebuilt one.
     """
-    fingerprint = _fingerprint(session)
-    cached = _CACHE.get("entry")
-    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
-        events = cached[1]
+    state = _state(session)
+    if state is None:  # SQLite: built every time
+        events = _build(session, None).events
     else:
-        events = tuple((_to_catalog(session, e), _Window.of(e)) for e in _published(session))
-        if fingerprint is not None:
-            _CACHE["entry"] = (fingerprint, events)
+        events = _current(session, state)
     return EventCatalog(
         open=tuple(e for e, window in events if window.is_open(now)),
         not_open=tuple(e for e, window in events if not window.is_open(now)),
     )
 
 
-_CACHE: dict[str, tuple[tuple[object, ...], tuple[tuple[CatalogEvent, _Window], ...]]] = {}
+Events = tuple[tuple[CatalogEvent, "_Window"], ...]
+_CACHE: dict[str, Any] = {}
 
-# A hash of the rows' contents: exact within a transaction too (rows changed by this transaction
-# or one of its savepoints would keep count and newest xmin equal). The tables are small.
-_FINGERPRINT = text(
+_ACTIVE = ", ".join(f"'{status}'" for status in values(ACTIVE_STATUSES))
+# The structural columns' hash (exact within a transaction too: rows changed by this transaction
+# or one of its savepoints would keep count and newest xmin equal; the tables are small), then the
+# counters every registration moves, as JSON pairs [row id, count].
+_STATE = text(
     "SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM events t), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM categories t), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM jersey_stock t), "
+    "(SELECT md5(coalesce(string_agg((to_jsonb(t) - 'slots_taken')::text, ',' ORDER BY t.id), ''))"
+    " FROM categories t), "
+    "(SELECT md5(coalesce(string_agg((to_jsonb(t) - 'taken')::text, ',' ORDER BY t.id), ''))"
+    " FROM jersey_stock t), "
     "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM price_tiers t), "
     # Only which events have an active voucher: the table may hold thousands of generated codes.
     # One index probe per event (the (event_id, code) unique index), not a scan of every code.
     "(SELECT coalesce(string_agg(e.id::text, ',' ORDER BY e.id), '') FROM events e WHERE EXISTS "
     "(SELECT 1 FROM vouchers v WHERE v.event_id = e.id AND v.active)), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM event_questions t)"
+    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM event_questions t), "
+    "(SELECT json_agg(json_build_array(t.id, t.slots_taken) ORDER BY t.id) FROM categories t), "
+    "(SELECT json_agg(json_build_array(t.id, t.taken) ORDER BY t.id) FROM jersey_stock t), "
+    # Sold only matters for a tier with a cap (Tier.ended, Tier.left): the others are not counted.
+    "(SELECT json_agg(json_build_array(t.id, (SELECT count(*) FROM registrations r "
+    f"WHERE r.price_tier_id = t.id AND r.status IN ({_ACTIVE}))) ORDER BY t.id) "
+    "FROM price_tiers t WHERE t.max_sold IS NOT NULL)"
 )
+_STRUCTURE = 6  # the first six columns; the rest are counters
 
 
-def _fingerprint(session: Session) -> tuple[object, ...] | None:
-    """What identifies the visible rows (None on SQLite: no caching there)."""
+@dataclass(frozen=True)
+class _State:
+    fingerprint: tuple[object, ...]
+    counters: tuple[object, ...]
+
+
+def _state(session: Session) -> _State | None:
+    """The structure's fingerprint and the counters (None on SQLite: no caching there)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return tuple(session.execute(_FINGERPRINT).one())
+    row = tuple(session.execute(_STATE).one())
+    return _State(row[:_STRUCTURE], row[_STRUCTURE:])
+
+
+def _current(session: Session, state: _State) -> Events:
+    """The cached catalog (rebuilt on a structural change) with these counters."""
+    built = _CACHE.get("built")
+    if built is None or built.fingerprint != state.fingerprint:
+        built = _build(session, state.fingerprint)
+        _CACHE["built"] = built
+    patched = _CACHE.get("patched")
+    if patched is not None and patched[0] is built and patched[1] == state.counters:
+        return cast(Events, patched[2])
+    slots, jerseys, sold = (dict(pairs or ()) for pairs in cast(Any, state.counters))
+    events = built.with_counters(slots, jerseys, sold)
+    _CACHE["patched"] = (built, state.counters, events)
+    return events
 
 
 def invalidate() -> None:
     """Drop the cached catalogue (tests switching databases)."""
     _CACHE.clear()
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A built catalogue and what its counters are patched against."""
+
+    fingerprint: tuple[object, ...] | None
+    events: Events
+    quotas: dict[int, int]  # category id -> quota
+    stock: dict[int, tuple[tuple[int, int], ...]]  # event id -> (row id, stock) per jersey size
+
+    def with_counters(
+        self, slots: dict[int, int], jerseys: dict[int, int], sold: dict[int, int]
+    ) -> Events:
+        """The events with these counts (slots taken, jerseys taken, capped tiers' sold)."""
+        return tuple(
+            (self._patched(event, slots, jerseys, sold), window) for event, window in self.events
+        )
+
+    def _patched(
+        self,
+        event: CatalogEvent,
+        slots: dict[int, int],
+        jerseys: dict[int, int],
+        sold: dict[int, int],
+    ) -> CatalogEvent:
+        categories = tuple(
+            replace(
+                c,
+                slots_left=max(self.quotas[c.id] - slots.get(c.id, 0), 0),
+                tiers=tuple(
+                    replace(tier, sold=sold.get(tier.id, 0) if tier.max_sold is not None else 0)
+                    for tier in c.tiers
+                ),
+            )
+            for c in event.categories
+        )
+        jersey = tuple(
+            replace(j, left=max(stock - jerseys.get(row_id, 0), 0))
+            for j, (row_id, stock) in zip(event.jersey, self.stock[event.id], strict=True)
+        )
+        return replace(event, categories=categories, jersey=jersey)
+
+
+def _build(session: Session, fingerprint: tuple[object, ...] | None) -> _Built:
+    events, quotas, stock = [], {}, {}
+    for e in _published(session):
+        sizes = list(
+            session.scalars(
+                select(JerseyStock)
+                .where(JerseyStock.event_id == e.id)
+                .order_by(JerseyStock.sort_order, JerseyStock.id)
+            )
+        )
+        events.append((_to_catalog(session, e, sizes), _Window.of(e)))
+        quotas.update((c.id, c.quota) for c in e.categories)
+        stock[e.id] = tuple((j.id, j.stock) for j in sizes)
+    return _Built(fingerprint, tuple(events), quotas, stock)
 
 
 @dataclass(frozen=True)
@@ -212,12 +307,7 @@ def _published(session: Session) -> list[Event]:
     return list(session.scalars(stmt))
 
 
-def _to_catalog(session: Session, event: Event) -> CatalogEvent:
-    sizes = session.scalars(
-        select(JerseyStock)
-        .where(JerseyStock.event_id == event.id)
-        .order_by(JerseyStock.sort_order, JerseyStock.id)
-    )
+def _to_catalog(session: Session, event: Event, sizes: list[JerseyStock]) -> CatalogEvent:
     tiers = pricing.tiers_by_category(session, [c.id for c in event.categories])
     with_vouchers = session.scalar(
         select(Voucher.id).where(Voucher.event_id == event.id, Voucher.active.is_(True)).limit(1)

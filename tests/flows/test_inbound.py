@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
+from core.db import get_engine
 from core.i18n import t
 from core.messages import CALLBACK_ANSWER, Attachment
 from core.models import AuditLog, Event
@@ -63,3 +65,31 @@ def test_a_tapped_button_is_acknowledged_before_the_replies(session: Session, ev
     assert rows[0].kind == CALLBACK_ANSWER and rows[0].extra["callback_id"] == "cbq-1"
     assert rows[0].idempotency_key == "cb:424242"
     assert [r.text for r in rows[1:]] == [r.text for r in applied.replies]
+
+
+def test_each_message_writes_the_conversation_row_once(session: Session, event: Event) -> None:
+    chat = Chat(session)
+    chat.send("DAFTAR")  # the first message also fills in the chat's name and number
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("UPDATE conversations"):
+            statements.append(statement)
+
+    engine = get_engine()
+    sqlalchemy.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        burst = chat.now
+        for answer in ("Siti Aminah", "halo"):
+            before = chat.conversation.flood_count
+            chat.now = burst  # within one flood window
+            chat.send(answer)
+            assert len(statements) == 1, statements
+            assert "flood_count" in statements[0]
+            session.expire_all()
+            assert chat.conversation.flood_count == before + 1  # the counter still counts
+            assert chat.conversation.last_activity_at == burst
+            statements.clear()
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", seen)
+    assert chat.state != "idle"
