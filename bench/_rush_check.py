@@ -264,8 +264,14 @@ def line(r: dict[str, Any]) -> str:
         f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
         f"{r['bot_msgs_per_reg']:.1f} (step {r.get('runner_msgs_step', 0):.1f}/{r.get('bot_msgs_step', 0):.1f}, "
         f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
-        f"429s {r['rejected']}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
+        f"429s {r['rejected']}{_refused(r)}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
+
+
+def _refused(r: dict[str, Any]) -> str:
+    """The 429s by the bucket that refused: " (tg chat 12, tg all 3, wa device 4)"."""
+    split = ", ".join(f"{k} {v}" for k, v in (r.get("refused") or {}).items() if v)
+    return f" ({split})" if split else ""
 
 
 def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
@@ -312,5 +318,5 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['reg_per_min']:.0f} | {r['runner_msgs_per_reg']:.1f}/{r['bot_msgs_per_reg']:.1f} | "
         + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis"))
         + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f} | "
-        f"{r['db_connections']} | {r['rejected']} | {'; '.join(r['invariants']) or 'held'} |"
+        f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {'; '.join(r['invariants']) or 'held'} |"
     )
