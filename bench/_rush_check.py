@@ -147,6 +147,11 @@ def summarise(runners: list[Any], began: float, wall: float) -> dict[str, Any]:
         "runner_msgs_per_reg": statistics.mean(r.sent for r in registered) if registered else 0,
         "bot_msgs_per_reg": statistics.mean(r.received for r in registered) if registered else 0,
         **_per_mode(registered),
+        **{
+            f"reply_{ch}_p{q}": _q([x for r in runners if r.channel == ch for x in r.replies], q)
+            for ch in ("telegram", "whatsapp")
+            for q in (50, 99)
+        },
     }
 
 
@@ -260,12 +265,20 @@ def line(r: dict[str, Any]) -> str:
     return (
         f"[{r['label']} {r['mode']}] {r['runners']} runners {r['outcomes']} in {r['wall']:.0f}s; "
         f"{r['msgs_per_s']:.1f} msg/s; ack p50/p95/p99 {r['ack_p50']:.0f}/{r['ack_p95']:.0f}/"
-        f"{r['ack_p99']:.0f} ms; reply p50/p99 {r['reply_p50']:.0f}/{r['reply_p99']:.0f} ms; "
+        f"{r['ack_p99']:.0f} ms; reply p50/p99 {r['reply_p50']:.0f}/{r['reply_p99']:.0f} ms "
+        f"(tg {r.get('reply_telegram_p50', 0):.0f}/{r.get('reply_telegram_p99', 0):.0f}, "
+        f"wa {r.get('reply_whatsapp_p50', 0):.0f}/{r.get('reply_whatsapp_p99', 0):.0f}); "
         f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
         f"{r['bot_msgs_per_reg']:.1f} (step {r.get('runner_msgs_step', 0):.1f}/{r.get('bot_msgs_step', 0):.1f}, "
         f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
-        f"429s {r['rejected']}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
+        f"429s {r['rejected']}{_refused(r)}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
+
+
+def _refused(r: dict[str, Any]) -> str:
+    """The 429s by the bucket that refused: " (tg chat 12, tg all 3, wa device 4)"."""
+    split = ", ".join(f"{k} {v}" for k, v in (r.get("refused") or {}).items() if v)
+    return f" ({split})" if split else ""
 
 
 def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
@@ -312,5 +325,5 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['reg_per_min']:.0f} | {r['runner_msgs_per_reg']:.1f}/{r['bot_msgs_per_reg']:.1f} | "
         + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis"))
         + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f} | "
-        f"{r['db_connections']} | {r['rejected']} | {'; '.join(r['invariants']) or 'held'} |"
+        f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {'; '.join(r['invariants']) or 'held'} |"
     )

@@ -2,7 +2,9 @@
 
 Every accepted send is reported to ``on_sent(channel, chat, text)`` (from the fake's server thread).
 With limits on, the fakes answer 429 like the providers: Telegram per chat and overall with
-``parameters.retry_after``, Fonnte per device with a ``Retry-After`` header.
+``parameters.retry_after``, Fonnte per device with a ``Retry-After`` header. ``refused`` counts the
+429s by the bucket that refused ("chat", "all" or both as "all+chat"; Fonnte "device"): the
+provider's answer does not say, the bench needs to.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,16 +55,17 @@ class _Buckets:
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
 
-    def take(self, *named: tuple[str, float, float]) -> float:
-        """Take from every (key, rate, burst) bucket, or from none and return the longest wait."""
+    def take(self, *named: tuple[str, float, float]) -> tuple[float, list[int]]:
+        """Take from every (key, rate, burst) bucket, or from none and return the longest wait
+        and the positions (in ``named``) of the buckets that refused."""
         now = time.monotonic()
         with self._lock:
             buckets = [self._buckets.setdefault(k, _Bucket(r, b, b, now)) for k, r, b in named]
-            wait = max(b.refill(now) for b in buckets)
-            if wait == 0:
+            waits = [b.refill(now) for b in buckets]
+            if max(waits) == 0:
                 for bucket in buckets:
                     bucket.tokens -= 1
-            return wait
+            return max(waits), [i for i, w in enumerate(waits) if w > 0]
 
 
 class RushTelegram(FakeTelegram):
@@ -69,6 +73,7 @@ class RushTelegram(FakeTelegram):
         super().__init__(token)
         self.on_sent, self.limits = on_sent, limits
         self.rejected = 0
+        self.refused: Counter[str] = Counter()
         self._buckets = _Buckets()
 
     async def _method(self, request: Request) -> Response:
@@ -78,12 +83,13 @@ class RushTelegram(FakeTelegram):
         params, _ = await self._params(request)
         chat = str(params.get("chat_id"))
         if self.limits is not None:
-            wait = self._buckets.take(
+            wait, which = self._buckets.take(
                 ("all", self.limits.telegram_all, self.limits.telegram_all),
                 (chat, self.limits.telegram_chat, self.limits.telegram_chat_burst),
             )
             if wait > 0:
                 self.rejected += 1
+                self.refused["+".join(("all", "chat")[i] for i in which)] += 1
                 after = max(1, math.ceil(wait))
                 return _error(429, f"Too Many Requests: retry after {after}", after)
         response = await super()._method(request)
@@ -97,14 +103,16 @@ class RushFonnte(FakeFonnte):
         super().__init__(token)
         self.on_sent, self.limits = on_sent, limits
         self.rejected = 0
+        self.refused: Counter[str] = Counter()
         self._buckets = _Buckets()
 
     async def _send(self, request: Request) -> Response:
         if self.limits is not None:
             rate = self.limits.fonnte_device
-            wait = self._buckets.take(("device", rate, max(1.0, rate)))
+            wait, _ = self._buckets.take(("device", rate, max(1.0, rate)))
             if wait > 0:
                 self.rejected += 1
+                self.refused["device"] += 1
                 headers = {"Retry-After": str(max(1, math.ceil(wait)))}
                 body = {"status": False, "reason": "rate limit"}
                 return JSONResponse(body, status_code=429, headers=headers)

@@ -370,6 +370,10 @@ def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
             _stop(worker)
             loop.close()
     result.update(label=label, mode=opts.mode, rejected=telegram.rejected + fonnte.rejected)
+    result["refused"] = {  # the 429s by the fake's bucket that refused
+        **{f"tg {k}": v for k, v in sorted(telegram.refused.items())},
+        **{f"wa {k}": v for k, v in sorted(fonnte.refused.items())},
+    }
     result["invariants"] = check.invariants(result, slots=int(opts.runners * opts.slots_ratio))
     result["logs"] = str(work)
     return result

@@ -62,12 +62,17 @@ class Settings(BaseSettings):
     # number they wrote to; FONNTE_TOKEN stays the default device's token.
     fonnte_devices: dict[str, SecretStr] = {}
     # Pacing (README "Sending pace"): the overall rates pace notifications and bulk; a reply to a
-    # runner who wrote within PACE_REPLY_WINDOW_SECONDS is limited per chat only.
+    # runner who wrote within PACE_REPLY_WINDOW_SECONDS is limited per chat and by the bot's or
+    # device's ceiling only. Telegram's defaults keep a tenth under its documented 30/s and 1/s.
     fonnte_max_per_second: float = 1.0
-    telegram_max_per_second: float = 30.0
-    telegram_chat_max_per_second: float = 1.0
+    telegram_max_per_second: float = 27.0
+    telegram_chat_max_per_second: float = 0.9
     fonnte_chat_max_per_second: float = 1.0
+    # Everything one Fonnte device sends, replies included (never below FONNTE_MAX_PER_SECOND).
+    fonnte_device_max_per_second: float = 9.0
     pace_reply_window_seconds: float = 60.0
+    # A message due within this long is slept for in the sending thread, not queued again.
+    pace_sleep_seconds: float = 1.0
     # A chat whose next message pacing holds back at least this long is told about how long (once).
     pace_wait_notice_seconds: float = 120.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this

@@ -77,51 +77,92 @@ def _limiter() -> Limiter:
         return _state["limiter"]
 
 
-def _acquire(buckets: list[Bucket], pause_key: str = "") -> float:
+def _reserve(
+    buckets: list[Bucket], pause_keys: tuple[str, ...], max_wait: float
+) -> tuple[float, bool]:
     try:
-        return _limiter().acquire(buckets, pause_key=pause_key)
+        return _limiter().reserve(buckets, pause_keys=pause_keys, max_wait=max_wait)
     except Exception:  # noqa: BLE001  (Redis down: keep sending, limited per process)
         log.warning("shared rate limiter unavailable; using the in-process one")
-        return _state["local_limiter"].acquire(buckets, pause_key=pause_key)
+        return _state["local_limiter"].reserve(buckets, pause_keys=pause_keys, max_wait=max_wait)
 
 
-def _provider_limited(row: OutboundMessage, retry_after: float) -> None:
-    """A 429: pause that bot's sending everywhere for retry_after and halve its pace here."""
+def _pause(key: str, seconds: float) -> None:
+    try:
+        _limiter().pause(key, seconds)
+    except Exception:  # noqa: BLE001
+        _state["local_limiter"].pause(key, seconds)
+
+
+# A Telegram 429 with at least this share of the bot's ceiling bucket left was the chat's limit.
+CHAT_429_ROOM = 1 / 3
+
+
+def _provider_limited(settings: Settings, row: OutboundMessage, retry_after: float) -> None:
+    """A 429: pause whoever hit the limit for retry_after, everywhere.
+
+    Telegram's 429 does not say which limit it was. When the bot's ceiling bucket still had
+    plenty of room, our sends cannot have reached the bot-wide limit: it was this chat's, and only
+    this chat waits. Otherwise (and for Fonnte, whose limit is the device's) the bot or device is
+    paused and its pace here halved.
+    """
     key = _pause_key(row)
     if not key:
         return
+    if row.channel == Channel.TELEGRAM and _ceiling_had_room(settings, row):
+        log.info("%s rate limited one chat: that chat paused %ss", key, retry_after)
+        _pause(_chat_pause_key(row), retry_after)
+        return
     factor = _pace.slow_down(key)
     log.info("%s rate limited: paused %ss, pace now %.0f%%", key, retry_after, factor * 100)
+    _pause(key, retry_after)
+
+
+def _ceiling_had_room(settings: Settings, row: OutboundMessage) -> bool:
+    buckets = buckets_for(settings, row)
+    if len(buckets) < 3:
+        return False
+    ceiling = buckets[2]
     try:
-        _limiter().pause(key, retry_after)
-    except Exception:  # noqa: BLE001
-        _state["local_limiter"].pause(key, retry_after)
+        level = _limiter().level(ceiling)
+    except Exception:  # noqa: BLE001  (no shared view: assume the bot's limit, the safe side)
+        return False
+    return level >= ceiling.burst * CHAT_429_ROOM
 
 
 def buckets_for(
     settings: Settings, row: OutboundMessage, now: datetime | None = None
 ) -> list[Bucket]:
-    """The limits one message counts against (README "Sending pace").
+    """The limits one message counts against (README "Sending pace"): [overall, chat, ceiling].
 
-    A reply to a runner who just wrote waits on its chat's bucket only and is charged to the
-    provider-wide one; notifications (e-tickets) wait on the provider-wide bucket; reminders and
-    broadcasts also leave it a reserve, so they go last. The provider-wide rate follows _pace.
+    A reply to a runner who just wrote waits on its chat's bucket and the bot's (device's)
+    ceiling, and is charged to the provider-wide one; notifications (e-tickets) wait on the
+    provider-wide bucket; reminders and broadcasts also leave it a reserve, so they go last. Every
+    message takes from the ceiling, so all of them together stay under the provider's limit. The
+    overall and ceiling rates follow _pace.
     """
     kind = _urgency(settings, row, now or utcnow())
     if row.channel == Channel.TELEGRAM and row.kind != CALLBACK_ANSWER:
-        rate = settings.telegram_max_per_second * _pace.factor("tg")
-        chat_rate, key = settings.telegram_chat_max_per_second, "tg"
+        key = "tg"
+        rate = ceiling = settings.telegram_max_per_second * _pace.factor(key)
+        chat_rate = settings.telegram_chat_max_per_second
     elif row.channel == Channel.WHATSAPP:
         key = _pause_key(row)  # each Fonnte device (number) has its own pace
-        rate = settings.fonnte_max_per_second * _pace.factor(key)
+        factor = _pace.factor(key)
+        rate = settings.fonnte_max_per_second * factor
+        ceiling = max(settings.fonnte_device_max_per_second, settings.fonnte_max_per_second)
+        ceiling *= factor
         chat_rate = settings.fonnte_chat_max_per_second
     elif row.channel == Channel.WHATSAPP_CLOUD:
         return whatsapp.buckets(settings, row, bulk=kind == "bulk")
     else:
         return []
     reserve = max(1.0, rate * 0.2) if kind == "bulk" else 0.0
-    overall = Bucket(f"{key}:all", rate, max(rate, 1 + reserve), reserve, charge=kind == "reply")
-    return [overall, Bucket(f"{key}:chat:{row.recipient}", chat_rate, max(3.0, chat_rate))]
+    return [
+        Bucket(f"{key}:all", rate, max(rate, 1 + reserve), reserve, charge=kind == "reply"),
+        Bucket(f"{key}:chat:{row.recipient}", chat_rate, max(3.0, chat_rate)),
+        Bucket(f"{key}:ceiling", ceiling, max(1.0, ceiling)),
+    ]
 
 
 def _urgency(settings: Settings, row: OutboundMessage, now: datetime) -> str:
@@ -143,6 +184,19 @@ def _pause_key(row: OutboundMessage) -> str:
     key = keys.get(str(row.channel), "")
     device = (row.extra or {}).get("device") if key == "wa" else None
     return f"wa:{device}" if device else key
+
+
+def _chat_pause_key(row: OutboundMessage) -> str:
+    """The one chat a per-chat 429 pauses."""
+    return f"{_pause_key(row)}:chat:{row.recipient}"
+
+
+def _pause_keys(row: OutboundMessage) -> tuple[str, ...]:
+    """The pauses a row waits on: its bot's (device's) and its own chat's."""
+    key = _pause_key(row)
+    if key in ("", "wac"):
+        return (key,) if key else ()
+    return key, _chat_pause_key(row)
 
 
 @dramatiq.actor(queue_name="notifications", broker=broker, priority=0, max_retries=20)
@@ -268,6 +322,7 @@ def drain_of(outbound_id: int, *, budget: int = DRAIN_BUDGET) -> None:
 def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int) -> None:
     settings = get_settings()
     started = time.monotonic()
+    naps = _Naps(settings.pace_sleep_seconds)
     sent = 0
     last_id: int | None = None
     while sent < budget:
@@ -285,7 +340,7 @@ def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int)
                 # The batch's last row (not a full batch) asks, as it is marked sent, whether
                 # anything was queued meanwhile: when not, no further claim transaction is needed.
                 last = n == len(claimed) - 1 and len(claimed) < limit
-                if not _paced_send(settings, row, claimed[n + 1 :], last=last):
+                if not _paced_send(settings, row, claimed[n + 1 :], naps, last=last):
                     return
                 sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
@@ -395,15 +450,34 @@ def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
     return None
 
 
+class _Naps:
+    """How long one drain may still sleep for its rate limits (settings.pace_sleep_seconds)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, seconds: float) -> None:
+        self.left = max(0.0, seconds)
+
+
 def _paced_send(
-    settings: Settings, row: OutboundMessage, rest: list[OutboundMessage], *, last: bool = False
+    settings: Settings,
+    row: OutboundMessage,
+    rest: list[OutboundMessage],
+    naps: _Naps,
+    *,
+    last: bool = False,
 ) -> bool:
     """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop.
 
+    A wait the drain's ``naps`` still cover is reserved and slept here, holding the claim: cheaper
+    and closer to the due time than handing the rows back for a delayed job to claim again.
     ``last``: see _send_one.
     """
-    wait = _acquire(buckets_for(settings, row), _pause_key(row))
-    if wait > 0:
+    wait, taken = _reserve(buckets_for(settings, row), _pause_keys(row), naps.left)
+    if taken and wait > 0:
+        naps.left -= wait
+        time.sleep(wait)
+    if not taken:
         _release([row, *rest])
         try:
             _tell_wait(settings, row)
@@ -422,8 +496,10 @@ WAIT_NOTICE = "wait_notice"
 
 def wait_estimate(settings: Settings, row: OutboundMessage) -> float:
     """Seconds until ``row`` goes out: the rows ahead of it on each bucket it waits on, / pace."""
-    buckets = [b for b in buckets_for(settings, row) if not b.charge and b.rate > 0]
-    if not buckets:
+    buckets = buckets_for(settings, row)
+    chat = buckets[1] if len(buckets) > 1 else None
+    waited = [b for b in buckets if not b.charge and b.rate > 0]
+    if not waited:
         return 0.0
     with unit_of_work() as uow:
         ahead = (
@@ -440,9 +516,9 @@ def wait_estimate(settings: Settings, row: OutboundMessage) -> float:
         )
         in_chat = uow.session.scalar(ahead.where(OutboundMessage.recipient == row.recipient)) or 0
         on_bucket = uow.session.scalar(_same_device(ahead, row)) or 0
-    overall, *per_chat = buckets
-    chat_rate = per_chat[0].rate if per_chat else overall.rate
-    return max((on_bucket + 1) / overall.rate, (in_chat + 1) / chat_rate)
+    wide = [b.rate for b in waited if b is not chat]  # the bot's or device's buckets
+    chat_rate = chat.rate if chat in waited and chat is not None else min(wide)
+    return max((on_bucket + 1) / min(wide or [chat_rate]), (in_chat + 1) / chat_rate)
 
 
 def _same_device(query: Any, row: OutboundMessage) -> Any:
@@ -543,7 +619,7 @@ def _send_one(settings: Settings, row: OutboundMessage, *, last: bool = False) -
         provider_id = deliver(http_client(), settings, row)
     except ChannelRateLimited as exc:
         log.info("outbound %s rate limited for %ss", row.id, exc.retry_after)
-        _provider_limited(row, exc.retry_after)
+        _provider_limited(settings, row, exc.retry_after)
         _retry(row, exc.retry_after, str(exc), count_attempt=False)
         return False
     except ChannelOutsideWindow as exc:

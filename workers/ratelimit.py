@@ -4,9 +4,10 @@
 A ``reserve`` keeps tokens back for more urgent senders: reminders and broadcasts only take a token
 when the bucket holds more than the reserve. A ``charge`` bucket is debited but never waited on
 (down to ``-burst``): replies count against the provider-wide bucket, so bulk behind its reserve
-yields to them, while the replies themselves are limited per chat only. A pause (after a 429) makes
-every acquire for that bot wait until it ends; ``Pace`` lowers a bot's overall rate after a 429 and
-brings it back up slowly.
+yields to them, while the replies themselves are limited per chat only. ``reserve`` may also take
+tokens due a little later (the caller sleeps until then), so a short wait needs no second try. A
+pause (after a 429) makes every acquire naming that key (a bot, a device or one chat) wait until it
+ends; ``Pace`` lowers a bot's overall rate after a 429 and brings it back up slowly.
 """
 
 from __future__ import annotations
@@ -16,18 +17,27 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-# KEYS: the pause key, then bucket keys. ARGV: now, then (rate, burst, reserve, charge) per bucket.
-# Returns the wait in ms (0 = taken).
+# KEYS: the pause keys (ARGV[2] of them), then the bucket keys. ARGV: now, the number of pause
+# keys, the longest wait that may be reserved (s), then (rate, burst, reserve, charge) per bucket.
+# Returns {wait in ms, taken}: taken = 1 when the tokens are taken (go after the wait; 0 = now).
 _LUA = """
 local now = tonumber(ARGV[1])
-local paused = tonumber(redis.call('GET', KEYS[1]))
-if paused and paused > now then
-  return math.ceil((paused - now) * 1000)
+local np = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local paused = 0
+for i = 1, np do
+  local untilts = tonumber(redis.call('GET', KEYS[i]))
+  if untilts and untilts > now then
+    paused = math.max(paused, untilts - now)
+  end
+end
+if paused > 0 then
+  return {math.ceil(paused * 1000), 0}
 end
 local wait = 0
 local state = {}
-for i = 2, #KEYS do
-  local j = (i - 2) * 4 + 2
+for i = np + 1, #KEYS do
+  local j = (i - np - 1) * 4 + 4
   local rate = tonumber(ARGV[j])
   local burst = tonumber(ARGV[j + 1])
   local reserve = tonumber(ARGV[j + 2])
@@ -42,15 +52,19 @@ for i = 2, #KEYS do
     wait = math.max(wait, (need - tokens) / rate)
   end
 end
-if wait > 0 then
-  return math.ceil(wait * 1000)
+if wait > max_wait then
+  return {math.ceil(wait * 1000), 0}
 end
-for i = 2, #KEYS do
-  local burst = tonumber(ARGV[(i - 2) * 4 + 3])
-  redis.call('HSET', KEYS[i], 'tokens', math.max(-burst, state[i] - 1), 'ts', now)
+for i = np + 1, #KEYS do
+  local j = (i - np - 1) * 4 + 4
+  local left = state[i] - 1
+  if tonumber(ARGV[j + 3]) == 1 then
+    left = math.max(-tonumber(ARGV[j + 1]), left)
+  end
+  redis.call('HSET', KEYS[i], 'tokens', left, 'ts', now)
   redis.call('EXPIRE', KEYS[i], 3600)
 end
-return 0
+return {math.ceil(wait * 1000), 1}
 """
 
 
@@ -77,11 +91,23 @@ class Limiter:
 
     def acquire(self, buckets: list[Bucket], *, pause_key: str = "") -> float:
         """Take a token from every bucket at once, or return how long to wait before trying again."""
+        wait, taken = self.reserve(buckets, pause_keys=(pause_key,) if pause_key else ())
+        return 0.0 if taken else wait
+
+    def reserve(
+        self, buckets: list[Bucket], *, pause_keys: tuple[str, ...] = (), max_wait: float = 0.0
+    ) -> tuple[float, bool]:
+        """Take a token from every bucket, due within ``max_wait`` seconds, or from none.
+
+        Returns (wait, taken). Taken: the tokens are the caller's, to use after ``wait`` (0 = now);
+        later callers queue behind it. Not taken (paused by any of ``pause_keys``, or the wait is
+        longer than ``max_wait``): nothing was charged; try again after ``wait``.
+        """
         if not buckets:
-            return 0.0
+            return 0.0, True
         if self._script is not None:
-            return self._acquire_redis(buckets, pause_key)
-        return self._acquire_local(buckets, pause_key)
+            return self._reserve_redis(buckets, pause_keys, max_wait)
+        return self._reserve_local(buckets, pause_keys, max_wait)
 
     def pause(self, key: str, seconds: float) -> None:
         """Make every acquire with ``pause_key=key`` wait ``seconds`` from now (in every process)."""
@@ -91,20 +117,39 @@ class Limiter:
         with self._lock:
             self._paused[key] = max(self._paused.get(key, 0.0), until)
 
-    def _acquire_redis(self, buckets: list[Bucket], pause_key: str) -> float:
-        args: list[float] = [time.time()]
-        for b in buckets:
-            args.extend((b.rate, b.burst, b.reserve, 1 if b.charge else 0))
-        keys = [f"funrun:rl:pause:{pause_key or '-'}"] + [f"funrun:rl:{b.key}" for b in buckets]
-        wait_ms = self._script(keys=keys, args=args)
-        return int(wait_ms) / 1000.0
-
-    def _acquire_local(self, buckets: list[Bucket], pause_key: str) -> float:
+    def level(self, bucket: Bucket) -> float:
+        """The tokens ``bucket`` holds now (its burst when unused)."""
+        if self._redis is not None:
+            tokens, ts = self._redis.hmget(f"funrun:rl:{bucket.key}", "tokens", "ts")
+            if tokens is None or ts is None:
+                return bucket.burst
+            elapsed = max(0.0, time.time() - float(ts))
+            return min(bucket.burst, float(tokens) + elapsed * bucket.rate)
         now = time.monotonic()
         with self._lock:
-            paused = self._paused.get(pause_key, 0.0) - time.time() if pause_key else 0.0
+            tokens, ts = self._local.get(bucket.key, (bucket.burst, now))
+            return min(bucket.burst, tokens + max(0.0, now - ts) * bucket.rate)
+
+    def _reserve_redis(
+        self, buckets: list[Bucket], pause_keys: tuple[str, ...], max_wait: float
+    ) -> tuple[float, bool]:
+        args: list[float] = [time.time(), len(pause_keys), max_wait]
+        for b in buckets:
+            args.extend((b.rate, b.burst, b.reserve, 1 if b.charge else 0))
+        keys = [f"funrun:rl:pause:{k}" for k in pause_keys] + [
+            f"funrun:rl:{b.key}" for b in buckets
+        ]
+        wait_ms, taken = self._script(keys=keys, args=args)
+        return int(wait_ms) / 1000.0, bool(int(taken))
+
+    def _reserve_local(
+        self, buckets: list[Bucket], pause_keys: tuple[str, ...], max_wait: float
+    ) -> tuple[float, bool]:
+        now = time.monotonic()
+        with self._lock:
+            paused = max((self._paused.get(k, 0.0) for k in pause_keys), default=0.0) - time.time()
             if paused > 0:
-                return paused
+                return paused, False
             levels = []
             wait = 0.0
             for b in buckets:
@@ -114,11 +159,12 @@ class Limiter:
                 need = 1 + b.reserve
                 if not b.charge and tokens < need:
                     wait = max(wait, (need - tokens) / b.rate)
-            if wait > 0:
-                return wait
+            if wait > max_wait:
+                return wait, False
             for b, tokens in zip(buckets, levels, strict=True):
-                self._local[b.key] = (max(-b.burst, tokens - 1), now)
-            return 0.0
+                left = max(-b.burst, tokens - 1) if b.charge else tokens - 1
+                self._local[b.key] = (left, now)
+            return wait, True
 
 
 class Pace:

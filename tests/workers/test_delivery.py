@@ -24,6 +24,7 @@ from core.messages import Choice, Reply
 from core.messaging import outbox
 from core.models import AuditLog, OutboundMessage
 from tests.channels.helpers import count, outbound_rows, wait_until
+from workers import delivery
 from workers.delivery import MAX_ATTEMPTS, deliver_after_commit, deliver_chat, drain
 from workers.sweeper import sweep_once
 
@@ -274,17 +275,75 @@ def test_network_errors_give_up_after_max_attempts(
     assert count(AuditLog, AuditLog.action == "outbound.failed") == 1
 
 
-def test_a_429_pauses_the_whole_bot_for_retry_after(channels: Any) -> None:
+def test_a_429_at_the_bots_ceiling_pauses_the_whole_bot_for_retry_after(
+    channels: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_telegram, _ = channels
-    fake_telegram.fail_next("sendMessage", status=429, retry_after=2)
+    monkeypatch.setenv("TELEGRAM_MAX_PER_SECOND", "1")  # one send empties the bot's ceiling
+    get_settings.cache_clear()
+    factor = delivery._pace.factor("tg")  # noqa: SLF001
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=3)
     (limited,) = _queue(Channel.TELEGRAM, "61", "pertama")
     wait_until(lambda: _status(limited).next_attempt_at is not None)  # paused, retry scheduled
     refused_at = fake_telegram.requests("sendMessage")[0].at
     (other,) = _queue(Channel.TELEGRAM, "62", "lain")  # another chat, same bot
     wait_until(lambda: _sent(limited) and _sent(other))
     calls = {c.params["text"]: c.at for c in fake_telegram.requests("sendMessage")[1:]}
-    # Telegram asked the bot (not the chat) to wait: the other chat's message waited as well.
-    assert calls["lain"] - refused_at >= 1.5
+    # The bot had no room left: Telegram's limit was the bot's, so the other chat waited as well
+    # (beyond the 1 s the ceiling alone would have asked) and the bot's pace was halved.
+    assert calls["lain"] - refused_at >= 2.5
+    assert delivery._pace.factor("tg") < factor  # noqa: SLF001
+    # Nothing lost or doubled: after the refused request, each reply went out once.
+    assert sorted(calls) == ["lain", "pertama"] and len(fake_telegram.requests("sendMessage")) == 3
+
+
+def test_a_429_with_room_at_the_bots_ceiling_pauses_only_that_chat(channels: Any) -> None:
+    fake_telegram, _ = channels
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=3)
+    (limited,) = _queue(Channel.TELEGRAM, "63", "pertama")
+    wait_until(lambda: _status(limited).next_attempt_at is not None)
+    refused_at = fake_telegram.requests("sendMessage")[0].at
+    factor = delivery._pace.factor("tg")  # noqa: SLF001
+    (other,) = _queue(Channel.TELEGRAM, "64", "lain")  # another chat, same bot: not held
+    wait_until(lambda: _sent(other))
+    # The same chat's next reply (queued behind the refused one) waits for the chat's pause.
+    (later,) = _queue(Channel.TELEGRAM, "63", "kedua")
+    wait_until(lambda: _sent(limited) and _sent(later))
+    calls = {c.params["text"]: c.at for c in fake_telegram.requests("sendMessage")[1:]}
+    assert calls["lain"] - refused_at < 2.0  # well before the 3 s retry_after
+    assert calls["pertama"] - refused_at >= 2.5 and calls["kedua"] > calls["pertama"]
+    assert delivery._pace.factor("tg") >= factor  # noqa: SLF001  (not halved by a chat's 429)
+    # Nothing lost or doubled: after the refused request, each reply went out once, in order.
+    accepted = [c.params["text"] for c in fake_telegram.requests("sendMessage")[1:]]
+    assert sorted(accepted) == ["kedua", "lain", "pertama"]
+    assert accepted.index("pertama") < accepted.index("kedua")
+
+
+def test_a_short_pacing_wait_is_slept_in_the_drain_not_queued_again(
+    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_CHAT_MAX_PER_SECOND", "2")  # a burst of 3, then every 0.5 s
+    get_settings.cache_clear()
+    ids = _queue(Channel.TELEGRAM, "65", "satu", "dua", "tiga", "empat", deliver=False)
+    drain("telegram", "65")  # no worker runs: a requeued row would still be pending here
+    assert all(_sent(i) for i in ids)
+    calls = fake_telegram.requests("sendMessage")
+    assert [c.params["text"] for c in calls] == ["satu", "dua", "tiga", "empat"]
+    assert calls[3].at - calls[2].at >= 0.3  # the fourth waited for the chat's bucket
+
+
+def test_a_long_pacing_wait_is_handed_back_to_the_queue(
+    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_CHAT_MAX_PER_SECOND", "0.2")  # a burst of 3, then every 5 s
+    get_settings.cache_clear()
+    ids = _queue(Channel.TELEGRAM, "66", "satu", "dua", "tiga", "empat", deliver=False)
+    started = time.monotonic()
+    drain("telegram", "66")
+    assert time.monotonic() - started < 3.0  # it did not sleep for the 5 s
+    assert [_sent(i) for i in ids] == [True, True, True, False]
+    assert _status(ids[3]).status == OutboundStatus.PENDING  # handed back, not lost
+    assert fake_telegram.sent_texts(66) == ["satu", "dua", "tiga"]
 
 
 def _transactions(fn: Any) -> int:

@@ -68,3 +68,33 @@ def test_pace_halves_on_429_and_recovers_linearly() -> None:
     for _ in range(10):
         pace.slow_down("wa", now=0)
     assert pace.factor("wa", now=0) == 0.1  # never below the floor
+
+
+def test_a_short_wait_is_reserved_and_later_callers_queue_behind_it(limiter: Limiter) -> None:
+    chat = [Bucket("chat:r", rate=2.0, burst=1)]
+    assert limiter.reserve(chat, max_wait=1.0) == (0.0, True)
+    wait, taken = limiter.reserve(
+        chat, max_wait=1.0
+    )  # due in 0.5 s: taken now, slept by the caller
+    assert taken and 0.4 < wait <= 0.5
+    wait, taken = limiter.reserve(chat, max_wait=1.0)  # behind that one: 1 s
+    assert taken and 0.9 < wait <= 1.0
+    wait, taken = limiter.reserve(chat, max_wait=1.0)  # 1.5 s is too long: nothing taken
+    assert not taken and 1.4 < wait <= 1.5
+    assert limiter.acquire(chat) > 1.4  # the refused reservation charged nothing
+
+
+def test_a_chat_pause_holds_that_chat_only(limiter: Limiter) -> None:
+    limiter.pause("tg:chat:1", 2.0)
+    bucket = [Bucket("tg:ceiling", rate=100.0, burst=100)]
+    wait, taken = limiter.reserve(bucket, pause_keys=("tg", "tg:chat:1"), max_wait=5.0)
+    assert not taken and 1.0 < wait <= 2.0  # a pause is never reserved through
+    assert limiter.reserve(bucket, pause_keys=("tg", "tg:chat:2")) == (0.0, True)
+
+
+def test_level_reads_the_tokens_left(limiter: Limiter) -> None:
+    bucket = Bucket("tg:ceiling:level", rate=1.0, burst=10)
+    assert limiter.level(bucket) == 10
+    for _ in range(6):
+        limiter.acquire([bucket])
+    assert 3.9 < limiter.level(bucket) < 4.5
