@@ -73,7 +73,7 @@ SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError, Ove
 # body parses as it did with de_json (tests/channels/test_telegram_parse_equivalence.py). Objects
 # off the path (entities, replies, a sticker's insides) are no longer checked: such a body is
 # stored rather than refused, and it still yields a well-typed message or none.
-_MESSAGE = frozenset(("message_id", "date", "chat"))
+_MESSAGE = frozenset(("message_id", "date"))  # no chat: python-telegram-bot kept None
 _CHAT = frozenset(("id", "type"))
 _USER = frozenset(("id", "first_name", "is_bot"))
 _CALLBACK = frozenset(("id", "chat_instance"))
@@ -117,7 +117,7 @@ def _is_id(value: Any) -> bool:
 
 
 def _private_chat_id(message: dict[str, Any]) -> str | None:
-    chat = _optional(message["chat"], _CHAT)
+    chat = _optional(message.get("chat"), _CHAT)
     if chat is None or chat["type"] != "private":
         return None
     if not _is_id(chat["id"]):
