@@ -14,7 +14,7 @@ from typing import Any
 
 from core.config import Settings
 from core.enums import Channel
-from core.messages import Attachment, InboundMessage
+from core.messages import Attachment, InboundMessage, without_nul
 
 IMAGE_EXTENSIONS = {
     "jpg": "image/jpeg",
@@ -83,7 +83,8 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
     """
     if not isinstance(payload, Mapping):
         raise MalformedPayload("not an object")
-    sender = str(payload.get("sender") or payload.get("pengirim") or "").strip()
+    # U+0000 first: InboundMessage drops it, and a sender of only NULs would become an empty chat.
+    sender = without_nul(str(payload.get("sender") or payload.get("pengirim") or "")).strip()
     if not sender:
         raise MalformedPayload("no sender")
     if _truthy(payload.get("isgroup")) or sender.endswith("@g.us") or _truthy(payload.get("quick")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from channels import wire
@@ -36,6 +36,7 @@ def test_telegram_parse_total(payload: Any) -> None:
 
 @budget()
 @given(payload=st.one_of(objects, mutated("fonnte")))
+@example(payload={"sender": "\x00", "message": "halo"})  # a sender of only NULs is no sender
 def test_fonnte_parse_total(payload: Any) -> None:
     _check(fonnte.parse, fonnte.MalformedPayload, payload)
 
