@@ -1,13 +1,16 @@
 """CPU seconds and peak RSS per role (API, workers, PostgreSQL, Redis), read from /proc.
 
-A role is a root pid and all its descendants; processes that exit between samples keep the CPU they
-had at their last sample (PostgreSQL backends come and go), so totals are lower bounds.
+A role is a root pid and all its descendants, less the subtrees of the other roles' roots (the bench
+process is a role whose children, the API and the workers, are roles of their own); processes that
+exit between samples keep the CPU they had at their last sample (PostgreSQL backends come and go),
+so totals are lower bounds.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,14 +27,16 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _hwm_mib(pid: int) -> float:
+def _memory_mib(pid: int) -> tuple[float, float]:
+    """(peak RSS, current RSS) of ``pid`` in MiB (0 when it is gone)."""
+    found = {"VmHWM:": 0.0, "VmRSS:": 0.0}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+            if line.startswith(tuple(found)):
+                found[line.split()[0]] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return found["VmHWM:"], found["VmRSS:"]
 
 
 def find_pid(*needles: str) -> int | None:
@@ -54,6 +59,7 @@ class Role:
     cpu: dict[int, float] = field(default_factory=dict)  # pid -> last CPU seconds
     start: dict[int, float] = field(default_factory=dict)  # pid -> CPU seconds at first sight
     rss: dict[int, float] = field(default_factory=dict)  # pid -> peak RSS MiB
+    current: dict[int, float] = field(default_factory=dict)  # live pid -> RSS MiB at last sample
 
     def cpu_seconds(self) -> float:
         return sum(self.cpu[p] - self.start.get(p, 0.0) for p in self.cpu)
@@ -63,6 +69,10 @@ class Role:
 
     def processes(self) -> int:
         return len(self.cpu)
+
+    def rss_now(self) -> float:
+        """The RSS of the role's processes at the last sample, summed, in MiB."""
+        return sum(self.current.values())
 
 
 class Sampler:
@@ -96,17 +106,24 @@ class Sampler:
                 found = _stat(int(entry.name))
                 if found is not None:
                     stats[int(entry.name)] = found
+        roots = {role.root for role in self.roles.values()}
         for role in self.roles.values():
-            for pid in _descendants(role.root, stats):
+            role.current = {}
+            for pid in _descendants(role.root, stats, roots - {role.root}):
                 cpu = stats[pid][1]
                 if pid not in role.cpu:
                     # A process born during the run counts from zero; one seen at start, from then.
                     role.start[pid] = cpu if self._first else 0.0
                 role.cpu[pid] = cpu
-                role.rss[pid] = max(role.rss.get(pid, 0.0), _hwm_mib(pid))
+                hwm, now = _memory_mib(pid)
+                role.rss[pid] = max(role.rss.get(pid, 0.0), hwm)
+                role.current[pid] = now
 
 
-def _descendants(root: int, stats: dict[int, tuple[int, float]]) -> list[int]:
+def _descendants(
+    root: int, stats: dict[int, tuple[int, float]], others: AbstractSet[int] = frozenset()
+) -> list[int]:
+    """``root`` and its descendants, not descending into ``others`` (roots of other roles)."""
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
@@ -115,5 +132,5 @@ def _descendants(root: int, stats: dict[int, tuple[int, float]]) -> list[int]:
         pid = todo.pop()
         if pid in stats:
             found.append(pid)
-        todo.extend(children.get(pid, []))
+        todo.extend(c for c in children.get(pid, []) if c not in others)
     return found

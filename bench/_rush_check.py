@@ -75,7 +75,7 @@ class ConnectionWatch:
     """The peak number of connections to the database, sampled twice a second."""
 
     def __init__(self) -> None:
-        self.peak = 0
+        self.peak = self.current = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="pg-connections")
 
@@ -92,11 +92,12 @@ class ConnectionWatch:
         query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
         with get_engine().connect() as conn:
             while not self._stop.wait(0.5):
-                self.peak = max(self.peak, int(conn.execute(query).scalar() or 0) - 1)
+                self.current = int(conn.execute(query).scalar() or 0) - 1
+                self.peak = max(self.peak, self.current)
                 conn.rollback()
 
 
-def _open_counts() -> tuple[int, int]:
+def open_counts() -> tuple[int, int]:
     from core.db import get_sessionmaker
     from core.models import InboundUpdate, OutboundMessage
 
@@ -112,7 +113,7 @@ def wait_settled(timeout: float) -> bool:
     """Wait until no inbound row is unprocessed and no outbound row unsent (or ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _open_counts() == (0, 0):
+        if open_counts() == (0, 0):
             return True
         time.sleep(0.5)
     return False
@@ -126,6 +127,7 @@ def _q(values: list[float], q: int) -> float:
 
 def summarise(runners: list[Any], began: float, wall: float) -> dict[str, Any]:
     outcomes = Counter(r.outcome for r in runners)
+    stopped = [r for r in runners if r.outcome == "stopped"]
     acks = [a for r in runners for a in r.acks]
     replies = [x for r in runners for x in r.replies]
     registered = [r for r in runners if r.outcome == "registered"]
@@ -144,6 +146,12 @@ def summarise(runners: list[Any], began: float, wall: float) -> dict[str, Any]:
         "reply_p95": _q(replies, 95),
         "reply_p99": _q(replies, 99),
         "reg_per_min": len(registered) / span * 60 if span else 0.0,
+        # Runners the deadline stopped: before their first message, or mid-flow (and how far).
+        "stopped_unstarted": sum(1 for r in stopped if not r.sent),
+        "stopped_mid": sum(1 for r in stopped if r.sent),
+        "stopped_mid_msgs": statistics.mean(r.sent for r in stopped if r.sent)
+        if any(r.sent for r in stopped)
+        else 0,
         "runner_msgs_per_reg": statistics.mean(r.sent for r in registered) if registered else 0,
         "bot_msgs_per_reg": statistics.mean(r.received for r in registered) if registered else 0,
         **_per_mode(registered),
@@ -166,7 +174,14 @@ def _per_mode(registered: list[Any]) -> dict[str, float]:
 
 
 def invariants(result: dict[str, Any], *, slots: int) -> list[str]:
-    """Every broken invariant, in words (empty: all held)."""
+    """Every broken invariant, in words (empty: all held).
+
+    A run stopped by --max-seconds leaves runners mid-flow ("stopped", not "no answer") and, if the
+    queues did not drain within --settle-seconds, messages still queued: those two checks then
+    only report; the rest hold at any moment and always apply. Outbound rows are marked sent after
+    the provider accepted them, so sent <= delivered <= sent + sending: fewer deliveries is a lost
+    message, more a doubled one, settled or not.
+    """
     from core.db import get_sessionmaker
     from core.models import Category, InboundUpdate, OutboundMessage, Registration
 
@@ -183,29 +198,48 @@ def invariants(result: dict[str, Any], *, slots: int) -> list[str]:
         unprocessed = session.scalar(
             select(func.count()).where(InboundUpdate.processed_at.is_(None))
         )
-        unsent = session.scalar(select(func.count()).where(OutboundMessage.status != "sent"))
-        sent = session.scalar(
-            select(func.count()).where(
-                OutboundMessage.status == "sent", OutboundMessage.kind != "callback_answer"
-            )
+        status = dict(
+            session.execute(
+                select(OutboundMessage.status, func.count())
+                .where(OutboundMessage.kind != "callback_answer")
+                .group_by(OutboundMessage.status)
+            ).all()
         )
         dup_provider = session.scalar(_dups(OutboundMessage.provider_message_id))
+    sent, sending = status.get("sent", 0), status.get("sending", 0)
+    unsent = sum(v for k, v in status.items() if k != "sent")
+    stopped = bool(result.get("stopped_at"))
+    outcomes = result["outcomes"]
+    registered, mid = outcomes.get("registered", 0), result.get("stopped_mid", 0)
     if (taken or 0) > slots:
         broken.append(f"{taken} registrations for {slots} slots")
-    if result["outcomes"].get("none"):
-        broken.append(f"{result['outcomes']['none']} runners without a final answer")
+    if (taken or 0) < registered:
+        broken.append(f"{registered} runners told they are registered, {taken} registrations")
+    if (taken or 0) > registered + mid:
+        broken.append(f"{taken} registrations for {registered} registered (+{mid} stopped) runners")
+    if outcomes.get("none"):
+        broken.append(f"{outcomes['none']} runners without a final answer")
     if dup_numbers:
         broken.append(f"{dup_numbers} duplicated registration numbers")
     if dup_amounts:
         broken.append(f"{dup_amounts} duplicated amounts")
-    if unprocessed:
-        broken.append(f"{unprocessed} inbound messages unprocessed")
-    if unsent:
-        broken.append(f"{unsent} outbound messages not sent")
-    if (sent or 0) != result["delivered"]:
+    if status.get("failed"):
+        broken.append(f"{status['failed']} outbound messages failed")
+    if (unprocessed or unsent) and not (stopped and not result["settled"]):
+        if unprocessed:
+            broken.append(f"{unprocessed} inbound messages unprocessed")
+        if unsent:
+            broken.append(f"{unsent} outbound messages not sent")
+    if sent > result["delivered"]:
         broken.append(f"{sent} outbound rows sent but {result['delivered']} reached the providers")
+    if result["delivered"] > sent + sending:
+        broken.append(
+            f"{result['delivered']} messages reached the providers for {sent} rows sent"
+            f" (+{sending} sending): doubled"
+        )
     if dup_provider:
         broken.append(f"{dup_provider} provider message ids recorded twice")
+    result["left_queued"] = {"inbound": unprocessed or 0, "outbound": unsent}
     return broken
 
 
@@ -259,8 +293,21 @@ def _frame(frame: str) -> str:
     return f"{name} ({short})"
 
 
+def _stopped(r: dict[str, Any]) -> str:
+    if not r.get("stopped_at"):
+        return ""
+    queued = r.get("left_queued") or {}
+    return (
+        f"stopped at {r['stopped_at']:.0f}s: {r.get('stopped_mid', 0)} mid-flow "
+        f"(avg {r.get('stopped_mid_msgs', 0):.1f} msgs sent), {r.get('stopped_unstarted', 0)} "
+        f"not started; left queued in/out {queued.get('inbound', 0)}/{queued.get('outbound', 0)}; "
+    )
+
+
 def line(r: dict[str, Any]) -> str:
     cpu = " ".join(f"{k}={v:.0f}s" for k, v in r["cpu"].items())
+    n = max(1, r["messages"])
+    per = " ".join(f"{k}={v * 1000 / n:.1f}" for k, v in r["cpu"].items())
     rss = " ".join(f"{k}={v:.0f}MiB" for k, v in r["rss"].items())
     return (
         f"[{r['label']} {r['mode']}] {r['runners']} runners {r['outcomes']} in {r['wall']:.0f}s; "
@@ -270,7 +317,8 @@ def line(r: dict[str, Any]) -> str:
         f"wa {r.get('reply_whatsapp_p50', 0):.0f}/{r.get('reply_whatsapp_p99', 0):.0f}); "
         f"{r['reg_per_min']:.0f} reg/min; msgs/reg runner {r['runner_msgs_per_reg']:.1f} bot "
         f"{r['bot_msgs_per_reg']:.1f} (step {r.get('runner_msgs_step', 0):.1f}/{r.get('bot_msgs_step', 0):.1f}, "
-        f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; rss {rss}; db conns {r['db_connections']}; "
+        f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; "
+        f"cpu ms/msg {per}; rss {rss}; db conns {r['db_connections']}; {_stopped(r)}"
         f"429s {r['rejected']}{_refused(r)}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
 
@@ -296,8 +344,9 @@ def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
         "and Fonnte 10/s per device, our pacing at its defaults.",
         "",
         "| code | mode | outcome | msg/s | ack p50/p95/p99 ms | reply p50/p95/p99 ms | reg/min "
-        "| msgs per reg (runner/bot) | CPU s api/workers/pg/redis | CPU ms per msg (api/workers/pg) "
-        "| peak RSS MiB api/workers | DB conns | 429s | invariants |",
+        "| msgs per reg (runner/bot) | CPU s api/workers/pg/redis/bench "
+        "| CPU ms per msg (api/workers/pg/bench) "
+        "| peak RSS MiB api/workers/bench | DB conns | 429s | invariants |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -312,18 +361,26 @@ def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
 
 def _row(r: dict[str, Any]) -> str:
     cpu, rss, n = r["cpu"], r["rss"], max(1, r["messages"])
-    per = "/".join(f"{cpu.get(k, 0) * 1000 / n:.0f}" for k in ("api", "workers", "postgres"))
+    per = "/".join(
+        f"{cpu.get(k, 0) * 1000 / n:.1f}" for k in ("api", "workers", "postgres", "bench")
+    )
     outcome = (
         f"{r['outcomes'].get('registered', 0)} reg, {r['outcomes'].get('sold_out', 0)} sold out"
     )
     if r["outcomes"].get("none"):
         outcome += f", **{r['outcomes']['none']} no answer**"
+    if r["outcomes"].get("stopped"):
+        outcome += (
+            f", {r['outcomes']['stopped']} stopped at {r['stopped_at']:.0f} s "
+            f"({r.get('stopped_mid', 0)} mid-flow)"
+        )
     return (
         f"| {r['label']} | {r['mode']} | {outcome} | {r['msgs_per_s']:.1f} | "
         f"{r['ack_p50']:.0f}/{r['ack_p95']:.0f}/{r['ack_p99']:.0f} | "
         f"{r['reply_p50']:.0f}/{r['reply_p95']:.0f}/{r['reply_p99']:.0f} | "
         f"{r['reg_per_min']:.0f} | {r['runner_msgs_per_reg']:.1f}/{r['bot_msgs_per_reg']:.1f} | "
-        + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis"))
-        + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f} | "
+        + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis", "bench"))
+        + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f}"
+        f"/{rss.get('bench', 0):.0f} | "
         f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {'; '.join(r['invariants']) or 'held'} |"
     )

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,13 @@ from tests.fakes.telegram_api import FakeTelegram, _error
 
 SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
 OnSent = Callable[[str, str, str], None]
+KEEP = 1000  # the fakes record every call; a rush keeps only the latest (10k runners: ~150k sends)
+
+
+def _trim(records: list[Any], lock: threading.Lock) -> None:
+    if len(records) > 2 * KEEP:
+        with lock:
+            del records[:-KEEP]
 
 
 @dataclass
@@ -93,6 +101,7 @@ class RushTelegram(FakeTelegram):
                 after = max(1, math.ceil(wait))
                 return _error(429, f"Too Many Requests: retry after {after}", after)
         response = await super()._method(request)
+        _trim(self.calls, self._lock)
         if response.status_code == 200:
             self.on_sent("telegram", chat, str(params.get("text", params.get("caption", ""))))
         return response
@@ -118,6 +127,7 @@ class RushFonnte(FakeFonnte):
                 return JSONResponse(body, status_code=429, headers=headers)
         params, _, _ = await self._params(request)
         response = await super()._send(request)
+        _trim(self.requests, self._lock)
         if response.status_code == 200 and b'"status":true' in bytes(response.body):
             self.on_sent("whatsapp", str(params.get("target", "")), str(params.get("message", "")))
         return response

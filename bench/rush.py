@@ -12,15 +12,24 @@ answer 429 with retry_after at the providers' limits; our pacing at its defaults
 ``--compare REF`` runs the same rush first against the code of git REF (exported to a temporary
 directory), then against the working tree, in one run. ``--profile`` samples the API and the
 workers with py-spy. Fails (exit 1) when an invariant breaks. `make bench-rush`.
+
+At scale (``--runners 10000``): the bench process is a measured role of its own ("bench": the
+runners, the fakes, the sampling), a progress line is printed every ``--progress-seconds``, the
+runners' posts pass a gate of ``--connections`` (the providers' webhook connections; httpx's pool
+never queues thousands), the inbox keeps only what a runner has not read yet, and a runner still
+mid-flow at ``--max-seconds`` counts as "stopped", not as "no answer" (a reply that did not come
+within ``--reply-timeout`` while the run went on).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import resource
 import string
 import subprocess
 import sys
@@ -33,6 +42,11 @@ from typing import Any
 
 import httpx
 
+try:  # httpcore imports sniffio on every request; absent (anyio 4.16 dropped it), that import
+    import sniffio  # noqa: F401  searched sys.path each time: ~15 % of the bench's CPU at 10,000 runners
+except ImportError:  # None in sys.modules: a failed import at once, without a search
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
+
 from bench import _rush_check as check
 from bench._procstat import Sampler, find_pid
 from bench._report import ROOT, machine, write_section
@@ -43,7 +57,6 @@ DEVICE = "628111222333"
 CATEGORY = "21K"
 REGISTERED = ("Pendaftaran diterima",)
 SOLD_OUT = ("sudah habis", "baru saja habis")
-REPLY_TIMEOUT = 120.0
 FILL = object()  # in a script: fill in the form the bot just sent
 FORM_EVERY = 3  # every third runner uses the one-message form ("format pendaftaran")
 
@@ -53,7 +66,9 @@ class Runner:
     n: int
     channel: str  # "telegram" | "whatsapp"
     chat: str
-    outcome: str = "none"  # registered | sold_out | none
+    outcome: str = (
+        "none"  # registered | sold_out | none (no reply in time) | stopped (the deadline)
+    )
     sent: int = 0
     received: int = 0
     acks: list[float] = field(default_factory=list)
@@ -95,11 +110,18 @@ class Runner:
 
 
 class Inbox:
-    """What the fakes delivered, per chat, and a wake-up for the runner waiting on it."""
+    """What the fakes delivered: a count per chat, the texts its runner has not read yet, a wake-up.
+
+    Texts are kept only until read (a run of 10,000 runners receives ~150,000); chats whose runner
+    is done only count.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.texts: dict[str, list[str]] = {}
+        self.counts: dict[str, int] = {}
+        self.unread: dict[str, list[str]] = {}
+        self.done: set[str] = set()
+        self.delivered = 0
         self.events: dict[str, asyncio.Event] = {}
         self._lock = threading.Lock()
 
@@ -107,25 +129,48 @@ class Inbox:
         # Recorded here, not in the loop: sends after the runners finished must count too.
         key = f"{channel}:{chat}"
         with self._lock:
-            self.texts.setdefault(key, []).append(text)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.delivered += 1
+            if key in self.done:
+                return
+            self.unread.setdefault(key, []).append(text)
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._wake, key)
 
     def _wake(self, key: str) -> None:
-        self.events.setdefault(key, asyncio.Event()).set()
+        event = self.events.get(key)
+        if event is not None:
+            event.set()
+
+    def count(self, key: str) -> int:
+        return self.counts.get(key, 0)
+
+    def take(self, key: str) -> list[str]:
+        """The texts delivered to ``key`` since the last take."""
+        with self._lock:
+            return self.unread.pop(key, [])
+
+    def finish(self, key: str) -> None:
+        """The runner is done: from now on only count its chat."""
+        with self._lock:
+            self.done.add(key)
+            self.unread.pop(key, None)
+        self.events.pop(key, None)
 
     async def wait_beyond(self, key: str, count: int, timeout: float) -> bool:
         event = self.events.setdefault(key, asyncio.Event())
         deadline = time.monotonic() + timeout
-        while len(self.texts.get(key, ())) <= count:
+        while self.counts.get(key, 0) <= count:
             event.clear()
+            if self.counts.get(key, 0) > count:  # arrived between the check and the clear
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
             try:
                 await asyncio.wait_for(event.wait(), left)
             except TimeoutError:
-                return False
+                return self.counts.get(key, 0) > count
         return True
 
 
@@ -144,9 +189,11 @@ class Options:
     profile: bool = False
     profile_seconds: float = 20.0
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (CPU, not waits)
-    max_seconds: float = (
-        0.0  # stop every runner after this long (0: no limit); they count as "none"
-    )
+    max_seconds: float = 0.0  # stop every runner after this long (0: no limit): "stopped"
+    reply_timeout: float = 120.0  # a runner gives up on a reply after this long: "none"
+    settle_seconds: float = 90.0  # after the runners: wait this long for the queues to drain
+    connections: int = 100  # concurrent webhook posts (Telegram allows 1-100 per bot, 40 default)
+    progress_seconds: float = 15.0  # a progress line this often (0: none)
     seed: int = 12
 
 
@@ -175,38 +222,58 @@ async def _post(client: httpx.AsyncClient, base: str, runner: Runner, text: str,
 async def _run_one(
     runner: Runner, start: float, opts: Options, ctx: dict[str, Any], rng: random.Random
 ) -> None:
-    client, base, inbox, ids = ctx["client"], ctx["base"], ctx["inbox"], ctx["ids"]
+    inbox: Inbox = ctx["inbox"]
     key = f"{runner.channel}:{runner.chat}"
     await asyncio.sleep(start)
+    try:
+        await _steps(runner, key, opts, ctx, rng)
+    finally:
+        inbox.finish(key)
+        ctx["live"].discard(runner.n)
+
+
+async def _steps(
+    runner: Runner, key: str, opts: Options, ctx: dict[str, Any], rng: random.Random
+) -> None:
+    inbox: Inbox = ctx["inbox"]
     deadline = ctx["deadline"]
+    last = ""
+    ctx["live"].add(runner.n)
     for step in runner.script():
         if time.monotonic() >= deadline:
-            break
-        text = runner.fill(inbox.texts[key][-1]) if step is FILL else step
-        before = len(inbox.texts.get(key, ()))
+            runner.outcome = "stopped"
+            return
+        text = runner.fill(last) if step is FILL else step
+        before = inbox.count(key)
         began = time.monotonic()
-        uid = next(ids)
+        uid = next(ctx["ids"])
         for _attempt in range(5):  # no 2xx ack: the provider delivers the same update again
             try:
-                if await _post(client, base, runner, text, uid) == 200:
-                    break
+                client, gate = ctx["clients"][runner.n % len(ctx["clients"])]
+                async with gate:
+                    if await _post(client, ctx["base"], runner, text, uid) == 200:
+                        break
             except httpx.HTTPError:
                 ctx["errors"] += 1
             await asyncio.sleep(1)
         runner.acks.append(time.monotonic() - began)
         runner.sent += 1
-        timeout = min(REPLY_TIMEOUT, max(0.0, deadline - time.monotonic()))
+        timeout = min(opts.reply_timeout, max(0.0, deadline - time.monotonic()))
         if not await inbox.wait_beyond(key, before, timeout):
-            break
+            # Out of time because the run ended is "stopped"; no reply within the timeout, "none".
+            runner.outcome = "stopped" if time.monotonic() >= deadline else "none"
+            return
         runner.replies.append(time.monotonic() - began)
-        new = inbox.texts[key][before:]
+        ctx["replies"].append(runner.replies[-1])
+        new = inbox.take(key)
+        last = new[-1] if new else last
         if any(m in t for t in new for m in REGISTERED):
             runner.outcome = "registered"
         elif any(m in t for t in new for m in SOLD_OUT):
             runner.outcome = "sold_out"
         if runner.outcome != "none":
             runner.done_at = time.monotonic()
-            break
+            return
         await asyncio.sleep(opts.think * rng.uniform(0.5, 1.5))
 
 
@@ -229,25 +296,89 @@ def _starts(opts: Options, rng: random.Random) -> list[float]:
     return starts
 
 
-async def _drive(opts: Options, base: str, inbox: Inbox) -> tuple[list[Runner], float, int]:
+async def _drive(
+    opts: Options, base: str, inbox: Inbox, watch: dict[str, Any]
+) -> tuple[list[Runner], float, int]:
     import itertools
 
     rng = random.Random(opts.seed)
     runners = _runners(opts)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            (await stack.enter_async_context(_client(size)), asyncio.Semaphore(size))
+            for size in _shards(opts.connections)
+        ]
         began = time.monotonic()
         deadline = began + opts.max_seconds if opts.max_seconds else float("inf")
-        ctx = {"client": client, "base": base, "inbox": inbox, "ids": itertools.count(10_000),
-               "deadline": deadline, "errors": 0}  # fmt: skip
+        ctx = {"clients": clients, "base": base, "inbox": inbox, "ids": itertools.count(10_000),
+               "deadline": deadline, "errors": 0, "live": set(), "replies": []}  # fmt: skip
         starts = _starts(opts, rng)
-        await asyncio.gather(
-            *(
-                _run_one(r, s, opts, ctx, random.Random(r.n))
-                for r, s in zip(runners, starts, strict=True)
+        progress = None
+        if opts.progress_seconds:
+            progress = asyncio.ensure_future(_progress(opts, runners, began, ctx, watch))
+        try:
+            await asyncio.gather(
+                *(
+                    _run_one(r, s, opts, ctx, random.Random(r.n))
+                    for r, s in zip(runners, starts, strict=True)
+                )
             )
-        )
+        finally:
+            if progress is not None:
+                progress.cancel()
     return runners, began, ctx["errors"]
+
+
+SHARD = 10  # connections per httpx client
+
+
+def _shards(connections: int) -> list[int]:
+    """Pool sizes of SHARD connections (the last one smaller) adding up to ``connections``.
+
+    httpcore's pool checks every connection of the pool (a poll() each) on every request: one
+    pool of 100 cost the bench ~30 % of its CPU at 10,000 runners; ten pools of 10 a tenth of that.
+    """
+    full, rest = divmod(max(1, connections), SHARD)
+    return [SHARD] * full + ([rest] if rest else [])
+
+
+def _client(size: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    return httpx.AsyncClient(limits=limits, timeout=60)
+
+
+async def _progress(
+    opts: Options, runners: list[Runner], began: float, ctx: dict[str, Any], watch: dict[str, Any]
+) -> None:
+    """Every ``progress_seconds``: runners done, messages/s, reply p50/p99, queues, CPU by role."""
+    sampler, connections = watch["sampler"], watch["connections"]
+    last_at, last_msgs, last_replies = began, 0, 0
+    last_cpu = {n: r.cpu_seconds() for n, r in sampler.roles.items()}
+    while True:
+        await asyncio.sleep(opts.progress_seconds)
+        now = time.monotonic()
+        outcomes: dict[str, int] = {}
+        for r in runners:  # "none" while a runner is still going is not an outcome yet
+            if r.outcome != "none" or (r.sent and r.n not in ctx["live"]):
+                outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        msgs = sum(r.sent for r in runners)
+        replies = ctx["replies"]
+        window = sorted(replies[last_replies:])
+        p = lambda q, v: v[min(len(v) - 1, int(q * len(v)))] * 1000 if v else 0.0  # noqa: E731
+        queued = await asyncio.to_thread(check.open_counts)
+        cpu = {n: r.cpu_seconds() for n, r in sampler.roles.items()}
+        span = now - last_at
+        shares = " ".join(f"{n} {(cpu[n] - last_cpu.get(n, 0)) / span * 100:.0f}%" for n in cpu)
+        print(
+            f"[{now - began:5.0f}s] live {len(ctx['live'])} reg {outcomes.get('registered', 0)} "
+            f"sold out {outcomes.get('sold_out', 0)} none {outcomes.get('none', 0)}; "
+            f"{msgs} msgs, {(msgs - last_msgs) / span:.1f}/s now, {msgs / (now - began):.1f}/s "
+            f"overall; reply p50/p99 {p(0.5, window):.0f}/{p(0.99, window):.0f} ms now; "
+            f"queued in/out {queued[0]}/{queued[1]}; db conns {connections.current}; "
+            f"cpu {shares}; bench rss {sampler.roles['bench'].rss_now():.0f} MiB",
+            flush=True,
+        )
+        last_at, last_msgs, last_replies, last_cpu = now, msgs, len(replies), cpu
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -270,6 +401,22 @@ def _env(opts: Options, code: Path, fakes: dict[str, str], media: Path) -> dict[
             FONNTE_MAX_PER_SECOND="100000",
         )
     return env
+
+
+def _raise_nofile() -> None:
+    """Open files up to the hard limit: sockets of the pool, the fakes and the processes' pipes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (what uvicorn uses too): less of the bench's CPU per message."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _spawn(args: list[str], env: dict[str, str], code: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -345,7 +492,8 @@ def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
     from tests.fakes.server import serve
 
     check.prepare(slots=int(opts.runners * opts.slots_ratio), runners=opts.runners)
-    loop = asyncio.new_event_loop()
+    _raise_nofile()
+    loop = _new_loop()
     inbox = Inbox(loop)
     limits = Limits() if opts.mode == "limited" else None
     telegram = RushTelegram(TG_TOKEN, inbox.on_sent, limits)
@@ -369,6 +517,8 @@ def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
             _stop(api)
             _stop(worker)
             loop.close()
+    # Counted once the processes are gone: nothing is sent any more.
+    result["delivered"] = inbox.delivered
     result.update(label=label, mode=opts.mode, rejected=telegram.rejected + fonnte.rejected)
     result["refused"] = {  # the 429s by the fake's bucket that refused
         **{f"tg {k}": v for k, v in sorted(telegram.refused.items())},
@@ -390,6 +540,7 @@ def _measure(
     roots = dict(pids)
     roots["postgres"] = check.postmaster_pid() or 0
     roots["redis"] = find_pid("redis-server", f":{os.environ.get('TEST_REDIS_PORT', '')}") or 0
+    roots["bench"] = os.getpid()  # the runners and the fakes (the API and workers are roles apart)
     sampler = Sampler(roots)
     connections = check.ConnectionWatch()
     sampler.start()
@@ -402,23 +553,25 @@ def _measure(
                 _profile(pids, opts.profile_seconds, work, gil=opts.profile_gil)
             ),
         )
-    runners, began, errors = loop.run_until_complete(_drive(opts, base, inbox))
+    watch = {"sampler": sampler, "connections": connections}
+    runners, began, errors = loop.run_until_complete(_drive(opts, base, inbox, watch))
     wall = time.monotonic() - began
-    settled = check.wait_settled(90)
+    settled = check.wait_settled(opts.settle_seconds)
     sampler.stop()
     connections.stop()
     for proc in profilers:
         proc.wait(timeout=opts.profile_seconds + 60)
     for r in runners:
-        r.received = len(inbox.texts.get(f"{r.channel}:{r.chat}", ()))
+        r.received = inbox.count(f"{r.channel}:{r.chat}")
     result = check.summarise(runners, began, wall)
     result.update(settled=settled, db_connections=connections.peak, cpu={}, rss={}, procs={})
+    result["stopped_at"] = opts.max_seconds if any(r.outcome == "stopped" for r in runners) else 0
+    result["queued_after"] = check.open_counts()
     result["ack_errors"] = errors
     for name, role in sampler.roles.items():
         result["cpu"][name] = role.cpu_seconds()
         result["rss"][name] = role.peak_rss()
         result["procs"][name] = role.processes()
-    result["delivered"] = sum(len(v) for v in inbox.texts.values())
     if opts.profile:
         result["profile"] = {n: check.top_frames(work / f"{n}.txt") for n in pids}
     return result
