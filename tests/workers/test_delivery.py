@@ -221,8 +221,10 @@ def unreachable_telegram(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
 
 def _fail_once(chat: str, row_id: int) -> float:
     """One drain that fails on the network; return the backoff it scheduled, in seconds."""
-    before = utcnow()
     drain("telegram", chat)
+    # Timed from the drain's end, not its start: the failing attempt (slow on a loaded machine)
+    # comes before the backoff is scheduled, only the commit after it.
+    before = utcnow()
     row = _status(row_id)
     assert row.status == OutboundStatus.PENDING, row.error
     assert row.next_attempt_at is not None
