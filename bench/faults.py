@@ -314,7 +314,7 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
     slots = int(ropts.runners * ropts.slots_ratio)
     check.prepare(slots=slots, runners=ropts.runners)
     loop = asyncio.new_event_loop()
-    inbox, timeline = rush.Inbox(loop), Timeline()
+    inbox, timeline = rush.Inbox(loop, keep_all=True), Timeline()
     _track(timeline, inbox)
     telegram = FaultyTelegram(rush.TG_TOKEN, inbox.on_sent, None)
     fonnte = FaultyFonnte(rush.WA_TOKEN, inbox.on_sent, None)
@@ -345,6 +345,7 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
         stack.extra["inbox"] = inbox
         stop = threading.Event()
         poller = threading.Thread(target=_poll_ready, args=(base, timeline, stop), daemon=True)
+        fault: threading.Timer | None = None
         try:
             time.sleep(3)  # the worker imports and connects
             poller.start()
@@ -359,6 +360,9 @@ def run(name: str, opts: argparse.Namespace) -> dict[str, Any]:
             side = _side_verdict(stack)
         finally:
             stop.set()
+            if fault is not None:  # a fault still to come would start processes nobody stops
+                fault.cancel()
+                fault.join()
             rush._stop(stack.api)
             rush._stop(stack.worker)
             if stack.scheduler is not None:

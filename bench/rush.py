@@ -116,8 +116,10 @@ class Inbox:
     is done only count.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, keep_all: bool = False) -> None:
         self.loop = loop
+        self.keep_all = keep_all  # also every text per chat in ``texts`` (the fault runs read them)
+        self.texts: dict[str, list[str]] = {}
         self.counts: dict[str, int] = {}
         self.unread: dict[str, list[str]] = {}
         self.done: set[str] = set()
@@ -131,6 +133,8 @@ class Inbox:
         with self._lock:
             self.counts[key] = self.counts.get(key, 0) + 1
             self.delivered += 1
+            if self.keep_all:
+                self.texts.setdefault(key, []).append(text)
             if key in self.done:
                 return
             self.unread.setdefault(key, []).append(text)
@@ -297,8 +301,9 @@ def _starts(opts: Options, rng: random.Random) -> list[float]:
 
 
 async def _drive(
-    opts: Options, base: str, inbox: Inbox, watch: dict[str, Any]
+    opts: Options, base: str, inbox: Inbox, watch: dict[str, Any] | None = None
 ) -> tuple[list[Runner], float, int]:
+    """Run every runner; with ``watch`` (the sampler and connection probe) print progress lines."""
     import itertools
 
     rng = random.Random(opts.seed)
@@ -314,7 +319,7 @@ async def _drive(
                "deadline": deadline, "errors": 0, "live": set(), "replies": []}  # fmt: skip
         starts = _starts(opts, rng)
         progress = None
-        if opts.progress_seconds:
+        if opts.progress_seconds and watch is not None:
             progress = asyncio.ensure_future(_progress(opts, runners, began, ctx, watch))
         try:
             await asyncio.gather(
