@@ -33,24 +33,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(*, slots: int, runners: int) -> None:
-    """Migrate, empty every table and Redis, seed the demo event with ``slots`` places in 21K."""
-    import redis
+def empty_database(*, migrate: bool = True) -> None:
+    """Migrate (unless told not to) and empty every table."""
     from alembic.config import Config
 
     from alembic import command
-    from core import demo
     from core.config import get_settings
-    from core.db import Base, get_engine, unit_of_work
-    from core.models import Category, JerseyStock
+    from core.db import Base, get_engine
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    config.attributes["url"] = get_settings().database_url
-    command.upgrade(config, "head")
+    if migrate:
+        config = Config(str(ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(ROOT / "alembic"))
+        config.attributes["url"] = get_settings().database_url
+        command.upgrade(config, "head")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def prepare(*, slots: int, runners: int) -> None:
+    """Migrate, empty every table and Redis, seed the demo event with ``slots`` places in 21K."""
+    import redis
+
+    from core import demo
+    from core.config import get_settings
+    from core.db import unit_of_work
+    from core.models import Category, JerseyStock
+
+    empty_database()
     redis.Redis.from_url(get_settings().redis_url).flushdb()
     with unit_of_work() as uow:
         event_id = demo.seed(uow.session, admin_password="rush-password-123").event_id

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from bench._report import machine, quantile_ms, write_section
-from bench.rush import _prepare_database, _reset
+from bench._rush_check import empty_database, require_services
 
 RUNNERS = int(os.environ.get("BENCH_RUNNERS", 2000))
 CLOUD_PACE = 80.0
@@ -109,7 +109,8 @@ def measure() -> dict[str, Any]:
     with serve(graph.app) as graph_url, serve(fonnte.app) as fonnte_url:
         graph.base_url, fonnte.base_url = graph_url, fonnte_url
         _env(graph_url, fonnte_url)
-        _prepare_database()
+        require_services()
+        empty_database()
         import workers
 
         workers.broker.flush_all()
@@ -133,7 +134,7 @@ def measure() -> dict[str, Any]:
         cloud = _stats([s.at for s in graph.sent], cloud_committed, RUNNERS)
         device = _stats([s.at for s in fonnte.requests], fonnte_committed, fonnte_runners)
         cloud["refused"], device["refused"] = graph.rejected, fonnte.rejected
-        _reset()
+        empty_database(migrate=False)
     return {"cloud": cloud, "fonnte": device, "queued_s": queued}
 
 
