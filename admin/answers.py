@@ -32,7 +32,7 @@ def displayed(answers: dict[str, Any], language: str = "en") -> dict[str, tuple[
 
 def _custom(key: str) -> bool:
     """An organiser-defined question's answer ("q<id>"): labelled by custom_rows instead."""
-    return key[:1] == "q" and key[1:].isdigit()
+    return key[:1] == "q" and key[1:].isdecimal()
 
 
 def custom_rows(

@@ -123,7 +123,7 @@ def _registration_numbers(session: Any, rows: list[AuditLog]) -> dict[tuple[str,
 
 
 def _num(row: AuditLog) -> bool:
-    return str(row.subject_id or "").isdigit()
+    return str(row.subject_id or "").isdecimal()
 
 
 def _subject(row: AuditLog, numbers: dict[tuple[str, str], tuple], lang: str) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def detail(request: Request, broadcast_id: int, _user: AdminUser = Depends(admin
         ctx = {
             "b": row, "event": session.get(Event, row.event_id),
             "segment": broadcasts.SEGMENTS.get(row.segment),
-            "category": session.get(Category, int(row.segment_arg)) if row.segment_arg.isdigit() else None,
+            "category": session.get(Category, int(row.segment_arg)) if row.segment_arg.isdecimal() else None,
             "progress": broadcasts.progress(session, broadcast_id),
             "recipients": broadcasts.recipients(session, broadcast_id, limit=SHOWN_RECIPIENTS),
             "shown": SHOWN_RECIPIENTS, "previews": previews(row.text),

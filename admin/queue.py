@@ -160,7 +160,7 @@ def _result(request: Request, ok: bool, message: str, status: int = 200, **extra
 
 
 def _parse_amount(raw: str) -> int | None:
-    digits = "".join(ch for ch in raw if ch.isdigit())
+    digits = "".join(ch for ch in raw if ch.isdecimal())
     return int(digits) if digits else None
 
 

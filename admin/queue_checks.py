@@ -140,7 +140,7 @@ def approve_green(
     if confirm != "yes":
         text = gettext("Confirm the batch first.", lang)
         return JSONResponse({"ok": False, "message": text}, status_code=400)
-    payment_ids = [int(i) for i in ids.split(",") if i.strip().isdigit()][:LIST_LIMIT]
+    payment_ids = [int(i) for i in ids.split(",") if i.strip().isdecimal()][:LIST_LIMIT]
     batch = secrets.token_hex(6)
     approved: list[int] = []
     skipped: list[int] = []

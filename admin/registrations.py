@@ -53,7 +53,7 @@ def filters_from(params: Any) -> search.Filters:
 
     def as_int(name: str) -> int | None:
         value = str(params.get(name) or "").strip()
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isdecimal() else None
 
     return search.Filters(
         q=str(params.get("q") or "")[:100],

@@ -281,7 +281,7 @@ def _is_paid(registration_id: int | None) -> bool:
 def _registration_id(value: str) -> int | None:
     if not value:
         return None
-    if value.isdigit():
+    if value.isdecimal():
         return int(value)
     with get_sessionmaker()() as session:
         found = session.scalar(select(Registration.id).where(Registration.number == value.upper()))

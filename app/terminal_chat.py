@@ -303,6 +303,6 @@ def _loop(kind: Channel, chat_id: str, digits: str) -> None:
 
 def _tapped(taps: list[str], number: str) -> str | None:
     """The id of row ``number`` (1-based) of the last list or buttons."""
-    if not number.isdigit() or not 1 <= int(number) <= len(taps):
+    if not number.isdecimal() or not 1 <= int(number) <= len(taps):
         return None
     return taps[int(number) - 1]

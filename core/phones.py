@@ -16,7 +16,7 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 
 def digits(raw: str) -> str:
     """Digits only, Indonesian style: "+62 812-3456" -> "628123456"; "0812..." -> "62812..."."""
-    number = "".join(ch for ch in raw if ch.isdigit())
+    number = "".join(ch for ch in raw if ch.isdecimal())
     if number.startswith("0"):
         number = "62" + number[1:]
     return number
@@ -25,7 +25,7 @@ def digits(raw: str) -> str:
 def to_e164(text: str) -> str | None:
     """0812…, +62812…, 62812…, 812… -> +62812… (None when it is not an Indonesian mobile)."""
     cleaned = _SEPARATORS.sub("", text.strip()).removeprefix("+")
-    if not cleaned.isdigit():
+    if not cleaned.isdecimal():
         return None
     number = digits(cleaned)
     if number.startswith("8"):

@@ -95,7 +95,7 @@ def _pick(
 ) -> list[Reply]:
     value = parsers.norm(parsers.unnumbered(text))
     ids = list(state.get("ids") or [])
-    if not (value.isdigit() and 1 <= int(value) <= len(ids)):
+    if not (value.isdecimal() and 1 <= int(value) <= len(ids)):
         return [Reply(t("changes.invalid_choice", conversation.language))]
     reg = session.get(Registration, ids[int(value) - 1])
     if reg is None:

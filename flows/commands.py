@@ -54,7 +54,7 @@ def detect(message: InboundMessage) -> Command | None:
 def from_menu(text: str) -> Command | None:
     """A reply "1".."6" (or "1.") to the numbered menu -> its command."""
     value = text.strip().rstrip(".")
-    if value.isdigit() and 1 <= int(value) <= len(MENU):
+    if value.isdecimal() and 1 <= int(value) <= len(MENU):
         return Command(MENU[int(value) - 1])
     return None
 

@@ -361,7 +361,7 @@ def pick(text: str, options: list[Option]) -> Option:
     if not value:
         raise Invalid("flow.invalid.choice", count=len(options))
     found = None
-    if value.isdigit() and 1 <= int(value) <= len(options):
+    if value.isdecimal() and 1 <= int(value) <= len(options):
         found = options[int(value) - 1]
     for option in options if found is None else ():
         shown = f"{option.label} — {option.detail}" if option.detail else option.label

@@ -92,7 +92,7 @@ def _pick(text: str, candidates: list[Registration]) -> list[Registration] | Non
     value = parsers.norm(text)
     if value in words("words.all") or value == str(len(candidates) + 1):
         return candidates or None
-    if value.isdigit() and 1 <= int(value) <= len(candidates):
+    if value.isdecimal() and 1 <= int(value) <= len(candidates):
         return [candidates[int(value) - 1]]
     by_id_or_number = [r for r in candidates if value in (str(r.id), r.number.lower())]
     return by_id_or_number or None

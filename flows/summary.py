@@ -80,7 +80,7 @@ def edit_request(text: str, flow: Flow, ctx: Ctx) -> Action | None:
 def pick(flow: Flow, text: str, actions: list[Action], ctx: Ctx) -> Action | Invalid:
     """Map "YA", a number, "ubah email", a field label or a tapped row to a summary action."""
     value = parsers.norm(text)
-    if value.isdigit() and 1 <= int(value) <= len(actions):
+    if value.isdecimal() and 1 <= int(value) <= len(actions):
         return actions[int(value) - 1]
     if value in words("words.yes") or value in words("words.confirm"):
         return actions[0]
@@ -124,7 +124,7 @@ def pick_field(flow: Flow, text: str, ctx: Ctx) -> str | None:
     keys = editable(flow, ctx)
     head = parsers.unnumbered(text).split(" — ")[0]  # a tapped "2. Nama lengkap — Siti" button
     value = parsers.norm(head)
-    if value.isdigit() and 1 <= int(value) <= len(keys):
+    if value.isdecimal() and 1 <= int(value) <= len(keys):
         return keys[int(value) - 1]
     found = field_named(text, flow, ctx) or field_named(head, flow, ctx)
     if found is None and (request := edit_request(text, flow, ctx)) and request[0] == "edit":

@@ -118,7 +118,7 @@ def parse(payload: Mapping[str, Any], *, received_at: datetime) -> InboundMessag
 
 def _device(payload: Mapping[str, Any]) -> str | None:
     """Our number the runner wrote to (digits only; None when absent or implausible)."""
-    digits = "".join(ch for ch in str(payload.get("device") or "") if ch.isdigit())
+    digits = "".join(ch for ch in str(payload.get("device") or "") if ch.isdecimal())
     return digits if 6 <= len(digits) <= 20 else None
 
 

@@ -131,7 +131,7 @@ def _safe_message(item: Any, names: dict[str, str], received_at: datetime) -> In
 def _message(
     item: Mapping[str, Any], names: dict[str, str], received_at: datetime
 ) -> InboundMessage | None:
-    sender = "".join(ch for ch in str(item.get("from") or "") if ch.isdigit())
+    sender = "".join(ch for ch in str(item.get("from") or "") if ch.isdecimal())
     wamid = str(item.get("id") or "").strip()
     kind = str(item.get("type") or "").strip().lower()
     if not sender or not wamid:

@@ -278,12 +278,14 @@ def _call(client: httpx.Client, method: str, url: str, **kwargs: Any) -> dict[st
 def classify(status: int, body: Mapping[str, Any], retry_after: str | None = None) -> ChannelError:
     """Turn a Graph error into the exception class the outbox acts on."""
     error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
-    code = int(error.get("code") or 0) if str(error.get("code") or "0").isdigit() else 0
+    code = int(error.get("code") or 0) if str(error.get("code") or "0").isdecimal() else 0
     title = str((error.get("error_data") or {}).get("details") or error.get("message") or "")
     description = f"whatsapp {status} #{code}: {title}"[:500]
     if code in RATE_LIMITED or (status == 429 and code not in STOPPED):
         wait = (
-            float(retry_after) if retry_after and retry_after.isdigit() else BACKOFF.get(code, 2.0)
+            float(retry_after)
+            if retry_after and retry_after.isdecimal()
+            else BACKOFF.get(code, 2.0)
         )
         return ChannelRateLimited(description, retry_after=wait)
     if code in OUTSIDE_WINDOW:

@@ -26,7 +26,7 @@ SHORT_LINK_PATH = "/go"
 
 
 def digits(number: str | None) -> str:
-    return "".join(ch for ch in number or "" if ch.isdigit())
+    return "".join(ch for ch in number or "" if ch.isdecimal())
 
 
 def configured(settings: Settings) -> list[str]:

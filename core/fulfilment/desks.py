@@ -144,7 +144,7 @@ def revoke_desk(session: Session, *, desk_id: int, actor: str, now: datetime) ->
 
 def set_checkin_pin(session: Session, *, event_id: int, pin: str, actor: str) -> None:
     """Store the event's check-in PIN as an argon2 hash (never the PIN itself)."""
-    if not (pin.isdigit() and 6 <= len(pin) <= 12):
+    if not (pin.isdecimal() and 6 <= len(pin) <= 12):
         raise InvalidSetting("the check-in PIN must be 6 to 12 digits")
     event = records.get(session, Event, event_id, lock=True)
     event.checkin_pin_hash = hash_password(pin)

@@ -81,7 +81,7 @@ def _checked_in() -> ColumnElement[bool]:
 
 
 def _category(arg: str) -> ColumnElement[bool]:
-    if not arg.isdigit():
+    if not arg.isdecimal():
         raise InvalidSetting("choose a category")
     return and_(
         Registration.category_id == int(arg), Registration.status.in_(values(ACTIVE_STATUSES))
@@ -106,7 +106,7 @@ register_segment(
 def _waiting(arg: str) -> ColumnElement[bool]:
     """Runners still on a waiting list (waiting or offered a slot); ``arg``: one category, or all."""
     live = WaitlistEntry.status.in_(LIVE)
-    return and_(live, WaitlistEntry.category_id == int(arg)) if arg.isdigit() else live
+    return and_(live, WaitlistEntry.category_id == int(arg)) if arg.isdecimal() else live
 
 
 def _answered(arg: str) -> ColumnElement[bool]:
@@ -115,7 +115,7 @@ def _answered(arg: str) -> ColumnElement[bool]:
     Compared case-insensitively on the stored text (choice questions store the Indonesian option).
     """
     question, _, value = arg.partition("=")
-    if not question.isdigit() or not value.strip():
+    if not question.isdecimal() or not value.strip():
         raise InvalidSetting("choose a question and an answer")
     answer = func.lower(Participant.answers[f"q{int(question)}"].as_string())
     return and_(

@@ -49,7 +49,7 @@ def filtered(filters: Filters) -> Select[tuple[Registration]]:
     term = filters.q.strip()
     if term:
         like = f"%{term.lower()}%"
-        digits = "".join(ch for ch in term if ch.isdigit())
+        digits = "".join(ch for ch in term if ch.isdecimal())
         conditions = [
             func.lower(Participant.full_name).like(like),
             func.lower(Registration.number).like(like),

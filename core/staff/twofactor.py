@@ -126,7 +126,7 @@ def _norm(code: str) -> str:
 
 def _matching_step(user: AdminUser, code: str, now: datetime) -> int | None:
     """The time step ``code`` belongs to (now, or one step either side), if not used before."""
-    digits = "".join(ch for ch in code if ch.isdigit())
+    digits = "".join(ch for ch in code if ch.isdecimal())
     if len(digits) != 6 or not user.totp_secret:
         return None
     totp = pyotp.TOTP(user.totp_secret)

@@ -84,7 +84,7 @@ def destination_check(fields: dict[str, Any], accounts: Sequence[PaymentAccount]
     holder = fields.get("holder")
     if account:
         for ours in accounts:
-            digits = "".join(ch for ch in ours.account_number if ch.isdigit())
+            digits = "".join(ch for ch in ours.account_number if ch.isdecimal())
             if digits and digits == account:
                 return Check("destination", True, f"{ours.bank_name} {ours.account_number}")
         return Check("destination", False, f"{account} is not one of our accounts")

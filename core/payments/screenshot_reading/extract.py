@@ -339,6 +339,6 @@ def _account(text: str) -> str | None:
 
 def _reference(text: str) -> str | None:
     value = re.sub(r"\s", "", text).upper()
-    if _REFERENCE.fullmatch(value) and sum(ch.isdigit() for ch in value) >= 6:
+    if _REFERENCE.fullmatch(value) and sum(ch.isdecimal() for ch in value) >= 6:
         return value
     return None

@@ -131,7 +131,7 @@ def _clean(field: str, value: str) -> int | str:
         except ValueError as exc:
             raise Conflict(key="ocr.bad_date") from exc
     if field == "account":
-        return "".join(ch for ch in value if ch.isdigit())
+        return "".join(ch for ch in value if ch.isdecimal())
     return value.upper() if field in ("holder", "sender", "reference") else value
 
 

@@ -204,7 +204,7 @@ def _names(spec: Any) -> list[str]:
 def _column(columns: Sequence[str], spec: Any) -> int | None:
     lowered = [c.lower() for c in columns]
     for name in _names(spec):
-        if name.startswith("#") and name[1:].isdigit():
+        if name.startswith("#") and name[1:].isdecimal():
             return int(name[1:])
         if name.lower() in lowered:
             return lowered.index(name.lower())
