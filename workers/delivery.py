@@ -39,7 +39,7 @@ from core.messaging import outbox, receipts
 from core.models import Conversation, OutboundMessage
 from workers import redelivery, whatsapp
 from workers.broker import broker
-from workers.ratelimit import Bucket, Limiter, Pace
+from workers.ratelimit import Bucket, Buckets, Limiter, Pace
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,7 @@ def _limiter() -> Limiter:
         return _state["limiter"]
 
 
-def _reserve(
-    buckets: list[Bucket], pause_keys: tuple[str, ...], max_wait: float
-) -> tuple[float, bool]:
+def _reserve(buckets: Buckets, pause_keys: tuple[str, ...], max_wait: float) -> tuple[float, bool]:
     try:
         return _limiter().reserve(buckets, pause_keys=pause_keys, max_wait=max_wait)
     except Exception:  # noqa: BLE001  (Redis down: keep sending, limited per process)
@@ -119,10 +117,9 @@ def _provider_limited(settings: Settings, row: OutboundMessage, retry_after: flo
 
 
 def _ceiling_had_room(settings: Settings, row: OutboundMessage) -> bool:
-    buckets = buckets_for(settings, row)
-    if len(buckets) < 3:
+    ceiling = buckets_for(settings, row).ceiling
+    if ceiling is None:
         return False
-    ceiling = buckets[2]
     try:
         level = _limiter().level(ceiling)
     except Exception:  # noqa: BLE001  (no shared view: assume the bot's limit, the safe side)
@@ -130,10 +127,8 @@ def _ceiling_had_room(settings: Settings, row: OutboundMessage) -> bool:
     return level >= ceiling.burst * CHAT_429_ROOM
 
 
-def buckets_for(
-    settings: Settings, row: OutboundMessage, now: datetime | None = None
-) -> list[Bucket]:
-    """The limits one message counts against (README "Sending pace"): [overall, chat, ceiling].
+def buckets_for(settings: Settings, row: OutboundMessage, now: datetime | None = None) -> Buckets:
+    """The limits one message counts against (README "Sending pace"): overall, chat, ceiling.
 
     A reply to a runner who just wrote waits on its chat's bucket and the bot's (device's)
     ceiling, and is charged to the provider-wide one; notifications (e-tickets) wait on the
@@ -156,13 +151,13 @@ def buckets_for(
     elif row.channel == Channel.WHATSAPP_CLOUD:
         return whatsapp.buckets(settings, row, bulk=kind == "bulk")
     else:
-        return []
+        return Buckets()
     reserve = max(1.0, rate * 0.2) if kind == "bulk" else 0.0
-    return [
-        Bucket(f"{key}:all", rate, max(rate, 1 + reserve), reserve, charge=kind == "reply"),
-        Bucket(f"{key}:chat:{row.recipient}", chat_rate, max(3.0, chat_rate)),
-        Bucket(f"{key}:ceiling", ceiling, max(1.0, ceiling)),
-    ]
+    return Buckets(
+        overall=Bucket(f"{key}:all", rate, max(rate, 1 + reserve), reserve, charge=kind == "reply"),
+        chat=Bucket(f"{key}:chat:{row.recipient}", chat_rate, max(3.0, chat_rate)),
+        ceiling=Bucket(f"{key}:ceiling", ceiling, max(1.0, ceiling)),
+    )
 
 
 def _urgency(settings: Settings, row: OutboundMessage, now: datetime) -> str:
@@ -474,10 +469,11 @@ def _paced_send(
     ``last``: see _send_one.
     """
     wait, taken = _reserve(buckets_for(settings, row), _pause_keys(row), naps.left)
-    if taken and wait > 0:
-        naps.left -= wait
-        time.sleep(wait)
-    if not taken:
+    if taken:
+        if wait > 0:
+            naps.left -= wait
+            time.sleep(wait)
+    else:
         _release([row, *rest])
         try:
             _tell_wait(settings, row)
@@ -497,7 +493,7 @@ WAIT_NOTICE = "wait_notice"
 def wait_estimate(settings: Settings, row: OutboundMessage) -> float:
     """Seconds until ``row`` goes out: the rows ahead of it on each bucket it waits on, / pace."""
     buckets = buckets_for(settings, row)
-    chat = buckets[1] if len(buckets) > 1 else None
+    chat = buckets.chat
     waited = [b for b in buckets if not b.charge and b.rate > 0]
     if not waited:
         return 0.0

@@ -1,12 +1,12 @@
 """Token-bucket rate limits for sending, shared through Redis when REDIS_URL is set.
 
-``acquire`` takes one token from every named bucket or none, and says how long to wait otherwise.
+``reserve`` takes one token from every named bucket or none, and says how long to wait otherwise.
 A ``reserve`` keeps tokens back for more urgent senders: reminders and broadcasts only take a token
 when the bucket holds more than the reserve. A ``charge`` bucket is debited but never waited on
 (down to ``-burst``): replies count against the provider-wide bucket, so bulk behind its reserve
 yields to them, while the replies themselves are limited per chat only. ``reserve`` may also take
-tokens due a little later (the caller sleeps until then), so a short wait needs no second try. A
-pause (after a 429) makes every acquire naming that key (a bot, a device or one chat) wait until it
+tokens due a little later (the caller sends then), so a short wait needs no second try. A
+pause (after a 429) makes every reserve naming that key (a bot, a device or one chat) wait until it
 ends; ``Pace`` lowers a bot's overall rate after a 429 and brings it back up slowly.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,23 @@ class Bucket:
     charge: bool = False  # debit without waiting (replies against the provider-wide bucket)
 
 
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The limits one message counts against, by role; iterating yields the ones that apply."""
+
+    overall: Bucket | None = None  # the provider-wide bucket (a bot, a device, a number)
+    chat: Bucket | None = None  # this chat's (or runner pair's) own limit
+    ceiling: Bucket | None = None  # the bot's or device's hard ceiling
+
+    def __iter__(self) -> Iterator[Bucket]:
+        return iter([b for b in (self.overall, self.chat, self.ceiling) if b is not None])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
 class Limiter:
-    """Shared (Redis) or in-process token buckets; ``acquire`` returns seconds to wait (0 = go)."""
+    """Shared (Redis) or in-process token buckets; ``reserve`` takes tokens or says how long to wait."""
 
     def __init__(self, redis_client: Any | None = None) -> None:
         self._redis = redis_client
@@ -89,13 +105,8 @@ class Limiter:
         self._local: dict[str, tuple[float, float]] = {}
         self._paused: dict[str, float] = {}
 
-    def acquire(self, buckets: list[Bucket], *, pause_key: str = "") -> float:
-        """Take a token from every bucket at once, or return how long to wait before trying again."""
-        wait, taken = self.reserve(buckets, pause_keys=(pause_key,) if pause_key else ())
-        return 0.0 if taken else wait
-
     def reserve(
-        self, buckets: list[Bucket], *, pause_keys: tuple[str, ...] = (), max_wait: float = 0.0
+        self, buckets: Iterable[Bucket], *, pause_keys: tuple[str, ...] = (), max_wait: float = 0.0
     ) -> tuple[float, bool]:
         """Take a token from every bucket, due within ``max_wait`` seconds, or from none.
 
@@ -103,6 +114,7 @@ class Limiter:
         later callers queue behind it. Not taken (paused by any of ``pause_keys``, or the wait is
         longer than ``max_wait``): nothing was charged; try again after ``wait``.
         """
+        buckets = list(buckets)
         if not buckets:
             return 0.0, True
         if self._script is not None:
@@ -110,7 +122,7 @@ class Limiter:
         return self._reserve_local(buckets, pause_keys, max_wait)
 
     def pause(self, key: str, seconds: float) -> None:
-        """Make every acquire with ``pause_key=key`` wait ``seconds`` from now (in every process)."""
+        """Make every reserve naming ``key`` in its ``pause_keys`` wait ``seconds`` from now (in every process)."""
         until = time.time() + seconds
         if self._redis is not None:
             self._redis.set(f"funrun:rl:pause:{key}", until, px=max(1, int(seconds * 1000)))

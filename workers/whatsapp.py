@@ -21,7 +21,7 @@ from core.db import unit_of_work, utcnow
 from core.messaging import window
 from core.models import OutboundMessage, Registration
 from core.payments import templates
-from workers.ratelimit import Bucket
+from workers.ratelimit import Bucket, Buckets
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,15 @@ def _redis() -> Any | None:
         return _redis_client[0]
 
 
-def buckets(settings: Settings, row: OutboundMessage, *, bulk: bool) -> list[Bucket]:
+def buckets(settings: Settings, row: OutboundMessage, *, bulk: bool) -> Buckets:
     """The number's throughput (WHATSAPP_MAX_PER_SECOND) and the per-runner pair limit."""
     rate = settings.whatsapp_max_per_second
     reserve = max(1.0, rate * 0.2) if bulk else 0.0
     number = settings.whatsapp_phone_number_id or "default"
-    return [
-        Bucket(f"wac:{number}", rate, max(rate, 1 + reserve), reserve),
-        Bucket(f"wac:pair:{row.recipient}", settings.whatsapp_pair_per_second, PAIR_BURST),
-    ]
+    return Buckets(
+        overall=Bucket(f"wac:{number}", rate, max(rate, 1 + reserve), reserve),
+        chat=Bucket(f"wac:pair:{row.recipient}", settings.whatsapp_pair_per_second, PAIR_BURST),
+    )
 
 
 def plan(
