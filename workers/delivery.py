@@ -39,6 +39,7 @@ from core.messaging import outbox, receipts
 from core.models import Conversation, OutboundMessage
 from workers import redelivery, whatsapp
 from workers.broker import broker
+from workers.pacer import StopPacer, pacer
 from workers.ratelimit import Bucket, Buckets, Limiter, Pace
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ BATCH = 10  # rows claimed per transaction for one recipient
 _state_lock = threading.Lock()
 _state: dict[str, Any] = {}
 _pace = Pace(recover_seconds=get_settings().pace_recover_seconds)
+broker.add_middleware(StopPacer())  # a worker shutting down hands the pacer's rows back
 
 
 def http_client() -> httpx.Client:
@@ -317,7 +319,6 @@ def drain_of(outbound_id: int, *, budget: int = DRAIN_BUDGET) -> None:
 def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int) -> None:
     settings = get_settings()
     started = time.monotonic()
-    naps = _Naps(settings.pace_sleep_seconds)
     sent = 0
     last_id: int | None = None
     while sent < budget:
@@ -335,7 +336,7 @@ def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int)
                 # The batch's last row (not a full batch) asks, as it is marked sent, whether
                 # anything was queued meanwhile: when not, no further claim transaction is needed.
                 last = n == len(claimed) - 1 and len(claimed) < limit
-                if not _paced_send(settings, row, claimed[n + 1 :], naps, last=last):
+                if not _paced_send(settings, row, claimed[n + 1 :], last=last):
                     return
                 sent, last_id = sent + 1, row.id
         if time.monotonic() - started > DRAIN_SECONDS:
@@ -394,23 +395,31 @@ _renewer: threading.Thread | None = None
 
 @contextmanager
 def _holding(rows: list[OutboundMessage]) -> Iterator[None]:
-    global _renewer
     ids = [r.id for r in rows]
+    _hold(ids)
+    try:
+        yield
+    finally:
+        _unhold(ids)
+
+
+def _hold(ids: list[int]) -> None:
+    global _renewer
     with _held_lock:
         for row_id in ids:
             _held[row_id] = _held.get(row_id, 0) + 1
         if _renewer is None or not _renewer.is_alive():
             _renewer = threading.Thread(target=_renew_loop, name="claim-renewer", daemon=True)
             _renewer.start()
-    try:
-        yield
-    finally:
-        with _held_lock:
-            for row_id in ids:
-                if _held.get(row_id, 0) <= 1:
-                    _held.pop(row_id, None)
-                else:
-                    _held[row_id] -= 1
+
+
+def _unhold(ids: list[int]) -> None:
+    with _held_lock:
+        for row_id in ids:
+            if _held.get(row_id, 0) <= 1:
+                _held.pop(row_id, None)
+            else:
+                _held[row_id] -= 1
 
 
 def _renew_loop() -> None:
@@ -445,46 +454,105 @@ def unconfigured(settings: Settings, row: OutboundMessage) -> str | None:
     return None
 
 
-class _Naps:
-    """How long one drain may still sleep for its rate limits (settings.pace_sleep_seconds)."""
-
-    __slots__ = ("left",)
-
-    def __init__(self, seconds: float) -> None:
-        self.left = max(0.0, seconds)
-
-
 def _paced_send(
     settings: Settings,
     row: OutboundMessage,
     rest: list[OutboundMessage],
-    naps: _Naps,
     *,
     last: bool = False,
 ) -> bool:
-    """Wait for the row's rate limits (or hand it and ``rest`` back), send it; False to stop.
+    """Send the row within its rate limits (or hand it and ``rest`` on); False to stop the drain.
 
-    A wait the drain's ``naps`` still cover is reserved and slept here, holding the claim: cheaper
-    and closer to the due time than handing the rows back for a delayed job to claim again.
+    A slot due within settings.pace_sleep_seconds is reserved; when it is in the future, the row
+    and ``rest`` (still claimed) go to the pacer, which sends them at their due time: the worker
+    thread never sleeps on a pace. A longer wait hands the rows back for a delayed drain.
     ``last``: see _send_one.
     """
-    wait, taken = _reserve(buckets_for(settings, row), _pause_keys(row), naps.left)
-    if taken:
-        if wait > 0:
-            naps.left -= wait
-            time.sleep(wait)
-    else:
-        _release([row, *rest])
-        try:
-            _tell_wait(settings, row)
-        except Exception:  # noqa: BLE001  (a notice is a courtesy: it never holds up the queue)
-            log.exception("outbound %s: wait notice failed", row.id)
-        enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
+    wait, taken = _reserve(
+        buckets_for(settings, row), _pause_keys(row), settings.pace_sleep_seconds
+    )
+    if not taken:
+        _wait_longer(settings, row, [row, *rest], wait)
+        return False
+    if wait > 0:
+        if not pacer.submit(wait, _Paced(settings, [row, *rest], last=last)):
+            _release([row, *rest])  # this process is stopping: a fresh drain takes the slot
+            enqueue(
+                row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id
+            )
         return False
     if _send_one(settings, row, last=last):
         return True
     _release(rest)
     return False
+
+
+def _wait_longer(
+    settings: Settings, row: OutboundMessage, rows: list[OutboundMessage], wait: float
+) -> None:
+    """A wait too long to reserve: hand ``rows`` back, tell the chat if long, drain after ``wait``."""
+    _release(rows)
+    try:
+        _tell_wait(settings, row)
+    except Exception:  # noqa: BLE001  (a notice is a courtesy: it never holds up the queue)
+        log.exception("outbound %s: wait notice failed", row.id)
+    enqueue(row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id)
+
+
+class _Paced:
+    """A chat's claimed rows the pacer sends in id order; the first one's slot is reserved.
+
+    The rows stay claimed and in _held (the renewer keeps their leases), so a drain of the same
+    chat meanwhile finds its head busy and cannot overtake them. Each later row is reserved as the
+    one before it is sent, with the same rules as a drain; when the batch is sent and the chat has
+    more, a fresh drain goes on.
+    """
+
+    def __init__(self, settings: Settings, rows: list[OutboundMessage], *, last: bool) -> None:
+        self.settings = settings
+        self.rows = list(rows)
+        self.last = last  # the batch's last row ends the drain unless more was queued
+        _hold([r.id for r in self.rows])
+
+    def run(self) -> float | None:
+        while self.rows:
+            row = self.rows.pop(0)
+            try:
+                more = _send_one(self.settings, row, last=self.last and not self.rows)
+            finally:
+                _unhold([row.id])
+            if not more:  # a retry or a pause took over (it enqueued its drain)
+                self.drop(wake=False)
+                return None
+            if not self.rows:  # the batch is sent: the chat's next rows, in a fresh drain
+                enqueue(row.channel, row.recipient, priority=row.priority, outbound_id=row.id)
+                return None
+            head = self.rows[0]
+            keys = _pause_keys(head)
+            wait, taken = _reserve(
+                buckets_for(self.settings, head), keys, self.settings.pace_sleep_seconds
+            )
+            if not taken:
+                _wait_longer(self.settings, head, self.rows, wait)
+                self._forget()
+                return None
+            if wait > 0:
+                return wait
+        return None
+
+    def drop(self, *, wake: bool = True) -> None:
+        """Hand the unsent rows back (claimed -> pending) and, with ``wake``, drain them again."""
+        rows, head = self.rows, self.rows[0] if self.rows else None
+        try:
+            _release(rows)
+        finally:
+            self._forget()
+        if wake and head is not None:
+            enqueue(head.channel, head.recipient, priority=head.priority, outbound_id=head.id)
+
+    def _forget(self) -> None:
+        _unhold([r.id for r in self.rows])
+        self.rows = []
 
 
 WAIT_NOTICE = "wait_notice"
