@@ -125,6 +125,7 @@ class Inbox:
         self.done: set[str] = set()
         self.delivered = 0
         self.events: dict[str, asyncio.Event] = {}
+        self.sent_at: dict[str, list[float]] = {}  # channel -> monotonic time of each accepted send
         self._lock = threading.Lock()
 
     def on_sent(self, channel: str, chat: str, text: str) -> None:  # from a server thread
@@ -133,6 +134,7 @@ class Inbox:
         with self._lock:
             self.counts[key] = self.counts.get(key, 0) + 1
             self.delivered += 1
+            self.sent_at.setdefault(channel, []).append(time.monotonic())
             if self.keep_all:
                 self.texts.setdefault(key, []).append(text)
             if key in self.done:
@@ -524,6 +526,7 @@ def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
             loop.close()
     # Counted once the processes are gone: nothing is sent any more.
     result["delivered"] = inbox.delivered
+    result["peak_rate"] = {ch: check.peak_rate(at) for ch, at in sorted(inbox.sent_at.items())}
     result.update(label=label, mode=opts.mode, rejected=telegram.rejected + fonnte.rejected)
     result["refused"] = {  # the 429s by the fake's bucket that refused
         **{f"tg {k}": v for k, v in sorted(telegram.refused.items())},

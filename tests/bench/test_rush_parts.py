@@ -38,3 +38,13 @@ def test_the_inbox_counts_everything_and_keeps_only_unread_texts() -> None:
         assert inbox.unread == {}
     finally:
         loop.close()
+
+
+def test_the_peak_rate_is_the_busiest_window_of_sends() -> None:
+    from bench import _rush_check as check
+
+    steady = [n / 9 for n in range(90)]  # 9 a second for 10 s
+    assert 8.5 < check.peak_rate(steady) <= 9.4
+    burst = [0.0] * 20 + [30.0]  # 20 at once, then one much later: 20 in a 5 s window
+    assert check.peak_rate(burst) == 4.0
+    assert check.peak_rate([]) == 0.0
