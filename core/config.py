@@ -71,8 +71,10 @@ class Settings(BaseSettings):
     # Everything one Fonnte device sends, replies included (never below FONNTE_MAX_PER_SECOND).
     fonnte_device_max_per_second: float = 9.0
     pace_reply_window_seconds: float = 60.0
-    # A message due within this long is slept for in the sending thread, not queued again.
+    # A reminder or broadcast due within this long is reserved and sent by the pacer, not queued again.
     pace_sleep_seconds: float = 1.0
+    # ... a reply or notification within this long (reserved in arrival order: no chat starves).
+    pace_hold_seconds: float = 10.0
     # A chat whose next message pacing holds back at least this long is told about how long (once).
     pace_wait_notice_seconds: float = 120.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this

@@ -463,20 +463,19 @@ def _paced_send(
 ) -> bool:
     """Send the row within its rate limits (or hand it and ``rest`` on); False to stop the drain.
 
-    A slot due within settings.pace_sleep_seconds is reserved; when it is in the future, the row
+    A slot due within _horizon is reserved; when it is in the future, the row
     and ``rest`` (still claimed) go to the pacer, which sends them at their due time: the worker
     thread never sleeps on a pace. A longer wait hands the rows back for a delayed drain.
     ``last``: see _send_one.
     """
-    wait, taken = _reserve(
-        buckets_for(settings, row), _pause_keys(row), settings.pace_sleep_seconds
-    )
+    wait, taken = _reserve(buckets_for(settings, row), _pause_keys(row), _horizon(settings, row))
     if not taken:
         _wait_longer(settings, row, [row, *rest], wait)
         return False
     if wait > 0:
-        if not pacer.submit(wait, _Paced(settings, [row, *rest], last=last)):
-            _release([row, *rest])  # this process is stopping: a fresh drain takes the slot
+        job = _Paced(settings, [row, *rest], last=last)
+        if not pacer.submit(wait, job):
+            job.drop(wake=False)  # this process is stopping: a fresh drain takes the slot
             enqueue(
                 row.channel, row.recipient, priority=row.priority, delay=wait, outbound_id=row.id
             )
@@ -485,6 +484,18 @@ def _paced_send(
         return True
     _release(rest)
     return False
+
+
+def _horizon(settings: Settings, row: OutboundMessage) -> float:
+    """How far ahead ``row``'s slot may be reserved (the pacer then sends it at its time).
+
+    Replies and notifications up to PACE_HOLD_SECONDS: reserved slots go in arrival order, where a
+    chat handed back to the queue again and again could starve behind newcomers. Reminders and
+    broadcasts only PACE_SLEEP_SECONDS, so they never book the slots later replies need.
+    """
+    if _urgency(settings, row, utcnow()) == "bulk":
+        return settings.pace_sleep_seconds
+    return max(settings.pace_sleep_seconds, settings.pace_hold_seconds)
 
 
 def _wait_longer(
@@ -530,7 +541,7 @@ class _Paced:
             head = self.rows[0]
             keys = _pause_keys(head)
             wait, taken = _reserve(
-                buckets_for(self.settings, head), keys, self.settings.pace_sleep_seconds
+                buckets_for(self.settings, head), keys, _horizon(self.settings, head)
             )
             if not taken:
                 _wait_longer(self.settings, head, self.rows, wait)

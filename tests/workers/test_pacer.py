@@ -24,7 +24,6 @@ TEXTS = ("satu", "dua", "tiga", "empat", "lima")
 def _slow_chat(monkeypatch: pytest.MonkeyPatch, chat: str, *texts: str) -> list[int]:
     """Rows for ``chat`` (not delivered) at 0.5 msg/s per chat: a burst of 3, then every 2 s."""
     monkeypatch.setenv("TELEGRAM_CHAT_MAX_PER_SECOND", "0.5")
-    monkeypatch.setenv("PACE_SLEEP_SECONDS", "5")  # a 2 s slot may be reserved and paced
     get_settings.cache_clear()
     return _queue(Channel.TELEGRAM, chat, *texts, deliver=False)
 
