@@ -4,6 +4,8 @@ One actor message drains one recipient's queue. A row is claimed in a short tran
 no transaction open, and its provider id is committed before the next row (or the ack). A crash
 between the send and that commit leaves the row claimed; after outbox.CLAIM_LEASE it counts as
 "unknown whether accepted" and is sent again: at-least-once, never for a row already `sent`.
+A row whose rate-limit slot is reserved a little later goes, with the rest of its batch, to this
+process's pacer (workers/pacer.py, _Paced): still claimed, sent at its slot, no thread asleep.
 """
 
 from __future__ import annotations
