@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     # A reminder or broadcast due within this long is reserved and sent by the pacer, not queued again.
     pace_sleep_seconds: float = 1.0
     # ... a reply or notification within this long (reserved in arrival order: no chat starves).
-    pace_hold_seconds: float = 10.0
+    # 60 s: a Fonnte number's backlog of ~540 at 9/s; longer waits are told (PACE_WAIT_NOTICE_SECONDS).
+    pace_hold_seconds: float = 60.0
     # A chat whose next message pacing holds back at least this long is told about how long (once).
     pace_wait_notice_seconds: float = 120.0
     pace_recover_seconds: float = 60.0  # after a 429, back from half pace to full over this

@@ -134,6 +134,10 @@ def committed_db(migrated: str) -> Iterator[None]:
     with get_engine().begin() as conn:
         truncate_all(conn)
     yield
+    from workers.pacer import pacer
+
+    pacer.stop()  # nothing a test's drain left waiting is sent into the next test's database
+    pacer.reopen()
     reset_engine()
     with get_engine().begin() as conn:
         truncate_all(conn)

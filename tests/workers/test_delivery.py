@@ -335,6 +335,7 @@ def test_a_short_pacing_wait_goes_to_the_pacer_not_the_queue(
 def test_a_long_pacing_wait_is_handed_back_to_the_queue(
     fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PACE_HOLD_SECONDS", "5")
     ids = _four_at_chat_pace(monkeypatch, "66", "0.05")  # a burst of 3, then every 20 s
     started = time.monotonic()
     drain("telegram", "66")
