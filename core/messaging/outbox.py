@@ -10,13 +10,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.db import advisory_xact_lock, lock_key
-from core.enums import OutboundStatus, caption_fits
+from core.enums import Channel, OutboundStatus, caption_fits
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
 
@@ -72,8 +72,8 @@ def write(
         write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", fresh=fresh,
               **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
-    language = _language(session, conversation_id)
-    row = _new_row(channel, recipient, reply, idempotency_key, priority, language,
+    known = _conversation_facts(session, channel, recipient, conversation_id)
+    row = _new_row(channel, recipient, reply, idempotency_key, priority, known,
                    conversation_id, registration_id)  # fmt: skip
     session.add(row)
     session.flush()
@@ -86,13 +86,12 @@ def _new_row(
     reply: Reply,
     idempotency_key: str,
     priority: int,
-    language: str | None,
+    known: dict[str, Any],
     conversation_id: int | None,
     registration_id: int | None,
 ) -> OutboundMessage:
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
-    if language:
-        extra["lang"] = language
+    extra.update(known)
     return OutboundMessage(
         channel=channel,
         recipient=recipient,
@@ -140,11 +139,11 @@ def write_many(
             )
         }
     )
-    language = _language(session, conversation_id)
+    known = _conversation_facts(session, channel, recipient, conversation_id)
     rows = [
         existing.get(key)
         or _new_row(
-            channel, recipient, reply, key, priority, language, conversation_id, registration_id
+            channel, recipient, reply, key, priority, known, conversation_id, registration_id
         )  # fmt: skip
         for key, reply in zip(keys, replies, strict=True)
     ]
@@ -198,12 +197,25 @@ class Claim:
     wait_until: datetime | None = None  # the head message is scheduled for a retry
 
 
-def _language(session: Session, conversation_id: int | None) -> str | None:
+def _conversation_facts(
+    session: Session, channel: str, recipient: str, conversation_id: int | None
+) -> dict[str, Any]:
+    """What a row's ``extra`` keeps of its conversation: the language, and Fonnte's device.
+
+    The device (the number the runner wrote to, "" = the default one) is noted at write time so the
+    sender needs no lookup (workers.delivery._claim); rows without it are looked up there.
+    """
     if conversation_id is None:
-        return None
+        return {}
     # The worker holds the conversation in this session: the identity map answers, no query.
     conversation = session.get(Conversation, conversation_id)
-    return conversation.language if conversation is not None else None
+    if conversation is None:
+        return {}
+    known: dict[str, Any] = {"lang": conversation.language} if conversation.language else {}
+    same_chat = (conversation.channel, conversation.chat_id) == (channel, recipient)
+    if channel == Channel.WHATSAPP and same_chat:
+        known["device"] = conversation.device or ""
+    return known
 
 
 def recipient_lock_key(channel: str, recipient: str) -> int:
@@ -212,7 +224,8 @@ def recipient_lock_key(channel: str, recipient: str) -> int:
 
 
 def _head(session: Session, channel: str, recipient: str) -> OutboundMessage | None:
-    return session.scalars(_open_rows(channel, recipient).limit(1)).one_or_none()
+    found = session.scalars(_HEAD, {"channel": channel, "recipient": recipient})
+    return found.one_or_none()
 
 
 def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
@@ -226,6 +239,50 @@ def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
         )
         .order_by(OutboundMessage.id)
     )
+
+
+# The delivery path's statements, built once: executed with parameters, they skip the per-call
+# construction (coercions, operators) and hit the compiled cache at once.
+_OPEN = _open_rows(bindparam("channel"), bindparam("recipient"))  # type: ignore[arg-type]
+_HEAD = _OPEN.limit(1)
+_CLAIMABLE = _OPEN.limit(bindparam("limit", type_=Integer)).with_for_update()
+_CLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=OutboundStatus.SENDING.value,
+        claimed_at=bindparam("now"),
+        attempts=_TABLE.c.attempts + 1,
+    )
+)
+_HAS_OPEN = (
+    select(_TABLE.c.id)
+    .where(
+        _TABLE.c.channel == bindparam("channel"),
+        _TABLE.c.recipient == bindparam("recipient"),
+        _TABLE.c.status.in_(OPEN_STATUSES),
+    )
+    .limit(1)
+)
+_HELD = (_TABLE.c.id.in_(bindparam("ids", expanding=True)),
+         _TABLE.c.status == OutboundStatus.SENDING.value)  # fmt: skip
+_RENEW = update(_TABLE).where(*_HELD).values(claimed_at=bindparam("now"))
+_RELEASE = (
+    update(_TABLE)
+    .where(*_HELD)
+    .values(status=OutboundStatus.PENDING.value, claimed_at=None, attempts=_TABLE.c.attempts - 1)
+)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("outbound_id"), _TABLE.c.status != OutboundStatus.SENT.value)
+    .values(
+        status=OutboundStatus.SENT.value,
+        provider_message_id=bindparam("provider_id"),
+        sent_at=bindparam("now"),
+        error=None,
+        next_attempt_at=None,
+    )
+)
 
 
 def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
@@ -271,8 +328,8 @@ def claim_batch(
     """
     # Serialises claimers of one recipient for the few milliseconds of this transaction only.
     advisory_xact_lock(session, recipient_lock_key(channel, recipient))
-    stmt = _open_rows(channel, recipient).limit(max(1, limit)).with_for_update()
-    found = list(session.scalars(stmt))
+    params = {"channel": channel, "recipient": recipient, "limit": max(1, limit)}
+    found = list(session.scalars(_CLAIMABLE, params))
     head = found[0] if found else None
     blocked = _classify(head, now)
     if blocked is not None or head is None:
@@ -282,12 +339,8 @@ def claim_batch(
         if _classify(row, now) is not None:
             break
         rows.append(row)
-    table = _TABLE  # a Core UPDATE: the ORM's bulk-update machinery costs more than the statement
-    session.execute(
-        update(table)
-        .where(table.c.id.in_([r.id for r in rows]))
-        .values(status=OutboundStatus.SENDING.value, claimed_at=now, attempts=table.c.attempts + 1)
-    )
+    # A Core UPDATE: the ORM's bulk-update machinery costs more than the statement.
+    session.execute(_CLAIM, {"ids": [r.id for r in rows], "now": now})
     for row in rows:  # the loaded rows as the UPDATE left them, with nothing left to flush
         set_committed_value(row, "status", OutboundStatus.SENDING.value)
         set_committed_value(row, "claimed_at", now)
@@ -297,67 +350,28 @@ def claim_batch(
 
 def has_open(session: Session, *, channel: str, recipient: str) -> bool:
     """Whether the recipient has any message not sent yet (one index probe, no lock)."""
-    table = _TABLE
-    found = session.scalar(
-        select(table.c.id)
-        .where(
-            table.c.channel == channel,
-            table.c.recipient == recipient,
-            table.c.status.in_(OPEN_STATUSES),
-        )
-        .limit(1)
-    )
+    found = session.scalar(_HAS_OPEN, {"channel": channel, "recipient": recipient})
     return found is not None
 
 
 def renew_claims(session: Session, *, outbound_ids: list[int], now: datetime) -> None:
     """Extend the lease of rows a live sender still holds (claimed, not yet sent)."""
-    if not outbound_ids:
-        return
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id.in_(outbound_ids),
-            OutboundMessage.status == OutboundStatus.SENDING.value,
-        )
-        .values(claimed_at=now)
-    )
+    if outbound_ids:
+        session.execute(_RENEW, {"ids": list(outbound_ids), "now": now})
 
 
 def release(session: Session, *, outbound_ids: list[int]) -> None:
     """Hand claimed, unsent rows back to the queue as if never claimed (a rate-limit wait)."""
-    if not outbound_ids:
-        return
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id.in_(outbound_ids),
-            OutboundMessage.status == OutboundStatus.SENDING.value,
-        )
-        .values(
-            status=OutboundStatus.PENDING.value,
-            claimed_at=None,
-            attempts=OutboundMessage.attempts - 1,
-        )
-    )
+    if outbound_ids:
+        session.execute(_RELEASE, {"ids": list(outbound_ids)})
 
 
 def mark_sent_now(
     session: Session, *, outbound_id: int, provider_message_id: str | None, now: datetime
 ) -> None:
     """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
-    table = _TABLE
-    session.execute(
-        update(table)
-        .where(table.c.id == outbound_id, table.c.status != OutboundStatus.SENT.value)
-        .values(
-            status=OutboundStatus.SENT.value,
-            provider_message_id=provider_message_id,
-            sent_at=now,
-            error=None,
-            next_attempt_at=None,
-        )
-    )
+    params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
+    session.execute(_MARK_SENT, params)
 
 
 def _locked(session: Session, outbound_id: int) -> OutboundMessage:
