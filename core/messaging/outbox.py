@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -73,14 +73,12 @@ def write(
               **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
     known = _conversation_facts(session, channel, recipient, conversation_id)
-    row = _new_row(channel, recipient, reply, idempotency_key, priority, known,
-                   conversation_id, registration_id)  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row
+    values = _values(channel, recipient, reply, idempotency_key, priority, known,
+                     conversation_id, registration_id)  # fmt: skip
+    return session.scalars(_INSERT, [values]).one()
 
 
-def _new_row(
+def _values(
     channel: str,
     recipient: str,
     reply: Reply,
@@ -89,21 +87,21 @@ def _new_row(
     known: dict[str, Any],
     conversation_id: int | None,
     registration_id: int | None,
-) -> OutboundMessage:
+) -> dict[str, Any]:
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
     extra.update(known)
-    return OutboundMessage(
-        channel=channel,
-        recipient=recipient,
-        kind=reply.kind,
-        priority=priority,
-        text=reply.text,
-        media_path=reply.image_path,
-        extra=extra,
-        idempotency_key=idempotency_key,
-        conversation_id=conversation_id,
-        registration_id=registration_id,
-    )
+    return {
+        "channel": channel,
+        "recipient": recipient,
+        "kind": reply.kind,
+        "priority": priority,
+        "text": reply.text,
+        "media_path": reply.image_path,
+        "extra": extra,
+        "idempotency_key": idempotency_key,
+        "conversation_id": conversation_id,
+        "registration_id": registration_id,
+    }
 
 
 def write_many(
@@ -121,7 +119,7 @@ def write_many(
     """Write several replies in order with keys ``{key_prefix}:{n}``.
 
     One query finds the rows already written (a retried drain; skipped when ``fresh``, see write)
-    and one flush writes the rest.
+    and one INSERT writes the rest.
     """
     replies = list(replies)
     keys = [f"{key_prefix}:{n}" for n in range(len(replies))]
@@ -140,16 +138,18 @@ def write_many(
         }
     )
     known = _conversation_facts(session, channel, recipient, conversation_id)
-    rows = [
-        existing.get(key)
-        or _new_row(
-            channel, recipient, reply, key, priority, known, conversation_id, registration_id
-        )  # fmt: skip
+    values = [
+        _values(channel, recipient, reply, key, priority, known, conversation_id, registration_id)
         for key, reply in zip(keys, replies, strict=True)
+        if key not in existing
     ]
-    session.add_all([row for row in rows if row.id is None])
-    session.flush()
-    return rows
+    # One ORM bulk INSERT ... RETURNING (the rows come back as loaded instances): cheaper than a
+    # unit-of-work flush of new objects, and the same single round trip.
+    inserted = iter(session.scalars(_INSERT, values).all() if values else ())
+    return [existing.get(key) or next(inserted) for key in keys]
+
+
+_INSERT = insert(OutboundMessage).returning(OutboundMessage, sort_by_parameter_order=True)
 
 
 def _queue_each(
