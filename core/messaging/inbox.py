@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -299,16 +299,18 @@ def _conversation_row(message: InboundMessage) -> dict[str, Any]:
 
 def pending(session: Session, *, conversation_id: int) -> list[InboundUpdate]:
     """Unprocessed rows of one conversation, oldest first."""
-    return list(
-        session.scalars(
-            select(InboundUpdate)
-            .where(
-                InboundUpdate.conversation_id == conversation_id,
-                InboundUpdate.processed_at.is_(None),
-            )
-            .order_by(InboundUpdate.id)
-        )
+    return list(session.scalars(_PENDING, {"conversation_id": conversation_id}))
+
+
+# Built once (the conversation worker's every pass): executed with a parameter, no construction.
+_PENDING = (
+    select(InboundUpdate)
+    .where(
+        InboundUpdate.conversation_id == bindparam("conversation_id"),
+        InboundUpdate.processed_at.is_(None),
     )
+    .order_by(InboundUpdate.id)
+)
 
 
 def message_of(update: InboundUpdate) -> InboundMessage:

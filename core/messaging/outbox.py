@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
@@ -25,6 +25,7 @@ PRIORITY_REPLY = 0
 PRIORITY_NOTIFICATION = 3
 PRIORITY_REMINDER = 6
 PRIORITY_BROADCAST = 9
+_TABLE = OutboundMessage.__table__
 # Rows written while handling a chat message for someone else (e.g. a transfer's new holder): the
 # conversation worker delivers them with the chat's own replies after the commit.
 _ELSEWHERE = "outbox.written_elsewhere"
@@ -75,7 +76,7 @@ def write(
     known = _conversation_facts(session, channel, recipient, conversation_id)
     values = _values(channel, recipient, reply, idempotency_key, priority, known,
                      conversation_id, registration_id)  # fmt: skip
-    return session.scalars(_INSERT, [values]).one()
+    return _insert(session, [values])[0]
 
 
 def _values(
@@ -143,13 +144,28 @@ def write_many(
         for key, reply in zip(keys, replies, strict=True)
         if key not in existing
     ]
-    # One ORM bulk INSERT ... RETURNING (the rows come back as loaded instances): cheaper than a
-    # unit-of-work flush of new objects, and the same single round trip.
-    inserted = iter(session.scalars(_INSERT, values).all() if values else ())
+    inserted = iter(_insert(session, values) if values else ())
     return [existing.get(key) or next(inserted) for key in keys]
 
 
-_INSERT = insert(OutboundMessage).returning(OutboundMessage, sort_by_parameter_order=True)
+_INSERT = insert(_TABLE).returning(*_TABLE.c, sort_by_parameter_order=True)
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> list[OutboundMessage]:
+    """INSERT ... RETURNING the rows (one statement), attached to the session as if loaded.
+
+    Cheaper than adding new objects and flushing them (the unit of work's per-object bookkeeping),
+    and the callers get the same persistent instances (changes to them are flushed as UPDATEs).
+    """
+    session.flush()  # what an add + flush wrote first (the registration a row points to, …)
+    result = session.execute(_INSERT, values if len(values) > 1 else values[0])
+    rows = []
+    for found in result.mappings():
+        row = OutboundMessage(**found)
+        make_transient_to_detached(row)
+        session.add(row)
+        rows.append(row)
+    return rows
 
 
 def _queue_each(
@@ -184,7 +200,6 @@ def _queue_each(
 # renewal gap, and a killed sender's rows are taken over seconds later instead of minutes.
 CLAIM_LEASE = timedelta(seconds=10)
 OPEN_STATUSES = (OutboundStatus.PENDING.value, OutboundStatus.SENDING.value)
-_TABLE = OutboundMessage.__table__
 
 
 @dataclass(frozen=True, slots=True)
