@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 
 import dramatiq
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from channels.outbound import DownloadError, NotStored, TooLarge, fetch_attachment
@@ -119,6 +119,12 @@ def _fetch(settings: Settings, channel: Channel, attachment: Attachment) -> Atta
 Download = tuple[int, Channel, InboundMessage]  # an inbound row id, its channel, its message
 
 
+# Built once (every pass): executed with a parameter, no statement construction per call.
+_LOCKED = (
+    select(Conversation).where(Conversation.id == bindparam("conversation_id")).with_for_update()
+)
+
+
 def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
     """Apply the pending rows in order up to the first with images still to fetch.
 
@@ -126,9 +132,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
     """
     session = uow.session
     # The row lock makes one worker at a time own this chat, so messages apply strictly in order.
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    ).one_or_none()
+    conversation = session.scalars(_LOCKED, {"conversation_id": conversation_id}).one_or_none()
     if conversation is None:
         return []
     texts.refresh_overrides(session, now=utcnow())  # refusal texts below may be overridden

@@ -21,7 +21,8 @@ from typing import Any
 
 import dramatiq
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from channels.fonnte import outbound as fonnte_out
 from channels.outbound import CALLBACK_ANSWER, deliver, new_client
@@ -368,16 +369,27 @@ def _claim(
             session, channel=channel, recipient=recipient, now=utcnow(), limit=limit
         )
         if isinstance(claimed, list) and channel == Channel.WHATSAPP:
-            device = session.scalar(
-                select(Conversation.device).where(
-                    Conversation.channel == channel, Conversation.chat_id == recipient
-                )
-            )
-    if device and isinstance(claimed, list):
-        # Fonnte: the number the runner wrote to, noted on each claimed row (in memory only).
+            device = _device_lookup(session, claimed, recipient)
+    if isinstance(claimed, list) and channel == Channel.WHATSAPP:
+        # Fonnte: the number the runner wrote to, noted on each claimed row (in memory only);
+        # "" (the default device) as if never noted.
         for row in claimed:
-            row.extra = {**(row.extra or {}), "device": device}
+            extra = dict(row.extra or {})
+            noted = extra.pop("device", None) or device
+            row.extra = {**extra, "device": noted} if noted else extra
     return target, claimed
+
+
+_DEVICE = select(Conversation.device).where(
+    Conversation.channel == Channel.WHATSAPP.value, Conversation.chat_id == bindparam("chat_id")
+)
+
+
+def _device_lookup(session: Session, rows: list[OutboundMessage], recipient: str) -> str | None:
+    """The chat's device, for rows written without it (outbox.write notes it on the chat's own)."""
+    if all("device" in (row.extra or {}) for row in rows):
+        return None
+    return session.scalar(_DEVICE, {"chat_id": recipient})
 
 
 def _check_back(channel: str, recipient: str, claim: outbox.Claim) -> None:

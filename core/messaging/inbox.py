@@ -14,10 +14,11 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.config import get_settings
 from core.db import insert_ignore, is_postgres, lock_key, utcnow
@@ -299,16 +300,18 @@ def _conversation_row(message: InboundMessage) -> dict[str, Any]:
 
 def pending(session: Session, *, conversation_id: int) -> list[InboundUpdate]:
     """Unprocessed rows of one conversation, oldest first."""
-    return list(
-        session.scalars(
-            select(InboundUpdate)
-            .where(
-                InboundUpdate.conversation_id == conversation_id,
-                InboundUpdate.processed_at.is_(None),
-            )
-            .order_by(InboundUpdate.id)
-        )
+    return list(session.scalars(_PENDING, {"conversation_id": conversation_id}))
+
+
+# Built once (the conversation worker's every pass): executed with a parameter, no construction.
+_PENDING = (
+    select(InboundUpdate)
+    .where(
+        InboundUpdate.conversation_id == bindparam("conversation_id"),
+        InboundUpdate.processed_at.is_(None),
     )
+    .order_by(InboundUpdate.id)
+)
 
 
 def message_of(update: InboundUpdate) -> InboundMessage:
@@ -342,11 +345,26 @@ def set_attachments(
 def mark_processed(
     session: Session, update: InboundUpdate, *, now: datetime, error: str | None = None
 ) -> None:
-    """Mark one row done (``error`` names why it was answered without the engine, if so)."""
+    """Mark one row done (``error`` names why it was answered without the engine, if so).
+
+    One Core UPDATE now (no dirty tracking for the commit's flush); the loaded row is set to match.
+    """
     session.add(update)
-    update.processed_at = now
-    update.attempts += 1
-    update.error = error
+    if update.id is None or inspect(update).modified:  # not written yet, or changes pending
+        update.processed_at, update.attempts, update.error = now, update.attempts + 1, error
+        return
+    session.execute(_PROCESSED, {"update_id": update.id, "now": now, "error": error})
+    set_committed_value(update, "processed_at", now)
+    set_committed_value(update, "attempts", update.attempts + 1)
+    set_committed_value(update, "error", error)
+
+
+_TABLE = InboundUpdate.__table__
+_PROCESSED = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("update_id"))
+    .values(processed_at=bindparam("now"), attempts=_TABLE.c.attempts + 1, error=bindparam("error"))
+)
 
 
 def find_stale(session: Session, *, older_than: datetime, limit: int = 500) -> list[int]:

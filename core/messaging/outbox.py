@@ -10,13 +10,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.db import advisory_xact_lock, lock_key
-from core.enums import OutboundStatus, caption_fits
+from core.enums import Channel, OutboundStatus, caption_fits
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
 
@@ -25,6 +25,7 @@ PRIORITY_REPLY = 0
 PRIORITY_NOTIFICATION = 3
 PRIORITY_REMINDER = 6
 PRIORITY_BROADCAST = 9
+_TABLE = OutboundMessage.__table__
 # Rows written while handling a chat message for someone else (e.g. a transfer's new holder): the
 # conversation worker delivers them with the chat's own replies after the commit.
 _ELSEWHERE = "outbox.written_elsewhere"
@@ -72,39 +73,36 @@ def write(
         write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", fresh=fresh,
               **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
-    language = _language(session, conversation_id)
-    row = _new_row(channel, recipient, reply, idempotency_key, priority, language,
-                   conversation_id, registration_id)  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row
+    known = _conversation_facts(session, channel, recipient, conversation_id)
+    values = _values(channel, recipient, reply, idempotency_key, priority, known,
+                     conversation_id, registration_id)  # fmt: skip
+    return _insert(session, [values])[0]
 
 
-def _new_row(
+def _values(
     channel: str,
     recipient: str,
     reply: Reply,
     idempotency_key: str,
     priority: int,
-    language: str | None,
+    known: dict[str, Any],
     conversation_id: int | None,
     registration_id: int | None,
-) -> OutboundMessage:
+) -> dict[str, Any]:
     extra: dict[str, Any] = {"choices": [asdict(c) for c in reply.choices], "inline": reply.inline}
-    if language:
-        extra["lang"] = language
-    return OutboundMessage(
-        channel=channel,
-        recipient=recipient,
-        kind=reply.kind,
-        priority=priority,
-        text=reply.text,
-        media_path=reply.image_path,
-        extra=extra,
-        idempotency_key=idempotency_key,
-        conversation_id=conversation_id,
-        registration_id=registration_id,
-    )
+    extra.update(known)
+    return {
+        "channel": channel,
+        "recipient": recipient,
+        "kind": reply.kind,
+        "priority": priority,
+        "text": reply.text,
+        "media_path": reply.image_path,
+        "extra": extra,
+        "idempotency_key": idempotency_key,
+        "conversation_id": conversation_id,
+        "registration_id": registration_id,
+    }
 
 
 def write_many(
@@ -122,7 +120,7 @@ def write_many(
     """Write several replies in order with keys ``{key_prefix}:{n}``.
 
     One query finds the rows already written (a retried drain; skipped when ``fresh``, see write)
-    and one flush writes the rest.
+    and one INSERT writes the rest.
     """
     replies = list(replies)
     keys = [f"{key_prefix}:{n}" for n in range(len(replies))]
@@ -140,16 +138,33 @@ def write_many(
             )
         }
     )
-    language = _language(session, conversation_id)
-    rows = [
-        existing.get(key)
-        or _new_row(
-            channel, recipient, reply, key, priority, language, conversation_id, registration_id
-        )  # fmt: skip
+    known = _conversation_facts(session, channel, recipient, conversation_id)
+    values = [
+        _values(channel, recipient, reply, key, priority, known, conversation_id, registration_id)
         for key, reply in zip(keys, replies, strict=True)
+        if key not in existing
     ]
-    session.add_all([row for row in rows if row.id is None])
-    session.flush()
+    inserted = iter(_insert(session, values) if values else ())
+    return [existing.get(key) or next(inserted) for key in keys]
+
+
+_INSERT = insert(_TABLE).returning(*_TABLE.c, sort_by_parameter_order=True)
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> list[OutboundMessage]:
+    """INSERT ... RETURNING the rows (one statement), attached to the session as if loaded.
+
+    Cheaper than adding new objects and flushing them (the unit of work's per-object bookkeeping),
+    and the callers get the same persistent instances (changes to them are flushed as UPDATEs).
+    """
+    session.flush()  # what an add + flush wrote first (the registration a row points to, …)
+    result = session.execute(_INSERT, values if len(values) > 1 else values[0])
+    rows = []
+    for found in result.mappings():
+        row = OutboundMessage(**found)
+        make_transient_to_detached(row)
+        session.add(row)
+        rows.append(row)
     return rows
 
 
@@ -185,7 +200,6 @@ def _queue_each(
 # renewal gap, and a killed sender's rows are taken over seconds later instead of minutes.
 CLAIM_LEASE = timedelta(seconds=10)
 OPEN_STATUSES = (OutboundStatus.PENDING.value, OutboundStatus.SENDING.value)
-_TABLE = OutboundMessage.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +212,25 @@ class Claim:
     wait_until: datetime | None = None  # the head message is scheduled for a retry
 
 
-def _language(session: Session, conversation_id: int | None) -> str | None:
+def _conversation_facts(
+    session: Session, channel: str, recipient: str, conversation_id: int | None
+) -> dict[str, Any]:
+    """What a row's ``extra`` keeps of its conversation: the language, and Fonnte's device.
+
+    The device (the number the runner wrote to, "" = the default one) is noted at write time so the
+    sender needs no lookup (workers.delivery._claim); rows without it are looked up there.
+    """
     if conversation_id is None:
-        return None
+        return {}
     # The worker holds the conversation in this session: the identity map answers, no query.
     conversation = session.get(Conversation, conversation_id)
-    return conversation.language if conversation is not None else None
+    if conversation is None:
+        return {}
+    known: dict[str, Any] = {"lang": conversation.language} if conversation.language else {}
+    same_chat = (conversation.channel, conversation.chat_id) == (channel, recipient)
+    if channel == Channel.WHATSAPP and same_chat:
+        known["device"] = conversation.device or ""
+    return known
 
 
 def recipient_lock_key(channel: str, recipient: str) -> int:
@@ -212,7 +239,8 @@ def recipient_lock_key(channel: str, recipient: str) -> int:
 
 
 def _head(session: Session, channel: str, recipient: str) -> OutboundMessage | None:
-    return session.scalars(_open_rows(channel, recipient).limit(1)).one_or_none()
+    found = session.scalars(_HEAD, {"channel": channel, "recipient": recipient})
+    return found.one_or_none()
 
 
 def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
@@ -226,6 +254,50 @@ def _open_rows(channel: str, recipient: str) -> Select[tuple[OutboundMessage]]:
         )
         .order_by(OutboundMessage.id)
     )
+
+
+# The delivery path's statements, built once: executed with parameters, they skip the per-call
+# construction (coercions, operators) and hit the compiled cache at once.
+_OPEN = _open_rows(bindparam("channel"), bindparam("recipient"))  # type: ignore[arg-type]
+_HEAD = _OPEN.limit(1)
+_CLAIMABLE = _OPEN.limit(bindparam("limit", type_=Integer)).with_for_update()
+_CLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=OutboundStatus.SENDING.value,
+        claimed_at=bindparam("now"),
+        attempts=_TABLE.c.attempts + 1,
+    )
+)
+_HAS_OPEN = (
+    select(_TABLE.c.id)
+    .where(
+        _TABLE.c.channel == bindparam("channel"),
+        _TABLE.c.recipient == bindparam("recipient"),
+        _TABLE.c.status.in_(OPEN_STATUSES),
+    )
+    .limit(1)
+)
+_HELD = (_TABLE.c.id.in_(bindparam("ids", expanding=True)),
+         _TABLE.c.status == OutboundStatus.SENDING.value)  # fmt: skip
+_RENEW = update(_TABLE).where(*_HELD).values(claimed_at=bindparam("now"))
+_RELEASE = (
+    update(_TABLE)
+    .where(*_HELD)
+    .values(status=OutboundStatus.PENDING.value, claimed_at=None, attempts=_TABLE.c.attempts - 1)
+)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("outbound_id"), _TABLE.c.status != OutboundStatus.SENT.value)
+    .values(
+        status=OutboundStatus.SENT.value,
+        provider_message_id=bindparam("provider_id"),
+        sent_at=bindparam("now"),
+        error=None,
+        next_attempt_at=None,
+    )
+)
 
 
 def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
@@ -271,8 +343,8 @@ def claim_batch(
     """
     # Serialises claimers of one recipient for the few milliseconds of this transaction only.
     advisory_xact_lock(session, recipient_lock_key(channel, recipient))
-    stmt = _open_rows(channel, recipient).limit(max(1, limit)).with_for_update()
-    found = list(session.scalars(stmt))
+    params = {"channel": channel, "recipient": recipient, "limit": max(1, limit)}
+    found = list(session.scalars(_CLAIMABLE, params))
     head = found[0] if found else None
     blocked = _classify(head, now)
     if blocked is not None or head is None:
@@ -282,12 +354,8 @@ def claim_batch(
         if _classify(row, now) is not None:
             break
         rows.append(row)
-    table = _TABLE  # a Core UPDATE: the ORM's bulk-update machinery costs more than the statement
-    session.execute(
-        update(table)
-        .where(table.c.id.in_([r.id for r in rows]))
-        .values(status=OutboundStatus.SENDING.value, claimed_at=now, attempts=table.c.attempts + 1)
-    )
+    # A Core UPDATE: the ORM's bulk-update machinery costs more than the statement.
+    session.execute(_CLAIM, {"ids": [r.id for r in rows], "now": now})
     for row in rows:  # the loaded rows as the UPDATE left them, with nothing left to flush
         set_committed_value(row, "status", OutboundStatus.SENDING.value)
         set_committed_value(row, "claimed_at", now)
@@ -297,67 +365,28 @@ def claim_batch(
 
 def has_open(session: Session, *, channel: str, recipient: str) -> bool:
     """Whether the recipient has any message not sent yet (one index probe, no lock)."""
-    table = _TABLE
-    found = session.scalar(
-        select(table.c.id)
-        .where(
-            table.c.channel == channel,
-            table.c.recipient == recipient,
-            table.c.status.in_(OPEN_STATUSES),
-        )
-        .limit(1)
-    )
+    found = session.scalar(_HAS_OPEN, {"channel": channel, "recipient": recipient})
     return found is not None
 
 
 def renew_claims(session: Session, *, outbound_ids: list[int], now: datetime) -> None:
     """Extend the lease of rows a live sender still holds (claimed, not yet sent)."""
-    if not outbound_ids:
-        return
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id.in_(outbound_ids),
-            OutboundMessage.status == OutboundStatus.SENDING.value,
-        )
-        .values(claimed_at=now)
-    )
+    if outbound_ids:
+        session.execute(_RENEW, {"ids": list(outbound_ids), "now": now})
 
 
 def release(session: Session, *, outbound_ids: list[int]) -> None:
     """Hand claimed, unsent rows back to the queue as if never claimed (a rate-limit wait)."""
-    if not outbound_ids:
-        return
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id.in_(outbound_ids),
-            OutboundMessage.status == OutboundStatus.SENDING.value,
-        )
-        .values(
-            status=OutboundStatus.PENDING.value,
-            claimed_at=None,
-            attempts=OutboundMessage.attempts - 1,
-        )
-    )
+    if outbound_ids:
+        session.execute(_RELEASE, {"ids": list(outbound_ids)})
 
 
 def mark_sent_now(
     session: Session, *, outbound_id: int, provider_message_id: str | None, now: datetime
 ) -> None:
     """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
-    table = _TABLE
-    session.execute(
-        update(table)
-        .where(table.c.id == outbound_id, table.c.status != OutboundStatus.SENT.value)
-        .values(
-            status=OutboundStatus.SENT.value,
-            provider_message_id=provider_message_id,
-            sent_at=now,
-            error=None,
-            next_attempt_at=None,
-        )
-    )
+    params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
+    session.execute(_MARK_SENT, params)
 
 
 def _locked(session: Session, outbound_id: int) -> OutboundMessage:
