@@ -482,7 +482,7 @@ def _paced_send(
     thread never sleeps on a pace. A longer wait hands the rows back for a delayed drain.
     ``last``: see _send_one.
     """
-    wait, taken = _reserve(buckets_for(settings, row), _pause_keys(row), _horizon(settings, row))
+    wait, taken = _take_slot(settings, row)
     if not taken:
         _wait_longer(settings, row, [row, *rest], wait)
         return False
@@ -498,6 +498,11 @@ def _paced_send(
         return True
     _release(rest)
     return False
+
+
+def _take_slot(settings: Settings, row: OutboundMessage) -> tuple[float, bool]:
+    """Reserve ``row``'s slot within its horizon: (wait, taken), as Limiter.reserve."""
+    return _reserve(buckets_for(settings, row), _pause_keys(row), _horizon(settings, row))
 
 
 def _horizon(settings: Settings, row: OutboundMessage) -> float:
@@ -553,10 +558,7 @@ class _Paced:
                 enqueue(row.channel, row.recipient, priority=row.priority, outbound_id=row.id)
                 return None
             head = self.rows[0]
-            keys = _pause_keys(head)
-            wait, taken = _reserve(
-                buckets_for(self.settings, head), keys, _horizon(self.settings, head)
-            )
+            wait, taken = _take_slot(self.settings, head)
             if not taken:
                 _wait_longer(self.settings, head, self.rows, wait)
                 self._forget()
