@@ -322,7 +322,7 @@ def test_a_429_with_room_at_the_bots_ceiling_pauses_only_that_chat(channels: Any
 
 
 def test_a_short_pacing_wait_goes_to_the_pacer_not_the_queue(
-    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: Any, fast_limits: None, committed_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _four_at_chat_pace(monkeypatch, "65", "2")  # a burst of 3, then every 0.5 s
     drain("telegram", "65")  # no worker runs: a requeued row would still be pending here
@@ -333,7 +333,7 @@ def test_a_short_pacing_wait_goes_to_the_pacer_not_the_queue(
 
 
 def test_a_long_pacing_wait_is_handed_back_to_the_queue(
-    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: Any, fast_limits: None, committed_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PACE_HOLD_SECONDS", "5")
     ids = _four_at_chat_pace(monkeypatch, "66", "0.05")  # a burst of 3, then every 20 s

@@ -33,7 +33,7 @@ def _held_by_pacer(row_id: int) -> bool:
 
 
 def test_paced_rows_go_out_from_the_pacer_in_order(
-    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: Any, fast_limits: None, committed_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _slow_chat(monkeypatch, "71", *TEXTS)
     drain("telegram", "71")  # returns at once: the burst went out, the rest is the pacer's
@@ -45,7 +45,7 @@ def test_paced_rows_go_out_from_the_pacer_in_order(
 
 
 def test_a_worker_thread_is_free_while_its_chat_waits(
-    fake_telegram: Any, fast_limits: None, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: Any, fast_limits: None, committed_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slow = _slow_chat(monkeypatch, "72", *TEXTS[:4])
     (other,) = _queue(Channel.TELEGRAM, "73", "lain", deliver=False)
@@ -74,7 +74,11 @@ def test_a_second_drain_of_the_chat_does_not_overtake_the_pacer(
 
 
 def test_stopping_hands_the_pacers_rows_back(
-    fake_telegram: Any, fast_limits: None, broker: Any, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: Any,
+    fast_limits: None,
+    broker: Any,
+    committed_db: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dramatiq import Worker
 
