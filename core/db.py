@@ -143,6 +143,7 @@ def reset_engine() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
+    _autocommit_engine.cache_clear()
 
 
 def is_postgres(session: Session) -> bool:
@@ -173,6 +174,29 @@ def unit_of_work(*, lock_timeout: str = DEFAULT_LOCK_TIMEOUT) -> Iterator[UnitOf
         yield uow
     for fn in uow._after_commit:
         fn()
+
+
+@lru_cache
+def _autocommit_engine() -> Engine:
+    # The same pool; a checkout through this view is in autocommit until it is returned.
+    return get_engine().execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def one_statement() -> Iterator[Session]:
+    """A session for one statement that is a transaction on its own (an UPDATE after a send).
+
+    On PostgreSQL it runs in autocommit: one round trip, where a unit of work adds BEGIN and
+    COMMIT. Elsewhere (SQLite) it is a unit of work. Never for several statements that must
+    commit together, nor for on-commit callbacks.
+    """
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        with unit_of_work() as uow:
+            yield uow.session
+        return
+    with Session(bind=_autocommit_engine(), expire_on_commit=False) as session:
+        yield session
 
 
 def insert_ignore(

@@ -72,8 +72,8 @@ def queue(
             idempotency_key=f"cb:{update_id}",
             conversation_id=conversation.id,
             fresh=True,
+            extra={"callback_id": applied.callback_id},
         )
-        row.extra = {**row.extra, "callback_id": applied.callback_id}
         written.append(row)
     return written + outbox.write_many(
         session,

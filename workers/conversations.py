@@ -150,9 +150,11 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
             ]
             break
         written += _handle_one(session, conversation, update, message)
+    fresh = written  # inserted by this transaction: claimed in it, sent right after the commit
     if not pending:
-        written = _unsent_replies(session, conversation_id)
-    deliver_after_commit(uow, written + outbox.take_remembered(session), inline=True)
+        written, fresh = _unsent_replies(session, conversation_id), []
+    rows = written + outbox.take_remembered(session)
+    deliver_after_commit(uow, rows, inline=True, fresh=fresh)
     return todo
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from channels.fonnte import outbound as fonnte_out
 from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
-from core.db import UnitOfWork, unit_of_work, utcnow
+from core.db import UnitOfWork, one_statement, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.errors import (
     ChannelError,
@@ -262,8 +262,15 @@ def enqueue(
 INLINE_BUDGET = 10  # rows the conversation worker sends itself after its commit; then the queue
 
 
+Target = tuple[str, str]  # (channel, recipient)
+
+
 def deliver_after_commit(
-    uow: UnitOfWork, rows: Iterable[OutboundMessage], *, inline: bool = False
+    uow: UnitOfWork,
+    rows: Iterable[OutboundMessage],
+    *,
+    inline: bool = False,
+    fresh: Iterable[OutboundMessage] = (),
 ) -> None:
     """Deliver ``rows`` once ``uow`` commits (simulator rows are marked sent now).
 
@@ -271,8 +278,10 @@ def deliver_after_commit(
     worker's replies) drains those recipients in this thread right after the commit instead,
     saving a queue hop and a job per reply: the same claims, pacing and retries as deliver_chat,
     which still takes over whatever is left (a rate-limit wait, a retry, more than INLINE_BUDGET).
+    ``fresh``: those of ``rows`` this transaction inserted; inline, they are claimed in it
+    (outbox.claim_written), so their send after the commit skips a claim transaction.
     """
-    targets: dict[tuple[str, str], tuple[int, int]] = {}  # -> (best priority, a row id)
+    targets: dict[Target, tuple[int, int]] = {}  # -> (best priority, a row id)
     now = utcnow()
     for row in rows:
         if row.channel == Channel.SIMULATOR:
@@ -284,22 +293,55 @@ def deliver_after_commit(
         key = (row.channel, row.recipient)
         best = targets.get(key, (row.priority, row.id))[0]
         targets[key] = (min(row.priority, best), row.id)
-    if targets:
-        uow.on_commit(partial(_deliver_now if inline else _enqueue_all, targets))
+    if not targets:
+        return
+    if not inline:
+        uow.on_commit(partial(_enqueue_all, targets))
+        return
+    claimed = _claim_fresh(uow.session, fresh, now)
+    uow.on_commit(partial(_deliver_now, targets, claimed))
 
 
-def _enqueue_all(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
+def _claim_fresh(
+    session: Session, rows: Iterable[OutboundMessage], now: datetime
+) -> dict[Target, list[OutboundMessage]]:
+    """Claim, per recipient, the replies this transaction wrote (when nothing older waits)."""
+    by_target: dict[Target, list[OutboundMessage]] = {}
+    for row in rows:
+        if _claimable_fresh(row):
+            by_target.setdefault((row.channel, row.recipient), []).append(row)
+    claimed = {}
+    for target, batch in by_target.items():
+        batch.sort(key=lambda r: r.id)
+        if outbox.claim_written(session, batch, now=now):
+            claimed[target] = batch
+    return claimed
+
+
+def _claimable_fresh(row: OutboundMessage) -> bool:
+    """A pending reply or notification, with its Fonnte device noted when it has one (outbox.write)."""
+    if row.status != OutboundStatus.PENDING or row.priority >= outbox.PRIORITY_REMINDER:
+        return False
+    if row.channel == Channel.WHATSAPP:
+        return "device" in (row.extra or {})
+    return row.channel != Channel.SIMULATOR
+
+
+def _enqueue_all(targets: dict[Target, tuple[int, int]]) -> None:
     for (channel, recipient), (priority, row_id) in targets.items():
         enqueue(channel, recipient, priority=priority, outbound_id=row_id)
 
 
-def _deliver_now(targets: dict[tuple[str, str], tuple[int, int]]) -> None:
-    for (channel, recipient), (priority, row_id) in targets.items():
+def _deliver_now(
+    targets: dict[Target, tuple[int, int]], claimed: dict[Target, list[OutboundMessage]]
+) -> None:
+    for target, (priority, row_id) in targets.items():
+        channel, recipient = target
         if priority >= outbox.PRIORITY_REMINDER:  # bulk rows wait behind replies: the bulk queue
             enqueue(channel, recipient, priority=priority, outbound_id=row_id)
             continue
         try:
-            drain(channel, recipient, budget=INLINE_BUDGET)
+            _drain(target, None, INLINE_BUDGET, first=claimed.get(target))
         except Exception:  # noqa: BLE001  (database trouble: the queue retries, the sweeper too)
             log.warning("inline delivery to a %s recipient failed; queued instead", channel)
             enqueue(channel, recipient, priority=priority, outbound_id=row_id)
@@ -319,14 +361,28 @@ def drain_of(outbound_id: int, *, budget: int = DRAIN_BUDGET) -> None:
     _drain(None, outbound_id, budget)
 
 
-def _drain(target: tuple[str, str] | None, outbound_id: int | None, budget: int) -> None:
+def _drain(
+    target: Target | None,
+    outbound_id: int | None,
+    budget: int,
+    *,
+    first: list[OutboundMessage] | None = None,
+) -> None:
+    """``first``: the target's rows claimed already (claim_written), sent before any claim."""
     settings = get_settings()
     started = time.monotonic()
     sent = 0
     last_id: int | None = None
     while sent < budget:
         limit = min(BATCH, budget - sent)
-        claim = _claim(target, outbound_id, limit=limit)
+        if first is not None and target is not None:
+            # All of the recipient's open rows when claimed: after the last, ask for more.
+            if target[0] == Channel.WHATSAPP:
+                _note_device(first, None)
+            claim: tuple[Target, outbox.Claim | list[OutboundMessage]] | None = (target, first)
+            limit, first = len(first) + 1, None
+        else:
+            claim = _claim(target, outbound_id, limit=limit)
         if claim is None:
             return  # the row named by the queue message is gone (erased)
         target, claimed = claim
@@ -371,13 +427,17 @@ def _claim(
         if isinstance(claimed, list) and channel == Channel.WHATSAPP:
             device = _device_lookup(session, claimed, recipient)
     if isinstance(claimed, list) and channel == Channel.WHATSAPP:
-        # Fonnte: the number the runner wrote to, noted on each claimed row (in memory only);
-        # "" (the default device) as if never noted.
-        for row in claimed:
-            extra = dict(row.extra or {})
-            noted = extra.pop("device", None) or device
-            row.extra = {**extra, "device": noted} if noted else extra
+        _note_device(claimed, device)
     return target, claimed
+
+
+def _note_device(rows: list[OutboundMessage], device: str | None) -> None:
+    """Fonnte: the number the runner wrote to, noted on each claimed row (in memory only);
+    "" (the default device) as if never noted."""
+    for row in rows:
+        extra = dict(row.extra or {})
+        noted = extra.pop("device", None) or device
+        row.extra = {**extra, "device": noted} if noted else extra
 
 
 _DEVICE = select(Conversation.device).where(
@@ -729,15 +789,28 @@ def _send_one(settings: Settings, row: OutboundMessage, *, last: bool = False) -
         log.exception("outbound %s: unexpected error", row.id)
         return _transient(row, f"{type(exc).__name__}: {exc}")
     # The provider accepted: commit its id before anything else, so a retry never re-sends.
+    if row.channel == Channel.WHATSAPP_CLOUD and provider_id:
+        return _sent_cloud(row, provider_id, last=last)
+    with one_statement() as session:
+        if last:
+            return outbox.mark_sent_asking(
+                session, outbound_id=row.id, channel=row.channel, recipient=row.recipient,
+                provider_message_id=provider_id, now=utcnow(),
+            )  # fmt: skip
+        outbox.mark_sent_now(session, outbound_id=row.id, provider_message_id=provider_id,
+                             now=utcnow())  # fmt: skip
+    return True
+
+
+def _sent_cloud(row: OutboundMessage, provider_id: str, *, last: bool) -> bool:
+    """Record a Cloud API send; a status that overtook this commit was parked: apply it now."""
     with unit_of_work() as uow:
         outbox.mark_sent_now(
             uow.session, outbound_id=row.id, provider_message_id=provider_id, now=utcnow()
         )
-        if row.channel == Channel.WHATSAPP_CLOUD and provider_id:
-            # A status that overtook this commit was parked: apply it now (a 131047 requeues).
-            parked = receipts.apply_parked(uow.session, message_id=provider_id)
-            if parked is not None and parked.status == OutboundStatus.PENDING:
-                deliver_after_commit(uow, [parked])
+        parked = receipts.apply_parked(uow.session, message_id=provider_id)
+        if parked is not None and parked.status == OutboundStatus.PENDING:  # a 131047 requeues
+            deliver_after_commit(uow, [parked])
         if last:
             return outbox.has_open(uow.session, channel=row.channel, recipient=row.recipient)
     return True

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,6 +52,7 @@ def write(
     conversation_id: int | None = None,
     registration_id: int | None = None,
     fresh: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> OutboundMessage:
     """Write one outbound message; an existing row with the same key is returned unchanged.
 
@@ -59,6 +60,7 @@ def write(
     text with the choices): each row is one provider call, so a retry never re-sends the photo.
     ``fresh``: the caller knows no row has this key yet (an inbound row's replies, written in the
     transaction that marks it processed): the lookup is skipped; the unique key still guards it.
+    ``extra``: more of the row's ``extra`` (a button's callback id), written with it.
     """
     if not fresh:
         existing = session.scalar(
@@ -73,7 +75,7 @@ def write(
         write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", fresh=fresh,
               **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
-    known = _conversation_facts(session, channel, recipient, conversation_id)
+    known = {**_conversation_facts(session, channel, recipient, conversation_id), **(extra or {})}
     values = _values(channel, recipient, reply, idempotency_key, priority, known,
                      conversation_id, registration_id)  # fmt: skip
     return _insert(session, [values])[0]
@@ -279,6 +281,7 @@ _HAS_OPEN = (
     )
     .limit(1)
 )
+_OLDER = _TABLE.alias("older")
 _HELD = (_TABLE.c.id.in_(bindparam("ids", expanding=True)),
          _TABLE.c.status == OutboundStatus.SENDING.value)  # fmt: skip
 _RENEW = update(_TABLE).where(*_HELD).values(claimed_at=bindparam("now"))
@@ -298,6 +301,15 @@ _MARK_SENT = (
         next_attempt_at=None,
     )
 )
+
+_MARK_SENT_ASKING = select(
+    exists().where(
+        _OLDER.c.channel == bindparam("of_channel"),
+        _OLDER.c.recipient == bindparam("of_recipient"),
+        _OLDER.c.status.in_(OPEN_STATUSES),
+        _OLDER.c.id != bindparam("outbound_id"),
+    )
+).add_cte(_MARK_SENT.returning(_TABLE.c.id).cte("marked"))
 
 
 def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
@@ -356,11 +368,47 @@ def claim_batch(
         rows.append(row)
     # A Core UPDATE: the ORM's bulk-update machinery costs more than the statement.
     session.execute(_CLAIM, {"ids": [r.id for r in rows], "now": now})
-    for row in rows:  # the loaded rows as the UPDATE left them, with nothing left to flush
+    _claimed_as_loaded(rows, now)
+    return rows
+
+
+# (An UPDATE's parameters named like a column would be SET: hence "of_channel", "of_recipient".)
+# Claims rows this transaction just wrote when nothing older of the recipient's is still open: no
+# advisory lock needed, as no other transaction can see (so claim) these rows before the commit.
+_CLAIM_WRITTEN = _CLAIM.where(
+    ~exists().where(
+        _OLDER.c.channel == bindparam("of_channel"),
+        _OLDER.c.recipient == bindparam("of_recipient"),
+        _OLDER.c.status.in_(OPEN_STATUSES),
+        _OLDER.c.id < bindparam("first"),
+    )
+).returning(_TABLE.c.id)
+
+
+def claim_written(session: Session, rows: list[OutboundMessage], *, now: datetime) -> bool:
+    """Claim one recipient's rows written in this transaction, for the writer to send after its commit.
+
+    One UPDATE, and only when none of the recipient's older messages is still open (they go first,
+    through claim_batch): the conversation worker's replies skip the claim transaction of their own.
+    Returns whether the rows were claimed (each then SENDING, as claim_batch leaves them).
+    """
+    if not rows:
+        return False
+    first = rows[0]
+    params = {"ids": [r.id for r in rows], "now": now, "first": first.id,
+              "of_channel": first.channel, "of_recipient": first.recipient}  # fmt: skip
+    claimed = len(session.execute(_CLAIM_WRITTEN, params).all()) == len(rows)
+    if claimed:
+        _claimed_as_loaded(rows, now)
+    return claimed
+
+
+def _claimed_as_loaded(rows: list[OutboundMessage], now: datetime) -> None:
+    """The loaded rows as _CLAIM left them, with nothing left to flush."""
+    for row in rows:
         set_committed_value(row, "status", OutboundStatus.SENDING.value)
         set_committed_value(row, "claimed_at", now)
         set_committed_value(row, "attempts", row.attempts + 1)
-    return rows
 
 
 def has_open(session: Session, *, channel: str, recipient: str) -> bool:
@@ -387,6 +435,30 @@ def mark_sent_now(
     """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
     params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
     session.execute(_MARK_SENT, params)
+
+
+def mark_sent_asking(
+    session: Session,
+    *,
+    outbound_id: int,
+    channel: str,
+    recipient: str,
+    provider_message_id: str | None,
+    now: datetime,
+) -> bool:
+    """mark_sent_now, then has_open for the same recipient: whether anything else is still open.
+
+    On PostgreSQL one statement (the UPDATE in a CTE; the SELECT, which cannot see its effect,
+    leaves that row out), so run in autocommit it is the delivery path's only round trip per send.
+    """
+    params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(_MARK_SENT, params)
+        return has_open(session, channel=channel, recipient=recipient)
+    found = session.scalar(
+        _MARK_SENT_ASKING, {**params, "of_channel": channel, "of_recipient": recipient}
+    )
+    return bool(found)
 
 
 def _locked(session: Session, outbound_id: int) -> OutboundMessage:

@@ -11,8 +11,11 @@ from fastapi.testclient import TestClient
 
 from channels.telegram.outbound import to_html
 from core.config import get_settings
+from core.db import unit_of_work
 from core.enums import OutboundStatus
 from core.i18n import t
+from core.messages import Reply
+from core.messaging import outbox
 from core.models import InboundUpdate, OutboundMessage
 from tests.channels.helpers import (
     TG_CHAT,
@@ -90,6 +93,25 @@ def test_fifty_concurrent_deliveries_for_one_chat_are_processed_in_order(
     assert fake_telegram.sent_texts(TG_CHAT) == [to_html(r.text) for r in outbound_rows()]
     sent_ids = [int(r.provider_message_id) for r in outbound_rows()]
     assert sent_ids == sorted(sent_ids)
+
+
+def test_a_reply_waits_behind_the_chats_older_unsent_message(
+    client: TestClient, channels: Any
+) -> None:
+    """A reply is claimed as it is written only when nothing older of the chat is still open."""
+    fake_telegram, _ = channels
+    with unit_of_work() as uow:  # queued, never sent (as if its drain were still to come)
+        older = outbox.write(
+            uow.session, channel="telegram", recipient=TG_CHAT, reply=Reply(text="e-tiket"),
+            idempotency_key="older:1", priority=outbox.PRIORITY_NOTIFICATION,
+        )  # fmt: skip
+    client.post("/webhooks/telegram", json=tg_text(600001, "halo"), headers=tg_headers())
+    _settle()
+    rows = outbound_rows()
+    assert rows[0].id == older.id and len(rows) > 1
+    wait_until(lambda: len(fake_telegram.sent_texts(TG_CHAT)) == len(rows))
+    assert fake_telegram.sent_texts(TG_CHAT) == [to_html(r.text) for r in rows]  # in id order
+    assert [r.attempts for r in rows] == [1] * len(rows)  # each claimed once, then sent
 
 
 def test_unsupported_kinds_get_a_text_or_photo_answer(client: TestClient, channels: Any) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from core.enums import Channel, OutboundStatus
 from core.messages import InboundMessage, Reply
 from core.messaging import inbox, outbox
-from core.models import Conversation
+from core.models import Conversation, OutboundMessage
 
 NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 
@@ -120,3 +120,47 @@ def test_claim_batch_stops_at_a_row_waiting_for_its_retry(session: Session) -> N
     outbox.retry_later(session, outbound_id=second, at=NOW + timedelta(seconds=30), error="x")
     claimed = outbox.claim_batch(session, channel="telegram", recipient="42", now=NOW, limit=5)
     assert not isinstance(claimed, list) and claimed.wait_until is not None
+
+
+def _rows(session: Session, ids: list[int]) -> list[OutboundMessage]:
+    return [session.get(OutboundMessage, row_id) for row_id in ids]  # type: ignore[misc]
+
+
+def test_claim_written_claims_a_recipients_new_rows_when_nothing_older_is_open(
+    session: Session,
+) -> None:
+    rows = _rows(session, _queue(session, "a", "b"))
+    assert outbox.claim_written(session, rows, now=NOW)
+    session.expire_all()
+    assert [(r.status, r.claimed_at, r.attempts) for r in _rows(session, [r.id for r in rows])] == [
+        (OutboundStatus.SENDING, NOW, 1)
+    ] * 2
+    # Claimed as claim_batch leaves rows: another sender finds the head busy.
+    assert outbox.claim_next(session, channel="telegram", recipient="42", now=NOW).busy
+
+
+def test_claim_written_leaves_new_rows_behind_an_older_open_one(session: Session) -> None:
+    (older,) = _queue(session, "a")
+    newer = _rows(session, _queue(session, "b"))
+    assert not outbox.claim_written(session, newer, now=NOW)  # "a" goes first, by claim_batch
+    session.expire_all()
+    assert _rows(session, [newer[0].id])[0].status == OutboundStatus.PENDING
+    outbox.mark_sent_now(session, outbound_id=older, provider_message_id="1", now=NOW)
+    assert outbox.claim_written(session, _rows(session, [newer[0].id]), now=NOW)
+
+
+def test_mark_sent_asking_says_whether_the_recipient_has_more(session: Session) -> None:
+    first, second = _queue(session, "a", "b")
+    ask = {"channel": "telegram", "recipient": "42", "now": NOW}
+    assert outbox.mark_sent_asking(session, outbound_id=first, provider_message_id="1", **ask)
+    assert not outbox.mark_sent_asking(session, outbound_id=second, provider_message_id="2", **ask)
+    session.expire_all()
+    sent = _rows(session, [first, second])
+    assert [(r.status, r.provider_message_id) for r in sent] == [
+        (OutboundStatus.SENT, "1"),
+        (OutboundStatus.SENT, "2"),
+    ]
+    # A row already sent keeps its first provider id.
+    outbox.mark_sent_asking(session, outbound_id=first, provider_message_id="9", **ask)
+    session.expire_all()
+    assert _rows(session, [first])[0].provider_message_id == "1"
