@@ -36,6 +36,14 @@ class Applied:
     callback_id: str | None = None  # a tapped Telegram button, to acknowledge (stops its spinner)
 
 
+class EngineFailed(Exception):
+    """The engine raised on a message applied with ``savepoint=False`` (logged already).
+
+    The transaction may hold part of what the engine did: the caller rolls it back and applies
+    the message again with ``engine=False``, which answers it like a failure inside a savepoint.
+    """
+
+
 def apply(
     session: Session,
     conversation: Conversation,
@@ -43,16 +51,30 @@ def apply(
     *,
     received_at: datetime,
     now: datetime,
+    savepoint: bool = True,
+    engine: bool = True,
 ) -> Applied:
-    """Apply ``message`` to the locked ``conversation``; ``received_at`` paces flood control."""
+    """Apply ``message`` to the locked ``conversation``; ``received_at`` paces flood control.
+
+    The engine runs in a savepoint, so a failure answers the runner and keeps the transaction;
+    ``savepoint=False`` (the conversation worker) saves its two round trips per message and
+    raises EngineFailed instead; ``engine=False`` then answers as a failed engine would.
+    """
     settings = get_settings()
     verdict, flood = _flood(conversation, received_at, settings)
     replies, error = _refusal(session, conversation, message, verdict, settings)
+    if replies is None and not engine:
+        replies, error = _engine_error(conversation)
     if replies is None:
-        replies, error = _run_engine(session, conversation, message, now, flood)
+        run = _run_engine if savepoint else _run_engine_bare
+        replies, error = run(session, conversation, message, now, flood)
     else:
         flood.write(conversation)
     return Applied(replies, error, message.callback_id)
+
+
+def _engine_error(conversation: Conversation) -> tuple[list[Reply], str]:
+    return [Reply(text=t("error.generic", conversation.language))], "engine_error"
 
 
 def queue(
@@ -175,4 +197,29 @@ def _run_engine(
         flood.write(conversation)  # the savepoint's rollback undid it; the message still counts
         # One poisoned message must not block the chat forever: answer it and move on.
         log.exception("conversation %s: engine failed on %s", conversation.id, message.external_id)
-        return [Reply(text=t("error.generic", conversation.language))], "engine_error"
+        return _engine_error(conversation)
+
+
+def _run_engine_bare(
+    session: Session,
+    conversation: Conversation,
+    message: InboundMessage,
+    now: datetime,
+    flood: Flood,
+) -> tuple[list[Reply], str | None]:
+    """_run_engine without the savepoint: a failure is logged and raised as EngineFailed.
+
+    The engine's changes are flushed here, as the savepoint's release would: a statement the
+    database refuses is the engine's failure, not the commit's.
+    """
+    conversation_id = conversation.id  # a failed flush expires the row: read it now
+    try:
+        replies = list(runtime.handle_message(session, conversation, message, now=now))
+        flood.write(conversation)
+        session.flush()
+    except OperationalError:
+        raise
+    except Exception as exc:
+        log.exception("conversation %s: engine failed on %s", conversation_id, message.external_id)
+        raise EngineFailed from exc
+    return replies, None

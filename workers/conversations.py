@@ -36,15 +36,36 @@ log = logging.getLogger(__name__)
 @dramatiq.actor(queue_name="default", broker=broker, max_retries=20)
 def process_conversation(conversation_id: int) -> None:
     """Drain the conversation's inbox under its row lock, downloading images where it stops."""
-    with unit_of_work() as uow:
-        todo = _drain_locked(uow, conversation_id)
+    todo = _drain(conversation_id)
     if not todo:
         return
     for update_id, channel, message in todo:
         _download_and_record(update_id, channel, message)
-    with unit_of_work() as uow:
-        if _drain_locked(uow, conversation_id):  # another image came meanwhile: go round again
-            enqueue_after_commit(uow, conversation_id)
+    if _drain(conversation_id):  # another image came meanwhile: go round again
+        enqueue(conversation_id)
+
+
+class _Rerun(Exception):
+    """The engine failed on inbound row ``update_id``: roll back, and answer it without the engine."""
+
+    def __init__(self, update_id: int) -> None:
+        super().__init__(update_id)
+        self.update_id = update_id
+
+
+def _drain(conversation_id: int) -> list[Download]:
+    """One drain in one transaction; a row the engine failed on makes it start again.
+
+    The engine runs without a savepoint (two round trips per message saved): when it raises, the
+    whole transaction is rolled back and the drain applied again, that row answered as a failure.
+    """
+    failed: set[int] = set()
+    while True:
+        try:
+            with unit_of_work() as uow:
+                return _drain_locked(uow, conversation_id, failed)
+        except _Rerun as rerun:
+            failed.add(rerun.update_id)
 
 
 def enqueue(conversation_id: int) -> None:
@@ -69,11 +90,6 @@ def enqueue_many(conversation_ids: list[int]) -> None:
     except Exception:  # noqa: BLE001  (Redis down: each one goes the single way, with its retry)
         for conversation_id in conversation_ids:
             enqueue(conversation_id)
-
-
-def enqueue_after_commit(uow: UnitOfWork, conversation_id: int) -> None:
-    """Schedule processing of ``conversation_id`` once ``uow`` commits."""
-    uow.on_commit(partial(enqueue, conversation_id))
 
 
 def prefetch_attachments(update_id: int) -> None:
@@ -125,10 +141,13 @@ _LOCKED = (
 )
 
 
-def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
+def _drain_locked(
+    uow: UnitOfWork, conversation_id: int, failed: set[int] | frozenset[int] = frozenset()
+) -> list[Download]:
     """Apply the pending rows in order up to the first with images still to fetch.
 
     Returns the downloads that row and the ones after it wait for (none: the inbox is drained).
+    ``failed``: rows the engine raised on in an earlier try, answered without it.
     """
     session = uow.session
     # The row lock makes one worker at a time own this chat, so messages apply strictly in order.
@@ -149,7 +168,7 @@ def _drain_locked(uow: UnitOfWork, conversation_id: int) -> list[Download]:
                 if inbox.message_needs_download(m := inbox.message_of(u))
             ]
             break
-        written += _handle_one(session, conversation, update, message)
+        written += _handle_one(session, conversation, update, message, failed)
     fresh = written  # inserted by this transaction: claimed in it, sent right after the commit
     if not pending:
         written, fresh = _unsent_replies(session, conversation_id), []
@@ -179,10 +198,20 @@ def _unsent_replies(session: Session, conversation_id: int) -> list[OutboundMess
 
 
 def _handle_one(
-    session: Session, conversation: Conversation, update: InboundUpdate, message: InboundMessage
+    session: Session,
+    conversation: Conversation,
+    update: InboundUpdate,
+    message: InboundMessage,
+    failed: set[int] | frozenset[int],
 ) -> list[OutboundMessage]:
-    now = utcnow()
-    applied = inbound.apply(session, conversation, message, received_at=update.received_at, now=now)
+    now, update_id = utcnow(), update.id  # the id is read before a failure expires the row
+    try:
+        applied = inbound.apply(
+            session, conversation, message, received_at=update.received_at, now=now,
+            savepoint=False, engine=update_id not in failed,
+        )  # fmt: skip
+    except inbound.EngineFailed:
+        raise _Rerun(update_id) from None
     written = inbound.queue(session, conversation, applied, update_id=update.id)
     inbox.mark_processed(session, update, now=now, error=applied.error)
     return written

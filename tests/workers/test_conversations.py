@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from channels.telegram.outbound import to_html
 from core.config import get_settings
-from core.db import unit_of_work
+from core.db import get_engine, unit_of_work
 from core.enums import OutboundStatus
 from core.i18n import t
 from core.messages import Reply
@@ -112,6 +112,38 @@ def test_a_reply_waits_behind_the_chats_older_unsent_message(
     wait_until(lambda: len(fake_telegram.sent_texts(TG_CHAT)) == len(rows))
     assert fake_telegram.sent_texts(TG_CHAT) == [to_html(r.text) for r in rows]  # in id order
     assert [r.attempts for r in rows] == [1] * len(rows)  # each claimed once, then sent
+
+
+_BOOM = """
+CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'boom'; END $$;
+CREATE TRIGGER boom BEFORE UPDATE ON conversations FOR EACH ROW
+WHEN (OLD.last_activity_at IS DISTINCT FROM NEW.last_activity_at) EXECUTE FUNCTION boom();
+"""
+
+
+def test_a_message_the_engine_fails_on_is_answered_and_the_chat_goes_on(
+    client: TestClient, channels: Any
+) -> None:
+    """The engine runs without a savepoint: its failure rolls the drain back, which runs again."""
+    fake_telegram, _ = channels
+    engine = get_engine()
+    with engine.begin() as conn:  # the database refuses what the engine writes
+        conn.exec_driver_sql(_BOOM)
+    try:
+        client.post("/webhooks/telegram", json=tg_text(600101, "DAFTAR"), headers=tg_headers())
+        _settle()
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER boom ON conversations; DROP FUNCTION boom()")
+    (row,) = inbound_rows()
+    assert row.error == "engine_error" and row.attempts == 1
+    generic = to_html(t("error.generic", "id"))
+    wait_until(lambda: fake_telegram.sent_texts(TG_CHAT) == [generic])
+    client.post("/webhooks/telegram", json=tg_text(600102, "DAFTAR"), headers=tg_headers())
+    _settle()
+    assert [r.error for r in inbound_rows()] == ["engine_error", None]
+    wait_until(lambda: len(fake_telegram.sent_texts(TG_CHAT)) > 1)
 
 
 def test_unsupported_kinds_get_a_text_or_photo_answer(client: TestClient, channels: Any) -> None:
