@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -183,20 +184,20 @@ def _autocommit_engine() -> Engine:
 
 
 @contextmanager
-def one_statement() -> Iterator[Session]:
-    """A session for one statement that is a transaction on its own (an UPDATE after a send).
+def one_statement() -> Iterator[Connection]:
+    """A connection for one Core statement that is a transaction on its own (an UPDATE after a send).
 
     On PostgreSQL it runs in autocommit: one round trip, where a unit of work adds BEGIN and
-    COMMIT. Elsewhere (SQLite) it is a unit of work. Never for several statements that must
-    commit together, nor for on-commit callbacks.
+    COMMIT (and no Session is set up). Elsewhere (SQLite) it is a unit of work's connection. Never
+    for several statements that must commit together, nor for on-commit callbacks.
     """
     engine = get_engine()
     if engine.dialect.name != "postgresql":
         with unit_of_work() as uow:
-            yield uow.session
+            yield uow.session.connection()
         return
-    with Session(bind=_autocommit_engine(), expire_on_commit=False) as session:
-        yield session
+    with _autocommit_engine().connect() as connection:
+        yield connection
 
 
 def insert_ignore(

@@ -791,13 +791,13 @@ def _send_one(settings: Settings, row: OutboundMessage, *, last: bool = False) -
     # The provider accepted: commit its id before anything else, so a retry never re-sends.
     if row.channel == Channel.WHATSAPP_CLOUD and provider_id:
         return _sent_cloud(row, provider_id, last=last)
-    with one_statement() as session:
+    with one_statement() as connection:
         if last:
             return outbox.mark_sent_asking(
-                session, outbound_id=row.id, channel=row.channel, recipient=row.recipient,
+                connection, outbound_id=row.id, channel=row.channel, recipient=row.recipient,
                 provider_message_id=provider_id, now=utcnow(),
             )  # fmt: skip
-        outbox.mark_sent_now(session, outbound_id=row.id, provider_message_id=provider_id,
+        outbox.mark_sent_now(connection, outbound_id=row.id, provider_message_id=provider_id,
                              now=utcnow())  # fmt: skip
     return True
 

@@ -10,7 +10,18 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -430,7 +441,11 @@ def release(session: Session, *, outbound_ids: list[int]) -> None:
 
 
 def mark_sent_now(
-    session: Session, *, outbound_id: int, provider_message_id: str | None, now: datetime
+    session: Session | Connection,
+    *,
+    outbound_id: int,
+    provider_message_id: str | None,
+    now: datetime,
 ) -> None:
     """mark_sent as one UPDATE (no row loaded): the delivery path's commit after each send."""
     params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
@@ -438,7 +453,7 @@ def mark_sent_now(
 
 
 def mark_sent_asking(
-    session: Session,
+    connection: Connection,
     *,
     outbound_id: int,
     channel: str,
@@ -452,10 +467,11 @@ def mark_sent_asking(
     leaves that row out), so run in autocommit it is the delivery path's only round trip per send.
     """
     params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(_MARK_SENT, params)
-        return has_open(session, channel=channel, recipient=recipient)
-    found = session.scalar(
+    if connection.dialect.name != "postgresql":
+        connection.execute(_MARK_SENT, params)
+        found = connection.scalar(_HAS_OPEN, {"channel": channel, "recipient": recipient})
+        return found is not None
+    found = connection.scalar(
         _MARK_SENT_ASKING, {**params, "of_channel": channel, "of_recipient": recipient}
     )
     return bool(found)

@@ -152,8 +152,12 @@ def test_claim_written_leaves_new_rows_behind_an_older_open_one(session: Session
 def test_mark_sent_asking_says_whether_the_recipient_has_more(session: Session) -> None:
     first, second = _queue(session, "a", "b")
     ask = {"channel": "telegram", "recipient": "42", "now": NOW}
-    assert outbox.mark_sent_asking(session, outbound_id=first, provider_message_id="1", **ask)
-    assert not outbox.mark_sent_asking(session, outbound_id=second, provider_message_id="2", **ask)
+    assert outbox.mark_sent_asking(
+        session.connection(), outbound_id=first, provider_message_id="1", **ask
+    )
+    assert not outbox.mark_sent_asking(
+        session.connection(), outbound_id=second, provider_message_id="2", **ask
+    )
     session.expire_all()
     sent = _rows(session, [first, second])
     assert [(r.status, r.provider_message_id) for r in sent] == [
@@ -161,6 +165,6 @@ def test_mark_sent_asking_says_whether_the_recipient_has_more(session: Session) 
         (OutboundStatus.SENT, "2"),
     ]
     # A row already sent keeps its first provider id.
-    outbox.mark_sent_asking(session, outbound_id=first, provider_message_id="9", **ask)
+    outbox.mark_sent_asking(session.connection(), outbound_id=first, provider_message_id="9", **ask)
     session.expire_all()
     assert _rows(session, [first])[0].provider_message_id == "1"
