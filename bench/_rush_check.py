@@ -421,3 +421,31 @@ def _row(r: dict[str, Any]) -> str:
         f"/{rss.get('bench', 0):.0f} | "
         f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {'; '.join(r['invariants']) or 'held'} |"
     )
+
+
+def round_ratios(results: list[dict[str, Any]]) -> list[str]:
+    """Per mode, after / before of the medians over alternating rounds (the machine's drift between
+    runs cancels out of the pairs; CPU per message is also shown relative to the bench process's
+    own, whose code does not change between the two)."""
+    lines = [""]
+    for mode in dict.fromkeys(r["mode"] for r in results):
+        runs = [r for r in results if r["mode"] == mode]
+        sides = ([r for r in runs if r["label"].startswith("before")],
+                 [r for r in runs if r["label"].startswith("after")])  # fmt: skip
+        if not all(sides):
+            continue
+        rate = [statistics.median(r["msgs_per_s"] for r in side) for side in sides]
+        cpu = [statistics.median(_cpu_per_msg(r, "workers") for r in side) for side in sides]
+        rel = [statistics.median(_cpu_per_msg(r, "workers") / max(_cpu_per_msg(r, "bench"), 1e-9)
+                                 for r in side) for side in sides]  # fmt: skip
+        lines.append(
+            f"- {mode}, median of {len(sides[1])} alternating rounds: {rate[0]:.1f} -> "
+            f"{rate[1]:.1f} msg/s (x{rate[1] / rate[0]:.2f}); workers CPU {cpu[0]:.1f} -> "
+            f"{cpu[1]:.1f} ms/msg (x{cpu[1] / cpu[0]:.2f}; x{rel[1] / rel[0]:.2f} relative to the "
+            "bench process's own CPU per message)"
+        )
+    return lines
+
+
+def _cpu_per_msg(r: dict[str, Any], name: str) -> float:
+    return r["cpu"].get(name, 0) * 1000 / max(1, r["messages"])

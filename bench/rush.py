@@ -607,6 +607,10 @@ def _parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
             parser.add_argument(flag, type=type(value), default=value)
     parser.add_argument("--modes", default="", help="comma-separated modes (overrides --mode)")
     parser.add_argument("--compare", default="", help="git ref to measure first, as 'before'")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="with --compare: before/after pairs run alternately (ABAB), medians compared",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="write docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
     known = {k: v for k, v in vars(args).items() if k in vars(defaults)}
@@ -619,17 +623,24 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m for m in (args.modes or opts.mode).split(",") if m]
     header = machine()
     results = []
+    before = _export(args.compare) if args.compare else None
+    rounds = max(1, args.rounds) if before else 1
     for mode in modes:
         mode_opts = Options(**{**vars(opts), "mode": mode})
-        if args.compare:
-            results.append(run(mode_opts, _export(args.compare), f"before ({args.compare})"))
+        for n in range(rounds):
+            tag = f" #{n + 1}" if rounds > 1 else ""
+            if before is not None:
+                results.append(run(mode_opts, before, f"before ({args.compare}){tag}"))
+                print(check.line(results[-1]), flush=True)
+            results.append(run(mode_opts, ROOT, f"after{tag}" if before else "this tree"))
             print(check.line(results[-1]), flush=True)
-        results.append(run(mode_opts, ROOT, "after" if args.compare else "this tree"))
-        print(check.line(results[-1]), flush=True)
+    for text in check.round_ratios(results) if rounds > 1 else []:
+        print(text, flush=True)
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "rush-results.json").write_text(json.dumps(results, indent=1, default=str))
     if args.write:
-        write_section("rush_webhooks", check.report(opts, header, results))
+        ratios = check.round_ratios(results) if rounds > 1 else []
+        write_section("rush_webhooks", check.report(opts, header, results) + ratios)
     broken = [r for r in results if r["invariants"]]
     for r in broken:
         print(f"INVARIANT BROKEN ({r['label']}, {r['mode']}): {r['invariants']}", file=sys.stderr)
