@@ -10,6 +10,7 @@ owns the transaction; the download itself (I/O) happened before, its outcome is 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,8 +68,9 @@ def apply(
     if replies is None and not engine:
         replies, error = _engine_error(conversation)
     if replies is None:
-        run = _run_engine if savepoint else _run_engine_bare
-        replies, error = run(session, conversation, message, now, flood)
+        replies, error = _run_engine(
+            session, conversation, message, now, flood, savepoint=savepoint
+        )
     else:
         flood.write(conversation)
     return Applied(replies, error, message.callback_id)
@@ -186,42 +188,28 @@ def _run_engine(
     message: InboundMessage,
     now: datetime,
     flood: Flood,
+    *,
+    savepoint: bool = True,
 ) -> tuple[list[Reply], str | None]:
-    try:
-        with session.begin_nested():
-            replies = list(runtime.handle_message(session, conversation, message, now=now))
-            flood.write(conversation)  # flushed at the release, in the handler's one UPDATE
-            return replies, None
-    except OperationalError:
-        raise  # lock timeout or database trouble: the caller retries the whole drain
-    except Exception:
-        flood.write(conversation)  # the savepoint's rollback undid it; the message still counts
-        # One poisoned message must not block the chat forever: answer it and move on.
-        log.exception("conversation %s: engine failed on %s", conversation.id, message.external_id)
-        return _engine_error(conversation)
+    """Run the engine; a failure is answered (in a savepoint) or raised as EngineFailed (without).
 
-
-def _run_engine_bare(
-    session: Session,
-    conversation: Conversation,
-    message: InboundMessage,
-    now: datetime,
-    flood: Flood,
-) -> tuple[list[Reply], str | None]:
-    """_run_engine without the savepoint: a failure is logged and raised as EngineFailed.
-
-    The engine's changes are flushed here, as the savepoint's release would: a statement the
-    database refuses is the engine's failure, not the commit's.
+    The engine's changes are written here, by the row's one UPDATE: a statement the database
+    refuses is the engine's failure, not the commit's.
     """
     conversation_id = conversation.id  # a failed flush expires the row: read it now
     try:
-        replies = list(runtime.handle_message(session, conversation, message, now=now))
-        flood.write(conversation)
-        update_now(session, conversation)  # the row's one UPDATE, without the flush's machinery
-        session.flush()
+        with session.begin_nested() if savepoint else nullcontext():
+            replies = list(runtime.handle_message(session, conversation, message, now=now))
+            flood.write(conversation)
+            update_now(session, conversation)  # without the flush's machinery
+            session.flush()
+            return replies, None
     except OperationalError:
-        raise
+        raise  # lock timeout or database trouble: the caller retries the whole drain
     except Exception as exc:
         log.exception("conversation %s: engine failed on %s", conversation_id, message.external_id)
-        raise EngineFailed from exc
-    return replies, None
+        if not savepoint:
+            raise EngineFailed from exc
+        flood.write(conversation)  # the savepoint's rollback undid it; the message still counts
+        # One poisoned message must not block the chat forever: answer it and move on.
+        return _engine_error(conversation)
