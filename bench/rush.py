@@ -634,12 +634,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(check.line(results[-1]), flush=True)
             results.append(run(mode_opts, ROOT, f"after{tag}" if before else "this tree"))
             print(check.line(results[-1]), flush=True)
-    for text in check.round_ratios(results) if rounds > 1 else []:
+    ratios = check.round_ratios(results) if rounds > 1 else []
+    for text in ratios:
         print(text, flush=True)
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "rush-results.json").write_text(json.dumps(results, indent=1, default=str))
     if args.write:
-        ratios = check.round_ratios(results) if rounds > 1 else []
         write_section("rush_webhooks", check.report(opts, header, results) + ratios)
     broken = [r for r in results if r["invariants"]]
     for r in broken:

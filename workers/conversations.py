@@ -10,6 +10,7 @@ the images are fetched with no transaction open, then the drain goes on from tha
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from functools import partial
 
@@ -142,7 +143,7 @@ _LOCKED = (
 
 
 def _drain_locked(
-    uow: UnitOfWork, conversation_id: int, failed: set[int] | frozenset[int] = frozenset()
+    uow: UnitOfWork, conversation_id: int, failed: AbstractSet[int] = frozenset()
 ) -> list[Download]:
     """Apply the pending rows in order up to the first with images still to fetch.
 
@@ -202,7 +203,7 @@ def _handle_one(
     conversation: Conversation,
     update: InboundUpdate,
     message: InboundMessage,
-    failed: set[int] | frozenset[int],
+    failed: AbstractSet[int],
 ) -> list[OutboundMessage]:
     now, update_id = utcnow(), update.id  # the id is read before a failure expires the row
     try:
@@ -212,6 +213,6 @@ def _handle_one(
         )  # fmt: skip
     except inbound.EngineFailed:
         raise _Rerun(update_id) from None
-    written = inbound.queue(session, conversation, applied, update_id=update.id)
+    written = inbound.queue(session, conversation, applied, update_id=update_id)
     inbox.mark_processed(session, update, now=now, error=applied.error)
     return written

@@ -313,14 +313,21 @@ _MARK_SENT = (
     )
 )
 
-_MARK_SENT_ASKING = select(
-    exists().where(
+
+def _other_open(*where: Any) -> Any:
+    """EXISTS another open row of the recipient (parameters "of_channel", "of_recipient": an
+    UPDATE's parameters named like a column would be SET)."""
+    return exists().where(
         _OLDER.c.channel == bindparam("of_channel"),
         _OLDER.c.recipient == bindparam("of_recipient"),
         _OLDER.c.status.in_(OPEN_STATUSES),
-        _OLDER.c.id != bindparam("outbound_id"),
+        *where,
     )
-).add_cte(_MARK_SENT.returning(_TABLE.c.id).cte("marked"))
+
+
+_MARK_SENT_ASKING = select(_other_open(_OLDER.c.id != bindparam("outbound_id"))).add_cte(
+    _MARK_SENT.returning(_TABLE.c.id).cte("marked")
+)
 
 
 def _classify(head: OutboundMessage | None, now: datetime) -> Claim | None:
@@ -383,17 +390,9 @@ def claim_batch(
     return rows
 
 
-# (An UPDATE's parameters named like a column would be SET: hence "of_channel", "of_recipient".)
 # Claims rows this transaction just wrote when nothing older of the recipient's is still open: no
 # advisory lock needed, as no other transaction can see (so claim) these rows before the commit.
-_CLAIM_WRITTEN = _CLAIM.where(
-    ~exists().where(
-        _OLDER.c.channel == bindparam("of_channel"),
-        _OLDER.c.recipient == bindparam("of_recipient"),
-        _OLDER.c.status.in_(OPEN_STATUSES),
-        _OLDER.c.id < bindparam("first"),
-    )
-).returning(_TABLE.c.id)
+_CLAIM_WRITTEN = _CLAIM.where(~_other_open(_OLDER.c.id < bindparam("first"))).returning(_TABLE.c.id)
 
 
 def claim_written(session: Session, rows: list[OutboundMessage], *, now: datetime) -> bool:
@@ -422,7 +421,7 @@ def _claimed_as_loaded(rows: list[OutboundMessage], now: datetime) -> None:
         set_committed_value(row, "attempts", row.attempts + 1)
 
 
-def has_open(session: Session, *, channel: str, recipient: str) -> bool:
+def has_open(session: Session | Connection, *, channel: str, recipient: str) -> bool:
     """Whether the recipient has any message not sent yet (one index probe, no lock)."""
     found = session.scalar(_HAS_OPEN, {"channel": channel, "recipient": recipient})
     return found is not None
@@ -469,8 +468,7 @@ def mark_sent_asking(
     params = {"outbound_id": outbound_id, "provider_id": provider_message_id, "now": now}
     if connection.dialect.name != "postgresql":
         connection.execute(_MARK_SENT, params)
-        found = connection.scalar(_HAS_OPEN, {"channel": channel, "recipient": recipient})
-        return found is not None
+        return has_open(connection, channel=channel, recipient=recipient)
     found = connection.scalar(
         _MARK_SENT_ASKING, {**params, "of_channel": channel, "of_recipient": recipient}
     )
