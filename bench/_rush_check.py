@@ -329,6 +329,7 @@ def line(r: dict[str, Any]) -> str:
         f"{r['bot_msgs_per_reg']:.1f} (step {r.get('runner_msgs_step', 0):.1f}/{r.get('bot_msgs_step', 0):.1f}, "
         f"form {r.get('runner_msgs_form', 0):.1f}/{r.get('bot_msgs_form', 0):.1f}); cpu {cpu}; "
         f"cpu ms/msg {per}; rss {rss}; db conns {r['db_connections']}; {_peaks(r)}{_stopped(r)}"
+        f"queues added p50/p99/max ms {_added(r, ', ')}; "
         f"429s {r['rejected']}{_refused(r)}; ack errors {r.get('ack_errors', 0)}; settled {r['settled']}; invariants {r['invariants'] or 'ok'}"
     )
 
@@ -360,6 +361,20 @@ def _peaks(r: dict[str, Any]) -> str:
     return f"peak sent msg/s over {PEAK_WINDOW:.0f} s {split}; " if split else ""
 
 
+def queue_added(added: dict[str, list[float]]) -> dict[str, tuple[float, float, float]]:
+    """Per channel, p50 / p99 / max in ms of what our queues added to a send (bench/_pace_ideal)."""
+    return {ch: (_q(v, 50), _q(v, 99), max(v) * 1000) for ch, v in sorted(added.items()) if v}
+
+
+def _added(r: dict[str, Any], sep: str = "; ") -> str:
+    """What our queues added, p50/p99/max ms per channel: "tg 3/240/900; wa 5/600/1200"."""
+    names = {"telegram": "tg", "whatsapp": "wa"}
+    return sep.join(
+        f"{names.get(ch, ch)} {'/'.join(f'{v:.0f}' for v in q)}"
+        for ch, q in (r.get("queue_added") or {}).items()
+    )
+
+
 def _refused(r: dict[str, Any]) -> str:
     """The 429s by the bucket that refused: " (tg chat 12, tg all 3, wa device 4)"."""
     split = ", ".join(f"{k} {v}" for k, v in (r.get("refused") or {}).items() if v)
@@ -378,13 +393,15 @@ def report(opts: Any, header: str, results: list[dict[str, Any]]) -> list[str]:
         f"think time {opts.think:.1f} s ±50 %, {int(opts.runners * opts.slots_ratio)} slots in "
         f"{CATEGORY}. Modes: open = fakes accept everything and our pacing is lifted (our own "
         "capacity); limited = fakes answer 429 at Telegram 30/s overall + 1/s per chat (burst 3) "
-        "and Fonnte 10/s per device, our pacing at its defaults.",
+        "and Fonnte 10/s per device, our pacing at its defaults. *Queues added*: per sent message, "
+        "its send time minus that of an ideal sender that knows it from the moment it is written "
+        "and sends at our own ceilings (bench/_pace_ideal.py), p50/p99/max ms per channel.",
         "",
         "| code | mode | outcome | msg/s | ack p50/p95/p99 ms | reply p50/p95/p99 ms | reg/min "
         "| msgs per reg (runner/bot) | CPU s api/workers/pg/redis/bench "
         "| CPU ms per msg (api/workers/pg/bench) "
-        "| peak RSS MiB api/workers/bench | DB conns | 429s | invariants |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| peak RSS MiB api/workers/bench | DB conns | 429s | queues added ms | invariants |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(_row(r))
@@ -419,7 +436,8 @@ def _row(r: dict[str, Any]) -> str:
         + "/".join(f"{cpu.get(k, 0):.0f}" for k in ("api", "workers", "postgres", "redis", "bench"))
         + f" | {per} | {rss.get('api', 0):.0f}/{rss.get('workers', 0):.0f}"
         f"/{rss.get('bench', 0):.0f} | "
-        f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {'; '.join(r['invariants']) or 'held'} |"
+        f"{r['db_connections']} | {r['rejected']}{_refused(r)} | {_added(r)} | "
+        f"{'; '.join(r['invariants']) or 'held'} |"
     )
 
 

@@ -47,6 +47,7 @@ try:  # httpcore imports sniffio on every request; absent (anyio 4.16 dropped it
 except ImportError:  # None in sys.modules: a failed import at once, without a search
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 
+from bench import _pace_ideal as ideal
 from bench import _rush_check as check
 from bench._procstat import Sampler, find_pid
 from bench._report import ROOT, machine, write_section
@@ -533,6 +534,7 @@ def run(opts: Options, code: Path, label: str) -> dict[str, Any]:
         **{f"wa {k}": v for k, v in sorted(fonnte.refused.items())},
     }
     result["invariants"] = check.invariants(result, slots=int(opts.runners * opts.slots_ratio))
+    result["queue_added"] = check.queue_added(ideal.added(ideal.sent_rows(), env))
     result["logs"] = str(work)
     return result
 

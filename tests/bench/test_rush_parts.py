@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bench import rush
 from bench._procstat import _descendants
@@ -48,3 +49,34 @@ def test_the_peak_rate_is_the_busiest_window_of_sends() -> None:
     burst = [0.0] * 20 + [30.0]  # 20 at once, then one much later: 20 in a 5 s window
     assert check.peak_rate(burst) == 4.0
     assert check.peak_rate([]) == 0.0
+
+
+def _row(id_: int, chat: str, created: float, sent: float, channel: str = "telegram") -> Any:
+    from bench._pace_ideal import Row
+
+    return Row(id_, channel, chat, "reply", "", created, sent)
+
+
+def test_the_ideal_sender_keeps_the_ceiling_and_each_chats_bucket() -> None:
+    from bench._pace_ideal import Limit, Pace, ideal_times
+
+    pace = Pace(ceiling=Limit(rate=2.0, burst=2.0), chat=Limit(rate=1.0, burst=1.0))
+    # Four rows written at once in four chats: two at once (the ceiling's burst), then 2 a second.
+    rows = [_row(i, f"c{i}", 0.0, 0.0) for i in range(4)]
+    assert sorted(ideal_times(rows, pace).values()) == [0.0, 0.0, 0.5, 1.0]
+    # Three rows of one chat written at once: the chat's bucket, one a second, in order.
+    rows = [_row(i, "c", 0.0, 0.0) for i in range(3)]
+    assert ideal_times(rows, pace) == {0: 0.0, 1: 1.0, 2: 2.0}
+    # A row is never sent before it is written, and the idle time refills the buckets.
+    assert ideal_times([_row(1, "a", 0.0, 0), _row(2, "a", 10.0, 0)], pace) == {1: 0.0, 2: 10.0}
+
+
+def test_what_our_queues_added_is_sent_minus_ideal_per_channel() -> None:
+    from bench._pace_ideal import added
+
+    env = {"TELEGRAM_MAX_PER_SECOND": "1", "TELEGRAM_CHAT_MAX_PER_SECOND": "10"}
+    rows = [_row(1, "a", 0.0, 0.2), _row(2, "b", 0.0, 1.5), _row(3, "c", 0.0, 0.1, "whatsapp")]
+    got = added(rows, env)
+    # Telegram at 1/s (burst 1): ideal 0.0 and 1.0; WhatsApp at its defaults: ideal 0.0.
+    assert [round(x, 3) for x in got["telegram"]] == [0.2, 0.5]
+    assert [round(x, 3) for x in got["whatsapp"]] == [0.1]

@@ -260,3 +260,5 @@ def test_a_slice_of_the_opening_minute_through_the_webhooks(tmp_path: Any) -> No
     # the one-message form (every third runner): DAFTAR, FORMAT, the filled form, YA.
     assert result["runner_msgs_step"] == 13 and result["bot_msgs_step"] <= 13
     assert result["runner_msgs_form"] == 4 and result["bot_msgs_form"] <= 4
+    # What our queues added to each send, against an ideal sender at our ceilings (no times here).
+    assert set(result["queue_added"]) == {"telegram", "whatsapp"}
