@@ -137,16 +137,15 @@ def jersey_sizes(session: Session, *, event_id: int) -> list[JerseyStock]:
 def snapshot(session: Session, *, now: datetime) -> EventCatalog:
     """Build the frozen catalog the flow engine reads (all sizes, sold-out ones included).
 
-    On PostgreSQL the built catalog is kept per process and reused while a fingerprint of the
-    event tables' structural columns (a hash of their rows, as this transaction sees them) is
-    unchanged; the counters (slots taken per category, jerseys taken per size, active
-    registrations per capped price tier) are read in the same round trip and patched in. Any
-    insert, update or delete of an event, category, jersey, tier or question row rebuilds it, and
-    a registration taking a slot shows in the counters, so a reused catalog is never staler than a
-    rebuilt one.
+    On PostgreSQL the built catalog is kept per process and reused while the catalogue's version
+    (core.models.CatalogVersion: triggers change it with any insert, update or delete of an
+    event, category, jersey, tier, question or voucher row, counters aside) is the one it was
+    built at, as this transaction sees it; the counters (slots taken per category, jerseys taken
+    per size, active registrations per capped price tier) are read in the same round trip and
+    patched in. So a reused catalog is never staler than a rebuilt one.
     """
     state = _state(session)
-    if state is None:  # SQLite: built every time
+    if state is None or state.version[0] is None:  # SQLite, or no version row: built each time
         events = _build(session, None).events
     else:
         events = _current(session, state)
@@ -160,21 +159,10 @@ Events = tuple[tuple[CatalogEvent, "_Window"], ...]
 _CACHE: dict[str, Any] = {}
 
 _ACTIVE = ", ".join(f"'{status}'" for status in values(ACTIVE_STATUSES))
-# The structural columns' hash (exact within a transaction too: rows changed by this transaction
-# or one of its savepoints would keep count and newest xmin equal; the tables are small), then the
-# counters every registration moves, as JSON pairs [row id, count].
+# The catalogue's version (kept by triggers, core.models.CatalogVersion), then the counters every
+# registration moves, as JSON pairs [row id, count].
 _STATE = text(
-    "SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM events t), "
-    "(SELECT md5(coalesce(string_agg((to_jsonb(t) - 'slots_taken')::text, ',' ORDER BY t.id), ''))"
-    " FROM categories t), "
-    "(SELECT md5(coalesce(string_agg((to_jsonb(t) - 'taken')::text, ',' ORDER BY t.id), ''))"
-    " FROM jersey_stock t), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM price_tiers t), "
-    # Only which events have an active voucher: the table may hold thousands of generated codes.
-    # One index probe per event (the (event_id, code) unique index), not a scan of every code.
-    "(SELECT coalesce(string_agg(e.id::text, ',' ORDER BY e.id), '') FROM events e WHERE EXISTS "
-    "(SELECT 1 FROM vouchers v WHERE v.event_id = e.id AND v.active)), "
-    "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM event_questions t), "
+    "SELECT (SELECT version FROM catalog_version WHERE id = 1), "
     "(SELECT json_agg(json_build_array(t.id, t.slots_taken) ORDER BY t.id) FROM categories t), "
     "(SELECT json_agg(json_build_array(t.id, t.taken) ORDER BY t.id) FROM jersey_stock t), "
     # Sold only matters for a tier with a cap (Tier.ended, Tier.left): the others are not counted.
@@ -182,17 +170,17 @@ _STATE = text(
     f"WHERE r.price_tier_id = t.id AND r.status IN ({_ACTIVE}))) ORDER BY t.id) "
     "FROM price_tiers t WHERE t.max_sold IS NOT NULL)"
 )
-_STRUCTURE = 6  # the first six columns; the rest are counters
+_STRUCTURE = 1  # the version; the rest are counters
 
 
 @dataclass(frozen=True)
 class _State:
-    fingerprint: tuple[object, ...]
+    version: tuple[object, ...]
     counters: tuple[object, ...]
 
 
 def _state(session: Session) -> _State | None:
-    """The structure's fingerprint and the counters (None on SQLite: no caching there)."""
+    """The catalogue's version and the counters (None on SQLite: no caching there)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     row = tuple(session.execute(_STATE).one())
@@ -202,8 +190,8 @@ def _state(session: Session) -> _State | None:
 def _current(session: Session, state: _State) -> Events:
     """The cached catalog (rebuilt on a structural change) with these counters."""
     built = _CACHE.get("built")
-    if built is None or built.fingerprint != state.fingerprint:
-        built = _build(session, state.fingerprint)
+    if built is None or built.version != state.version:
+        built = _build(session, state.version)
         _CACHE["built"] = built
     patched = _CACHE.get("patched")
     if patched is not None and patched[0] is built and patched[1] == state.counters:
@@ -223,7 +211,7 @@ def invalidate() -> None:
 class _Built:
     """A built catalogue and what its counters are patched against."""
 
-    fingerprint: tuple[object, ...] | None
+    version: tuple[object, ...] | None
     events: Events
     quotas: dict[int, int]  # category id -> quota
     stock: dict[int, tuple[tuple[int, int], ...]]  # event id -> (row id, stock) per jersey size
@@ -261,7 +249,7 @@ class _Built:
         return replace(event, categories=categories, jersey=jersey)
 
 
-def _build(session: Session, fingerprint: tuple[object, ...] | None) -> _Built:
+def _build(session: Session, version: tuple[object, ...] | None) -> _Built:
     events, quotas, stock = [], {}, {}
     for e in _published(session):
         sizes = list(
@@ -274,7 +262,7 @@ def _build(session: Session, fingerprint: tuple[object, ...] | None) -> _Built:
         events.append((_to_catalog(session, e, sizes), _Window.of(e)))
         quotas.update((c.id, c.quota) for c in e.categories)
         stock[e.id] = tuple((j.id, j.stock) for j in sizes)
-    return _Built(fingerprint, tuple(events), quotas, stock)
+    return _Built(version, tuple(events), quotas, stock)
 
 
 @dataclass(frozen=True)

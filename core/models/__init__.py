@@ -3,7 +3,7 @@
 from core.models.broadcast import Broadcast, BroadcastOptOut, BroadcastRecipient
 from core.models.changes import Refund, RevokedTicket
 from core.models.checkin import CheckIn, CheckinDesk, ScanLog
-from core.models.event import Category, Event, JerseyStock, Sequence
+from core.models.event import CatalogVersion, Category, Event, JerseyStock, Sequence
 from core.models.group import RegistrationGroup
 from core.models.messaging import (
     Conversation,
@@ -31,6 +31,7 @@ from core.models.waitlist import WaitlistEntry
 __all__ = [
     "AdminUser",
     "AuditLog",
+    "CatalogVersion",
     "DeploymentSetting",
     "Broadcast",
     "BroadcastOptOut",

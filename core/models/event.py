@@ -142,3 +142,19 @@ class Sequence(Base):
     category_id: Mapped[int] = mapped_column(BigId, ForeignKey("categories.id", ondelete="CASCADE"))
     kind: Mapped[str20]
     next_value: Mapped[int] = mapped_column(Integer)
+
+
+class CatalogVersion(Base):
+    """One row whose ``version`` changes with every change to what the chat catalogue is built from.
+
+    Kept by PostgreSQL triggers (migration 0904) on events, categories and jersey sizes (not their
+    counters), price tiers, questions and vouchers: core.events.catalog reuses its built catalogue
+    while the version it reads is the one it built at. The value (the writing transaction's id and
+    the clock) never repeats, even in a rolled-back transaction or after a test's sequence reset;
+    no row (a truncated table) means no reuse.
+    """
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[str] = mapped_column(String(60))

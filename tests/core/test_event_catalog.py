@@ -6,12 +6,22 @@ any other column rebuilds it. Checked in this transaction, across transactions a
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from contextlib import suppress
+
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from core.db import unit_of_work, utcnow
+from core.db import get_engine, unit_of_work, utcnow
 from core.events import catalog
-from core.models import Category, Event, JerseyStock, PriceTier
+from core.models import (
+    CatalogVersion,
+    Category,
+    Event,
+    EventQuestion,
+    JerseyStock,
+    PriceTier,
+    Voucher,
+)
 from core.registration import stock
 from tests import factories
 
@@ -120,3 +130,67 @@ def test_another_transactions_slot_shows_in_the_next_snapshot(committed_db: None
         stock.take_slot_now(uow.session, factories.category(uow.session, event))
     with unit_of_work() as uow:
         assert _category(uow.session).slots_left == before - 1
+
+
+def _version(session: Session) -> str | None:
+    return session.scalar(select(CatalogVersion.version).where(CatalogVersion.id == 1))
+
+
+def test_a_registrations_counters_leave_the_version_alone(session: Session) -> None:
+    # A registration never writes (so never waits on) the version row.
+    event = factories.demo_event(session)
+    session.flush()
+    version = _version(session)
+    stock.take_slot_now(session, factories.category(session, event))
+    stock.take_jersey(session, event_id=event.id, size="M")
+    assert _version(session) == version
+    session.execute(update(Event).where(Event.id == event.id).values(name=Event.name))  # no change
+    assert _version(session) == version
+    session.execute(update(Event).where(Event.id == event.id).values(name="Another name"))
+    assert _version(session) != version
+
+
+def test_vouchers_and_questions_rebuild(session: Session) -> None:
+    catalog.invalidate()
+    event = factories.demo_event(session)
+    session.flush()
+    assert not catalog.snapshot(session, now=utcnow()).open[0].has_vouchers
+    voucher = Voucher(event_id=event.id, code="HEMAT", value=10_000)
+    session.add(voucher)
+    session.flush()
+    assert catalog.snapshot(session, now=utcnow()).open[0].has_vouchers
+    voucher.active = False
+    session.flush()
+    assert not catalog.snapshot(session, now=utcnow()).open[0].has_vouchers
+    session.add(EventQuestion(event_id=event.id, kind="text", label="Komunitas lari"))
+    session.flush()
+    labels = [q.label for q in catalog.snapshot(session, now=utcnow()).open[0].questions]
+    assert "Komunitas lari" in labels
+
+
+def test_a_rolled_back_change_is_not_served_to_the_next_transaction(committed_db: None) -> None:
+    catalog.invalidate()
+    with unit_of_work() as uow:
+        event_id = factories.demo_event(uow.session).id
+    with suppress(RuntimeError), unit_of_work() as uow:
+        uow.session.execute(update(Event).where(Event.id == event_id).values(name="Rolled back"))
+        assert catalog.snapshot(uow.session, now=utcnow()).open[0].name == "Rolled back"
+        raise RuntimeError  # rolls the change back, the catalogue built from it stays cached
+    with unit_of_work() as uow:
+        assert catalog.snapshot(uow.session, now=utcnow()).open[0].name != "Rolled back"
+
+
+def test_without_a_version_row_the_catalogue_is_built_each_time(committed_db: None) -> None:
+    catalog.invalidate()
+    with unit_of_work() as uow:
+        event_id = factories.demo_event(uow.session).id
+    with get_engine().begin() as conn:  # no row: a truncated table, as a test's clean-up leaves it
+        conn.execute(delete(CatalogVersion))
+    with unit_of_work() as uow:
+        assert catalog.snapshot(uow.session, now=utcnow()).open[0].name != "Changed unseen"
+    with get_engine().begin() as conn:  # a change the version cannot show
+        conn.execute(text("ALTER TABLE events DISABLE TRIGGER USER"))
+        conn.execute(update(Event).where(Event.id == event_id).values(name="Changed unseen"))
+        conn.execute(text("ALTER TABLE events ENABLE TRIGGER USER"))
+    with unit_of_work() as uow:
+        assert catalog.snapshot(uow.session, now=utcnow()).open[0].name == "Changed unseen"
