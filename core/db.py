@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     MetaData,
     TypeDecorator,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -271,19 +272,45 @@ def update_now(session: Session, obj: Any) -> None:
         return
     table = mapper.local_table
     (pk,) = table.primary_key.columns
-    where = [pk == getattr(obj, pk.key)]
+    params = {"_pk": getattr(obj, pk.key)}
     version = mapper.version_id_col
     if version is not None:
         current = state.committed_state.get(version.key, state.dict[version.key])
         changed[version.key] = current + 1
-        where.append(version == current)
-    values = {columns[key].columns[0]: value for key, value in changed.items()}
+        params["_version"] = current
+    params.update((f"_set_{key}", value) for key, value in changed.items())
+    statement = _update_statement(mapper, tuple(changed))
     with session.no_autoflush:  # an autoflush would write this very object the ORM's way first
-        result = session.execute(update(table).where(*where).values(values))
+        result = session.execute(statement, params)
     if result.rowcount != 1:
         raise StaleDataError(f"{table.name} {getattr(obj, pk.key)}: updated by another transaction")
     for key, value in changed.items():
         set_committed_value(obj, key, value)
+
+
+_UPDATES: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def _update_statement(mapper: Any, keys: tuple[str, ...]) -> Any:
+    """update_now's UPDATE for these changed attributes, built once (building a statement and its
+    cache key cost more than running it). Parameters: _pk, _version, _set_<key>."""
+    found = _UPDATES.get((mapper, keys))
+    if found is not None:
+        return found
+    table, columns = mapper.local_table, mapper.column_attrs
+    (pk,) = table.primary_key.columns
+    where = [pk == bindparam("_pk", type_=pk.type)]
+    version = mapper.version_id_col
+    if version is not None:
+        where.append(version == bindparam("_version", type_=version.type))
+    values = {}
+    for key in keys:
+        column = columns[key].columns[0]
+        values[column] = bindparam(f"_set_{key}", type_=column.type)
+    if len(_UPDATES) > 512:  # a handful of column sets in practice; never unbounded
+        _UPDATES.clear()
+    statement = _UPDATES[(mapper, keys)] = update(table).where(*where).values(values)
+    return statement
 
 
 def _python_default(column: Any) -> Any:

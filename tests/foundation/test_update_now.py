@@ -73,3 +73,25 @@ def test_a_row_changed_meanwhile_is_a_stale_data_error(session: Session) -> None
     conversation.state = "collect"
     with pytest.raises(StaleDataError):
         update_now(session, conversation)
+
+
+def test_the_same_changes_reuse_one_statement_with_their_own_values(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from core import db
+
+    first, second = _conversation(session), Conversation(channel="telegram", chat_id="other")
+    session.add(second)
+    session.flush()
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    first.answers, first.last_activity_at = {"name": "Siti"}, at
+    update_now(session, first)
+    built = dict(db._UPDATES)
+    second.answers, second.last_activity_at = {"name": "Budi"}, None
+    update_now(session, second)
+    assert db._UPDATES == built  # built once for these columns
+    session.expire_all()
+    one, two = session.get(Conversation, first.id), session.get(Conversation, second.id)
+    assert one is not None and one.answers == {"name": "Siti"} and one.last_activity_at == at
+    assert two is not None and two.answers == {"name": "Budi"} and two.last_activity_at is None
+    assert one.version == two.version == 2
