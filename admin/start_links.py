@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from admin.auth import require_roles
 from admin.templating import templates
+from core import qr
 from core.config import Settings, get_settings
 from core.db import get_sessionmaker
 from core.enums import Role
@@ -65,8 +64,7 @@ def links(event: Event, settings: Settings) -> list[StartLink]:
 
 def qr_svg(url: str) -> Markup:
     """The link as an inline SVG QR code (sharp at any print size)."""
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20, border=2)
-    return Markup(image.to_string(encoding="unicode"))
+    return Markup(qr.svg(url, box_size=20))  # drawn by qrcode: no user text in it
 
 
 @router.get("/{event_id}/poster", response_class=HTMLResponse)

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
-from qrcode.constants import ERROR_CORRECT_M
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 REGULAR = FONTS_DIR / "DejaVuSans.ttf"
@@ -213,6 +211,9 @@ def _block(draw: ImageDraw.ImageDraw, y: int, field: TextField) -> int:
 
 def qr_image(payload: str, size: int) -> Image.Image:
     """Render ``payload`` as a black-on-white QR code scaled to ``size`` pixels."""
+    import qrcode  # on the first ticket: the API imports this module for its fonts (core.qr)
+    from qrcode.constants import ERROR_CORRECT_M
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(payload)
     code.make(fit=True)

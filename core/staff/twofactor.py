@@ -9,21 +9,18 @@ reset that count, so knowing the password does not buy more guesses.
 
 from __future__ import annotations
 
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import audit, records
+from core import audit, qr, records
 from core.enums import Role
 from core.errors import Conflict
 from core.models import AdminUser, LoginAttempt, RecoveryCode
@@ -75,10 +72,7 @@ def uri_for(email: str, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG QR code, drawn here (the secret never leaves the server)."""
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()
+    return qr.svg(uri, box_size=8)
 
 
 def confirm(session: Session, *, user_id: int, code: str, now: datetime) -> list[str] | None:
