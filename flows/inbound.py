@@ -81,11 +81,17 @@ def _engine_error(conversation: Conversation) -> tuple[list[Reply], str]:
 
 
 def queue(
-    session: Session, conversation: Conversation, applied: Applied, *, update_id: int
+    session: Session,
+    conversation: Conversation,
+    applied: Applied,
+    *,
+    update_id: int,
+    claim_at: datetime | None = None,
 ) -> list[OutboundMessage]:
     """Write ``applied`` to the outbox: the button acknowledgement first, then the replies.
 
     Called once per inbound row, in the transaction that marks it processed: its keys are new.
+    ``claim_at``: the caller sends the rows itself after the commit (outbox.write).
     """
     written = []
     if applied.callback_id:
@@ -98,6 +104,7 @@ def queue(
             conversation_id=conversation.id,
             fresh=True,
             extra={"callback_id": applied.callback_id},
+            claim_at=claim_at,
         )
         written.append(row)
     return written + outbox.write_many(
@@ -108,6 +115,7 @@ def queue(
         key_prefix=f"in:{update_id}",
         conversation_id=conversation.id,
         fresh=True,
+        claim_at=claim_at,
     )
 
 

@@ -213,6 +213,7 @@ def _handle_one(
         )  # fmt: skip
     except inbound.EngineFailed:
         raise _Rerun(update_id) from None
-    written = inbound.queue(session, conversation, applied, update_id=update_id)
+    # Claimed as written: deliver_after_commit(inline=True) sends them right after the commit.
+    written = inbound.queue(session, conversation, applied, update_id=update_id, claim_at=now)
     inbox.mark_processed(session, update, now=now, error=applied.error)
     return written

@@ -305,26 +305,25 @@ def deliver_after_commit(
 def _claim_fresh(
     session: Session, rows: Iterable[OutboundMessage], now: datetime
 ) -> dict[Target, list[OutboundMessage]]:
-    """Claim, per recipient, the replies this transaction wrote (when nothing older waits)."""
+    """Claim, per recipient, the replies this transaction wrote (when nothing older waits).
+
+    On PostgreSQL their INSERT claimed them already (outbox.write's ``claim_at``): the SENDING rows
+    are this transaction's claims, a pending remainder goes through claim_batch after them.
+    """
     by_target: dict[Target, list[OutboundMessage]] = {}
     for row in rows:
-        if _claimable_fresh(row):
+        if outbox.claimable_on_write(row.channel, row.priority, row.extra):
             by_target.setdefault((row.channel, row.recipient), []).append(row)
+    claim_after = session.get_bind().dialect.name != "postgresql"
     claimed = {}
     for target, batch in by_target.items():
         batch.sort(key=lambda r: r.id)
-        if outbox.claim_written(session, batch, now=now):
+        done = [r for r in batch if r.status == OutboundStatus.SENDING]
+        if done:
+            claimed[target] = done
+        elif claim_after and outbox.claim_written(session, batch, now=now):
             claimed[target] = batch
     return claimed
-
-
-def _claimable_fresh(row: OutboundMessage) -> bool:
-    """A pending reply or notification, with its Fonnte device noted when it has one (outbox.write)."""
-    if row.status != OutboundStatus.PENDING or row.priority >= outbox.PRIORITY_REMINDER:
-        return False
-    if row.channel == Channel.WHATSAPP:
-        return "device" in (row.extra or {})
-    return row.channel != Channel.SIMULATOR
 
 
 def _enqueue_all(targets: dict[Target, tuple[int, int]]) -> None:

@@ -11,13 +11,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     Integer,
     Select,
     bindparam,
+    case,
     exists,
     func,
     insert,
+    literal_column,
+    null,
     or_,
     select,
     update,
@@ -64,6 +68,7 @@ def write(
     registration_id: int | None = None,
     fresh: bool = False,
     extra: dict[str, Any] | None = None,
+    claim_at: datetime | None = None,
 ) -> OutboundMessage:
     """Write one outbound message; an existing row with the same key is returned unchanged.
 
@@ -72,6 +77,7 @@ def write(
     ``fresh``: the caller knows no row has this key yet (an inbound row's replies, written in the
     transaction that marks it processed): the lookup is skipped; the unique key still guards it.
     ``extra``: more of the row's ``extra`` (a button's callback id), written with it.
+    ``claim_at``: the caller sends the row itself right after its commit (see claiming_insert).
     """
     if not fresh:
         existing = session.scalar(
@@ -84,12 +90,12 @@ def write(
         ids = {"conversation_id": conversation_id, "registration_id": registration_id}
         photo = replace(reply, text="", choices=(), inline=False)
         write(session, reply=photo, idempotency_key=f"{idempotency_key}:photo", fresh=fresh,
-              **common, **ids)  # fmt: skip
+              claim_at=claim_at, **common, **ids)  # fmt: skip
         reply = replace(reply, image_path=None)
     known = {**_conversation_facts(session, channel, recipient, conversation_id), **(extra or {})}
     values = _values(channel, recipient, reply, idempotency_key, priority, known,
                      conversation_id, registration_id)  # fmt: skip
-    return _insert(session, [values])[0]
+    return _insert(session, [values], claim_at)[0]
 
 
 def _values(
@@ -129,8 +135,9 @@ def write_many(
     conversation_id: int | None = None,
     registration_id: int | None = None,
     fresh: bool = False,
+    claim_at: datetime | None = None,
 ) -> list[OutboundMessage]:
-    """Write several replies in order with keys ``{key_prefix}:{n}``.
+    """Write several replies in order with keys ``{key_prefix}:{n}`` (``claim_at``: see write).
 
     One query finds the rows already written (a retried drain; skipped when ``fresh``, see write)
     and one INSERT writes the rest.
@@ -140,7 +147,7 @@ def write_many(
     needs_split = any(r.image_path and not caption_fits(channel, r.text) for r in replies)
     if needs_split or len(replies) < 2:
         return _queue_each(session, channel, recipient, replies, key_prefix, priority,
-                           conversation_id, registration_id, fresh)  # fmt: skip
+                           conversation_id, registration_id, fresh, claim_at)  # fmt: skip
     existing = (
         {}
         if fresh
@@ -157,21 +164,28 @@ def write_many(
         for key, reply in zip(keys, replies, strict=True)
         if key not in existing
     ]
-    inserted = iter(_insert(session, values) if values else ())
+    inserted = iter(_insert(session, values, claim_at) if values else ())
     return [existing.get(key) or next(inserted) for key in keys]
 
 
 _INSERT = insert(_TABLE).returning(*_TABLE.c, sort_by_parameter_order=True)
 
 
-def _insert(session: Session, values: list[dict[str, Any]]) -> list[OutboundMessage]:
+def _insert(
+    session: Session, values: list[dict[str, Any]], claim_at: datetime | None = None
+) -> list[OutboundMessage]:
     """INSERT ... RETURNING the rows (one statement), attached to the session as if loaded.
 
     Cheaper than adding new objects and flushing them (the unit of work's per-object bookkeeping),
     and the callers get the same persistent instances (changes to them are flushed as UPDATEs).
     """
     session.flush()  # what an add + flush wrote first (the registration a row points to, …)
-    result = session.execute(_INSERT, values if len(values) > 1 else values[0])
+    statement = _INSERT
+    if claim_at is not None and _claims_on_insert(session, values[0]):
+        statement = _INSERT_CLAIMING
+        ask = {"of_channel": values[0]["channel"], "of_recipient": values[0]["recipient"]}
+        values = [{**v, **ask, "claim_now": claim_at} for v in values]
+    result = session.execute(statement, values if len(values) > 1 else values[0])
     rows = []
     for found in result.mappings():
         row = OutboundMessage(**found)
@@ -191,6 +205,7 @@ def _queue_each(
     conversation_id: int | None,
     registration_id: int | None,
     fresh: bool = False,
+    claim_at: datetime | None = None,
 ) -> list[OutboundMessage]:
     return [
         write(
@@ -203,6 +218,7 @@ def _queue_each(
             conversation_id=conversation_id,
             registration_id=registration_id,
             fresh=fresh,
+            claim_at=claim_at,
         )
         for n, reply in enumerate(replies)
     ]
@@ -320,7 +336,8 @@ def _other_open(*where: Any) -> Any:
     return exists().where(
         _OLDER.c.channel == bindparam("of_channel"),
         _OLDER.c.recipient == bindparam("of_recipient"),
-        _OLDER.c.status.in_(OPEN_STATUSES),
+        # The statuses inline (not an expanding parameter, which an executemany cannot take).
+        _OLDER.c.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES]),
         *where,
     )
 
@@ -411,6 +428,41 @@ def claim_written(session: Session, rows: list[OutboundMessage], *, now: datetim
     if claimed:
         _claimed_as_loaded(rows, now)
     return claimed
+
+
+# claim_written in the INSERT itself (PostgreSQL): each row is written SENDING, claimed at
+# "claim_now", when no other open row of the recipient holds it back. The rows this transaction
+# claimed before (a button's acknowledgement, the replies to an earlier message of the same drain)
+# do not: they are sent first, in order. Rows of this statement are not visible to its own
+# sub-queries, so all of them get the same answer.
+_CLAIMED_HERE = literal_column(
+    "(older.status = 'sending' AND older.xmin = pg_current_xact_id()::xid)", Boolean
+)
+_HELD_BACK = _other_open(~_CLAIMED_HERE)
+_INSERT_CLAIMING = (
+    insert(_TABLE)
+    .values(
+        status=case((_HELD_BACK, OutboundStatus.PENDING.value), else_=OutboundStatus.SENDING.value),
+        claimed_at=case((_HELD_BACK, null()), else_=bindparam("claim_now")),
+        attempts=case((_HELD_BACK, 0), else_=1),
+    )
+    .returning(*_TABLE.c, sort_by_parameter_order=True)
+)
+
+
+def _claims_on_insert(session: Session, values: dict[str, Any]) -> bool:
+    """Whether rows like ``values`` are claimed by their INSERT (what claim_written would claim)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False  # claim_written after the writes instead
+    return claimable_on_write(values["channel"], values["priority"], values["extra"])
+
+
+def claimable_on_write(channel: str, priority: int, extra: dict[str, Any] | None) -> bool:
+    """A reply or notification, with its Fonnte device noted when it has one (see write): the
+    rows a conversation worker sends itself right after its commit."""
+    if priority >= PRIORITY_REMINDER or channel == Channel.SIMULATOR:
+        return False
+    return channel != Channel.WHATSAPP or "device" in (extra or {})
 
 
 def _claimed_as_loaded(rows: list[OutboundMessage], now: datetime) -> None:

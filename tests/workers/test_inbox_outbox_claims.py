@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from core.db import unit_of_work
 from core.enums import Channel, OutboundStatus
 from core.messages import InboundMessage, Reply
 from core.messaging import inbox, outbox
@@ -168,3 +169,65 @@ def test_mark_sent_asking_says_whether_the_recipient_has_more(session: Session) 
     outbox.mark_sent_asking(session.connection(), outbound_id=first, provider_message_id="9", **ask)
     session.expire_all()
     assert _rows(session, [first])[0].provider_message_id == "1"
+
+
+def _write(
+    session: Session, key: str, *, claim: bool = True, recipient: str = "42"
+) -> OutboundMessage:
+    return outbox.write(
+        session, channel="telegram", recipient=recipient, reply=Reply(text=key),
+        idempotency_key=f"w:{key}", fresh=True, claim_at=NOW if claim else None,
+    )  # fmt: skip
+
+
+def test_a_reply_written_with_claim_at_is_claimed_by_its_insert(session: Session) -> None:
+    row = _write(session, "a")
+    assert (row.status, row.claimed_at, row.attempts) == (OutboundStatus.SENDING, NOW, 1)
+    session.expire_all()
+    stored = session.get(OutboundMessage, row.id)
+    assert stored is not None and (stored.status, stored.attempts) == (OutboundStatus.SENDING, 1)
+    assert outbox.claim_next(session, channel="telegram", recipient="42", now=NOW).busy
+
+
+def test_rows_this_transaction_claimed_do_not_hold_the_next_ones_back(committed_db: None) -> None:
+    # A button's acknowledgement, then the replies (one INSERT of several rows): all claimed,
+    # sent in id order by the writer after its commit. (Not on the savepoint session: a row
+    # written in a savepoint carries the sub-transaction's id, and holds the next ones back.)
+    with unit_of_work() as uow:
+        ack = _write(uow.session, "ack")
+        replies = outbox.write_many(
+            uow.session, channel="telegram", recipient="42", key_prefix="w:many", fresh=True,
+            replies=[Reply(text="b"), Reply(text="c")], claim_at=NOW,
+        )  # fmt: skip
+        assert [r.status for r in [ack, *replies]] == [OutboundStatus.SENDING] * 3
+        assert _write(uow.session, "other chat", recipient="43").status == OutboundStatus.SENDING
+
+
+def test_an_open_row_not_claimed_here_holds_the_new_ones_back(session: Session) -> None:
+    older = _write(session, "older", claim=False)  # e.g. a notification queued for the sender
+    newer = _write(session, "newer")
+    assert (newer.status, newer.claimed_at, newer.attempts) == (OutboundStatus.PENDING, None, 0)
+    claimed = outbox.claim_batch(session, channel="telegram", recipient="42", now=NOW, limit=5)
+    assert isinstance(claimed, list) and [r.id for r in claimed] == [older.id, newer.id]
+
+
+def test_bulk_rows_and_whatsapp_rows_without_a_device_are_not_claimed_on_insert(
+    session: Session,
+) -> None:
+    bulk = outbox.write(
+        session, channel="telegram", recipient="44", reply=Reply(text="promo"),
+        idempotency_key="w:bulk", priority=outbox.PRIORITY_BROADCAST, fresh=True, claim_at=NOW,
+    )  # fmt: skip
+    unknown_device = outbox.write(
+        session, channel="whatsapp", recipient="6281", reply=Reply(text="hi"),
+        idempotency_key="w:wa", fresh=True, claim_at=NOW,
+    )  # fmt: skip
+    assert [bulk.status, unknown_device.status] == [OutboundStatus.PENDING] * 2
+
+
+def test_a_claimed_row_of_another_transaction_holds_the_new_ones_back(committed_db: None) -> None:
+    with unit_of_work() as uow:  # another sender's claim, committed
+        _write(uow.session, "theirs")
+    with unit_of_work() as uow:
+        mine = _write(uow.session, "mine")
+        assert mine.status == OutboundStatus.PENDING
