@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from channels.fonnte import outbound as fonnte_out
 from channels.outbound import CALLBACK_ANSWER, deliver, new_client
 from core.config import Settings, get_settings
-from core.db import UnitOfWork, one_statement, unit_of_work, utcnow
+from core.db import UnitOfWork, is_postgres, one_statement, unit_of_work, utcnow
 from core.enums import Channel, OutboundStatus
 from core.errors import (
     ChannelError,
@@ -314,7 +314,7 @@ def _claim_fresh(
     for row in rows:
         if outbox.claimable_on_write(row.channel, row.priority, row.extra):
             by_target.setdefault((row.channel, row.recipient), []).append(row)
-    claim_after = session.get_bind().dialect.name != "postgresql"
+    claim_after = not is_postgres(session)
     claimed = {}
     for target, batch in by_target.items():
         batch.sort(key=lambda r: r.id)

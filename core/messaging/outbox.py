@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
-from core.db import advisory_xact_lock, lock_key
+from core.db import advisory_xact_lock, is_postgres, lock_key
 from core.enums import Channel, OutboundStatus, caption_fits
 from core.messages import Reply
 from core.models import Conversation, OutboundMessage
@@ -77,7 +77,7 @@ def write(
     ``fresh``: the caller knows no row has this key yet (an inbound row's replies, written in the
     transaction that marks it processed): the lookup is skipped; the unique key still guards it.
     ``extra``: more of the row's ``extra`` (a button's callback id), written with it.
-    ``claim_at``: the caller sends the row itself right after its commit (see claiming_insert).
+    ``claim_at``: the caller sends the row itself right after its commit (see _INSERT_CLAIMING).
     """
     if not fresh:
         existing = session.scalar(
@@ -452,7 +452,7 @@ _INSERT_CLAIMING = (
 
 def _claims_on_insert(session: Session, values: dict[str, Any]) -> bool:
     """Whether rows like ``values`` are claimed by their INSERT (what claim_written would claim)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return False  # claim_written after the writes instead
     return claimable_on_write(values["channel"], values["priority"], values["extra"])
 
